@@ -1,0 +1,11 @@
+/**
+ * Schema lives only here (never `synchronize`). Two sets:
+ * - control: tenants, their configuration, OAuth clients, login state, tokens, audits (production database only);
+ * - directory: users, locations, assignments (the production database AND each tenant's training database).
+ * Class names end in a 13-digit timestamp; migrations run in that order.
+ */
+import { ControlSchema1764770000000 } from './control/1764770000000-control-schema.js';
+import { DirectorySchema1764770000100 } from './directory/1764770000100-directory-schema.js';
+
+export const controlMigrations = [ControlSchema1764770000000];
+export const directoryMigrations = [DirectorySchema1764770000100];

@@ -1,0 +1,37 @@
+import { Controller, Get, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { InvalidToken } from '../common/errors/oauth-errors.js';
+import { type AccessTokenClaims, AccessTokenGuard } from '../oauth/access-token.guard.js';
+import { DirectoryUsers } from '../provisioning/directory-users.js';
+
+/** The signed-in user, for iQmetrix apps holding one of our production access tokens. */
+@ApiTags('apps')
+@ApiBearerAuth()
+@Controller('v1')
+@UseGuards(AccessTokenGuard)
+export class MeController {
+  constructor(private readonly users: DirectoryUsers) {}
+
+  @Get('me')
+  @ApiOperation({ summary: 'The user the access token was issued to, with role and locations (also the OIDC UserInfo endpoint).' })
+  @ApiOkResponse({ description: 'The provisioned user.' })
+  async me(@Req() req: { accessToken: AccessTokenClaims }) {
+    const t = req.accessToken;
+    const user = await this.users.find(t.env, t.tid, t.sub);
+    if (!user || user.status !== 'active') throw new InvalidToken('The user of this token is no longer active.');
+    return {
+      sub: user.id,
+      tenant: t.tenant,
+      environment: t.env,
+      username: user.username,
+      preferred_username: user.username,
+      given_name: user.firstName,
+      family_name: user.lastName,
+      email: user.email,
+      securityRole: user.securityRole,
+      locations: user.locations,
+      ...user.profile,
+      updated_at: Math.floor(new Date(user.updatedAt).getTime() / 1000),
+    };
+  }
+}

@@ -1,0 +1,35 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { LoggerModule } from 'nestjs-pino';
+import { AdminGuard } from './admin-auth/admin.guard.js';
+import { AuthModule } from './auth/auth.module.js';
+import { CommonModule } from './common/common.module.js';
+import { loggingParams } from './common/logging/logging.js';
+import { AppConfig } from './config/app-config.js';
+import { DatabaseModule } from './database/database.module.js';
+import { OAuthModule } from './oauth/oauth.module.js';
+import { ProvisioningModule } from './provisioning/provisioning.module.js';
+import { TenantsModule } from './tenants/tenants.module.js';
+
+/** The flow, in order: tenant configuration → sign-in (auth) → provisioning → this service's tokens (oauth). */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+    return {
+      module: AppModule,
+      global: true,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ ...config.env, PUBLIC_URL: config.publicUrl })] }),
+        LoggerModule.forRoot(loggingParams(config.env.LOG_LEVEL)),
+        CommonModule,
+        DatabaseModule.forRoot(databaseUrl),
+        TenantsModule,
+        AuthModule,
+        ProvisioningModule,
+        OAuthModule,
+      ],
+      providers: [{ provide: AppConfig, useValue: config }, AdminGuard],
+      exports: [AppConfig, AdminGuard],
+    };
+  }
+}

@@ -1,0 +1,137 @@
+import { OutboundError, OutboundHttp, type OutboundResponse } from '../common/http/outbound-http.js';
+import type { LoadedTenant } from '../tenants/tenant-runtime.js';
+import { IdTokenVerifier } from './id-token-verifier.js';
+import type { LoginState } from './login-state.store.js';
+import { UpstreamError } from './upstream-errors.js';
+
+type TokenCallback = (err: unknown, accessToken?: string, refreshToken?: string, params?: Record<string, unknown>) => void;
+type GetCallback = (err: unknown, body?: string, res?: unknown) => void;
+
+/** The request a callback is being handled for: what we verified is left here for the verify step. */
+export interface UpstreamRequest {
+  loginState?: LoginState;
+  verifiedIdToken?: Record<string, unknown>;
+}
+
+/** RFC 6749 §2.3.1: client_id and secret are form-encoded before Base64 (so +, %, : and spaces survive). */
+export function basicCredentials(clientId: string, secret: string): string {
+  const enc = (v: string) => encodeURIComponent(v).replace(/%20/g, '+').replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `Basic ${Buffer.from(`${enc(clientId)}:${enc(secret)}`).toString('base64')}`;
+}
+
+export function parseJson(res: OutboundResponse, what: string): Record<string, unknown> {
+  if (!/^application\/(.+\+)?json\b/i.test(res.headers['content-type'] ?? '')) {
+    throw new UpstreamError('okta-bad-response', `Your company's Okta answered the ${what} request with ${res.headers['content-type'] ?? 'no content type'} instead of JSON.`);
+  }
+  try {
+    const v = JSON.parse(res.body.toString('utf8'));
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v;
+  } catch {
+    /* fall through */
+  }
+  throw new UpstreamError('okta-bad-response', `Your company's Okta answered the ${what} request with malformed JSON.`);
+}
+
+/**
+ * Stands in for passport-openidconnect's node-oauth client, per request, to close its gaps:
+ * - the code exchange authenticates with HTTP Basic (client_secret_basic, the guide's example) or
+ *   client_secret_post as the tenant chooses, never both, and sends the PKCE code_verifier;
+ * - the ID token is verified (signature, iss, aud/azp, exp/iat, nonce) before passport sees it;
+ * - UserInfo is fetched with the access token and must be JSON;
+ * - every call goes through OutboundHttp (verified TLS, time and size bounds, address policy).
+ * The properties passport reads (_authorizeUrl, _accessTokenUrl, _clientId) are provided too.
+ */
+export class OktaOAuthClient {
+  readonly _authorizeUrl: string;
+  readonly _accessTokenUrl: string;
+  readonly _clientId: string;
+
+  constructor(
+    private readonly tenant: LoadedTenant,
+    private readonly http: OutboundHttp,
+    private readonly verifier: IdTokenVerifier,
+    private readonly req?: UpstreamRequest,
+  ) {
+    this._authorizeUrl = tenant.config.okta.endpoints.authorization;
+    this._accessTokenUrl = tenant.config.okta.endpoints.token;
+    this._clientId = tenant.config.okta.clientId;
+  }
+
+  forRequest(req: UpstreamRequest): OktaOAuthClient {
+    return new OktaOAuthClient(this.tenant, this.http, this.verifier, req);
+  }
+
+  /** node-oauth signature, as passport-openidconnect calls it. */
+  getOAuthAccessToken(code: string, params: Record<string, string>, callback: TokenCallback): void {
+    const state = this.req?.loginState;
+    if (!state) return callback(new UpstreamError('okta-error', 'The sign-in state was lost.'));
+    this.tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: params.redirect_uri!, code_verifier: state.codeVerifier }, state.nonce)
+      .then((r) => callback(null, r.access_token as string, r.refresh_token as string | undefined, r), (e) => callback(e));
+  }
+
+  /**
+   * POSTs a grant to the tenant's token endpoint with the tenant's client authentication, and verifies the
+   * ID token in the answer. `nonce` is null for grants that carry none (the password grant).
+   */
+  async tokenRequest(form: Record<string, string>, nonce: string | null): Promise<Record<string, unknown>> {
+    const { okta } = this.tenant.config;
+    const body = new URLSearchParams(form);
+    const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' };
+    if (okta.tokenEndpointAuthMethod === 'client_secret_post') {
+      body.set('client_id', okta.clientId);
+      body.set('client_secret', this.tenant.clientSecret);
+    } else {
+      headers.authorization = basicCredentials(okta.clientId, this.tenant.clientSecret);
+    }
+    const res = await this.call(okta.endpoints.token, { method: 'POST', headers, body: body.toString() }, 'token');
+    if (res.status !== 200) {
+      const json = safeJson(res);
+      const code = typeof json?.error === 'string' ? json.error.slice(0, 64) : undefined;
+      throw new UpstreamError('okta-error', `Your company's Okta refused the sign-in${code ? ` (${code})` : ` (HTTP ${res.status})`}.`, code);
+    }
+    const json = parseJson(res, 'token');
+    if (typeof json.access_token !== 'string') throw new UpstreamError('okta-bad-response', "Your company's Okta sent no access token.");
+    if (typeof json.id_token !== 'string') throw new UpstreamError('okta-bad-response', "Your company's Okta sent no ID token; check the openid scope is granted.");
+    const claims = await this.verifier.verify(json.id_token, {
+      issuer: okta.issuer,
+      clientId: okta.clientId,
+      jwksUri: okta.endpoints.jwks,
+      nonce,
+    });
+    if (this.req) this.req.verifiedIdToken = claims as Record<string, unknown>;
+    return json;
+  }
+
+  /** node-oauth signature: passport-openidconnect fetches UserInfo through this. */
+  get(url: string, accessToken: string, callback: GetCallback): void {
+    this.userinfo(url, accessToken).then((body) => callback(null, body), (e) => callback(e));
+  }
+
+  async userinfo(url: string, accessToken: string): Promise<string> {
+    const res = await this.call(url, { headers: { accept: 'application/json', authorization: `Bearer ${accessToken}` } }, 'UserInfo');
+    if (res.status !== 200) throw new UpstreamError('okta-error', `Your company's Okta refused the UserInfo request (HTTP ${res.status}).`);
+    parseJson(res, 'UserInfo');
+    return res.body.toString('utf8');
+  }
+
+  private async call(url: string, req: Parameters<OutboundHttp['fetch']>[1], what: string): Promise<OutboundResponse> {
+    let res: OutboundResponse;
+    try {
+      res = await this.http.fetch(url, req);
+    } catch (e) {
+      if (e instanceof OutboundError) throw new UpstreamError('okta-unreachable', `Your company's Okta could not be reached for the ${what} request: ${e.message}`);
+      throw e;
+    }
+    if (res.status === 429) throw new UpstreamError('okta-rate-limited', "Your company's Okta is limiting requests right now; try again in a minute.");
+    if (res.status >= 500) throw new UpstreamError('okta-error', `Your company's Okta had an error answering the ${what} request (HTTP ${res.status}).`);
+    return res;
+  }
+}
+
+function safeJson(res: OutboundResponse): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(res.body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

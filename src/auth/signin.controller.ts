@@ -1,0 +1,134 @@
+import { Body, Controller, Get, Logger, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { AppConfig } from '../config/app-config.js';
+import {
+  AccessDenied, AuthorizationRedirectError, type OAuthError, ServerError, TemporarilyUnavailable,
+} from '../common/errors/oauth-errors.js';
+import { AuthorizeValidator, type ValidatedAuthorization } from '../oauth/authorize-validator.js';
+import { AuthorizationCodes } from '../oauth/tokens/authorization-code.js';
+import { DirectoryUsers } from '../provisioning/directory-users.js';
+import { ProvisioningService, type ProvisioningContext } from '../provisioning/provisioning.service.js';
+import { TenantRuntime, type LoadedTenant, type TenantRef } from '../tenants/tenant-runtime.js';
+import { sendHomeRealmPage } from './home-realm.page.js';
+import type { LoginState } from './login-state.store.js';
+import { UpstreamSignIn } from './upstream-signin.service.js';
+import { UpstreamError } from './upstream-errors.js';
+
+type Req = Request & { id?: string };
+
+/**
+ * The browser sign-in, both legs: /oauth2/authorize (the app's request) sends the user to their company's
+ * Okta; /oauth2/callback (Okta's answer) provisions the user and returns our authorization code to the app.
+ */
+@ApiExcludeController()
+@Controller('oauth2')
+export class SignInController {
+  private readonly log = new Logger(SignInController.name);
+
+  constructor(
+    private readonly validator: AuthorizeValidator,
+    private readonly runtime: TenantRuntime,
+    private readonly upstream: UpstreamSignIn,
+    private readonly provisioning: ProvisioningService,
+    private readonly users: DirectoryUsers,
+    private readonly codes: AuthorizationCodes,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Get('authorize')
+  authorizeGet(@Query() query: Record<string, unknown>, @Req() req: Req, @Res() res: Response) {
+    return this.authorize(query, req, res);
+  }
+
+  @Post('authorize')
+  authorizePost(@Body() body: Record<string, unknown>, @Req() req: Req, @Res() res: Response) {
+    return this.authorize(body ?? {}, req, res);
+  }
+
+  private async authorize(params: Record<string, unknown>, req: Req, res: Response): Promise<void> {
+    const v = await this.validator.validate(params);
+    const back = (e: OAuthError) => new AuthorizationRedirectError(e, v.request.redirectUri, v.request.state);
+    const ref = await this.findTenant(v);
+    if (ref === 'ask') return sendHomeRealmPage(res, v.params);
+    if (ref === null) {
+      return sendHomeRealmPage(res, v.params, v.tenant ? 'That organization is not set up for sign-in here.' : 'No organization is set up for sign-in with that email domain. Check the address, or ask your administrator.');
+    }
+    if (ref.status !== 'active') throw back(new AccessDenied('Sign-in is disabled for this organization.'));
+    let tenant: LoadedTenant;
+    try {
+      tenant = await this.runtime.load(ref);
+      await this.upstream.start(req, res, tenant, v.request);
+    } catch (e) {
+      this.log.error({ err: e, correlationId: req.id }, 'Could not start the upstream sign-in');
+      throw back(new TemporarilyUnavailable('Sign-in could not start right now; try again in a moment.'));
+    }
+  }
+
+  private async findTenant(v: ValidatedAuthorization): Promise<TenantRef | null | 'ask'> {
+    if (v.tenant) return /^[a-z0-9][a-z0-9-]{1,62}$/.test(v.tenant) ? this.runtime.bySlug(v.tenant) : null;
+    const hint = v.request.loginHint;
+    if (!hint) return 'ask';
+    const at = hint.lastIndexOf('@');
+    const domain = at > 0 ? hint.slice(at + 1).toLowerCase() : '';
+    if (!/^[a-z0-9.-]{1,253}$/.test(domain)) return null;
+    return this.runtime.byDomain(domain);
+  }
+
+  @Get('callback')
+  async callback(@Req() req: Req, @Res() res: Response): Promise<void> {
+    const { state, tenant } = await this.upstream.resume(req);
+    const back = (e: OAuthError) => new AuthorizationRedirectError(e, state.request.redirectUri, state.request.state);
+    const ctx: ProvisioningContext = {
+      tenantId: tenant.id, configVersion: tenant.version, config: tenant.config, environment: state.environment, source: 'sign-in', correlationId: req.id,
+    };
+
+    let outcome;
+    try {
+      outcome = await this.upstream.finish(req, res, state, tenant);
+    } catch (e) {
+      this.log.error({ err: e, correlationId: req.id }, 'Upstream callback failed');
+      throw back(new ServerError('The sign-in could not be completed.'));
+    }
+    if (!outcome.ok) {
+      const cancelled = outcome.error === 'cancelled';
+      const message = cancelled ? 'The sign-in was cancelled or refused at your company\'s Okta.' : (outcome.error as UpstreamError).message;
+      await this.provisioning.auditFailure(ctx, { field: 'okta', reason: message });
+      if (cancelled) throw back(new AccessDenied(message));
+      const kind = (outcome.error as UpstreamError).kind;
+      throw back(kind === 'okta-unreachable' || kind === 'okta-rate-limited' ? new TemporarilyUnavailable(message) : new AccessDenied(message));
+    }
+
+    const { identity } = outcome;
+    let userId: string | undefined;
+    if (tenant.config.okta.autoProvisioning) {
+      const result = await this.provisioning.provision(ctx, { idToken: identity.idToken, userinfo: identity.userinfo }, identity.issuer);
+      if (result.outcome === 'refused' || !result.userId) {
+        const fields = [...new Set(result.reasons.map((r) => r.field))].join(', ');
+        throw back(new AccessDenied(`Your account could not be set up (${fields}). Your administrator can look up reference ${result.auditId}.`));
+      }
+      userId = result.userId;
+    } else {
+      userId = (await this.users.findByIdentity(state.environment, tenant.id, identity.issuer, String(identity.idToken.sub))) ?? undefined;
+      if (!userId) {
+        await this.provisioning.auditFailure(ctx, { field: 'user', reason: 'automatic provisioning is off and this person has no user yet' }, { issuer: identity.issuer, subject: String(identity.idToken.sub) });
+        throw back(new AccessDenied('You do not have an account yet; ask your administrator to create one.'));
+      }
+    }
+    await this.redirectWithCode(res, state, tenant, userId, identity);
+  }
+
+  private async redirectWithCode(res: Response, state: LoginState, tenant: LoadedTenant, userId: string, identity: { idToken: Record<string, unknown> }): Promise<void> {
+    const r = state.request;
+    const code = await this.codes.issue({
+      clientId: r.clientId, redirectUri: r.redirectUri, userId, tenantId: tenant.id, tenantSlug: tenant.slug, environment: state.environment,
+      scope: r.scope, nonce: r.nonce, codeChallenge: r.codeChallenge,
+      authTime: typeof identity.idToken.auth_time === 'number' ? identity.idToken.auth_time : Math.floor(Date.now() / 1000),
+    });
+    const url = new URL(r.redirectUri);
+    url.searchParams.set('code', code);
+    if (r.state !== undefined) url.searchParams.set('state', r.state);
+    url.searchParams.set('iss', this.config.publicUrl);
+    res.set('Cache-Control', 'no-store').redirect(302, url.toString());
+  }
+}

@@ -1,0 +1,109 @@
+import { Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AppConfig } from '../config/app-config.js';
+import { randomToken } from '../common/crypto/tokens.js';
+import { BrowserError } from '../common/errors/problem.js';
+import type { PendingAuthorization } from '../oauth/authorization-request.js';
+import type { LoadedTenant } from '../tenants/tenant-runtime.js';
+import { TenantRuntime } from '../tenants/tenant-runtime.js';
+import { cookieName, readCookie, setCookie } from './cookies.js';
+import { LoginStateStore, type LoginState, type StartedLogin } from './login-state.store.js';
+import type { UpstreamIdentity } from './okta.strategy.js';
+import { upstreamPassport } from './okta.strategy.js';
+import { StrategyRegistry } from './strategy-registry.js';
+import { UpstreamError } from './upstream-errors.js';
+
+const BINDING_COOKIE = 'iqsso_signin';
+
+export type UpstreamOutcome =
+  | { ok: true; identity: UpstreamIdentity }
+  | { ok: false; error: UpstreamError | 'cancelled' };
+
+type Run = { redirected: true } | { redirected: false; err: unknown; user: unknown; info: unknown };
+
+/**
+ * The upstream leg of a sign-in, through passport-openidconnect: send the browser to the tenant's Okta,
+ * then handle Okta's redirect back. Everything the second half needs is in Postgres (LoginStateStore).
+ */
+@Injectable()
+export class UpstreamSignIn {
+  constructor(
+    private readonly registry: StrategyRegistry,
+    private readonly states: LoginStateStore,
+    private readonly runtime: TenantRuntime,
+    private readonly config: AppConfig,
+  ) {}
+
+  async start(req: Request, res: Response, tenant: LoadedTenant, request: PendingAuthorization): Promise<void> {
+    const binding = readCookie(req, cookieName(this.config, BINDING_COOKIE)) ?? randomToken(24);
+    setCookie(res, this.config, BINDING_COOKIE, binding, this.config.env.LOGIN_STATE_TTL_S);
+    const state: Omit<StartedLogin, 'codeVerifier'> = { tenantId: tenant.id, configVersion: tenant.version, environment: request.environment, request, browserBinding: binding };
+    const strategy = this.registry.get(tenant);
+    const run = await this.run(strategy.key, req, res, {
+      state,
+      loginHint: request.loginHint,
+      prompt: request.prompt === 'login' ? 'login' : undefined,
+    });
+    if (!run.redirected) throw run.err ?? new Error('The upstream strategy did not redirect');
+  }
+
+  /** Consumes the login state named by Okta's `state`; a state that is unknown, stale or from another browser ends here. */
+  async resume(req: Request): Promise<{ state: LoginState; tenant: LoadedTenant }> {
+    const handle = typeof req.query.state === 'string' ? req.query.state : '';
+    const result = await this.states.consume(handle, readCookie(req, cookieName(this.config, BINDING_COOKIE)));
+    if (!result.ok) {
+      const detail = {
+        unknown: 'This sign-in link is not valid or was already used.',
+        expired: 'This sign-in took too long and has expired.',
+        'other-browser': 'This sign-in was started in a different browser.',
+      }[result.reason];
+      throw new BrowserError(400, 'Sign-in could not continue', `${detail} Go back to the application and sign in again.`);
+    }
+    const tenant = await this.runtime.load({ id: result.state.tenantId, version: result.state.configVersion });
+    return { state: result.state, tenant };
+  }
+
+  async finish(req: Request, res: Response, state: LoginState, tenant: LoadedTenant): Promise<UpstreamOutcome> {
+    (req as Request & { loginState?: LoginState }).loginState = state;
+    const strategy = this.registry.get(tenant);
+    const run = await this.run(strategy.key, req, res, {});
+    if (run.redirected) throw new Error('Upstream strategy redirected during a callback');
+    if (run.err) return { ok: false, error: toUpstreamError(run.err) };
+    if (!run.user) {
+      if (req.query.error === 'access_denied') return { ok: false, error: 'cancelled' };
+      return { ok: false, error: new UpstreamError('id-token-invalid', "The sign-in answer from your company's Okta was rejected.") };
+    }
+    return { ok: true, identity: run.user as UpstreamIdentity };
+  }
+
+  private run(key: string, req: Request, res: Response, options: Record<string, unknown>): Promise<Run> {
+    return new Promise((resolve, reject) => {
+      const onFinish = () => resolve({ redirected: true });
+      res.once('finish', onFinish);
+      const done = (err: unknown, user?: unknown, info?: unknown) => {
+        res.off('finish', onFinish);
+        resolve({ redirected: false, err, user, info });
+      };
+      try {
+        upstreamPassport.authenticate(key, { session: false, ...options }, done)(req, res, (err?: unknown) => done(err ?? new Error('passport passed the request on')));
+      } catch (e) {
+        res.off('finish', onFinish);
+        reject(e);
+      }
+    });
+  }
+}
+
+function toUpstreamError(err: unknown): UpstreamError {
+  const e = err as { oauthError?: unknown; code?: string; name?: string };
+  if (err instanceof UpstreamError) return err;
+  if (e.oauthError instanceof UpstreamError) return e.oauthError;
+  // passport-openidconnect's AuthorizationError: Okta redirected back with ?error=... (not access_denied).
+  if (e.name === 'AuthorizationError' && typeof e.code === 'string') {
+    return new UpstreamError('okta-error', `Your company's Okta ended the sign-in with an error (${e.code.slice(0, 64).replace(/[^a-z_]/gi, '')}).`, e.code);
+  }
+  if (e.name === 'TokenError' && typeof e.code === 'string') {
+    return new UpstreamError('okta-error', `Your company's Okta refused the sign-in (${e.code.slice(0, 64).replace(/[^a-z_]/gi, '')}).`, e.code);
+  }
+  return new UpstreamError('okta-bad-response', "The sign-in answer from your company's Okta could not be processed.");
+}

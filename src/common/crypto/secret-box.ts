@@ -1,0 +1,42 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config.js';
+
+export interface SealedSecret {
+  keyId: string;
+  iv: Buffer;
+  ciphertext: Buffer;
+  tag: Buffer;
+}
+
+/**
+ * AES-256-GCM with a keyring from the environment: new secrets use the first key, any listed key
+ * still opens what it sealed, so keys rotate by prepending a new one. `aad` binds a sealed value to its owner.
+ */
+@Injectable()
+export class SecretBox {
+  private readonly keys: Map<string, Buffer>;
+  private readonly activeId: string;
+
+  constructor(config: AppConfig) {
+    this.keys = new Map(config.secretsKeys.map((k) => [k.id, k.key]));
+    this.activeId = config.secretsKeys[0]!.id;
+  }
+
+  seal(plaintext: string, aad: string): SealedSecret {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.activeId)!, iv);
+    cipher.setAAD(Buffer.from(aad));
+    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return { keyId: this.activeId, iv, ciphertext, tag: cipher.getAuthTag() };
+  }
+
+  open(sealed: SealedSecret, aad: string): string {
+    const key = this.keys.get(sealed.keyId);
+    if (!key) throw new Error(`Secret was sealed with key "${sealed.keyId}", which is not in SECRETS_KEYS`);
+    const decipher = createDecipheriv('aes-256-gcm', key, sealed.iv);
+    decipher.setAAD(Buffer.from(aad));
+    decipher.setAuthTag(sealed.tag);
+    return Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()]).toString('utf8');
+  }
+}

@@ -1,0 +1,115 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { html, sendPage } from '../web/page.js';
+import { AuthorizationRedirectError, InvalidRequest, OAuthError, ServerError } from './oauth-errors.js';
+import { BrowserError, ProblemError } from './problem.js';
+
+type Surface = 'oauth-json' | 'browser' | 'rest';
+
+/** Which protocol's error form a path speaks. */
+export function surfaceOf(path: string): Surface {
+  if (/^\/oauth2\/(token|revoke|introspect)\b/.test(path)) return 'oauth-json';
+  if (/^\/oauth2\/(authorize|callback|logout)\b/.test(path) || path.startsWith('/signin')) return 'browser';
+  return 'rest';
+}
+
+/**
+ * The one place exceptions become HTTP. OAuth endpoints answer {error, error_description}; browser pages get
+ * a safe HTML page or a redirect back to the app; the REST API answers problem details. Never a stack trace.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly log = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<Request & { id?: string }>();
+    const res = ctx.getResponse<Response>();
+    if (res.headersSent) return;
+    const surface = surfaceOf(req.path);
+
+    if (exception instanceof AuthorizationRedirectError) {
+      res.set('Cache-Control', 'no-store').redirect(302, exception.location());
+      return;
+    }
+    if (exception instanceof BrowserError) {
+      sendPage(res, exception.status, exception.title, html`<p>${exception.detail}</p>${this.reference(req)}`);
+      return;
+    }
+    if (exception instanceof OAuthError) {
+      if (exception.status >= 500) this.log.error({ err: exception, correlationId: req.id }, 'OAuth server error');
+      if (surface === 'browser') {
+        sendPage(res, exception.status, 'Sign-in could not continue', html`<p>${exception.description}</p><p class="muted">(${exception.error})</p>${this.reference(req)}`);
+        return;
+      }
+      if (surface === 'rest') {
+        // Bearer-protected REST API (RFC 6750): the challenge in the header, the body as problem details.
+        if (exception.status === 401 || exception.status === 403) {
+          res.set('WWW-Authenticate', `Bearer error="${exception.error}", error_description="${exception.description.replace(/["\\]/g, '')}"`);
+        }
+        this.sendProblem(res, req, new ProblemError(exception.status, exception.error, exception.description));
+        return;
+      }
+      this.sendOAuth(res, exception);
+      return;
+    }
+    if (exception instanceof ProblemError) {
+      this.sendProblem(res, req, exception);
+      return;
+    }
+
+    // Framework and parser errors (unknown route, malformed JSON, body too large, wrong method).
+    const http = this.fromHttpException(exception);
+    if (!http) {
+      this.log.error({ err: exception, correlationId: req.id }, 'Unhandled error');
+    }
+    const status = http?.status ?? 500;
+    const message = http?.message ?? 'An unexpected error occurred. Quote the reference below to support.';
+    if (surface === 'oauth-json') {
+      this.sendOAuth(res, status >= 500 ? new ServerError('The server could not handle the request.') : Object.assign(new InvalidRequest(message), { status }));
+    } else if (surface === 'browser') {
+      sendPage(res, status, status >= 500 ? 'Something went wrong' : 'This request could not be handled', html`<p>${message}</p>${this.reference(req)}`);
+    } else {
+      this.sendProblem(res, req, new ProblemError(status, http?.title ?? 'Internal Server Error', message));
+    }
+  }
+
+  private fromHttpException(e: unknown): { status: number; title: string; message: string } | undefined {
+    if (e instanceof HttpException) {
+      const status = e.getStatus();
+      const body = e.getResponse();
+      const raw = typeof body === 'object' && body && 'message' in body ? (body as { message: unknown }).message : e.message;
+      const title = typeof body === 'object' && body && 'error' in body ? String((body as { error: unknown }).error) : e.name;
+      const message = Array.isArray(raw) ? raw.join('; ') : String(raw);
+      return { status, title, message: status === 404 && /^Cannot /.test(message) ? 'No such resource.' : message };
+    }
+    // body-parser errors carry status and type but arrive outside Nest's own exceptions.
+    const err = e as { status?: number; type?: string; expose?: boolean };
+    if (err && typeof err.status === 'number' && err.status >= 400 && err.status < 500 && err.expose) {
+      const message =
+        err.type === 'entity.parse.failed' ? 'The request body is not valid JSON.'
+        : err.type === 'entity.too.large' ? 'The request body is too large.'
+        : err.type === 'encoding.unsupported' || err.type === 'charset.unsupported' ? 'The request body encoding is not supported.'
+        : 'The request body could not be read.';
+      return { status: err.status, title: err.status === 413 ? 'Payload Too Large' : 'Bad Request', message };
+    }
+    return undefined;
+  }
+
+  private reference(req: Request & { id?: string }) {
+    return req.id ? html`<p class="muted">Reference: ${String(req.id)}</p>` : html``;
+  }
+
+  private sendOAuth(res: Response, e: OAuthError): void {
+    res.status(e.status).set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+    if (e.status === 401) res.set('WWW-Authenticate', e.error === 'invalid_token' ? `Bearer error="invalid_token"` : 'Basic realm="oauth2"');
+    res.json({ error: e.error, error_description: e.description });
+  }
+
+  private sendProblem(res: Response, req: Request & { id?: string }, p: ProblemError): void {
+    res
+      .status(p.status)
+      .type('application/problem+json')
+      .send(JSON.stringify({ type: p.type, title: p.title, status: p.status, detail: p.detail, errors: p.errors, instance: req.originalUrl?.split('?')[0], correlationId: req.id }));
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * One class per OAuth 2.0 / OIDC error code (RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, OIDC Core §3.1.2.6).
+ * `description` is always safe to show: it never carries a secret, a token or upstream text.
+ */
+export abstract class OAuthError extends Error {
+  abstract readonly error: string;
+  readonly status: number = 400;
+  constructor(readonly description: string) {
+    super(description);
+  }
+}
+
+export class InvalidRequest extends OAuthError { readonly error = 'invalid_request'; }
+export class InvalidClient extends OAuthError { readonly error = 'invalid_client'; override readonly status = 401; }
+export class InvalidGrant extends OAuthError { readonly error = 'invalid_grant'; }
+export class UnauthorizedClient extends OAuthError { readonly error = 'unauthorized_client'; }
+export class UnsupportedGrantType extends OAuthError { readonly error = 'unsupported_grant_type'; }
+export class UnsupportedResponseType extends OAuthError { readonly error = 'unsupported_response_type'; }
+export class InvalidScope extends OAuthError { readonly error = 'invalid_scope'; }
+export class AccessDenied extends OAuthError { readonly error = 'access_denied'; override readonly status = 403; }
+export class LoginRequired extends OAuthError { readonly error = 'login_required'; }
+export class ServerError extends OAuthError { readonly error = 'server_error'; override readonly status = 500; }
+export class TemporarilyUnavailable extends OAuthError { readonly error = 'temporarily_unavailable'; override readonly status = 503; }
+export class SlowDown extends OAuthError { readonly error = 'slow_down'; override readonly status = 429; }
+/** RFC 6750: a bearer token that is missing, expired, revoked or for another audience. */
+export class InvalidToken extends OAuthError { readonly error = 'invalid_token'; override readonly status = 401; }
+export class InsufficientScope extends OAuthError { readonly error = 'insufficient_scope'; override readonly status = 403; }
+
+/**
+ * An authorization-endpoint error once the client and its redirect_uri are known to be genuine:
+ * the user agent is sent back to the app with the error (RFC 6749 §4.1.2.1).
+ */
+export class AuthorizationRedirectError extends Error {
+  constructor(
+    override readonly cause: OAuthError,
+    readonly redirectUri: string,
+    readonly state: string | undefined,
+  ) {
+    super(cause.description);
+  }
+
+  location(): string {
+    const url = new URL(this.redirectUri);
+    url.searchParams.set('error', this.cause.error);
+    url.searchParams.set('error_description', this.cause.description);
+    if (this.state !== undefined) url.searchParams.set('state', this.state);
+    return url.toString();
+  }
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the service reads, with its default and bounds.
+ * This file is the configuration reference (the README's table is generated from it).
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const seconds = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development')
+    .describe('In production every secret must be given explicitly; elsewhere missing ones are generated into the data folder.'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('HTTP port to listen on.'),
+  HOST: z.string().default('0.0.0.0').describe('Interface to listen on.'),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional()
+    .describe('Absolute external URL of this service (issuer of its tokens, base of the Okta callback). Default http://localhost:PORT. Never derived from request headers.'),
+  DATA_DIR: z.string().default('.data').describe('Folder for the embedded Postgres and generated development secrets.'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()
+    .describe('Postgres connection URL. Unset: an embedded Postgres is started with its data in DATA_DIR/postgres.'),
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329).describe('Port of the embedded Postgres (only when DATABASE_URL is unset).'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20).describe('Connections per instance.'),
+  ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters').optional()
+    .describe('Bootstrap operator key for the admin API (X-Admin-Key or Bearer). Required in production.'),
+  SECRETS_KEYS: z.string().optional()
+    .describe('Keyring for encrypting tenant secrets at rest: comma-separated keyId:base64(32 bytes). The first is used for new secrets; the others still decrypt. Required in production.'),
+  OUTBOUND_ALLOW_PRIVATE_NETWORKS: bool.default(false)
+    .describe('Allow calls to tenant issuers on loopback, link-local and private addresses (tests and the demo only).'),
+  OUTBOUND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000).describe('Time limit for each call to a tenant Okta.'),
+  OUTBOUND_MAX_BYTES: z.coerce.number().int().min(1024).max(10485760).default(1048576).describe('Largest response accepted from a tenant Okta.'),
+  ID_TOKEN_CLOCK_SKEW_S: seconds(60, 0, 600).describe('Clock skew tolerated on upstream ID tokens (exp, iat, nbf).'),
+  LOGIN_STATE_TTL_S: seconds(600, 60, 3600).describe('How long a started sign-in may take before it must start over.'),
+  ACCESS_TOKEN_TTL_S: seconds(300, 60, 3600).describe('Lifetime of access tokens issued to apps.'),
+  REFRESH_TOKEN_TTL_S: seconds(86400, 300, 2592000).describe('Absolute lifetime of a refresh token family.'),
+  AUTH_CODE_TTL_S: seconds(60, 10, 600).describe('Lifetime of authorization codes issued to apps.'),
+  TOKEN_SIGNING_ALG: z.enum(['RS256', 'ES256']).default('RS256').describe('Algorithm of this service\'s own tokens (see README: chosen by measurement).'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),
+});
+
+export type Env = z.infer<typeof envSchema>;

@@ -1,0 +1,29 @@
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { entities } from './entities.js';
+import { migrateUnderLock, migrationsFor, type SchemaKind } from './migrate.js';
+
+export function dataSourceOptions(url: string, kind: SchemaKind, poolSize = 20): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: kind === 'control' ? entities : [],
+    migrations: migrationsFor(kind),
+    migrationsTableName: 'schema_migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    extra: { max: poolSize, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000, application_name: 'iqsso' },
+  };
+}
+
+/** Connects and brings the schema up to date (under the migration lock). */
+export async function openDatabase(url: string, kind: SchemaKind, poolSize?: number): Promise<DataSource> {
+  const ds = await new DataSource(dataSourceOptions(url, kind, poolSize)).initialize();
+  try {
+    await migrateUnderLock(ds);
+  } catch (e) {
+    await ds.destroy();
+    throw e;
+  }
+  return ds;
+}

@@ -1,0 +1,56 @@
+import { type CanActivate, type ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { AppConfig } from '../config/app-config.js';
+import { InvalidToken } from '../common/errors/oauth-errors.js';
+import type { Environment } from '../database/directory-databases.js';
+import { SigningKeys } from './keys/signing-keys.js';
+import { apiAudience } from './tokens/audiences.js';
+
+export interface AccessTokenClaims extends JWTPayload {
+  sub: string;
+  client_id: string;
+  tid: string;
+  tenant: string;
+  env: Environment;
+  scope: string;
+}
+
+const ENVIRONMENT = 'api:environment';
+/** Marks a route as serving one environment; the guard refuses tokens for the other (default: production). */
+export const ForEnvironment = (env: Environment) => SetMetadata(ENVIRONMENT, env);
+
+/**
+ * Bearer access tokens on the apps' REST API (RFC 6750): our signature, our issuer, typ at+jwt, and the
+ * audience of the environment the route serves — so a training token never passes a production route.
+ */
+@Injectable()
+export class AccessTokenGuard implements CanActivate {
+  constructor(
+    private readonly keys: SigningKeys,
+    private readonly config: AppConfig,
+    private readonly reflector: Reflector,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; accessToken?: AccessTokenClaims }>();
+    const env = this.reflector.getAllAndOverride<Environment>(ENVIRONMENT, [context.getHandler(), context.getClass()]) ?? 'production';
+    const m = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(req.headers.authorization ?? '');
+    if (!m) throw new InvalidToken('A bearer access token is required.');
+    try {
+      const { payload } = await jwtVerify(m[1]!, (header) => {
+        const key = this.keys.verificationKey(header.kid);
+        if (!key) throw new InvalidToken('The access token is signed with an unknown key.');
+        return key;
+      }, { issuer: this.config.publicUrl, audience: apiAudience[env], typ: 'at+jwt', algorithms: ['RS256', 'ES256'], requiredClaims: ['sub', 'exp', 'iat', 'client_id', 'tid', 'env'] });
+      if (payload.env !== env) throw new InvalidToken(`This is not a ${env} access token.`);
+      req.accessToken = payload as AccessTokenClaims;
+      return true;
+    } catch (e) {
+      if (e instanceof InvalidToken) throw e;
+      if (e instanceof joseErrors.JWTExpired) throw new InvalidToken('The access token has expired.');
+      if (e instanceof joseErrors.JWTClaimValidationFailed && e.claim === 'aud') throw new InvalidToken(`The access token is not for the ${env} API.`);
+      throw new InvalidToken('The access token is invalid.');
+    }
+  }
+}

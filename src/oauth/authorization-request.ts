@@ -1,0 +1,14 @@
+import type { Environment } from '../database/directory-databases.js';
+
+/** An app's authorization request after validation: carried through the upstream sign-in in the login state. */
+export interface PendingAuthorization {
+  clientId: string;
+  redirectUri: string;
+  scope: string[];
+  state?: string;
+  nonce?: string;
+  codeChallenge: string;
+  environment: Environment;
+  loginHint?: string;
+  prompt?: string;
+}

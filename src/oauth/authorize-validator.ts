@@ -1,0 +1,84 @@
+import { Injectable } from '@nestjs/common';
+import {
+  AuthorizationRedirectError, InvalidRequest, InvalidScope, LoginRequired, type OAuthError, UnauthorizedClient, UnsupportedResponseType,
+} from '../common/errors/oauth-errors.js';
+import { BrowserError } from '../common/errors/problem.js';
+import type { PendingAuthorization } from './authorization-request.js';
+import type { OAuthClientEntity } from './clients/client.entity.js';
+import { ClientsService } from './clients/clients.service.js';
+
+export const supportedScopes = ['openid', 'profile', 'email', 'offline_access'] as const;
+
+export interface ValidatedAuthorization {
+  client: OAuthClientEntity;
+  request: PendingAuthorization;
+  /** Our extension: an explicit tenant slug, when the app knows it. */
+  tenant?: string;
+  /** The parameters, as validated, for re-posting from the home-realm page. */
+  params: Record<string, string>;
+}
+
+const known = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'login_hint', 'prompt', 'tenant', 'response_mode', 'max_age', 'ui_locales', 'display', 'acr_values'];
+
+/**
+ * The authorization endpoint's checks (RFC 6749 §4.1.1, RFC 7636, OIDC Core §3.1.2.1), in the order that
+ * decides where an error goes: until the client and its exact redirect_uri are known, the user sees an
+ * error page (never a redirect to an unverified URI); after that, the error goes back to the app.
+ */
+@Injectable()
+export class AuthorizeValidator {
+  constructor(private readonly clients: ClientsService) {}
+
+  async validate(raw: Record<string, unknown>): Promise<ValidatedAuthorization> {
+    const params: Record<string, string> = {};
+    const repeated: string[] = [];
+    for (const [k, v] of Object.entries(raw)) {
+      if (typeof v === 'string') params[k] = v;
+      else repeated.push(k.slice(0, 40));
+    }
+    const clientId = params.client_id;
+    if (!clientId || repeated.includes('client_id')) throw new BrowserError(400, 'Sign-in could not start', 'The application did not identify itself (client_id is missing or repeated).');
+    const client = await this.clients.find(clientId);
+    if (!client) throw new BrowserError(400, 'Sign-in could not start', 'The application is not registered with this service (unknown client_id).');
+    const redirectUri = params.redirect_uri;
+    if (!redirectUri || repeated.includes('redirect_uri') || !client.redirectUris.includes(redirectUri)) {
+      throw new BrowserError(400, 'Sign-in could not start', 'The application asked to return to an address that is not registered for it (redirect_uri).');
+    }
+    const state = params.state;
+    const fail = (e: OAuthError): never => {
+      throw new AuthorizationRedirectError(e, redirectUri, state !== undefined && state.length <= 2000 ? state : undefined);
+    };
+
+    if (repeated.length) fail(new InvalidRequest(`Parameters must not be repeated: ${repeated.join(', ')}.`));
+    if (state !== undefined && state.length > 2000) fail(new InvalidRequest('state is too long (at most 2000 characters).'));
+    if (params.request !== undefined || params.request_uri !== undefined) fail(new InvalidRequest('Request objects are not supported.'));
+    if (params.response_type !== 'code') fail(new UnsupportedResponseType('Only response_type=code is supported.'));
+    if (params.response_mode !== undefined && params.response_mode !== 'query') fail(new InvalidRequest('Only response_mode=query is supported.'));
+    if (!client.grantTypes.includes('authorization_code')) fail(new UnauthorizedClient('This client may not use the authorization code flow.'));
+    if (!params.code_challenge) fail(new InvalidRequest('PKCE is required: send code_challenge with code_challenge_method=S256.'));
+    if (params.code_challenge_method !== 'S256') fail(new InvalidRequest('code_challenge_method must be S256.'));
+    if (!/^[A-Za-z0-9_-]{43}$/.test(params.code_challenge!)) fail(new InvalidRequest('code_challenge must be a base64url SHA-256 value (43 characters).'));
+    const scope = (params.scope ?? 'openid').split(' ').filter(Boolean);
+    const unknown = scope.filter((s) => !(supportedScopes as readonly string[]).includes(s));
+    if (unknown.length) fail(new InvalidScope(`Unsupported scope: ${unknown.join(' ').slice(0, 100)}.`));
+    if (params.nonce !== undefined && params.nonce.length > 500) fail(new InvalidRequest('nonce is too long (at most 500 characters).'));
+    const prompts = (params.prompt ?? '').split(' ').filter(Boolean);
+    if (prompts.some((p) => !['none', 'login', 'consent', 'select_account'].includes(p))) fail(new InvalidRequest('prompt has an unsupported value.'));
+    if (prompts.includes('none')) fail(new LoginRequired('There is no sign-in session; prompt=none cannot be satisfied.'));
+    if (params.login_hint !== undefined && params.login_hint.length > 320) fail(new InvalidRequest('login_hint is too long.'));
+
+    const request: PendingAuthorization = {
+      clientId,
+      redirectUri,
+      scope,
+      state,
+      nonce: params.nonce,
+      codeChallenge: params.code_challenge!,
+      environment: client.environment,
+      loginHint: params.login_hint?.trim() || undefined,
+      prompt: prompts.includes('login') ? 'login' : undefined,
+    };
+    const echo = Object.fromEntries(Object.entries(params).filter(([k]) => known.includes(k)));
+    return { client, request, tenant: params.tenant, params: echo };
+  }
+}

@@ -1,0 +1,31 @@
+import { Body, Controller, Get, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { AdminGuard } from '../../admin-auth/admin.guard.js';
+import { jsonSchema } from '../../common/validation/openapi.js';
+import { parseOrProblem } from '../../common/validation/zod.js';
+import { ClientsService, createClientSchema } from './clients.service.js';
+
+@ApiTags('clients')
+@ApiSecurity('admin-key')
+@Controller('admin/clients')
+@UseGuards(AdminGuard)
+export class AdminClientsController {
+  constructor(private readonly clients: ClientsService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Register an iQmetrix application. A confidential client\'s secret is returned once, here only.' })
+  @ApiBody({ schema: { ...jsonSchema(createClientSchema), example: { clientId: 'hub', name: 'Hub', type: 'public', redirectUris: ['https://hub.example.com/callback'] } } })
+  create(@Body() body: unknown) {
+    return this.clients.create(parseOrProblem(createClientSchema, body));
+  }
+
+  @Get()
+  list() {
+    return this.clients.list();
+  }
+
+  @Get(':clientId')
+  get(@Param('clientId') clientId: string) {
+    return this.clients.view(clientId);
+  }
+}

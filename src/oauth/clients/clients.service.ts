@@ -1,0 +1,110 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { InvalidClient } from '../../common/errors/oauth-errors.js';
+import { ProblemError } from '../../common/errors/problem.js';
+import { randomToken, safeEqual, sha256 } from '../../common/crypto/tokens.js';
+import { OAuthClientEntity } from './client.entity.js';
+
+const redirectUri = z.string().max(2000).refine((v) => {
+  try {
+    const u = new URL(v);
+    if (u.hash) return false;
+    // HTTPS, loopback HTTP for native apps (RFC 8252 §7.3), or a private-use scheme (RFC 8252 §7.1).
+    return u.protocol === 'https:' || (u.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname)) || /^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/.test(u.protocol);
+  } catch {
+    return false;
+  }
+}, 'must be an absolute https URL without fragment, a loopback http URL, or a private-use scheme like com.iqmetrix.rq:/callback');
+
+export const createClientSchema = z.object({
+  clientId: z.string().regex(/^[A-Za-z0-9._-]{3,100}$/, 'must be 3-100 letters, digits, dot, underscore or hyphen'),
+  name: z.string().trim().min(1).max(200),
+  type: z.enum(['public', 'confidential']),
+  redirectUris: z.array(redirectUri).min(1).max(20),
+  postLogoutRedirectUris: z.array(redirectUri).max(20).default([]),
+  grantTypes: z.array(z.enum(['authorization_code', 'refresh_token', 'password'])).min(1).default(['authorization_code', 'refresh_token']),
+  environment: z.enum(['production', 'training']).default('production'),
+});
+export type CreateClientInput = z.infer<typeof createClientSchema>;
+
+export type ClientView = Omit<OAuthClientEntity, 'secretHash' | 'createdAt'> & { createdAt: string };
+
+@Injectable()
+export class ClientsService {
+  constructor(private readonly db: DataSource) {}
+
+  async create(input: CreateClientInput): Promise<{ client: ClientView; clientSecret?: string }> {
+    if (input.type === 'public' && input.grantTypes.includes('password')) {
+      throw ProblemError.validation([{ field: 'grantTypes', reason: 'the password grant is only for confidential clients' }]);
+    }
+    const repo = this.db.getRepository(OAuthClientEntity);
+    if (await repo.existsBy({ clientId: input.clientId })) throw ProblemError.conflict(`Client ${input.clientId} already exists.`, [{ field: 'clientId', reason: 'already exists' }]);
+    const clientSecret = input.type === 'confidential' ? randomToken(32) : undefined;
+    await repo.insert({
+      clientId: input.clientId, name: input.name, clientType: input.type, secretHash: clientSecret ? sha256(clientSecret) : null,
+      redirectUris: input.redirectUris, postLogoutRedirectUris: input.postLogoutRedirectUris, grantTypes: input.grantTypes, environment: input.environment,
+    });
+    return { client: await this.view(input.clientId), clientSecret };
+  }
+
+  async list(): Promise<ClientView[]> {
+    const rows = await this.db.getRepository(OAuthClientEntity).find({ order: { clientId: 'ASC' } });
+    return rows.map(toView);
+  }
+
+  async view(clientId: string): Promise<ClientView> {
+    const c = await this.find(clientId);
+    if (!c) throw ProblemError.notFound(`Client "${clientId}"`);
+    return toView(c);
+  }
+
+  find(clientId: string): Promise<OAuthClientEntity | null> {
+    if (!/^[A-Za-z0-9._-]{3,100}$/.test(clientId)) return Promise.resolve(null);
+    return this.db.getRepository(OAuthClientEntity).findOneBy({ clientId });
+  }
+
+  /**
+   * Client authentication at the token endpoint (RFC 6749 §2.3): HTTP Basic or client_secret_post for
+   * confidential clients, client_id alone for public ones. More than one method at once is refused.
+   */
+  async authenticate(authorization: string | undefined, body: Record<string, unknown>): Promise<OAuthClientEntity> {
+    let clientId: string | undefined;
+    let secret: string | undefined;
+    const bodyId = typeof body.client_id === 'string' ? body.client_id : undefined;
+    const bodySecret = typeof body.client_secret === 'string' ? body.client_secret : undefined;
+    if (authorization) {
+      const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(authorization.trim());
+      if (!m) throw new InvalidClient('The Authorization header must use the Basic scheme.');
+      const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+      const i = decoded.indexOf(':');
+      if (i < 0) throw new InvalidClient('The Basic credentials are malformed.');
+      try {
+        const dec = (v: string) => decodeURIComponent(v.replace(/\+/g, '%20'));
+        clientId = dec(decoded.slice(0, i));
+        secret = dec(decoded.slice(i + 1));
+      } catch {
+        throw new InvalidClient('The Basic credentials are not form-encoded correctly.');
+      }
+      if (bodySecret !== undefined) throw new InvalidClient('Use one client authentication method, not both Basic and client_secret.');
+      if (bodyId !== undefined && bodyId !== clientId) throw new InvalidClient('client_id does not match the authenticated client.');
+    } else {
+      clientId = bodyId;
+      secret = bodySecret;
+    }
+    if (!clientId) throw new InvalidClient('Client authentication is required (client_id).');
+    const client = await this.db.getRepository(OAuthClientEntity).createQueryBuilder('c').addSelect('c.secretHash').where('c.client_id = :id', { id: clientId }).getOne();
+    if (!client) throw new InvalidClient('Unknown client or wrong credentials.');
+    if (client.clientType === 'confidential') {
+      if (!secret || !client.secretHash || !safeEqual(sha256(secret), client.secretHash)) throw new InvalidClient('Unknown client or wrong credentials.');
+    } else if (secret !== undefined) {
+      throw new InvalidClient('This is a public client; it has no secret to send.');
+    }
+    return client;
+  }
+}
+
+function toView(c: OAuthClientEntity): ClientView {
+  const { secretHash: _s, createdAt, ...rest } = c;
+  return { ...rest, createdAt: createdAt.toISOString() };
+}

@@ -1,0 +1,53 @@
+import { Injectable } from '@nestjs/common';
+import { InvalidGrant, InvalidScope } from '../../common/errors/oauth-errors.js';
+import { DirectoryUsers } from '../../provisioning/directory-users.js';
+import type { OAuthClientEntity } from '../clients/client.entity.js';
+import { RefreshTokens } from '../tokens/refresh-tokens.js';
+import { TokenIssuer } from '../tokens/token-issuer.js';
+import { required, type TokenResponse } from '../token-request.js';
+
+const reasons = {
+  unknown: 'The refresh token is invalid.',
+  expired: 'The refresh token has expired.',
+  revoked: 'The refresh token has been revoked.',
+  reused: 'The refresh token was already used; every token of this sign-in has been revoked.',
+  'other-client': 'The refresh token was issued to another client.',
+} as const;
+
+/** grant_type=refresh_token (RFC 6749 §6), rotated on every use with reuse detection. */
+@Injectable()
+export class RefreshTokenGrant {
+  constructor(
+    private readonly refresh: RefreshTokens,
+    private readonly users: DirectoryUsers,
+    private readonly issuer: TokenIssuer,
+  ) {}
+
+  async handle(client: OAuthClientEntity, params: Record<string, string>): Promise<TokenResponse> {
+    const presented = required(params, 'refresh_token');
+    const rotated = await this.refresh.rotate(presented, client.clientId);
+    if (!rotated.ok) throw new InvalidGrant(reasons[rotated.reason]);
+    const g = rotated.grant;
+    let scope = g.scope;
+    if (params.scope !== undefined) {
+      const asked = params.scope.split(' ').filter(Boolean);
+      if (asked.some((s) => !g.scope.includes(s))) throw new InvalidScope('A refresh may only narrow the originally granted scope.');
+      scope = asked;
+    }
+    const user = await this.users.find(g.environment, g.tenantId, g.userId);
+    if (!user || user.status !== 'active') {
+      await this.refresh.revokeFamily(g.familyId);
+      throw new InvalidGrant('The user is no longer active.');
+    }
+    const subject = { user, tenantSlug: g.tenantSlug!, environment: g.environment, authTime: g.authTime };
+    const accessToken = await this.issuer.accessToken(client.clientId, subject, scope);
+    return {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: this.issuer.accessTokenTtl,
+      scope: scope.join(' '),
+      refresh_token: rotated.token,
+      ...(scope.includes('openid') ? { id_token: await this.issuer.idToken(client.clientId, subject, scope, undefined, accessToken) } : {}),
+    };
+  }
+}

@@ -1,0 +1,31 @@
+import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { UnauthorizedClient, UnsupportedGrantType } from '../common/errors/oauth-errors.js';
+import { ClientsService } from './clients/clients.service.js';
+import type { GrantType } from './clients/client.entity.js';
+import { GrantRegistry } from './grants/grant-registry.js';
+import { formParams, required, type TokenResponse } from './token-request.js';
+
+/** The token endpoint (RFC 6749 §3.2): authenticates the client, then hands the grant to its handler. */
+@ApiExcludeController()
+@Controller('oauth2')
+export class TokenController {
+  constructor(
+    private readonly clients: ClientsService,
+    private readonly grants: GrantRegistry,
+  ) {}
+
+  @Post('token')
+  @HttpCode(200)
+  async token(@Body() body: unknown, @Headers('content-type') contentType: string | undefined, @Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) res: Response): Promise<TokenResponse> {
+    const params = formParams(body, contentType);
+    const type = required(params, 'grant_type');
+    const handler = this.grants.get(type);
+    if (!handler) throw new UnsupportedGrantType(`grant_type ${type.slice(0, 40)} is not supported.`);
+    const client = await this.clients.authenticate(authorization, params);
+    if (!client.grantTypes.includes(type as GrantType)) throw new UnauthorizedClient(`This client may not use the ${type} grant.`);
+    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+    return handler.handle(client, params, { correlationId: (res.req as { id?: string }).id });
+  }
+}

@@ -1,0 +1,91 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { SignJWT } from 'jose';
+import { AppConfig } from '../../config/app-config.js';
+import { Clock } from '../../common/clock.js';
+import type { Environment } from '../../database/directory-databases.js';
+import type { DirectoryUser } from '../../provisioning/directory-users.js';
+import { SigningKeys } from '../keys/signing-keys.js';
+import { apiAudience } from './audiences.js';
+
+export interface TokenSubject {
+  user: DirectoryUser;
+  tenantSlug: string;
+  environment: Environment;
+  authTime: number;
+}
+
+/** Apps get at most this many location ids in the access token; /v1/me always has them all. */
+const MAX_TOKEN_LOCATIONS = 100;
+
+/** Mints this service's tokens: RFC 9068 JWT access tokens and OIDC ID tokens, signed with jose. */
+@Injectable()
+export class TokenIssuer {
+  constructor(
+    private readonly keys: SigningKeys,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+  ) {}
+
+  get accessTokenTtl(): number {
+    return this.config.env.ACCESS_TOKEN_TTL_S;
+  }
+
+  async accessToken(clientId: string, s: TokenSubject, scope: string[]): Promise<string> {
+    const { kid, alg, privateKey } = this.keys.signingKey();
+    const now = this.clock.epochSeconds();
+    return new SignJWT({
+      client_id: clientId,
+      scope: scope.join(' '),
+      tid: s.user.tenantId,
+      tenant: s.tenantSlug,
+      env: s.environment,
+      username: s.user.username,
+      role: s.user.securityRole,
+      locations: s.user.locations.slice(0, MAX_TOKEN_LOCATIONS),
+      ...(s.user.locations.length > MAX_TOKEN_LOCATIONS ? { locations_truncated: true } : {}),
+      auth_time: s.authTime,
+    })
+      .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
+      .setIssuer(this.config.publicUrl)
+      .setSubject(s.user.id)
+      .setAudience(apiAudience[s.environment])
+      .setIssuedAt(now)
+      .setExpirationTime(now + this.accessTokenTtl)
+      .setJti(randomUUID())
+      .sign(privateKey);
+  }
+
+  async idToken(clientId: string, s: TokenSubject, scope: string[], nonce: string | undefined, accessToken: string): Promise<string> {
+    const { kid, alg, privateKey } = this.keys.signingKey();
+    const now = this.clock.epochSeconds();
+    const u = s.user;
+    const profile = scope.includes('profile')
+      ? { name: [u.firstName, u.lastName].filter(Boolean).join(' ') || undefined, given_name: u.firstName ?? undefined, family_name: u.lastName ?? undefined, preferred_username: u.username }
+      : {};
+    const email = scope.includes('email') && u.email ? { email: u.email } : {};
+    return new SignJWT({
+      ...(nonce ? { nonce } : {}),
+      auth_time: s.authTime,
+      at_hash: atHash(accessToken, alg),
+      tenant: s.tenantSlug,
+      env: s.environment,
+      ...profile,
+      ...email,
+    })
+      .setProtectedHeader({ alg, kid, typ: 'JWT' })
+      .setIssuer(this.config.publicUrl)
+      .setSubject(u.id)
+      .setAudience(clientId)
+      .setIssuedAt(now)
+      .setExpirationTime(now + this.accessTokenTtl)
+      .sign(privateKey);
+  }
+}
+
+/** OIDC Core §3.1.3.6: left half of the hash of the access token. */
+function atHash(token: string, alg: string): string {
+  const bits = alg.endsWith('384') ? 'sha384' : alg.endsWith('512') ? 'sha512' : 'sha256';
+  const digest = createHash(bits).update(token).digest();
+  return digest.subarray(0, digest.length / 2).toString('base64url');
+}

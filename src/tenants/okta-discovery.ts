@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import type { FieldProblem } from '../common/errors/problem.js';
+import { OutboundError, OutboundHttp } from '../common/http/outbound-http.js';
+import type { z } from 'zod';
+import type { oktaEndpointsSchema } from './tenant-config.schema.js';
+
+export type OktaEndpoints = z.infer<typeof oktaEndpointsSchema>;
+
+export type DiscoveryResult = { ok: true; endpoints: OktaEndpoints; document: Record<string, unknown> } | { ok: false; problem: FieldProblem };
+
+const fail = (reason: string): DiscoveryResult => ({ ok: false, problem: { field: 'okta.issuer', reason } });
+
+/**
+ * Reads a tenant's discovery document ({issuer}/.well-known/openid-configuration) over verified TLS and
+ * checks it describes exactly the configured issuer, so a trailing slash or an org-versus-custom
+ * authorization server mix-up is caught when the configuration is saved, not at the first sign-in.
+ */
+@Injectable()
+export class OktaDiscovery {
+  constructor(private readonly http: OutboundHttp) {}
+
+  async discover(issuer: string): Promise<DiscoveryResult> {
+    const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+    let res;
+    try {
+      res = await this.http.fetch(url, { headers: { accept: 'application/json' } });
+    } catch (e) {
+      if (e instanceof OutboundError) return fail(`the discovery document at ${url} could not be fetched: ${e.message}`);
+      throw e;
+    }
+    if (res.status !== 200) return fail(`the discovery document at ${url} answered HTTP ${res.status}; check the issuer is an Okta authorization server`);
+    if (!/^application\/(.+\+)?json\b/i.test(res.headers['content-type'] ?? '')) {
+      return fail(`the discovery document at ${url} is not JSON (content type ${res.headers['content-type'] ?? 'none'})`);
+    }
+    let doc: Record<string, unknown>;
+    try {
+      doc = JSON.parse(res.body.toString('utf8'));
+    } catch {
+      return fail(`the discovery document at ${url} is not valid JSON`);
+    }
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return fail(`the discovery document at ${url} is not a JSON object`);
+    if (doc.issuer !== issuer) {
+      return fail(`the configured issuer "${issuer}" does not exactly match the issuer "${String(doc.issuer)}" in its discovery document; use that value`);
+    }
+    const need = { authorization: 'authorization_endpoint', token: 'token_endpoint', userinfo: 'userinfo_endpoint', jwks: 'jwks_uri' } as const;
+    const endpoints: Record<string, string> = {};
+    for (const [key, name] of Object.entries(need)) {
+      const v = doc[name];
+      if (typeof v !== 'string' || !v.startsWith('https://')) return fail(`the discovery document has no HTTPS ${name}`);
+      endpoints[key] = v;
+    }
+    const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined);
+    return {
+      ok: true,
+      document: doc,
+      endpoints: {
+        authorization: endpoints.authorization!,
+        token: endpoints.token!,
+        userinfo: endpoints.userinfo!,
+        jwks: endpoints.jwks!,
+        endSession: typeof doc.end_session_endpoint === 'string' ? doc.end_session_endpoint : undefined,
+        scopesSupported: strings(doc.scopes_supported),
+        tokenEndpointAuthMethods: strings(doc.token_endpoint_auth_methods_supported),
+      },
+    };
+  }
+}

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { fieldNames } from '../provisioning/fields/field-names.js';
+
+/**
+ * A tenant's configuration document. Every save is a new immutable version (tenant_config_versions);
+ * the client secret is never part of it (only a reference to the sealed secret).
+ */
+const domain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(253)
+  .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/, 'must be a domain name like kentel.com');
+const domainPattern = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^(\*\.)?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{1,63}$/, 'must be a domain like yvr.kentel.local or *.kentel.local');
+const scopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,100}$/, 'must be a valid OAuth scope token');
+const label = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const rqId = z.string().trim().regex(/^[A-Za-z0-9_-]{1,50}$/, 'must be an RQ ID (letters, digits, - or _; at most 50)');
+
+export const httpsIssuer = z
+  .string()
+  .trim()
+  .max(500)
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'https:' && !u.search && !u.hash && !u.username && !u.password;
+    } catch {
+      return false;
+    }
+  }, 'must be an https:// URL without query, fragment or credentials, e.g. https://company.okta.com/oauth2/aus123');
+
+export const oktaEndpointsSchema = z.object({
+  authorization: z.url(),
+  token: z.url(),
+  userinfo: z.url(),
+  jwks: z.url(),
+  endSession: z.url().optional(),
+  scopesSupported: z.array(z.string()).optional(),
+  tokenEndpointAuthMethods: z.array(z.string()).optional(),
+});
+
+export const tenantConfigInputSchema = z.object({
+  okta: z.object({
+    issuer: httpsIssuer,
+    clientId: label(200).regex(/^[\x21-\x7E]+$/, 'must be printable ASCII without spaces'),
+    tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'client_secret_post']).default('client_secret_basic'),
+    scopes: z.array(scopeToken).max(30).default(['openid', 'email', 'profile', 'phone', 'iqmetrix']),
+    autoProvisioning: z.boolean().default(true),
+    passwordGrant: z.boolean().default(false),
+  }),
+  domains: z.array(domain).min(1, 'at least one verified domain is required').max(100),
+  usernameRewrites: z.array(z.object({ from: domainPattern, to: domain })).max(50).default([]),
+  claims: z.partialRecord(z.enum(fieldNames), z.string().trim().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'must be a claim name')).default({}),
+  roles: z
+    .object({
+      map: z.record(label(200), label(100)).default({}),
+      defaultRole: label(100).optional(),
+    })
+    .default({ map: {} }),
+  rqIds: z
+    .object({
+      organizationalRoles: z.array(rqId).max(5000).default([]),
+      commissionGroups: z.array(rqId).max(5000).default([]),
+    })
+    .default({ organizationalRoles: [], commissionGroups: [] }),
+  commissionTypes: z.record(label(200), label(100)).default({}),
+  customFields: z
+    .array(z.object({ name: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be letters, digits or _'), maxLength: z.number().int().min(1).max(4000).default(255) }))
+    .max(100)
+    .default([]),
+  unknownLocations: z.enum(['refuse', 'assign-known']).default('refuse'),
+});
+
+export type TenantConfigInput = z.input<typeof tenantConfigInputSchema>;
+
+/** What is stored per version: the input plus what discovery said and the sealed secret reference. */
+export const tenantConfigSchema = tenantConfigInputSchema.extend({
+  okta: tenantConfigInputSchema.shape.okta.extend({
+    endpoints: oktaEndpointsSchema,
+    clientSecretId: z.uuid(),
+  }),
+});
+export type TenantConfig = z.infer<typeof tenantConfigSchema>;
