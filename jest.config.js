@@ -1,4 +1,4 @@
-/** Jest in native ESM mode: NestJS 12 is ESM-only. Run through `npm test` (test/run-tests.mjs). */
+/** Jest in native ESM mode (NestJS 12 is ESM-only). Run it through `npm test` (test/run-tests.mjs). */
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
@@ -6,4 +6,5 @@ export default {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: false }] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 60000,
+  maxWorkers: 2,
 };

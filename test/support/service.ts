@@ -1,0 +1,74 @@
+import 'reflect-metadata';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createApp } from '../../src/bootstrap.js';
+import { type AppConfig, loadConfig } from '../../src/config/app-config.js';
+
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+export const TEST_SECRETS_KEYS = `test1:${Buffer.alloc(32, 7).toString('base64')}`;
+
+export interface TestService {
+  url: string;
+  app: NestExpressApplication;
+  config: AppConfig;
+  logFile: string;
+  admin(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs the real service in this process, on a real port, against the given database. Logs go to a file the tests can read. */
+export async function startService(databaseUrl: string, env: Record<string, string> = {}): Promise<TestService> {
+  const port = Number(env.PORT ?? (await freePort()));
+  const logFile = join(process.cwd(), '.test-tmp', 'logs', `service-${port}-${Date.now()}.log`);
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    DATA_DIR: join(process.cwd(), '.test-tmp', 'data'),
+    ADMIN_API_KEY: TEST_ADMIN_KEY,
+    SECRETS_KEYS: TEST_SECRETS_KEYS,
+    OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
+    LOG_LEVEL: 'info',
+    LOG_FILE: logFile,
+    DATABASE_POOL_SIZE: '12',
+    ...env,
+  });
+  const app = await createApp(config, databaseUrl);
+  await app.listen(port, '127.0.0.1');
+  const url = config.publicUrl;
+  return {
+    url,
+    app,
+    config,
+    logFile,
+    async admin(method, path, body, headers = {}) {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: { 'x-admin-key': TEST_ADMIN_KEY, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        /* not JSON */
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    close: () => app.close(),
+  };
+}
