@@ -10,6 +10,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +35,7 @@ if (!env.DATABASE_URL) {
   const { existsSync } = await import('node:fs');
   const { userInfo } = await import('node:os');
   const dir = join(tmp, 'postgres');
-  const port = Number(env.TEST_PG_PORT ?? 54330);
+  const port = Number(env.TEST_PG_PORT ?? (await freePort()));
   embedded = new EmbeddedPostgres({ databaseDir: dir, port, user: 'postgres', password: 'postgres', persistent: true, createPostgresUser: userInfo().uid === 0, onLog: () => {}, onError: () => {} });
   if (!existsSync(join(dir, 'PG_VERSION'))) await embedded.initialise();
   await embedded.start();
@@ -51,6 +52,17 @@ try {
 } finally {
   await dropRunDatabases(env.DATABASE_URL, env.TEST_RUN_ID).catch(() => {});
   if (embedded) await embedded.stop().catch(() => {});
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 /** This run's template, and test databases left behind by runs that crashed more than a day ago. */

@@ -4,9 +4,11 @@ import { z } from 'zod';
  * Every environment variable the service reads, with its default and bounds.
  * This file is the configuration reference (the README's table is generated from it).
  */
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = (def: 'true' | 'false') =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def)
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const seconds = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
 export const envSchema = z.object({
@@ -25,7 +27,7 @@ export const envSchema = z.object({
     .describe('Bootstrap operator key for the admin API (X-Admin-Key or Bearer). Required in production.'),
   SECRETS_KEYS: z.string().optional()
     .describe('Keyring for encrypting tenant secrets at rest: comma-separated keyId:base64(32 bytes). The first is used for new secrets; the others still decrypt. Required in production.'),
-  OUTBOUND_ALLOW_PRIVATE_NETWORKS: bool.default(false)
+  OUTBOUND_ALLOW_PRIVATE_NETWORKS: bool('false')
     .describe('Allow calls to tenant issuers on loopback, link-local and private addresses (tests and the demo only).'),
   OUTBOUND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000).describe('Time limit for each call to a tenant Okta.'),
   OUTBOUND_MAX_BYTES: z.coerce.number().int().min(1024).max(10485760).default(1048576).describe('Largest response accepted from a tenant Okta.'),
