@@ -15,6 +15,8 @@ export interface IdTokenExpectations {
 }
 
 const MAX_JWKS = 5000;
+/** An unknown `kid` may force a key-set fetch at most this often per tenant. */
+const FORCED_RELOAD_MS = 5000;
 
 /**
  * Verifies a tenant's ID token with jose: signature against the tenant's JWKS (cached; refetched on an unknown
@@ -24,6 +26,7 @@ const MAX_JWKS = 5000;
 @Injectable()
 export class IdTokenVerifier {
   private readonly jwks = new Map<string, RemoteJwks>();
+  private readonly forcedReloads = new Map<string, number>();
 
   constructor(
     private readonly http: OutboundHttp,
@@ -32,15 +35,25 @@ export class IdTokenVerifier {
 
   async verify(idToken: string, expect: IdTokenExpectations): Promise<JWTPayload> {
     let payload: JWTPayload;
+    const keys = this.keySet(expect.jwksUri);
+    const options = {
+      issuer: expect.issuer,
+      audience: expect.clientId,
+      algorithms: ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256'],
+      clockTolerance: this.config.env.ID_TOKEN_CLOCK_SKEW_S,
+      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
+      maxTokenAge: '1 hour',
+    };
     try {
-      ({ payload } = await jwtVerify(idToken, this.keySet(expect.jwksUri), {
-        issuer: expect.issuer,
-        audience: expect.clientId,
-        algorithms: ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256'],
-        clockTolerance: this.config.env.ID_TOKEN_CLOCK_SKEW_S,
-        requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
-        maxTokenAge: '1 hour',
-      }));
+      try {
+        ({ payload } = await jwtVerify(idToken, keys, options));
+      } catch (e) {
+        // A key we have not seen: Okta rotated its signing key. Fetch the key set again, at most once per
+        // FORCED_RELOAD_MS per key set, then verify once more.
+        if (!(e instanceof joseErrors.JWKSNoMatchingKey) || !this.mayForceReload(expect.jwksUri)) throw e;
+        await keys.reload();
+        ({ payload } = await jwtVerify(idToken, keys, options));
+      }
     } catch (e) {
       throw new UpstreamError('id-token-invalid', `The ID token from your company's Okta was rejected: ${describe(e)}.`);
     }
@@ -57,12 +70,20 @@ export class IdTokenVerifier {
     return payload;
   }
 
+  private mayForceReload(uri: string): boolean {
+    const now = Date.now();
+    if (now - (this.forcedReloads.get(uri) ?? 0) < FORCED_RELOAD_MS) return false;
+    this.forcedReloads.set(uri, now);
+    if (this.forcedReloads.size > MAX_JWKS) this.forcedReloads.delete(this.forcedReloads.keys().next().value!);
+    return true;
+  }
+
   private keySet(uri: string): RemoteJwks {
     let set = this.jwks.get(uri);
     if (!set) {
       const http = this.http;
       set = createRemoteJWKSet(new URL(uri), {
-        cooldownDuration: 10_000,
+        cooldownDuration: 30_000,
         cacheMaxAge: 600_000,
         timeoutDuration: this.config.env.OUTBOUND_TIMEOUT_MS,
         [customFetch]: async (url: string, init: { headers: Headers }) => {

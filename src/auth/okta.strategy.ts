@@ -1,14 +1,17 @@
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
-import passport from 'passport';
 import OpenIDConnectStrategy from 'passport-openidconnect';
 import { pkceChallenge, randomToken } from '../common/crypto/tokens.js';
 import type { LoadedTenant } from '../tenants/tenant-runtime.js';
 import type { LoginStateStore, StartedLogin } from './login-state.store.js';
 import type { OktaOAuthClient, UpstreamRequest } from './okta-oauth-client.js';
 
-/** Upstream strategies live in their own Passport instance, one per (tenant, configuration version). */
-export const upstreamPassport = new passport.Passport();
+/**
+ * @nestjs/passport's mixin registers each strategy in a Passport instance as it is constructed. Upstream
+ * strategies are registered by StrategyRegistry in its own instance instead (one per application, so two
+ * services in one process never share strategies); this stand-in absorbs the mixin's registration.
+ */
+const registeredByRegistry = { use: () => registeredByRegistry };
 
 /** What a successful upstream sign-in yields: verified ID token claims and (with auto-provisioning) UserInfo. */
 export interface UpstreamIdentity {
@@ -51,12 +54,10 @@ export class TenantOktaStrategy extends PassportStrategy(OpenIDConnectStrategy, 
       skipUserProfile: (() => !okta.autoProvisioning) as unknown as boolean,
     });
     this.name = key;
-    upstreamPassport.unuse('openidconnect');
-    upstreamPassport.use(key, this);
   }
 
   getPassportInstance() {
-    return upstreamPassport;
+    return registeredByRegistry;
   }
 
   /** Runs on a per-request object (passport uses Object.create(strategy)), so per-request fields are safe. */

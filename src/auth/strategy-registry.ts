@@ -5,7 +5,8 @@ import type { LoadedTenant } from '../tenants/tenant-runtime.js';
 import { IdTokenVerifier } from './id-token-verifier.js';
 import { LoginStateStore } from './login-state.store.js';
 import { OktaOAuthClient } from './okta-oauth-client.js';
-import { TenantOktaStrategy, upstreamPassport } from './okta.strategy.js';
+import passport from 'passport';
+import { TenantOktaStrategy } from './okta.strategy.js';
 
 const MAX_STRATEGIES = 5000;
 
@@ -13,6 +14,8 @@ const MAX_STRATEGIES = 5000;
 @Injectable()
 export class StrategyRegistry {
   private readonly strategies = new Map<string, TenantOktaStrategy>();
+  /** This application's own Passport instance for upstream strategies. */
+  readonly passport = new passport.Passport();
 
   constructor(
     private readonly store: LoginStateStore,
@@ -34,6 +37,7 @@ export class StrategyRegistry {
       }
       s = new TenantOktaStrategy(key, tenant, new OktaOAuthClient(tenant, this.http, this.verifier), this.store, this.config.oktaCallbackUrl);
       this.strategies.set(key, s);
+      this.passport.use(key, s);
     }
     return s;
   }
@@ -44,6 +48,6 @@ export class StrategyRegistry {
 
   private evict(key: string, _s: TenantOktaStrategy): void {
     this.strategies.delete(key);
-    upstreamPassport.unuse(key);
+    this.passport.unuse(key);
   }
 }

@@ -9,7 +9,6 @@ import { TenantRuntime } from '../tenants/tenant-runtime.js';
 import { cookieName, readCookie, setCookie } from './cookies.js';
 import { LoginStateStore, type LoginState, type StartedLogin } from './login-state.store.js';
 import type { UpstreamIdentity } from './okta.strategy.js';
-import { upstreamPassport } from './okta.strategy.js';
 import { StrategyRegistry } from './strategy-registry.js';
 import { UpstreamError } from './upstream-errors.js';
 
@@ -85,7 +84,7 @@ export class UpstreamSignIn {
         resolve({ redirected: false, err, user, info });
       };
       try {
-        upstreamPassport.authenticate(key, { session: false, ...options }, done)(req, res, (err?: unknown) => done(err ?? new Error('passport passed the request on')));
+        this.registry.passport.authenticate(key, { session: false, ...options }, done)(req, res, (err?: unknown) => done(err ?? new Error('passport passed the request on')));
       } catch (e) {
         res.off('finish', onFinish);
         reject(e);

@@ -25,7 +25,7 @@ export interface Fault {
   /** Content-Type; default text/html for a string `body`, application/json for an object. */
   contentType?: string;
   body?: string | object;
-  /** Rewrite the real JSON body (receives a copy); return an object (JSON) or a string. */
+  /** Rewrite the real JSON body (receives a copy); return (or resolve to) an object (JSON) or a string. */
   transform?: (body: any) => unknown;
   /** Wait this long first (a "hang" past the client's timeout; cut short by close()). */
   delayMs?: number;
@@ -101,8 +101,8 @@ export async function readForm(ctx: KoaContextWithOIDC): Promise<Record<string, 
   return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
 }
 
-function applyFault(ctx: KoaContextWithOIDC, fault: Fault): void {
-  if (fault.transform) ctx.body = fault.transform(structuredClone(ctx.body));
+async function applyFault(ctx: KoaContextWithOIDC, fault: Fault): Promise<void> {
+  if (fault.transform) ctx.body = await fault.transform(structuredClone(ctx.body));
   if (fault.body !== undefined) ctx.body = typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body);
   if (fault.status) ctx.status = fault.status;
   const defaultType = typeof fault.body === 'string' ? 'text/html; charset=utf-8' : 'application/json';
@@ -137,7 +137,7 @@ export function logAndFaults(log: RequestRecord[], faults: Faults, signal: Abort
       if (fault?.delayMs) await sleep(fault.delayMs, undefined, { signal });
       if (fault?.body !== undefined) ctx.state.form = await readForm(ctx);
       else await next();
-      if (fault) applyFault(ctx, fault);
+      if (fault) await applyFault(ctx, fault);
     } catch (err) {
       if (!signal.aborted) throw err;
       ctx.respond = false; // stand-in closing during a delay: just drop the request
