@@ -103,6 +103,17 @@ describe('browser sign-in through a tenant Okta', () => {
     expect(r.description).toMatch(/nonce/);
   });
 
+  it("refuses an ID token from another tenant's Okta, even one signed correctly for our client id", async () => {
+    // Tenant "other"'s authorization server mints a perfectly signed token naming kentel's client: wrong issuer.
+    const nonceOf = () => kentel.authServer.requestsTo('authorize').at(-1)!.query.nonce!;
+    kentel.authServer.faults.next('token', {
+      transform: async (body) => ({ ...body, id_token: await other.authServer.mintIdToken({ sub: '00uALICE0001', aud: kentel.oktaClientId, nonce: nonceOf() }) }),
+    });
+    const r = await w.signIn(app, alice);
+    expect(r.error).toBe('access_denied');
+    expect(r.description).toMatch(/not in the Okta key set|"iss" claim/);
+  });
+
   it('refuses a replayed authorization code, and revokes what the first use issued', async () => {
     const s = await w.startSignIn(app, alice);
     const first = await oidc.authorizationCodeGrant(app, s.callback!, { pkceCodeVerifier: s.verifier, expectedState: s.state, expectedNonce: s.nonce });
