@@ -29,7 +29,7 @@ const { startOktaStandIn } = await import('../okta-stand-in/index.js');
 const { createApp } = await import('../../src/bootstrap.js');
 const { loadConfig } = await import('../../src/config/app-config.js');
 const { startEmbeddedPostgres } = await import('../../src/database/embedded-postgres.js');
-const { freePort } = await import('./ports.js');
+const { freePort } = await import('../ports.js');
 
 const step = (text: string) => console.log(`\n== ${text}`);
 const cleanups: Array<() => Promise<unknown>> = [];
