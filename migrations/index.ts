@@ -5,7 +5,8 @@
  * Class names end in a 13-digit timestamp; migrations run in that order.
  */
 import { ControlSchema1764770000000 } from './control/1764770000000-control-schema.js';
+import { AdminAuth1796320591793 } from './control/1796320591793-admin-auth.js';
 import { DirectorySchema1764770000100 } from './directory/1764770000100-directory-schema.js';
 
-export const controlMigrations = [ControlSchema1764770000000];
+export const controlMigrations = [ControlSchema1764770000000, AdminAuth1796320591793];
 export const directoryMigrations = [DirectorySchema1764770000100];

@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
-import { AdminGuard } from './admin-auth/admin.guard.js';
+import { AdminAuthModule } from './admin-auth/admin-auth.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CommonModule } from './common/common.module.js';
 import { loggingParams } from './common/logging/logging.js';
@@ -23,13 +23,14 @@ export class AppModule {
         LoggerModule.forRoot(loggingParams(config.env.LOG_LEVEL, config.env.LOG_FILE)),
         CommonModule,
         DatabaseModule.forRoot(databaseUrl),
+        AdminAuthModule,
         TenantsModule,
         AuthModule,
         ProvisioningModule,
         OAuthModule,
       ],
-      providers: [{ provide: AppConfig, useValue: config }, AdminGuard],
-      exports: [AppConfig, AdminGuard],
+      providers: [{ provide: AppConfig, useValue: config }],
+      exports: [AppConfig],
     };
   }
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { Actor, type AdminActor, AdminGuard } from '../admin-auth/admin.guard.js';
+import { Actor, AdminAccess, type AdminActor, AdminGuard, AdminTenant, type AdminTenantRef } from '../admin-auth/admin.guard.js';
+import { AdminCredentials } from '../admin-auth/admin-credentials.service.js';
 import { jsonSchema } from '../common/validation/openapi.js';
 import { parseOrProblem } from '../common/validation/zod.js';
 import { CompanyTree } from './company-tree.service.js';
@@ -22,19 +23,26 @@ export class AdminTenantsController {
   constructor(
     private readonly tenants: TenantsService,
     private readonly tree: CompanyTree,
+    private readonly credentials: AdminCredentials,
   ) {}
 
   @Post()
+  @AdminAccess('any')
   @ApiOperation({ summary: 'Create a tenant with its Okta settings (the discovery document is fetched and checked).' })
   @ApiBody({ schema: { ...jsonSchema(createTenantSchema), example: { slug: 'kentel', name: 'Kentel', clientSecret: '(write-only)', config: exampleConfig } } })
-  create(@Body() body: unknown, @Actor() actor: AdminActor) {
-    return this.tenants.create(parseOrProblem(createTenantSchema, body), actor.id);
+  async create(@Body() body: unknown, @Actor() actor: AdminActor) {
+    const tenant = await this.tenants.create(parseOrProblem(createTenantSchema, body), actor.id);
+    // A manager looks after the tenants they onboard.
+    if (actor.role === 'manager' && actor.principalId) await this.credentials.grantTenant(actor.principalId, tenant.id, actor);
+    return tenant;
   }
 
   @Get()
-  @ApiOperation({ summary: 'All tenants, each with its configuration in force (never the client secret).' })
-  list() {
-    return this.tenants.list();
+  @AdminAccess('any')
+  @ApiOperation({ summary: 'The tenants the caller may see (operators: all), each with its configuration in force (never the client secret).' })
+  async list(@Actor() actor: AdminActor) {
+    const all = await this.tenants.list();
+    return actor.role === 'operator' ? all : all.filter((t) => actor.tenantIds.has(t.id));
   }
 
   @Get(':slug')
@@ -54,14 +62,12 @@ export class AdminTenantsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Load the company tree (External Node Identifiers): adds and changes; reports what changed.' })
   @ApiBody({ schema: { ...jsonSchema(locationsSchema), example: { locations: [{ externalId: 'LOC-1', name: 'Vancouver Downtown' }] } } })
-  async putLocations(@Param('slug') slug: string, @Body() body: unknown) {
-    const tenant = await this.tenants.bySlug(slug);
+  async putLocations(@AdminTenant() tenant: AdminTenantRef, @Body() body: unknown) {
     return this.tree.load(tenant.id, parseOrProblem(locationsSchema, body).locations);
   }
 
   @Get(':slug/locations')
-  async locations(@Param('slug') slug: string) {
-    const tenant = await this.tenants.bySlug(slug);
+  async locations(@AdminTenant() tenant: AdminTenantRef) {
     return this.tree.list(tenant.id);
   }
 }

@@ -1,0 +1,111 @@
+import { type CallHandler, type ExecutionContext, Injectable, Logger, type NestInterceptor } from '@nestjs/common';
+import type { Request } from 'express';
+import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
+import { type Observable, catchError, from, mergeMap } from 'rxjs';
+import { DataSource } from 'typeorm';
+import { ProblemError } from '../common/errors/problem.js';
+import type { AdminActor, AdminTenantRef } from './admin-actor.js';
+
+export type AdminRequest = Request & { id?: string; actor?: AdminActor; adminTenant?: AdminTenantRef; adminActionDetail?: Record<string, unknown> };
+
+export interface AdminActionEntry {
+  actor: AdminActor | null;
+  method: string;
+  route: string;
+  path: string;
+  tenant?: AdminTenantRef | null;
+  status: number;
+  outcome: 'ok' | 'refused' | 'denied' | 'error';
+  detail?: Record<string, unknown>;
+  correlationId?: string;
+}
+
+/** The admin action log: every admin request, attributed, with how it ended. Never a secret in it. */
+@Injectable()
+export class AdminActionLog {
+  private readonly log = new Logger('AdminActions');
+
+  constructor(private readonly db: DataSource) {}
+
+  async record(e: AdminActionEntry): Promise<void> {
+    try {
+      await this.db.query(
+        `INSERT INTO admin_actions (actor, actor_name, principal_id, credential_id, role, method, route, path, tenant_id, tenant_slug, status, outcome, detail, correlation_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+        [
+          e.actor?.id ?? 'anonymous', e.actor?.name ?? null, e.actor?.principalId ?? null, e.actor?.credentialId ?? null, e.actor?.role ?? null,
+          e.method, e.route.slice(0, 300), e.path.slice(0, 500), e.tenant?.id ?? null, e.tenant?.slug ?? null, e.status, e.outcome,
+          JSON.stringify(e.detail ?? {}), e.correlationId ?? null,
+        ],
+      );
+    } catch (err) {
+      this.log.error({ err, correlationId: e.correlationId }, 'Could not record an admin action');
+    }
+  }
+
+  /** A caller asked for a tenant outside their scope: answered 404, logged here and in the log stream. */
+  async denied(req: AdminRequest, tenant: AdminTenantRef, route: string): Promise<void> {
+    this.log.warn(
+      { actor: req.actor?.id, role: req.actor?.role, tenant: tenant.slug, method: req.method, route, correlationId: req.id },
+      'Admin request for a tenant outside the caller\'s scope was refused (answered 404)',
+    );
+    await this.record({ actor: req.actor ?? null, method: req.method, route, path: req.path, tenant, status: 404, outcome: 'denied', detail: { reason: 'tenant outside the caller\'s scope' }, correlationId: req.id });
+  }
+
+  async list(filter: { tenantId?: string; principalId?: string; limit: number; before?: string }) {
+    const rows = await this.db.query(
+      `SELECT id, at, actor, actor_name AS "actorName", role, method, route, path, tenant_slug AS tenant, status, outcome, detail, correlation_id AS "correlationId"
+         FROM admin_actions
+        WHERE ($1::uuid IS NULL OR tenant_id = $1) AND ($2::uuid IS NULL OR principal_id = $2) AND ($3::timestamptz IS NULL OR at < $3)
+        ORDER BY at DESC, id DESC LIMIT $4`,
+      [filter.tenantId ?? null, filter.principalId ?? null, filter.before ?? null, filter.limit],
+    );
+    return rows.map((r: Record<string, any>) => ({ ...r, at: new Date(r.at).toISOString() }));
+  }
+}
+
+/**
+ * Records every request that passed AdminGuard once it has been answered (global interceptor: controllers
+ * other helpers add are covered without doing anything). Requests refused by the guard itself are recorded there.
+ */
+@Injectable()
+export class AdminActionInterceptor implements NestInterceptor {
+  constructor(private readonly actions: AdminActionLog) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const req = context.switchToHttp().getRequest<AdminRequest>();
+    if (!req.actor) return next.handle();
+    const route = `${req.baseUrl ?? ''}${(req.route as { path?: string } | undefined)?.path ?? req.path}`;
+    const entry = (status: number, outcome: AdminActionEntry['outcome'], extra: Record<string, unknown> = {}) =>
+      this.actions.record({
+        actor: req.actor!, method: req.method, route, path: req.path, tenant: req.adminTenant ?? null, status, outcome,
+        detail: { ...req.adminActionDetail, ...extra }, correlationId: req.id,
+      });
+    // Recorded before the answer is sent, so whoever reads the log after an answer finds the entry.
+    const declared: number | undefined = Reflect.getMetadata(HTTP_CODE_METADATA, context.getHandler());
+    return next.handle().pipe(
+      mergeMap(async (value) => {
+        await entry(declared ?? (req.method === 'POST' ? 201 : 200), 'ok');
+        return value;
+      }),
+      catchError((e: unknown) =>
+        from(
+          (async () => {
+            const status = statusOf(e);
+            await entry(status, status >= 500 ? 'error' : 'refused', e instanceof ProblemError ? { problem: e.title, errors: e.errors?.slice(0, 20) } : {});
+            throw e;
+          })(),
+        ),
+      ),
+    );
+  }
+}
+
+function statusOf(e: unknown): number {
+  if (e instanceof ProblemError) return e.status;
+  const x = e as { getStatus?: () => number; status?: unknown };
+  if (typeof x?.getStatus === 'function') return x.getStatus();
+  if (typeof x?.status === 'number') return x.status;
+  return 500;
+}

@@ -1,0 +1,121 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { ProblemError } from '../common/errors/problem.js';
+import { jsonSchema } from '../common/validation/openapi.js';
+import { parseOrProblem } from '../common/validation/zod.js';
+import { AdminActionLog } from './admin-action-log.js';
+import { createPrincipalSchema, AdminCredentials, issueCredentialSchema, updatePrincipalSchema } from './admin-credentials.service.js';
+import { Actor, AdminAccess, type AdminActor, AdminGuard, AdminTenant, type AdminTenantRef } from './admin.guard.js';
+
+const actionsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  before: z.iso.datetime({ offset: true }).optional(),
+  principal: z.uuid().optional(),
+});
+
+const exampleToken = {
+  credential: {
+    id: '7d1c9f0e-2a4b-4c55-9e61-0b8f4a1d2c3e', principalId: '3f0a8c1e-5b6d-4e7f-8a9b-0c1d2e3f4a5b', kind: 'api-token', label: 'laptop',
+    hint: 'iqsso_am_Xy3k…', expiresAt: '2027-03-01T12:00:00.000Z', revokedAt: null, lastUsedAt: null, createdBy: 'operator:bootstrap-key', createdAt: '2026-12-01T12:00:00.000Z', status: 'active',
+  },
+  token: 'iqsso_am_(shown once: 52 characters)',
+};
+
+/**
+ * Who may use the admin API: operators create account managers, give them tenants, and issue their API tokens.
+ * The bootstrap ADMIN_API_KEY is the first operator credential: it creates the first people.
+ */
+@ApiTags('admin access')
+@ApiSecurity('admin-key')
+@ApiSecurity('admin-token')
+@Controller('admin')
+@UseGuards(AdminGuard)
+export class AdminAuthController {
+  constructor(
+    private readonly credentials: AdminCredentials,
+    private readonly actions: AdminActionLog,
+  ) {}
+
+  @Get('me')
+  @AdminAccess('any')
+  @ApiOperation({ summary: 'Who the credential belongs to, its role and the tenants it may touch.' })
+  async me(@Actor() actor: AdminActor) {
+    const person = actor.principalId ? await this.credentials.principal(actor.principalId) : null;
+    return { actor: actor.id, name: actor.name, role: actor.role, via: actor.via, credentialId: actor.credentialId, tenants: actor.role === 'operator' ? 'all' : person?.tenants ?? [] };
+  }
+
+  @Post('me/credentials')
+  @AdminAccess('any')
+  @ApiOperation({ summary: 'Issue yourself another API token (e.g. to rotate one). The token is in this answer only.' })
+  @ApiBody({ schema: { ...jsonSchema(issueCredentialSchema), example: { label: 'new laptop', expiresInDays: 90 } } })
+  @ApiResponse({ status: 201, schema: { example: exampleToken } })
+  issueOwn(@Body() body: unknown, @Actor() actor: AdminActor) {
+    if (!actor.principalId) throw ProblemError.validation([{ field: '(credential)', reason: 'the bootstrap key belongs to no one; create an admin user and issue their token' }]);
+    return this.credentials.issue(actor.principalId, parseOrProblem(issueCredentialSchema, body), actor);
+  }
+
+  @Get('me/credentials')
+  @AdminAccess('any')
+  @ApiOperation({ summary: 'Your credentials (never the tokens: only a hint of each).' })
+  ownCredentials(@Actor() actor: AdminActor) {
+    return actor.principalId ? this.credentials.credentialsOf(actor.principalId) : [];
+  }
+
+  @Delete('credentials/:id')
+  @AdminAccess('any')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Revoke a credential at once (operators: any; managers: their own).' })
+  revoke(@Param('id') id: string, @Actor() actor: AdminActor) {
+    return this.credentials.revoke(id, actor);
+  }
+
+  @Post('principals')
+  @ApiOperation({ summary: 'Operators: add an account manager (or another operator) with the tenants they look after.' })
+  @ApiBody({ schema: { ...jsonSchema(createPrincipalSchema), example: { name: 'Jane Manager', email: 'jane@iqmetrix.com', role: 'manager', tenants: ['kentel'] } } })
+  createPrincipal(@Body() body: unknown, @Actor() actor: AdminActor) {
+    return this.credentials.createPrincipal(parseOrProblem(createPrincipalSchema, body), actor);
+  }
+
+  @Get('principals')
+  @ApiOperation({ summary: 'Operators: everyone with admin access.' })
+  principals() {
+    return this.credentials.listPrincipals();
+  }
+
+  @Get('principals/:id')
+  @ApiOperation({ summary: 'Operators: one admin user, with their credentials (hints only).' })
+  async principal(@Param('id') id: string) {
+    return { ...(await this.credentials.principal(id)), credentials: await this.credentials.credentialsOf(id) };
+  }
+
+  @Patch('principals/:id')
+  @ApiOperation({ summary: 'Operators: rename, disable or enable an admin user, or replace the tenants they look after.' })
+  @ApiBody({ schema: { ...jsonSchema(updatePrincipalSchema), example: { tenants: ['kentel', 'other'] } } })
+  updatePrincipal(@Param('id') id: string, @Body() body: unknown, @Actor() actor: AdminActor) {
+    return this.credentials.updatePrincipal(id, parseOrProblem(updatePrincipalSchema, body), actor);
+  }
+
+  @Post('principals/:id/credentials')
+  @ApiOperation({ summary: 'Operators: issue an API token for an admin user. The token is in this answer only; it is stored as a hash.' })
+  @ApiBody({ schema: { ...jsonSchema(issueCredentialSchema), example: { label: 'onboarding laptop', expiresInDays: 30 } } })
+  @ApiResponse({ status: 201, schema: { example: exampleToken } })
+  issue(@Param('id') id: string, @Body() body: unknown, @Actor() actor: AdminActor) {
+    return this.credentials.issue(id, parseOrProblem(issueCredentialSchema, body), actor);
+  }
+
+  @Get('actions')
+  @ApiOperation({ summary: 'Operators: the admin action log (every admin request: who, what, which tenant, outcome; denials included).' })
+  actionsLog(@Query() query: unknown) {
+    const q = parseOrProblem(actionsQuery, query, 'query');
+    return this.actions.list({ limit: q.limit, before: q.before, principalId: q.principal });
+  }
+
+  @Get('tenants/:slug/actions')
+  @ApiParam({ name: 'slug', example: 'kentel' })
+  @ApiOperation({ summary: 'The admin action log of one tenant.' })
+  tenantActions(@AdminTenant() tenant: AdminTenantRef, @Query() query: unknown) {
+    const q = parseOrProblem(actionsQuery, query, 'query');
+    return this.actions.list({ tenantId: tenant.id, limit: q.limit, before: q.before, principalId: q.principal });
+  }
+}

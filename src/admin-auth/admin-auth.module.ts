@@ -1,0 +1,18 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { AdminActionInterceptor, AdminActionLog } from './admin-action-log.js';
+import { AdminAuthController } from './admin-auth.controller.js';
+import { AdminCredentials } from './admin-credentials.service.js';
+import { AdminGuard } from './admin.guard.js';
+
+/**
+ * Admin authorization: account managers and operators, their credentials, the per-tenant scope check every
+ * admin route gets from AdminGuard, and the admin action log (a global interceptor records every admin request).
+ */
+@Global()
+@Module({
+  controllers: [AdminAuthController],
+  providers: [AdminCredentials, AdminActionLog, AdminGuard, { provide: APP_INTERCEPTOR, useClass: AdminActionInterceptor }],
+  exports: [AdminCredentials, AdminActionLog, AdminGuard],
+})
+export class AdminAuthModule {}

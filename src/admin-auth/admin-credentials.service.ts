@@ -1,0 +1,237 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { randomToken, sha256 } from '../common/crypto/tokens.js';
+import { ProblemError } from '../common/errors/problem.js';
+import type { AdminActor, AdminRole } from './admin-actor.js';
+
+/** Admin API tokens: a recognisable prefix (secret scanners), then 256 random bits. */
+export const ADMIN_TOKEN_PREFIX = 'iqsso_am_';
+const TOKEN_SHAPE = /^iqsso_am_[A-Za-z0-9_-]{43}$/;
+
+const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a tenant slug');
+export const createPrincipalSchema = z.object({
+  name: z.string().trim().min(1, 'must not be empty').max(200),
+  email: z.email().max(320).optional(),
+  role: z.enum(['operator', 'manager']),
+  tenants: z.array(slug).max(1000).default([]),
+});
+export const updatePrincipalSchema = z.object({
+  name: z.string().trim().min(1).max(200).optional(),
+  status: z.enum(['active', 'disabled']).optional(),
+  tenants: z.array(slug).max(1000).optional(),
+});
+export const issueCredentialSchema = z.object({
+  label: z.string().trim().min(1, 'must not be empty').max(200),
+  /** Every credential expires; at most a year. */
+  expiresInDays: z.number().int().min(1).max(365).default(90),
+});
+
+export interface PrincipalView {
+  id: string;
+  name: string;
+  email: string | null;
+  role: AdminRole;
+  status: 'active' | 'disabled';
+  tenants: string[];
+  createdBy: string;
+  createdAt: string;
+}
+
+export interface CredentialView {
+  id: string;
+  principalId: string;
+  kind: 'api-token' | 'session';
+  label: string;
+  hint: string;
+  expiresAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+  createdBy: string;
+  createdAt: string;
+  status: 'active' | 'expired' | 'revoked';
+}
+
+export type Authenticated =
+  | { ok: true; actor: AdminActor }
+  | { ok: false; reason: 'unknown' | 'expired' | 'revoked' | 'disabled' };
+
+interface CredentialRow {
+  credential_id: string;
+  principal_id: string;
+  name: string;
+  role: AdminRole;
+  principal_status: string;
+  kind: 'api-token' | 'session';
+  expired: boolean;
+  revoked: boolean;
+  parent_invalid: boolean;
+  tenant_ids: string[];
+  stale: boolean;
+}
+
+/**
+ * People who use the admin API and their credentials. Tokens are shown once, at issue, and stored only as a
+ * SHA-256 hash (they carry 256 random bits, so a fast hash is the right lookup key, as for OAuth tokens).
+ */
+@Injectable()
+export class AdminCredentials {
+  constructor(private readonly db: DataSource) {}
+
+  /** The actor a presented token belongs to, if it is valid now. One indexed lookup. */
+  async authenticate(token: string): Promise<Authenticated> {
+    if (!TOKEN_SHAPE.test(token)) return { ok: false, reason: 'unknown' };
+    const rows: CredentialRow[] = await this.db.query(
+      `SELECT c.id AS credential_id, p.id AS principal_id, p.name, p.role, p.status AS principal_status, c.kind,
+              c.expires_at <= now() AS expired, c.revoked_at IS NOT NULL AS revoked,
+              (c.parent_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM admin_credentials pc WHERE pc.id = c.parent_id AND pc.revoked_at IS NULL AND pc.expires_at > now())) AS parent_invalid,
+              COALESCE((SELECT array_agg(pt.tenant_id) FROM admin_principal_tenants pt WHERE pt.principal_id = p.id), '{}') AS tenant_ids,
+              (c.last_used_at IS NULL OR c.last_used_at < now() - interval '1 minute') AS stale
+         FROM admin_credentials c JOIN admin_principals p ON p.id = c.principal_id
+        WHERE c.token_hash = $1`,
+      [sha256(token)],
+    );
+    const r = rows[0];
+    if (!r) return { ok: false, reason: 'unknown' };
+    if (r.revoked || r.parent_invalid) return { ok: false, reason: 'revoked' };
+    if (r.expired) return { ok: false, reason: 'expired' };
+    if (r.principal_status !== 'active') return { ok: false, reason: 'disabled' };
+    if (r.stale) await this.db.query(`UPDATE admin_credentials SET last_used_at = now() WHERE id = $1`, [r.credential_id]);
+    return {
+      ok: true,
+      actor: {
+        id: `principal:${r.principal_id}`,
+        name: r.name,
+        role: r.role,
+        principalId: r.principal_id,
+        credentialId: r.credential_id,
+        via: r.kind === 'session' ? 'session' : 'api-token',
+        tenantIds: new Set(r.tenant_ids),
+      },
+    };
+  }
+
+  async createPrincipal(input: z.infer<typeof createPrincipalSchema>, by: AdminActor): Promise<PrincipalView> {
+    return this.db.transaction(async (m) => {
+      const tenantIds = await this.tenantIdsFor(m, input.tenants, 'tenants');
+      let id: string;
+      try {
+        const rows = await m.query(`INSERT INTO admin_principals (name, email, role, created_by) VALUES ($1, $2, $3, $4) RETURNING id`, [input.name, input.email ?? null, input.role, by.id]);
+        id = rows[0].id;
+      } catch (e) {
+        if ((e as { constraint?: string }).constraint === 'admin_principals_email') throw ProblemError.conflict('Someone with this email already has admin access.', [{ field: 'email', reason: 'already in use' }]);
+        throw e;
+      }
+      await this.setTenants(m, id, tenantIds, by);
+      return (await this.principals(m, id))[0]!;
+    });
+  }
+
+  async updatePrincipal(id: string, input: z.infer<typeof updatePrincipalSchema>, by: AdminActor): Promise<PrincipalView> {
+    return this.db.transaction(async (m) => {
+      const existing = await this.principals(m, id);
+      if (!existing[0]) throw ProblemError.notFound('Admin user');
+      if (input.name || input.status) {
+        await m.query(`UPDATE admin_principals SET name = COALESCE($2, name), status = COALESCE($3, status), updated_at = now() WHERE id = $1`, [id, input.name ?? null, input.status ?? null]);
+      }
+      if (input.tenants) {
+        const tenantIds = await this.tenantIdsFor(m, input.tenants, 'tenants');
+        await m.query(`DELETE FROM admin_principal_tenants WHERE principal_id = $1 AND NOT (tenant_id = ANY($2::uuid[]))`, [id, tenantIds]);
+        await this.setTenants(m, id, tenantIds, by);
+      }
+      return (await this.principals(m, id))[0]!;
+    });
+  }
+
+  /** Gives a manager a tenant (used when a manager creates a tenant: they look after what they onboard). */
+  async grantTenant(principalId: string, tenantId: string, by: AdminActor): Promise<void> {
+    await this.db.query(`INSERT INTO admin_principal_tenants (principal_id, tenant_id, granted_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [principalId, tenantId, by.id]);
+  }
+
+  async listPrincipals(): Promise<PrincipalView[]> {
+    return this.principals(this.db.manager);
+  }
+
+  async principal(id: string): Promise<PrincipalView> {
+    const p = (await this.principals(this.db.manager, id))[0];
+    if (!p) throw ProblemError.notFound('Admin user');
+    return p;
+  }
+
+  /** A new API token for a principal. The token is in this answer only; afterwards only its hint is shown. */
+  async issue(principalId: string, input: z.infer<typeof issueCredentialSchema>, by: AdminActor): Promise<{ credential: CredentialView; token: string }> {
+    const p = await this.principal(principalId);
+    if (p.status !== 'active') throw ProblemError.conflict('This admin user is disabled; enable them before issuing a credential.');
+    const token = `${ADMIN_TOKEN_PREFIX}${randomToken(32)}`;
+    const rows = await this.db.query(
+      `INSERT INTO admin_credentials (principal_id, kind, token_hash, hint, label, expires_at, created_by)
+       VALUES ($1, 'api-token', $2, $3, $4, now() + make_interval(days => $5), $6) RETURNING id`,
+      [principalId, sha256(token), token.slice(0, ADMIN_TOKEN_PREFIX.length + 4), input.label, input.expiresInDays, by.id],
+    );
+    return { credential: (await this.credentials({ id: rows[0].id }))[0]!, token };
+  }
+
+  async credentialsOf(principalId: string): Promise<CredentialView[]> {
+    return this.credentials({ principalId });
+  }
+
+  /** Revokes a credential (and the sessions opened with it). Managers may revoke only their own. */
+  async revoke(credentialId: string, by: AdminActor): Promise<CredentialView> {
+    const found = (await this.credentials({ id: credentialId }))[0];
+    if (!found || (by.role !== 'operator' && found.principalId !== by.principalId)) throw ProblemError.notFound('Credential');
+    await this.db.query(`UPDATE admin_credentials SET revoked_at = now(), revoked_by = $2 WHERE (id = $1 OR parent_id = $1) AND revoked_at IS NULL`, [credentialId, by.id]);
+    return (await this.credentials({ id: credentialId }))[0]!;
+  }
+
+  private async credentials(where: { id?: string; principalId?: string }): Promise<CredentialView[]> {
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+    if ((where.id && !uuid.test(where.id)) || (where.principalId && !uuid.test(where.principalId))) return [];
+    const rows = await this.db.query(
+      `SELECT id, principal_id, kind, label, hint, expires_at, revoked_at, last_used_at, created_by, created_at, expires_at <= now() AS expired
+         FROM admin_credentials WHERE ($1::uuid IS NULL OR id = $1) AND ($2::uuid IS NULL OR principal_id = $2) ORDER BY created_at DESC`,
+      [where.id ?? null, where.principalId ?? null],
+    );
+    return rows.map((r: Record<string, any>) => ({
+      id: r.id,
+      principalId: r.principal_id,
+      kind: r.kind,
+      label: r.label,
+      hint: `${r.hint}…`,
+      expiresAt: new Date(r.expires_at).toISOString(),
+      revokedAt: r.revoked_at ? new Date(r.revoked_at).toISOString() : null,
+      lastUsedAt: r.last_used_at ? new Date(r.last_used_at).toISOString() : null,
+      createdBy: r.created_by,
+      createdAt: new Date(r.created_at).toISOString(),
+      status: r.revoked_at ? 'revoked' : r.expired ? 'expired' : 'active',
+    }));
+  }
+
+  private async principals(m: { query: DataSource['query'] }, id?: string): Promise<PrincipalView[]> {
+    if (id && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return [];
+    const rows = await m.query(
+      `SELECT p.*, COALESCE((SELECT array_agg(t.slug ORDER BY t.slug) FROM admin_principal_tenants pt JOIN tenants t ON t.id = pt.tenant_id WHERE pt.principal_id = p.id), '{}') AS tenants
+         FROM admin_principals p WHERE ($1::uuid IS NULL OR p.id = $1) ORDER BY p.name, p.id`,
+      [id ?? null],
+    );
+    return rows.map((r: Record<string, any>) => ({
+      id: r.id, name: r.name, email: r.email, role: r.role, status: r.status, tenants: r.tenants,
+      createdBy: r.created_by, createdAt: new Date(r.created_at).toISOString(),
+    }));
+  }
+
+  private async tenantIdsFor(m: { query: DataSource['query'] }, slugs: string[], field: string): Promise<string[]> {
+    if (slugs.length === 0) return [];
+    const rows: Array<{ id: string; slug: string }> = await m.query(`SELECT id, slug FROM tenants WHERE slug = ANY($1::text[])`, [slugs]);
+    const missing = slugs.filter((s) => !rows.some((r) => r.slug === s));
+    if (missing.length) throw ProblemError.validation(missing.map((s) => ({ field: `${field}[${slugs.indexOf(s)}]`, reason: `there is no tenant "${s}"` })));
+    return rows.map((r) => r.id);
+  }
+
+  private async setTenants(m: { query: DataSource['query'] }, principalId: string, tenantIds: string[], by: AdminActor): Promise<void> {
+    if (tenantIds.length === 0) return;
+    await m.query(
+      `INSERT INTO admin_principal_tenants (principal_id, tenant_id, granted_by) SELECT $1, unnest($2::uuid[]), $3 ON CONFLICT DO NOTHING`,
+      [principalId, tenantIds, by.id],
+    );
+  }
+}

@@ -1,0 +1,176 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type TenantSetup, World } from '../support/world.js';
+
+/**
+ * Account-manager authorization over real HTTP and Postgres: individual tokens (shown once, stored as hashes,
+ * revocable, expiring), tenant scope on every admin route (404 outside it, logged), operators for the rest.
+ */
+describe('admin access: account managers, operators, tenant scope', () => {
+  let w: World;
+  let kentel: TenantSetup;
+  let other: TenantSetup;
+  let managerA: { id: string; token: string; credentialId: string };
+  let managerB: { id: string; token: string };
+
+  const as = (token: string) => ({ 'x-admin-key': token });
+  const call = (token: string, method: string, path: string, body?: unknown) => w.service.admin(method, path, body, as(token));
+
+  async function newManager(name: string, tenants: string[], role = 'manager') {
+    const p = await w.service.admin('POST', '/admin/principals', { name, role, tenants });
+    expect(p.status).toBe(201);
+    const c = await w.service.admin('POST', `/admin/principals/${p.body.id}/credentials`, { label: 'laptop', expiresInDays: 30 });
+    expect(c.status).toBe(201);
+    return { id: p.body.id as string, token: c.body.token as string, credentialId: c.body.credential.id as string };
+  }
+
+  beforeAll(async () => {
+    w = await World.start();
+    kentel = await w.addTenant('kentel', ['kentel.com']);
+    other = await w.addTenant('other', ['other.com']);
+    managerA = await newManager('Alice Manager', ['kentel']);
+    managerB = await newManager('Bob Manager', []);
+  });
+  afterAll(() => w?.close());
+
+  it('shows a token once and stores only its hash', async () => {
+    expect(managerA.token).toMatch(/^iqsso_am_[A-Za-z0-9_-]{43}$/);
+    const rows = await w.db.query<Record<string, unknown>>(`SELECT * FROM admin_credentials WHERE id = $1`, [managerA.credentialId]);
+    expect(JSON.stringify(rows)).not.toContain(managerA.token);
+    expect(JSON.stringify(rows)).not.toContain(managerA.token.slice(9));
+    const listed = await w.service.admin('GET', `/admin/principals/${managerA.id}`);
+    expect(listed.status).toBe(200);
+    expect(JSON.stringify(listed.body)).not.toContain(managerA.token);
+    expect(listed.body.credentials[0]).toMatchObject({ label: 'laptop', status: 'active', hint: `${managerA.token.slice(0, 13)}…` });
+  });
+
+  it('a manager sees and changes only the tenants in their scope', async () => {
+    const me = await call(managerA.token, 'GET', '/admin/me');
+    expect(me.body).toMatchObject({ name: 'Alice Manager', role: 'manager', tenants: ['kentel'], via: 'api-token' });
+    const list = await call(managerA.token, 'GET', '/admin/tenants');
+    expect(list.status).toBe(200);
+    expect(list.body.map((t: { slug: string }) => t.slug)).toEqual(['kentel']);
+    expect((await call(managerA.token, 'GET', '/admin/tenants/kentel')).status).toBe(200);
+    expect((await call(managerA.token, 'GET', '/admin/tenants/kentel/locations')).status).toBe(200);
+    expect((await call(managerB.token, 'GET', '/admin/tenants')).body).toEqual([]);
+  });
+
+  it('a manager of tenant A gets 404 for tenant B, exactly as for a tenant that does not exist; nothing changes; the attempt is logged', async () => {
+    const before = await w.db.query(`SELECT t.active_version, (SELECT count(*)::int FROM tenant_config_versions v WHERE v.tenant_id = t.id) AS versions FROM tenants t WHERE slug = 'other'`);
+    const strip = (b: Record<string, unknown>) => ({ ...b, instance: undefined, correlationId: undefined, detail: String(b.detail).replace(/"[a-z-]+"/, '"X"') });
+
+    const read = await call(managerA.token, 'GET', '/admin/tenants/other');
+    const missing = await call(managerA.token, 'GET', '/admin/tenants/no-such-tenant');
+    expect(read.status).toBe(404);
+    expect(read.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(read.body).toMatchObject({ status: 404, title: 'Not found', detail: 'Tenant "other" does not exist.' });
+    expect(strip(read.body)).toEqual(strip(missing.body));
+
+    const change = await call(managerA.token, 'PUT', '/admin/tenants/other/config', {
+      config: { okta: { issuer: other.authServer.issuer, clientId: 'stolen' }, domains: ['other.com'] },
+    });
+    expect(change.status).toBe(404);
+    const locations = await call(managerA.token, 'PUT', '/admin/tenants/other/locations', { locations: [{ externalId: 'X-1', name: 'Injected' }] });
+    expect(locations.status).toBe(404);
+    const audits = await call(managerA.token, 'GET', '/admin/tenants/other/audits');
+    expect(audits.status).toBe(404);
+    const user = await call(managerA.token, 'GET', '/admin/tenants/other/users/00000000-0000-4000-8000-000000000000');
+    expect(user.status).toBe(404);
+
+    const after = await w.db.query(`SELECT t.active_version, (SELECT count(*)::int FROM tenant_config_versions v WHERE v.tenant_id = t.id) AS versions FROM tenants t WHERE slug = 'other'`);
+    expect(after).toEqual(before);
+    expect(await w.db.query(`SELECT 1 FROM locations WHERE external_id = 'X-1'`)).toHaveLength(0);
+
+    const denied = await w.service.admin('GET', '/admin/tenants/other/actions');
+    expect(denied.status).toBe(200);
+    const mine = denied.body.filter((a: { actor: string; outcome: string }) => a.actor === `principal:${managerA.id}` && a.outcome === 'denied');
+    expect(mine.map((a: { method: string; route: string }) => `${a.method} ${a.route}`).sort()).toEqual([
+      'GET /admin/tenants/:slug',
+      'GET /admin/tenants/:slug/audits',
+      'GET /admin/tenants/:slug/users/:id',
+      'PUT /admin/tenants/:slug/config',
+      'PUT /admin/tenants/:slug/locations',
+    ]);
+    expect(mine[0]).toMatchObject({ tenant: 'other', status: 404, actorName: 'Alice Manager', role: 'manager' });
+    const logged = readFileSync(w.service.logFile, 'utf8').split('\n').filter((l) => l.includes('outside the caller'));
+    expect(logged.length).toBeGreaterThanOrEqual(5);
+    expect(JSON.parse(logged[0]!)).toMatchObject({ actor: `principal:${managerA.id}`, tenant: 'other', level: 40 });
+    expect(logged.join('\n')).not.toContain(managerA.token);
+  });
+
+  it('routes that name no tenant are for operators unless they say otherwise', async () => {
+    for (const [method, path] of [['GET', '/admin/clients'], ['POST', '/admin/clients'], ['GET', '/admin/principals'], ['GET', '/admin/actions']] as const) {
+      const res = await call(managerA.token, method, path, method === 'POST' ? { clientId: 'x-app', name: 'x', type: 'public', redirectUris: ['https://x.example/cb'] } : undefined);
+      expect({ path, status: res.status, detail: res.body.detail }).toEqual({ path, status: 403, detail: 'Only operators may do this.' });
+    }
+    expect(await w.db.query(`SELECT 1 FROM oauth_clients WHERE client_id = 'x-app'`)).toHaveLength(0);
+    // A manager cannot widen their own scope.
+    const widen = await call(managerA.token, 'PATCH', `/admin/principals/${managerA.id}`, { tenants: ['kentel', 'other'] });
+    expect(widen.status).toBe(403);
+  });
+
+  it('every change is attributed to the person who made it', async () => {
+    const current = await call(managerA.token, 'GET', '/admin/tenants/kentel');
+    const { clientSecret: _, endpoints: __, ...okta } = current.body.config.okta;
+    const saved = await call(managerA.token, 'PUT', '/admin/tenants/kentel/config', { config: { ...current.body.config, okta, usernameRewrites: [{ from: 'yvr.kentel.local', to: 'kentel.com' }] } });
+    expect(saved.status).toBe(200);
+    const [version] = await w.db.query<{ author: string }>(`SELECT author FROM tenant_config_versions v JOIN tenants t ON t.id = v.tenant_id WHERE t.slug = 'kentel' ORDER BY version DESC LIMIT 1`);
+    expect(version!.author).toBe(`principal:${managerA.id}`);
+    const actions = await w.service.admin('GET', '/admin/tenants/kentel/actions');
+    expect(actions.body[0]).toMatchObject({ actor: `principal:${managerA.id}`, method: 'PUT', route: '/admin/tenants/:slug/config', status: 200, outcome: 'ok' });
+  });
+
+  it('a manager onboarding a tenant looks after it', async () => {
+    const onboarding = await newManager('Carol Manager', []);
+    const authServer = w.okta.addAuthServer('ausnewco');
+    await authServer.addClient({ client_id: '0oanewco', client_secret: 's3cret-newco', redirect_uris: [`${w.service.url}/oauth2/callback`] });
+    const created = await call(onboarding.token, 'POST', '/admin/tenants', {
+      slug: 'newco', name: 'NewCo', clientSecret: 's3cret-newco', config: { okta: { issuer: authServer.issuer, clientId: '0oanewco' }, domains: ['newco.com'] },
+    });
+    expect(created.status).toBe(201);
+    expect((await call(onboarding.token, 'GET', '/admin/me')).body.tenants).toEqual(['newco']);
+    expect((await call(onboarding.token, 'GET', '/admin/tenants/newco')).status).toBe(200);
+    expect((await call(managerA.token, 'GET', '/admin/tenants/newco')).status).toBe(404);
+  });
+
+  it('refuses missing, unknown, revoked and expired credentials, and disabled people', async () => {
+    const none = await w.service.admin('GET', '/admin/me', undefined, { 'x-admin-key': '' });
+    expect(none.status).toBe(401);
+    expect((await call('iqsso_am_' + 'x'.repeat(43), 'GET', '/admin/me')).body.detail).toBe('The admin credential is not valid.');
+    const bearer = await fetch(`${w.service.url}/admin/me`, { headers: { authorization: `Bearer ${managerA.token}` } });
+    expect(bearer.status).toBe(200);
+
+    const temp = await newManager('Dave Temp', ['kentel']);
+    await w.db.query(`UPDATE admin_credentials SET expires_at = now() - interval '1 second' WHERE id = $1`, [temp.credentialId]);
+    const expired = await call(temp.token, 'GET', '/admin/me');
+    expect([expired.status, expired.body.detail]).toEqual([401, 'The admin credential has expired; ask an operator for a new one.']);
+
+    const second = await w.service.admin('POST', `/admin/principals/${temp.id}/credentials`, { label: 'second' });
+    expect((await call(second.body.token, 'GET', '/admin/me')).status).toBe(200);
+    const revoked = await call(second.body.token, 'DELETE', `/admin/credentials/${second.body.credential.id}`);
+    expect(revoked.body).toMatchObject({ status: 'revoked' });
+    const after = await call(second.body.token, 'GET', '/admin/me');
+    expect([after.status, after.body.detail]).toEqual([401, 'The admin credential has been revoked.']);
+
+    // A manager cannot revoke someone else's credential (and cannot tell it exists).
+    expect((await call(managerB.token, 'DELETE', `/admin/credentials/${managerA.credentialId}`)).status).toBe(404);
+    expect((await call(managerA.token, 'GET', '/admin/me')).status).toBe(200);
+
+    const third = await w.service.admin('POST', `/admin/principals/${temp.id}/credentials`, { label: 'third' });
+    await w.service.admin('PATCH', `/admin/principals/${temp.id}`, { status: 'disabled' });
+    const disabled = await call(third.body.token, 'GET', '/admin/me');
+    expect([disabled.status, disabled.body.detail]).toEqual([401, 'The admin user of this credential is disabled.']);
+  });
+
+  it('validates what operators send, with per-field reasons', async () => {
+    const bad = await w.service.admin('POST', '/admin/principals', { name: '', role: 'king', tenants: ['nope'] });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['name', 'role']);
+    const unknownTenant = await w.service.admin('POST', '/admin/principals', { name: 'X', role: 'manager', tenants: ['nope'] });
+    expect(unknownTenant.body.errors).toEqual([{ field: 'tenants[0]', reason: 'there is no tenant "nope"' }]);
+    const longExpiry = await w.service.admin('POST', `/admin/principals/${managerB.id}/credentials`, { label: 'x', expiresInDays: 1000 });
+    expect(longExpiry.status).toBe(422);
+    expect(longExpiry.body.errors[0].field).toBe('expiresInDays');
+    expect(kentel.slug).toBe('kentel');
+  });
+});
