@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { InvalidToken } from '../common/errors/oauth-errors.js';
 import { type AccessTokenClaims, AccessTokenGuard } from '../oauth/access-token.guard.js';
 import { DirectoryUsers } from '../provisioning/directory-users.js';
+import { RefreshTokens } from '../oauth/tokens/refresh-tokens.js';
 
 /** The signed-in user, for iQmetrix apps holding one of our production access tokens. */
 @ApiTags('apps')
@@ -10,15 +11,20 @@ import { DirectoryUsers } from '../provisioning/directory-users.js';
 @Controller('v1')
 @UseGuards(AccessTokenGuard)
 export class MeController {
-  constructor(private readonly users: DirectoryUsers) {}
+  constructor(
+    private readonly users: DirectoryUsers,
+    private readonly grants: RefreshTokens,
+  ) {}
 
   @Get('me')
   @ApiOperation({ summary: 'The user the access token was issued to, with role and locations (also the OIDC UserInfo endpoint).' })
   @ApiOkResponse({ description: 'The provisioned user.' })
   async me(@Req() req: { accessToken: AccessTokenClaims }) {
     const t = req.accessToken;
-    const user = await this.users.find(t.env, t.tid, t.sub);
+    const [user, grantActive] = await Promise.all([this.users.find(t.env, t.tid, t.sub), typeof t.gid === 'string' ? this.grants.grantActive(t.gid) : true]);
     if (!user || user.status !== 'active') throw new InvalidToken('The user of this token is no longer active.');
+    // Access tokens are short-lived JWTs; this API also honours revocation before they expire (logout, deprovisioning).
+    if (!grantActive) throw new InvalidToken('The access token has been revoked.');
     return {
       sub: user.id,
       tenant: t.tenant,

@@ -11,15 +11,17 @@ import { GrantRegistry } from './grants/grant-registry.js';
 import { RefreshTokenGrant } from './grants/refresh-token.grant.js';
 import { SigningKeys } from './keys/signing-keys.js';
 import { TokenController } from './token.controller.js';
+import { TokenLifecycleController } from './token-lifecycle.controller.js';
 import { AuthorizationCodes } from './tokens/authorization-code.js';
 import { RefreshTokens } from './tokens/refresh-tokens.js';
 import { TokenIssuer } from './tokens/token-issuer.js';
+import { TokenIntrospection } from './tokens/token-introspection.js';
 
 /** This service as an OAuth 2.0 / OpenID Connect authorization server for iQmetrix apps. */
 @Module({
   imports: [ProvisioningModule],
-  controllers: [TokenController, DiscoveryController, AdminClientsController, MeController],
-  providers: [ClientsService, SigningKeys, AuthorizationCodes, RefreshTokens, TokenIssuer, AuthorizeValidator, AuthorizationCodeGrant, RefreshTokenGrant, GrantRegistry, AccessTokenGuard],
-  exports: [ClientsService, SigningKeys, AuthorizationCodes, RefreshTokens, TokenIssuer, AuthorizeValidator, AccessTokenGuard, GrantRegistry],
+  controllers: [TokenController, TokenLifecycleController, DiscoveryController, AdminClientsController, MeController],
+  providers: [ClientsService, SigningKeys, AuthorizationCodes, RefreshTokens, TokenIssuer, AuthorizeValidator, AuthorizationCodeGrant, RefreshTokenGrant, GrantRegistry, AccessTokenGuard, TokenIntrospection],
+  exports: [ClientsService, SigningKeys, AuthorizationCodes, RefreshTokens, TokenIssuer, AuthorizeValidator, AccessTokenGuard, GrantRegistry, TokenIntrospection],
 })
 export class OAuthModule {}

@@ -38,18 +38,21 @@ export class AuthorizationCodeGrant {
     if (!user || user.status !== 'active') throw new InvalidGrant('The user is not active.');
 
     const wantsRefresh = client.grantTypes.includes('refresh_token');
+    const { ACCESS_TOKEN_TTL_S, REFRESH_TOKEN_TTL_S } = this.config.env;
     const redeemed = await this.refresh.consumeCode(
       grant,
-      wantsRefresh
-        ? { familyId: grant.familyId, clientId: client.clientId, tenantId: grant.tenantId, userId: grant.userId, environment: grant.environment, scope: grant.scope, authTime: grant.authTime, ttl: this.config.env.REFRESH_TOKEN_TTL_S }
-        : undefined,
+      {
+        clientId: client.clientId, tenantId: grant.tenantId, userId: grant.userId, environment: grant.environment, sessionId: grant.sessionId,
+        ttl: wantsRefresh ? Math.max(REFRESH_TOKEN_TTL_S, ACCESS_TOKEN_TTL_S) : ACCESS_TOKEN_TTL_S,
+      },
+      wantsRefresh ? { scope: grant.scope, authTime: grant.authTime, ttl: REFRESH_TOKEN_TTL_S } : undefined,
     );
     if (!redeemed.consumed) {
       // RFC 6749 §4.1.2: a code used twice revokes what was issued from it.
-      await this.refresh.revokeFamily(grant.familyId);
+      await this.refresh.revokeFamily(grant.familyId, 'code-replay');
       throw new InvalidGrant('The authorization code has already been used.');
     }
-    const subject = { user, tenantSlug: grant.tenantSlug, environment: grant.environment, authTime: grant.authTime };
+    const subject = { user, tenantSlug: grant.tenantSlug, environment: grant.environment, authTime: grant.authTime, grantId: grant.familyId, sessionId: grant.sessionId };
     const accessToken = await this.issuer.accessToken(client.clientId, subject, grant.scope);
     return {
       access_token: accessToken,

@@ -36,10 +36,10 @@ export class RefreshTokenGrant {
     }
     const user = await this.users.find(g.environment, g.tenantId, g.userId);
     if (!user || user.status !== 'active') {
-      await this.refresh.revokeFamily(g.familyId);
+      await this.refresh.revokeFamily(g.familyId, 'user-inactive');
       throw new InvalidGrant('The user is no longer active.');
     }
-    const subject = { user, tenantSlug: g.tenantSlug!, environment: g.environment, authTime: g.authTime };
+    const subject = { user, tenantSlug: g.tenantSlug!, environment: g.environment, authTime: g.authTime, grantId: g.familyId, sessionId: g.sessionId };
     const accessToken = await this.issuer.accessToken(client.clientId, subject, scope);
     return {
       access_token: accessToken,

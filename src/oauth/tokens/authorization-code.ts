@@ -21,6 +21,8 @@ export interface CodeGrant {
   nonce?: string;
   codeChallenge: string;
   authTime: number;
+  /** The SSO session the code was issued in (its public id), so logout can revoke what it led to. */
+  sessionId?: string;
   exp: number;
 }
 

@@ -12,38 +12,130 @@ export interface RefreshGrant {
   environment: Environment;
   scope: string[];
   authTime: number;
+  /** The SSO session the grant was issued in (its public id, the OIDC sid), if any. */
+  sessionId?: string;
+}
+
+/** What redeeming a code records: the grant (always) and, if asked, the family's first refresh token. */
+export interface GrantRecord {
+  clientId: string;
+  tenantId: string;
+  userId: string;
+  environment: Environment;
+  sessionId?: string;
+  /** Lifetime of the grant row: the longest-lived token issued from it. */
+  ttl: number;
 }
 
 export type RotateResult = { ok: true; grant: RefreshGrant; token: string } | { ok: false; reason: 'unknown' | 'reused' | 'expired' | 'revoked' | 'other-client' };
 
+export type RevocationReason = 'reuse' | 'code-replay' | 'revoked-by-client' | 'user-inactive' | 'deprovisioned' | 'logout';
+
+/** A refresh token as introspection sees it. */
+export interface RefreshTokenView {
+  clientId: string;
+  tenantId: string;
+  tenantSlug: string;
+  userId: string;
+  environment: Environment;
+  scope: string;
+  familyId: string;
+  issuedAt: number;
+  expiresAt: number;
+  active: boolean;
+}
+
 /**
  * Refresh tokens: opaque, stored only as hashes, rotated on every use. A family shares an absolute expiry;
- * presenting an already-rotated token is treated as theft and revokes the whole family.
+ * presenting an already-rotated token is treated as theft and revokes the whole family. Each family has a
+ * token_grants row, which the JWT access tokens of the family name (gid): revoking the grant makes them
+ * inactive at introspection and on this service's own API, before they expire.
  */
 @Injectable()
 export class RefreshTokens {
   constructor(private readonly db: DataSource) {}
 
-  /** Redeems a code: marks it consumed and, if asked, issues the family's first refresh token, in one statement. */
-  async consumeCode(code: { jti: string; familyId: string; exp: number }, refresh: (RefreshGrant & { ttl: number }) | undefined): Promise<{ consumed: boolean; token?: string }> {
+  /** Redeems a code: marks it consumed, records the grant and, if asked, issues the family's first refresh token, in one statement. */
+  async consumeCode(
+    code: { jti: string; familyId: string; exp: number },
+    grant: GrantRecord,
+    refresh: { scope: string[]; authTime: number; ttl: number } | undefined,
+  ): Promise<{ consumed: boolean; token?: string }> {
     const token = refresh ? randomToken(32) : undefined;
     const rows = await this.db.query(
       `WITH c AS (
          INSERT INTO consumed_codes (jti, family_id, expires_at) VALUES ($1, $2, to_timestamp($3) + interval '1 day')
          ON CONFLICT (jti) DO NOTHING RETURNING jti),
+       g AS (
+         INSERT INTO token_grants (id, client_id, tenant_id, user_id, environment, session_id, expires_at)
+         SELECT $2, $5, $6, $7, $8, (SELECT public_id FROM sso_sessions WHERE public_id = $13::uuid), now() + make_interval(secs => $12) FROM c
+         RETURNING id),
        r AS (
          INSERT INTO refresh_tokens (token_hash, family_id, client_id, tenant_id, user_id, environment, scope, auth_time, expires_at)
-         SELECT $4, $2, $5, $6, $7, $8, $9, to_timestamp($10), now() + make_interval(secs => $11) FROM c WHERE $4::text IS NOT NULL
+         SELECT $4, g.id, $5, $6, $7, $8, $9, to_timestamp($10), now() + make_interval(secs => $11) FROM g WHERE $4::text IS NOT NULL
          RETURNING id)
-       SELECT EXISTS (SELECT 1 FROM c) AS consumed`,
-      [code.jti, code.familyId, code.exp, token ? sha256(token) : null, refresh?.clientId ?? null, refresh?.tenantId ?? null, refresh?.userId ?? null,
-        refresh?.environment ?? null, refresh?.scope.join(' ') ?? null, refresh?.authTime ?? null, refresh?.ttl ?? 0],
+       SELECT EXISTS (SELECT 1 FROM c) AS consumed, (SELECT count(*) FROM r) AS refresh_rows`,
+      [code.jti, code.familyId, code.exp, token ? sha256(token) : null, grant.clientId, grant.tenantId, grant.userId, grant.environment,
+        refresh?.scope.join(' ') ?? null, refresh?.authTime ?? null, refresh?.ttl ?? 0, grant.ttl, grant.sessionId ?? null],
     );
     return rows[0].consumed ? { consumed: true, token } : { consumed: false };
   }
 
-  async revokeFamily(familyId: string): Promise<void> {
-    await this.db.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`, [familyId]);
+  /** Revokes a grant: its refresh tokens and (through gid) its access tokens. */
+  async revokeFamily(familyId: string, reason: RevocationReason = 'reuse'): Promise<void> {
+    await this.db.query(
+      `WITH g AS (UPDATE token_grants SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id)
+       UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`,
+      [familyId, reason],
+    );
+  }
+
+  /** Revokes every grant of a user (deprovisioning): refresh tokens fail at once, access tokens introspect inactive. */
+  async revokeUser(tenantId: string, userId: string, reason: RevocationReason): Promise<number> {
+    const rows = await this.db.query(
+      `WITH g AS (UPDATE token_grants SET revoked_at = now(), revoked_reason = $3 WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id),
+       r AS (UPDATE refresh_tokens SET revoked_at = now() WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id)
+       SELECT (SELECT count(*) FROM g)::int AS grants, (SELECT count(*) FROM r)::int AS tokens`,
+      [tenantId, userId, reason],
+    );
+    return rows[0].grants;
+  }
+
+  /** Revokes the grants issued in one SSO session (RP-initiated logout). */
+  async revokeSession(sessionPublicId: string, reason: RevocationReason = 'logout'): Promise<number> {
+    const rows = await this.db.query(
+      `WITH g AS (UPDATE token_grants SET revoked_at = now(), revoked_reason = $2 WHERE session_id = $1 AND revoked_at IS NULL RETURNING id),
+       r AS (UPDATE refresh_tokens t SET revoked_at = now() FROM g WHERE t.family_id = g.id AND t.revoked_at IS NULL RETURNING t.id)
+       SELECT (SELECT count(*) FROM g)::int AS grants`,
+      [sessionPublicId, reason],
+    );
+    return rows[0].grants;
+  }
+
+  /** True when the grant exists and is not revoked (or, for grants older than this table, is unknown). */
+  async grantActive(familyId: string): Promise<boolean> {
+    if (!/^[0-9a-f-]{36}$/i.test(familyId)) return false;
+    const rows = await this.db.query(`SELECT revoked_at IS NULL AND expires_at > now() AS active FROM token_grants WHERE id = $1`, [familyId]);
+    return rows[0]?.active === true;
+  }
+
+  /** Looks a refresh token up without using it (introspection, revocation). */
+  async find(presented: string): Promise<RefreshTokenView | undefined> {
+    if (presented.length > 200) return undefined;
+    const rows = await this.db.query(
+      `SELECT t.client_id, t.tenant_id, te.slug AS tenant_slug, t.user_id, t.environment, t.scope, t.family_id,
+              extract(epoch FROM t.issued_at)::bigint AS iat, extract(epoch FROM t.expires_at)::bigint AS exp,
+              (t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now() AND COALESCE(g.revoked_at IS NULL, true)) AS active
+         FROM refresh_tokens t JOIN tenants te ON te.id = t.tenant_id LEFT JOIN token_grants g ON g.id = t.family_id
+        WHERE t.token_hash = $1`,
+      [sha256(presented)],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      clientId: r.client_id, tenantId: r.tenant_id, tenantSlug: r.tenant_slug, userId: r.user_id, environment: r.environment, scope: r.scope,
+      familyId: r.family_id, issuedAt: Number(r.iat), expiresAt: Number(r.exp), active: r.active,
+    };
   }
 
   /** Uses a refresh token once and issues its successor in the same family (same absolute expiry). */
@@ -52,18 +144,19 @@ export class RefreshTokens {
     const next = randomToken(32);
     const rows = await this.db.query(
       `WITH t AS (
-         SELECT * FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE),
+         SELECT r.*, g.revoked_at AS grant_revoked_at, g.session_id FROM refresh_tokens r LEFT JOIN token_grants g ON g.id = r.family_id
+          WHERE r.token_hash = $1 FOR UPDATE OF r),
        used AS (
          UPDATE refresh_tokens r SET used_at = now() FROM t
-          WHERE r.id = t.id AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now() AND t.client_id = $2
+          WHERE r.id = t.id AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.grant_revoked_at IS NULL AND t.expires_at > now() AND t.client_id = $2
          RETURNING r.*),
        successor AS (
          INSERT INTO refresh_tokens (token_hash, family_id, client_id, tenant_id, user_id, environment, scope, auth_time, expires_at)
          SELECT $3, family_id, client_id, tenant_id, user_id, environment, scope, auth_time, expires_at FROM used
          RETURNING id)
        SELECT t.family_id, t.client_id, t.tenant_id, t.user_id, t.environment, t.scope, extract(epoch FROM t.auth_time)::bigint AS auth_time,
-              t.used_at IS NOT NULL AS was_used, t.revoked_at IS NOT NULL AS revoked, t.expires_at <= now() AS expired,
-              EXISTS (SELECT 1 FROM successor) AS rotated, (SELECT slug FROM tenants WHERE id = t.tenant_id) AS tenant_slug
+              t.used_at IS NOT NULL AS was_used, (t.revoked_at IS NOT NULL OR t.grant_revoked_at IS NOT NULL) AS revoked, t.expires_at <= now() AS expired,
+              t.session_id, EXISTS (SELECT 1 FROM successor) AS rotated, (SELECT slug FROM tenants WHERE id = t.tenant_id) AS tenant_slug
          FROM t`,
       [sha256(presented), clientId, sha256(next)],
     );
@@ -72,14 +165,17 @@ export class RefreshTokens {
     if (r.client_id !== clientId) return { ok: false, reason: 'other-client' };
     if (r.revoked) return { ok: false, reason: 'revoked' };
     if (r.was_used) {
-      await this.revokeFamily(r.family_id);
+      await this.revokeFamily(r.family_id, 'reuse');
       return { ok: false, reason: 'reused' };
     }
     if (r.expired || !r.rotated) return { ok: false, reason: 'expired' };
     return {
       ok: true,
       token: next,
-      grant: { familyId: r.family_id, clientId: r.client_id, tenantId: r.tenant_id, tenantSlug: r.tenant_slug, userId: r.user_id, environment: r.environment, scope: r.scope.split(' ').filter(Boolean), authTime: Number(r.auth_time) },
+      grant: {
+        familyId: r.family_id, clientId: r.client_id, tenantId: r.tenant_id, tenantSlug: r.tenant_slug, userId: r.user_id, environment: r.environment,
+        scope: r.scope.split(' ').filter(Boolean), authTime: Number(r.auth_time), sessionId: r.session_id ?? undefined,
+      },
     };
   }
 }

@@ -13,6 +13,10 @@ export interface TokenSubject {
   tenantSlug: string;
   environment: Environment;
   authTime: number;
+  /** The grant (refresh token family) the tokens belong to: revoking it makes the access token inactive. */
+  grantId?: string;
+  /** The SSO session (OIDC sid) the tokens were issued in. */
+  sessionId?: string;
 }
 
 /** Apps get at most this many location ids in the access token; /v1/me always has them all. */
@@ -45,6 +49,8 @@ export class TokenIssuer {
       locations: s.user.locations.slice(0, MAX_TOKEN_LOCATIONS),
       ...(s.user.locations.length > MAX_TOKEN_LOCATIONS ? { locations_truncated: true } : {}),
       auth_time: s.authTime,
+      ...(s.grantId ? { gid: s.grantId } : {}),
+      ...(s.sessionId ? { sid: s.sessionId } : {}),
     })
       .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
       .setIssuer(this.config.publicUrl)
@@ -70,6 +76,7 @@ export class TokenIssuer {
       at_hash: atHash(accessToken, alg),
       tenant: s.tenantSlug,
       env: s.environment,
+      ...(s.sessionId ? { sid: s.sessionId } : {}),
       ...profile,
       ...email,
     })

@@ -1,0 +1,46 @@
+import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { InvalidClient } from '../common/errors/oauth-errors.js';
+import { ClientsService } from './clients/clients.service.js';
+import { formParams, required } from './token-request.js';
+import { type IntrospectionResponse, TokenIntrospection } from './tokens/token-introspection.js';
+
+/**
+ * Token lifecycle endpoints for apps, both client-authenticated exactly like the token endpoint:
+ * - POST /oauth2/revoke (RFC 7009): any client revokes its own tokens; the answer is 200 whether or not the
+ *   token was known, live, or someone else's (a token of another client is left alone), so it cannot be
+ *   used to probe tokens.
+ * - POST /oauth2/introspect (RFC 7662): for confidential clients (resource servers); tokens of the other
+ *   environment are inactive to them.
+ */
+@ApiExcludeController()
+@Controller('oauth2')
+export class TokenLifecycleController {
+  constructor(
+    private readonly clients: ClientsService,
+    private readonly tokens: TokenIntrospection,
+  ) {}
+
+  @Post('revoke')
+  @HttpCode(200)
+  async revoke(@Body() body: unknown, @Headers('content-type') contentType: string | undefined, @Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) res: Response): Promise<string> {
+    const params = formParams(body, contentType);
+    const client = await this.clients.authenticate(authorization, params);
+    const token = required(params, 'token');
+    await this.tokens.revoke(token, params.token_type_hint, client);
+    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+    return '';
+  }
+
+  @Post('introspect')
+  @HttpCode(200)
+  async introspect(@Body() body: unknown, @Headers('content-type') contentType: string | undefined, @Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) res: Response): Promise<IntrospectionResponse> {
+    const params = formParams(body, contentType);
+    const client = await this.clients.authenticate(authorization, params);
+    if (client.clientType !== 'confidential') throw new InvalidClient('Token introspection is only for confidential clients (resource servers).');
+    const token = required(params, 'token');
+    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+    return this.tokens.introspect(token, params.token_type_hint, client);
+  }
+}

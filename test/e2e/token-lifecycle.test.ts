@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as oidc from 'openid-client';
+import { type TenantSetup, World } from '../support/world.js';
+
+type Tokens = oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
+
+/**
+ * Token lifecycle for apps: RFC 7009 revocation, RFC 7662 introspection, refresh rotation with reuse
+ * detection, and the discovery document that announces them. Real sign-ins through the Okta stand-in.
+ */
+describe('token revocation, introspection and refresh reuse', () => {
+  let w: World;
+  let kentel: TenantSetup;
+  let app: oidc.Configuration;
+  let api: oidc.Configuration;
+  let apiSecret: string;
+  const bob = { login: 'bob@kentel.com', password: 'B0b-pass' };
+
+  beforeAll(async () => {
+    w = await World.start();
+    kentel = await w.addTenant('kentel', ['kentel.com']);
+    await w.addApp('hub');
+    app = await w.app('hub');
+    // A resource server: a confidential client that introspects the tokens apps send it.
+    apiSecret = (await w.addApp('rq-api', { type: 'confidential' })).clientSecret!;
+    api = await w.app('rq-api', apiSecret);
+    kentel.authServer.setUser(bob.login, {
+      password: bob.password,
+      sub: '00uBOB000001',
+      claims: { userName: 'bob@kentel.com', name: 'Bob', family_name: 'Baker', email: 'bob@kentel.com', security_group_name: 'Associate' },
+    });
+  });
+  afterAll(() => w?.close());
+
+  async function signIn(): Promise<Tokens> {
+    const r = await w.signIn(app, bob);
+    if (!('tokens' in r) || !r.tokens) throw new Error(`sign-in failed: ${JSON.stringify(r)}`);
+    return r.tokens as Tokens;
+  }
+
+  const post = (path: string, form: Record<string, string>, auth?: string) =>
+    fetch(`${w.service.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(auth ? { authorization: auth } : {}) },
+      body: new URLSearchParams(form),
+    });
+  const apiAuth = () => `Basic ${Buffer.from(`rq-api:${apiSecret}`).toString('base64')}`;
+
+  it('the discovery document lists the revocation and introspection endpoints', async () => {
+    const doc = await (await fetch(`${w.service.url}/.well-known/openid-configuration`)).json();
+    expect(doc).toMatchObject({
+      revocation_endpoint: `${w.service.url}/oauth2/revoke`,
+      introspection_endpoint: `${w.service.url}/oauth2/introspect`,
+    });
+    expect(app.serverMetadata().revocation_endpoint).toBe(`${w.service.url}/oauth2/revoke`);
+  });
+
+  it('introspection: a live access token and refresh token are active, with who and what', async () => {
+    const t = await signIn();
+    const at = await oidc.tokenIntrospection(api, t.access_token);
+    expect(at).toMatchObject({ active: true, token_type: 'Bearer', client_id: 'hub', username: 'bob@kentel.com', tenant: 'kentel', env: 'production', iss: w.service.url });
+    expect(at.scope).toBe('openid profile email offline_access');
+    expect(typeof at.exp).toBe('number');
+    const rt = await oidc.tokenIntrospection(api, t.refresh_token!, { token_type_hint: 'refresh_token' });
+    expect(rt).toMatchObject({ active: true, token_type: 'refresh_token', client_id: 'hub', username: 'bob@kentel.com' });
+  });
+
+  it('introspection: unknown or forged tokens are just inactive; bad callers get the OAuth error', async () => {
+    expect(await (await post('/oauth2/introspect', { token: 'not-a-token' }, apiAuth())).json()).toEqual({ active: false });
+    const t = await signIn();
+    const forged = t.access_token.slice(0, -4) + (t.access_token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    expect(await (await post('/oauth2/introspect', { token: forged }, apiAuth())).json()).toEqual({ active: false });
+
+    const wrongSecret = await post('/oauth2/introspect', { token: t.access_token }, `Basic ${Buffer.from('rq-api:wrong').toString('base64')}`);
+    expect(wrongSecret.status).toBe(401);
+    expect(await wrongSecret.json()).toEqual({ error: 'invalid_client', error_description: 'Unknown client or wrong credentials.' });
+    const publicClient = await post('/oauth2/introspect', { token: t.access_token, client_id: 'hub' });
+    expect(publicClient.status).toBe(401);
+    expect(await publicClient.json()).toEqual({ error: 'invalid_client', error_description: 'Token introspection is only for confidential clients (resource servers).' });
+    const missing = await post('/oauth2/introspect', {}, apiAuth());
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toEqual({ error: 'invalid_request', error_description: 'The token parameter is required.' });
+    const json = await fetch(`${w.service.url}/oauth2/introspect`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: apiAuth() }, body: JSON.stringify({ token: t.access_token }) });
+    expect(json.status).toBe(400);
+    expect(await json.json()).toEqual({ error: 'invalid_request', error_description: 'The request body must be application/x-www-form-urlencoded.' });
+  });
+
+  it('a reused refresh token revokes the whole family: its successor fails and the access tokens introspect inactive', async () => {
+    const t = await signIn();
+    const first = t.refresh_token!;
+    const rotated = await oidc.refreshTokenGrant(app, first);
+    expect(rotated.refresh_token).toBeTruthy();
+    expect(rotated.refresh_token).not.toBe(first);
+    expect((await oidc.tokenIntrospection(api, rotated.access_token)).active).toBe(true);
+
+    // The first refresh token again (as a thief holding a copy would): refused, and everything is revoked.
+    await expect(oidc.refreshTokenGrant(app, first)).rejects.toMatchObject({
+      error: 'invalid_grant', error_description: 'The refresh token was already used; every token of this sign-in has been revoked.',
+    });
+    await expect(oidc.refreshTokenGrant(app, rotated.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant', error_description: 'The refresh token has been revoked.' });
+    expect(await oidc.tokenIntrospection(api, rotated.access_token)).toEqual({ active: false });
+    expect(await oidc.tokenIntrospection(api, t.access_token)).toEqual({ active: false });
+    expect(await oidc.tokenIntrospection(api, rotated.refresh_token!)).toEqual({ active: false });
+    const me = await fetch(`${w.service.url}/v1/me`, { headers: { authorization: `Bearer ${rotated.access_token}` } });
+    expect(me.status).toBe(401);
+    expect(me.headers.get('www-authenticate')).toBe('Bearer error="invalid_token", error_description="The access token has been revoked."');
+    expect(((await me.json()) as { detail: string }).detail).toBe('The access token has been revoked.');
+    const [grant] = await w.db.query<{ revoked_reason: string }>(`SELECT g.revoked_reason FROM token_grants g JOIN refresh_tokens r ON r.family_id = g.id WHERE r.token_hash IS NOT NULL AND g.revoked_at IS NOT NULL ORDER BY g.revoked_at DESC LIMIT 1`);
+    expect(grant!.revoked_reason).toBe('reuse');
+  });
+
+  it('another sign-in of the same user is a separate family and is not affected by that revocation', async () => {
+    const t = await signIn();
+    expect((await oidc.tokenIntrospection(api, t.access_token)).active).toBe(true);
+    const next = await oidc.refreshTokenGrant(app, t.refresh_token!);
+    expect(next.access_token).toBeTruthy();
+  });
+
+  it('revocation (RFC 7009): the app revokes its refresh token; the grant is gone, and unknown tokens still get 200', async () => {
+    const t = await signIn();
+    await oidc.tokenRevocation(app, t.refresh_token!, { token_type_hint: 'refresh_token' });
+    await expect(oidc.refreshTokenGrant(app, t.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant', error_description: 'The refresh token has been revoked.' });
+    expect(await oidc.tokenIntrospection(api, t.access_token)).toEqual({ active: false });
+
+    const unknown = await post('/oauth2/revoke', { token: 'never-issued', client_id: 'hub' });
+    expect(unknown.status).toBe(200);
+    expect(await unknown.text()).toBe('');
+    const noClient = await post('/oauth2/revoke', { token: 'never-issued' });
+    expect(noClient.status).toBe(401);
+    expect(await noClient.json()).toEqual({ error: 'invalid_client', error_description: 'Client authentication is required (client_id).' });
+  });
+
+  it('revocation of an access token revokes its grant; a client cannot revoke another client\'s tokens', async () => {
+    const t = await signIn();
+    // rq-api did not receive these tokens: its revocation request is answered 200 and changes nothing.
+    expect((await post('/oauth2/revoke', { token: t.refresh_token! }, apiAuth())).status).toBe(200);
+    expect((await post('/oauth2/revoke', { token: t.access_token }, apiAuth())).status).toBe(200);
+    expect((await oidc.tokenIntrospection(api, t.access_token)).active).toBe(true);
+
+    await oidc.tokenRevocation(app, t.access_token, { token_type_hint: 'access_token' });
+    expect(await oidc.tokenIntrospection(api, t.access_token)).toEqual({ active: false });
+    await expect(oidc.refreshTokenGrant(app, t.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant', error_description: 'The refresh token has been revoked.' });
+  });
+
+  it('a disabled user: refresh fails and introspection says inactive', async () => {
+    const t = await signIn();
+    await w.db.query(`UPDATE users SET status = 'disabled' WHERE subject = '00uBOB000001'`);
+    try {
+      expect(await oidc.tokenIntrospection(api, t.access_token)).toEqual({ active: false });
+      expect(await oidc.tokenIntrospection(api, t.refresh_token!)).toEqual({ active: false });
+      await expect(oidc.refreshTokenGrant(app, t.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant', error_description: 'The user is no longer active.' });
+    } finally {
+      await w.db.query(`UPDATE users SET status = 'active' WHERE subject = '00uBOB000001'`);
+    }
+  });
+});
