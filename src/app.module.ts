@@ -8,6 +8,7 @@ import { loggingParams } from './common/logging/logging.js';
 import { AppConfig } from './config/app-config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
+import { ObservabilityModule } from './observability/observability.module.js';
 import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { TenantsModule } from './tenants/tenants.module.js';
 
@@ -24,6 +25,7 @@ export class AppModule {
         CommonModule,
         DatabaseModule.forRoot(databaseUrl),
         AdminAuthModule,
+        ObservabilityModule,
         TenantsModule,
         AuthModule,
         ProvisioningModule,

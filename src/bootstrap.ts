@@ -3,20 +3,31 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { rateLimits } from './abuse/rate-limits.js';
 import { AllExceptionsFilter } from './common/errors/exception.filter.js';
+import { requestId } from './common/logging/request-id.js';
+import { securityHeaders } from './common/web/security-headers.js';
 import type { AppConfig } from './config/app-config.js';
+
+/** Request size bounds: JSON (admin API, bulk loads), forms (OAuth endpoints), headers (Node's default). */
+export const BODY_LIMITS = { json: '2mb', urlencoded: '64kb', parameterLimit: 100 } as const;
 
 /** Builds the HTTP application (used by main.ts, the tests, the demo and the benchmarks alike). */
 export async function createApp(config: AppConfig, databaseUrl: string): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
-  app.useBodyParser('json', { limit: '2mb' });
+  // Only for req.ip (rate limits). No URL is ever built from Host or X-Forwarded-*: PUBLIC_URL is the one source.
+  app.set('trust proxy', config.trustProxy);
+  // First, before the body parsers: a correlation id even for a request refused as bad JSON or too large.
+  app.use(requestId);
+  app.use(securityHeaders(config));
+  app.use(rateLimits(config));
+  app.useBodyParser('json', { limit: BODY_LIMITS.json });
   // extended: false keeps repeated parameters as arrays, so they can be refused (RFC 6749 §3.1, §3.2).
-  app.useBodyParser('urlencoded', { extended: false, limit: '64kb', parameterLimit: 100 });
+  app.useBodyParser('urlencoded', { extended: false, limit: BODY_LIMITS.urlencoded, parameterLimit: BODY_LIMITS.parameterLimit });
   app.useGlobalFilters(new AllExceptionsFilter());
-  app.enableShutdownHooks();
+  // Signals are handled by main.ts (drain, then close); tests and the benchmarks call app.close() themselves.
 
   const doc = new DocumentBuilder()
     .setTitle('iQmetrix Okta SSO broker')

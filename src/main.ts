@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './bootstrap.js';
 import { ConfigError, loadConfig } from './config/app-config.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres.js';
+import { ShutdownState } from './observability/shutdown.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -16,9 +18,24 @@ async function main(): Promise<void> {
   const stopEmbedded = async () => embedded?.stop().catch(() => undefined);
   process.once('beforeExit', stopEmbedded);
   await app.listen(config.env.PORT, config.env.HOST);
-  app.get((await import('nestjs-pino')).Logger).log(`Listening on ${config.publicUrl} (database: ${embedded ? `embedded, ${join(config.dataDir, 'postgres')}` : 'DATABASE_URL'})`);
+  const logger = app.get((await import('nestjs-pino')).Logger);
+  logger.log(`Listening on ${config.publicUrl} (database: ${embedded ? `embedded, ${join(config.dataDir, 'postgres')}` : 'DATABASE_URL'})`);
+
+  // Graceful shutdown: report not-ready (SHUTDOWN_DRAIN_S), stop accepting, let in-flight requests — sign-ins
+  // half-way through their Okta calls — finish, then close the pool and Okta connections. Bounded in time.
+  let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, async () => {
+    process.on(signal, async () => {
+      if (stopping) return;
+      stopping = true;
+      logger.log(`${signal}: shutting down (in-flight requests finish first)`);
+      app.get(ShutdownState).startDraining();
+      const deadline = setTimeout(() => {
+        logger.error(`Shutdown took longer than ${config.env.SHUTDOWN_TIMEOUT_S} s; exiting anyway`);
+        process.exit(1);
+      }, config.env.SHUTDOWN_TIMEOUT_S * 1000);
+      deadline.unref();
+      if (config.env.SHUTDOWN_DRAIN_S > 0) await sleep(config.env.SHUTDOWN_DRAIN_S * 1000);
       await app.close();
       await stopEmbedded();
       process.exit(0);

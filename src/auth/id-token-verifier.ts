@@ -1,60 +1,57 @@
 import { Injectable } from '@nestjs/common';
-import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { AppConfig } from '../config/app-config.js';
-import { OutboundHttp } from '../common/http/outbound-http.js';
-import { UpstreamError } from './upstream-errors.js';
+import { type CachedDocument, MetadataCache, MetadataInvalid } from '../common/http/metadata-cache.js';
+import { OutboundError } from '../common/http/outbound-http.js';
+import type { TenantLabel } from '../observability/metrics.js';
+import { rateLimitedMessage, UpstreamError } from './upstream-errors.js';
 
-type RemoteJwks = ReturnType<typeof createRemoteJWKSet>;
+type LocalJwks = ReturnType<typeof createLocalJWKSet>;
 
 export interface IdTokenExpectations {
   issuer: string;
   clientId: string;
   jwksUri: string;
+  /** Whose Okta (back-off, metrics). */
+  tenant?: TenantLabel;
   /** The nonce sent with the authorization request; null for grants without one (it must then be absent). */
   nonce: string | null;
 }
 
-const MAX_JWKS = 5000;
-/** An unknown `kid` may force a key-set fetch at most this often per tenant. */
-const FORCED_RELOAD_MS = 5000;
-
 /**
- * Verifies a tenant's ID token with jose: signature against the tenant's JWKS (cached; refetched on an unknown
- * `kid`, at most once per cooldown), `iss` exact, `aud`/`azp`, `exp`/`iat`/`nbf` with a small skew, `nonce`.
- * Closes passport-openidconnect 0.1.x's gap: it never checks the signature.
+ * Verifies a tenant's ID token with jose: signature against the tenant's JWKS, `iss` exact, `aud`/`azp`,
+ * `exp`/`iat`/`nbf` with a small skew, `nonce`. Closes passport-openidconnect 0.1.x's gap: it never checks
+ * the signature. The JWKS comes from MetadataCache (per tenant, Cache-Control honoured); a `kid` that is not
+ * in the cached set — Okta rotated its key mid-day — triggers one early refetch, rate-limited per tenant,
+ * so a flood of unknown kids cannot turn into a flood of requests to Okta.
  */
 @Injectable()
 export class IdTokenVerifier {
-  private readonly jwks = new Map<string, RemoteJwks>();
-  private readonly forcedReloads = new Map<string, number>();
+  /** jose key sets, built once per fetched document. */
+  private readonly sets = new WeakMap<CachedDocument, LocalJwks>();
 
   constructor(
-    private readonly http: OutboundHttp,
+    private readonly cache: MetadataCache,
     private readonly config: AppConfig,
   ) {}
 
   async verify(idToken: string, expect: IdTokenExpectations): Promise<JWTPayload> {
     let payload: JWTPayload;
-    const keys = this.keySet(expect.jwksUri);
-    const options = {
-      issuer: expect.issuer,
-      audience: expect.clientId,
-      algorithms: ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256'],
-      clockTolerance: this.config.env.ID_TOKEN_CLOCK_SKEW_S,
-      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
-      maxTokenAge: '1 hour',
-    };
     try {
-      try {
-        ({ payload } = await jwtVerify(idToken, keys, options));
-      } catch (e) {
-        // A key we have not seen: Okta rotated its signing key. Fetch the key set again, at most once per
-        // FORCED_RELOAD_MS per key set, then verify once more.
-        if (!(e instanceof joseErrors.JWKSNoMatchingKey) || !this.mayForceReload(expect.jwksUri)) throw e;
-        await keys.reload();
-        ({ payload } = await jwtVerify(idToken, keys, options));
-      }
+      ({ payload } = await jwtVerify(idToken, this.keyResolver(expect.jwksUri, expect.tenant), {
+        issuer: expect.issuer,
+        audience: expect.clientId,
+        algorithms: ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256'],
+        clockTolerance: this.config.env.ID_TOKEN_CLOCK_SKEW_S,
+        requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
+        maxTokenAge: '1 hour',
+      }));
     } catch (e) {
+      if (e instanceof OutboundError && e.kind === 'rate-limited') {
+        throw new UpstreamError('okta-rate-limited', rateLimitedMessage(e.retryAfterS), undefined, e.retryAfterS);
+      }
+      if (e instanceof OutboundError) throw new UpstreamError('okta-unreachable', `Your company's Okta could not be reached for its signing keys: ${e.message}`);
+      if (e instanceof MetadataInvalid) throw new UpstreamError('okta-bad-response', `Your company's Okta key set could not be used: ${e.message}.`);
       throw new UpstreamError('id-token-invalid', `The ID token from your company's Okta was rejected: ${describe(e)}.`);
     }
     const aud = payload.aud;
@@ -70,32 +67,34 @@ export class IdTokenVerifier {
     return payload;
   }
 
-  private mayForceReload(uri: string): boolean {
-    const now = Date.now();
-    if (now - (this.forcedReloads.get(uri) ?? 0) < FORCED_RELOAD_MS) return false;
-    this.forcedReloads.set(uri, now);
-    if (this.forcedReloads.size > MAX_JWKS) this.forcedReloads.delete(this.forcedReloads.keys().next().value!);
-    return true;
+  private keyResolver(uri: string, tenant: TenantLabel | undefined): JWTVerifyGetKey {
+    const req = { tenant, endpoint: 'jwks' as const, validate: validJwks };
+    return async (header, token) => {
+      const current = await this.cache.get(uri, req);
+      try {
+        return await this.setOf(current)(header, token);
+      } catch (e) {
+        if (!(e instanceof joseErrors.JWKSNoMatchingKey)) throw e;
+        const fresher = await this.cache.refresh(uri, req);
+        if (!fresher || fresher === current) throw e;
+        return this.setOf(fresher)(header, token);
+      }
+    };
   }
 
-  private keySet(uri: string): RemoteJwks {
-    let set = this.jwks.get(uri);
+  private setOf(entry: CachedDocument): LocalJwks {
+    let set = this.sets.get(entry);
     if (!set) {
-      const http = this.http;
-      set = createRemoteJWKSet(new URL(uri), {
-        cooldownDuration: 30_000,
-        cacheMaxAge: 600_000,
-        timeoutDuration: this.config.env.OUTBOUND_TIMEOUT_MS,
-        [customFetch]: async (url: string, init: { headers: Headers }) => {
-          const res = await http.fetch(url, { headers: { ...Object.fromEntries(init.headers), accept: 'application/json' } });
-          return new Response(res.status === 204 || res.status === 304 ? null : new Uint8Array(res.body), { status: res.status, headers: res.headers });
-        },
-      });
-      if (this.jwks.size >= MAX_JWKS) this.jwks.delete(this.jwks.keys().next().value!);
-      this.jwks.set(uri, set);
+      set = createLocalJWKSet(entry.doc as unknown as JSONWebKeySet);
+      this.sets.set(entry, set);
     }
     return set;
   }
+}
+
+function validJwks(doc: Record<string, unknown>): void {
+  if (!Array.isArray(doc.keys) || doc.keys.some((k) => !k || typeof k !== 'object')) throw new MetadataInvalid('the key set has no "keys" array');
+  createLocalJWKSet(doc as unknown as JSONWebKeySet);
 }
 
 function describe(e: unknown): string {
@@ -105,8 +104,6 @@ function describe(e: unknown): string {
   if (e instanceof joseErrors.JWTClaimValidationFailed) return `its "${e.claim}" claim is not valid (${e.reason})`;
   if (e instanceof joseErrors.JOSEAlgNotAllowed) return 'it uses a signing algorithm that is not allowed';
   if (e instanceof joseErrors.JWSInvalid || e instanceof joseErrors.JWTInvalid) return 'it is malformed';
-  if (e instanceof joseErrors.JWKSTimeout) return 'the Okta key set could not be fetched in time';
   if (e instanceof joseErrors.JWKSInvalid) return 'the Okta key set is not valid';
-  if (e instanceof Error && e.name === 'OutboundError') return `the Okta key set could not be fetched (${e.message})`;
   return 'it could not be verified';
 }

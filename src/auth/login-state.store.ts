@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { randomToken, sha256 } from '../common/crypto/tokens.js';
+import { OktaBackoff } from '../common/http/okta-backoff.js';
+import { rateLimitedMessage, UpstreamError } from './upstream-errors.js';
 import type { Environment } from '../database/directory-databases.js';
 import type { PendingAuthorization } from '../oauth/authorization-request.js';
 
@@ -37,18 +39,37 @@ export class LoginStateStore {
   constructor(
     private readonly db: DataSource,
     private readonly config: AppConfig,
+    private readonly backoff: OktaBackoff,
   ) {}
 
-  /** passport-openidconnect: called when redirecting to Okta. `appState` is what we passed as `state`. */
+  /**
+   * passport-openidconnect: called when redirecting to Okta. `appState` is what we passed as `state`.
+   * The tenant's Okta back-off (after a 429, recorded by any instance) is checked in the same statement:
+   * while it lasts no state is written and the user is told plainly to wait.
+   */
   store(_req: unknown, ctx: { nonce?: string }, appState: StartedLogin, _meta: unknown, cb: (err: Error | null, handle?: string) => void): void {
+    const waitHere = this.backoff.remainingS(appState.tenantId);
+    if (waitHere > 0) return cb(new UpstreamError('okta-rate-limited', rateLimitedMessage(waitHere), undefined, waitHere));
     const handle = randomToken(32);
     this.db
       .query(
-        `INSERT INTO login_states (id, browser_binding, tenant_id, config_version, environment, nonce, code_verifier, request, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))`,
+        `WITH b AS (SELECT ceil(extract(epoch FROM until - now()))::int AS wait_s, floor(extract(epoch FROM until) * 1000)::bigint AS until_ms
+                      FROM okta_backoff WHERE tenant_id = $3 AND until > now()),
+         ins AS (
+           INSERT INTO login_states (id, browser_binding, tenant_id, config_version, environment, nonce, code_verifier, request, expires_at)
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9) WHERE NOT EXISTS (SELECT 1 FROM b)
+           RETURNING 1)
+         SELECT (SELECT wait_s FROM b) AS wait_s, (SELECT until_ms FROM b) AS until_ms`,
         [sha256(handle), sha256(appState.browserBinding), appState.tenantId, appState.configVersion, appState.environment, ctx.nonce, appState.codeVerifier, JSON.stringify(appState.request), this.config.env.LOGIN_STATE_TTL_S],
       )
-      .then(() => cb(null, handle), (e) => cb(e as Error));
+      .then((rows: Array<{ wait_s: number | null; until_ms: string | null }>) => {
+        const wait = rows[0]?.wait_s;
+        if (wait) {
+          this.backoff.remember(appState.tenantId, Number(rows[0]!.until_ms));
+          return cb(new UpstreamError('okta-rate-limited', rateLimitedMessage(wait), undefined, wait));
+        }
+        cb(null, handle);
+      }, (e) => cb(e as Error));
   }
 
   /** passport-openidconnect: called on the callback. The controller has already consumed the state (see consume). */

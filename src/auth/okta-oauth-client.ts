@@ -1,8 +1,9 @@
 import { OutboundError, OutboundHttp, type OutboundResponse } from '../common/http/outbound-http.js';
 import type { LoadedTenant } from '../tenants/tenant-runtime.js';
+import type { OktaEndpoint } from '../observability/metrics.js';
 import { IdTokenVerifier } from './id-token-verifier.js';
 import type { LoginState } from './login-state.store.js';
-import { UpstreamError } from './upstream-errors.js';
+import { rateLimitedMessage, UpstreamError } from './upstream-errors.js';
 
 type TokenCallback = (err: unknown, accessToken?: string, refreshToken?: string, params?: Record<string, unknown>) => void;
 type GetCallback = (err: unknown, body?: string, res?: unknown) => void;
@@ -83,6 +84,7 @@ export class OktaOAuthClient {
     } else {
       headers.authorization = basicCredentials(okta.clientId, this.tenant.clientSecret);
     }
+    // Never retried: the code is single-use, and a repeated password grant counts against the user's lockout.
     const res = await this.call(okta.endpoints.token, { method: 'POST', headers, body: body.toString() }, 'token');
     if (res.status !== 200) {
       const json = safeJson(res);
@@ -96,6 +98,7 @@ export class OktaOAuthClient {
       issuer: okta.issuer,
       clientId: okta.clientId,
       jwksUri: okta.endpoints.jwks,
+      tenant: { id: this.tenant.id, slug: this.tenant.slug },
       nonce,
     });
     if (this.req) this.req.verifiedIdToken = claims as Record<string, unknown>;
@@ -108,22 +111,28 @@ export class OktaOAuthClient {
   }
 
   async userinfo(url: string, accessToken: string): Promise<string> {
-    const res = await this.call(url, { headers: { accept: 'application/json', authorization: `Bearer ${accessToken}` } }, 'UserInfo');
+    // A GET with the access token: safe to repeat after a connection failure or a 502/503/504.
+    const res = await this.call(url, { headers: { accept: 'application/json', authorization: `Bearer ${accessToken}` }, retry: true }, 'UserInfo');
     if (res.status !== 200) throw new UpstreamError('okta-error', `Your company's Okta refused the UserInfo request (HTTP ${res.status}).`);
     parseJson(res, 'UserInfo');
     return res.body.toString('utf8');
   }
 
-  private async call(url: string, req: Parameters<OutboundHttp['fetch']>[1], what: string): Promise<OutboundResponse> {
+  private async call(url: string, req: Parameters<OutboundHttp['fetch']>[1], what: 'token' | 'UserInfo'): Promise<OutboundResponse> {
     let res: OutboundResponse;
+    const endpoint: OktaEndpoint = what === 'token' ? 'token' : 'userinfo';
     try {
-      res = await this.http.fetch(url, req);
+      res = await this.http.fetch(url, { ...req, tenant: { id: this.tenant.id, slug: this.tenant.slug }, endpoint });
     } catch (e) {
+      if (e instanceof OutboundError && e.kind === 'rate-limited') throw new UpstreamError('okta-rate-limited', rateLimitedMessage(e.retryAfterS), undefined, e.retryAfterS);
       if (e instanceof OutboundError) throw new UpstreamError('okta-unreachable', `Your company's Okta could not be reached for the ${what} request: ${e.message}`);
       throw e;
     }
-    if (res.status === 429) throw new UpstreamError('okta-rate-limited', "Your company's Okta is limiting requests right now; try again in a minute.");
-    if (res.status >= 500) throw new UpstreamError('okta-error', `Your company's Okta had an error answering the ${what} request (HTTP ${res.status}).`);
+    if (res.status === 429) {
+      const wait = Math.max(1, Math.ceil((this.http.backoffUntil(res.headers) - Date.now()) / 1000));
+      throw new UpstreamError('okta-rate-limited', rateLimitedMessage(wait), undefined, wait);
+    }
+    if (res.status >= 500) throw new UpstreamError('okta-server-error', `Your company's Okta had an error answering the ${what} request (HTTP ${res.status}).`);
     return res;
   }
 }

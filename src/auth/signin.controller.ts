@@ -2,11 +2,13 @@ import { Body, Controller, Get, Logger, Post, Query, Req, Res } from '@nestjs/co
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppConfig } from '../config/app-config.js';
+import { isDatabaseUnavailable } from '../common/errors/database-errors.js';
 import {
   AccessDenied, AuthorizationRedirectError, type OAuthError, ServerError, TemporarilyUnavailable,
 } from '../common/errors/oauth-errors.js';
 import { AuthorizeValidator, type ValidatedAuthorization } from '../oauth/authorize-validator.js';
 import { AuthorizationCodes } from '../oauth/tokens/authorization-code.js';
+import { Metrics } from '../observability/metrics.js';
 import { DirectoryUsers } from '../provisioning/directory-users.js';
 import { ProvisioningService, type ProvisioningContext } from '../provisioning/provisioning.service.js';
 import { TenantRuntime, type LoadedTenant, type TenantRef } from '../tenants/tenant-runtime.js';
@@ -34,6 +36,7 @@ export class SignInController {
     private readonly users: DirectoryUsers,
     private readonly codes: AuthorizationCodes,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   @Get('authorize')
@@ -60,6 +63,11 @@ export class SignInController {
       tenant = await this.runtime.load(ref);
       await this.upstream.start(req, res, tenant, v.request);
     } catch (e) {
+      if (e instanceof UpstreamError && e.kind === 'okta-rate-limited') {
+        this.log.warn({ correlationId: req.id, tenant: ref.slug, retryAfterS: e.retryAfterS }, "Sign-in not started: the tenant's Okta is rate-limiting");
+        this.metrics.signIn(ref, 'rate_limited');
+        throw back(new TemporarilyUnavailable(e.message));
+      }
       this.log.error({ err: e, correlationId: req.id }, 'Could not start the upstream sign-in');
       throw back(new TemporarilyUnavailable('Sign-in could not start right now; try again in a moment.'));
     }
@@ -88,34 +96,53 @@ export class SignInController {
       outcome = await this.upstream.finish(req, res, state, tenant);
     } catch (e) {
       this.log.error({ err: e, correlationId: req.id }, 'Upstream callback failed');
+      this.metrics.signIn(tenant, 'error');
       throw back(new ServerError('The sign-in could not be completed.'));
     }
     if (!outcome.ok) {
       const cancelled = outcome.error === 'cancelled';
       const message = cancelled ? 'The sign-in was cancelled or refused at your company\'s Okta.' : (outcome.error as UpstreamError).message;
+      const kind = cancelled ? 'cancelled' : (outcome.error as UpstreamError).kind;
+      this.metrics.signIn(tenant, kind.replace(/-/g, '_'));
+      this.log.warn({ correlationId: req.id, tenant: tenant.slug, kind }, 'Upstream sign-in failed');
       await this.provisioning.auditFailure(ctx, { field: 'okta', reason: message });
       if (cancelled) throw back(new AccessDenied(message));
-      const kind = (outcome.error as UpstreamError).kind;
-      throw back(kind === 'okta-unreachable' || kind === 'okta-rate-limited' ? new TemporarilyUnavailable(message) : new AccessDenied(message));
+      const transient = kind === 'okta-unreachable' || kind === 'okta-rate-limited' || kind === 'okta-server-error';
+      throw back(transient ? new TemporarilyUnavailable(message) : new AccessDenied(message));
     }
 
     const { identity } = outcome;
     let userId: string | undefined;
-    if (tenant.config.okta.autoProvisioning) {
-      const result = await this.provisioning.provision(ctx, { idToken: identity.idToken, userinfo: identity.userinfo }, identity.issuer);
-      if (result.outcome === 'refused' || !result.userId) {
-        const fields = [...new Set(result.reasons.map((r) => r.field))].join(', ');
-        throw back(new AccessDenied(`Your account could not be set up (${fields}). Your administrator can look up reference ${result.auditId}.`));
+    try {
+      if (tenant.config.okta.autoProvisioning) {
+        const result = await this.provisioning.provision(ctx, { idToken: identity.idToken, userinfo: identity.userinfo }, identity.issuer);
+        this.metrics.provisioned(tenant, result.outcome);
+        if (result.outcome === 'refused' || !result.userId) {
+          this.metrics.signIn(tenant, 'refused');
+          const fields = [...new Set(result.reasons.map((r) => r.field))].join(', ');
+          throw back(new AccessDenied(`Your account could not be set up (${fields}). Your administrator can look up reference ${result.auditId}.`));
+        }
+        userId = result.userId;
+      } else {
+        userId = (await this.users.findByIdentity(state.environment, tenant.id, identity.issuer, String(identity.idToken.sub))) ?? undefined;
+        if (!userId) {
+          this.metrics.signIn(tenant, 'no_account');
+          await this.provisioning.auditFailure(ctx, { field: 'user', reason: 'automatic provisioning is off and this person has no user yet' }, { issuer: identity.issuer, subject: String(identity.idToken.sub) });
+          throw back(new AccessDenied('You do not have an account yet; ask your administrator to create one.'));
+        }
       }
-      userId = result.userId;
-    } else {
-      userId = (await this.users.findByIdentity(state.environment, tenant.id, identity.issuer, String(identity.idToken.sub))) ?? undefined;
-      if (!userId) {
-        await this.provisioning.auditFailure(ctx, { field: 'user', reason: 'automatic provisioning is off and this person has no user yet' }, { issuer: identity.issuer, subject: String(identity.idToken.sub) });
-        throw back(new AccessDenied('You do not have an account yet; ask your administrator to create one.'));
-      }
+    } catch (e) {
+      if (e instanceof AuthorizationRedirectError) throw e;
+      // Provisioning is one statement: when it fails nothing of it was written.
+      if (tenant.config.okta.autoProvisioning) this.metrics.provisioned(tenant, 'failed');
+      this.metrics.signIn(tenant, 'error');
+      this.log.error({ err: e, correlationId: req.id }, 'Provisioning failed');
+      throw back(isDatabaseUnavailable(e)
+        ? new TemporarilyUnavailable('The service is briefly unavailable; please sign in again in a moment.')
+        : new ServerError('The sign-in could not be completed.'));
     }
     await this.redirectWithCode(res, state, tenant, userId, identity);
+    this.metrics.signIn(tenant, 'success');
   }
 
   private async redirectWithCode(res: Response, state: LoginState, tenant: LoadedTenant, userId: string, identity: { idToken: Record<string, unknown> }): Promise<void> {

@@ -4,7 +4,8 @@
  */
 export type UpstreamFailure =
   | 'okta-unreachable'   // network, TLS, timeout
-  | 'okta-error'         // Okta answered an error (token endpoint refusal, 5xx)
+  | 'okta-error'         // Okta refused (token endpoint 4xx, an error redirect)
+  | 'okta-server-error'  // Okta answered 5xx: try again later
   | 'okta-bad-response'  // not the JSON we expect
   | 'okta-rate-limited'
   | 'id-token-invalid'   // signature, issuer, audience, expiry, nonce
@@ -15,7 +16,15 @@ export class UpstreamError extends Error {
     readonly kind: UpstreamFailure,
     message: string,
     readonly oktaError?: string,
+    /** For okta-rate-limited: seconds until the tenant's Okta may be asked again. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
   }
+}
+
+/** What a user is told while their company's Okta is rate-limiting us (HTTP 429). */
+export function rateLimitedMessage(retryAfterS: number | undefined): string {
+  const wait = retryAfterS && retryAfterS > 0 ? (retryAfterS < 90 ? `about ${retryAfterS} seconds` : `about ${Math.ceil(retryAfterS / 60)} minutes`) : 'a minute';
+  return `Your company's Okta is limiting sign-in requests right now. Please wait ${wait} and try again.`;
 }

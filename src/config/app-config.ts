@@ -21,6 +21,14 @@ export class AppConfig {
   get oktaCallbackUrl(): string {
     return `${this.publicUrl}/oauth2/callback`;
   }
+  /** Express 'trust proxy': only ever used to find the client address (rate limits), never to build URLs. */
+  get trustProxy(): boolean | number | string[] {
+    const v = this.env.TRUST_PROXY.trim();
+    if (v === 'false' || v === '') return false;
+    if (v === 'true') return true;
+    if (/^\d+$/.test(v)) return Number(v);
+    return v.split(',').map((s) => s.trim()).filter(Boolean);
+  }
   get secureCookies(): boolean {
     return this.publicUrl.startsWith('https://');
   }
@@ -70,6 +78,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   const dev = missing.length ? devSecrets(dataDir) : undefined;
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
+  if (env.NODE_ENV === 'production' && !/^https:\/\//.test(publicUrl) && !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:|$)/.test(publicUrl)) {
+    // Cookies are Secure only over HTTPS; a production service behind a TLS-terminating proxy says so here.
+    throw new ConfigError(['PUBLIC_URL: must be an https:// URL when NODE_ENV=production (or a loopback address)']);
+  }
   return new AppConfig(
     env,
     publicUrl,

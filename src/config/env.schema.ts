@@ -31,12 +31,36 @@ export const envSchema = z.object({
     .describe('Allow calls to tenant issuers on loopback, link-local and private addresses (tests and the demo only).'),
   OUTBOUND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000).describe('Time limit for each call to a tenant Okta.'),
   OUTBOUND_MAX_BYTES: z.coerce.number().int().min(1024).max(10485760).default(1048576).describe('Largest response accepted from a tenant Okta.'),
+  OUTBOUND_RETRIES: z.coerce.number().int().min(0).max(3).default(1)
+    .describe('Extra attempts for idempotent GETs to a tenant Okta (discovery, JWKS, UserInfo) after a connection failure or HTTP 502/503/504; never for the code exchange or the password grant.'),
+  OKTA_BACKOFF_MAX_S: seconds(300, 1, 3600)
+    .describe("Longest back-off honoured from a tenant Okta's HTTP 429 (X-Rate-Limit-Reset); the back-off is kept in Postgres, so every instance respects it."),
+  METADATA_MAX_AGE_S: seconds(3600, 60, 86400)
+    .describe("Upper bound on how long a tenant's JWKS or discovery document is cached (its Cache-Control max-age is honoured below this, and at least 60 s)."),
+  METADATA_REFETCH_INTERVAL_S: seconds(30, 1, 3600)
+    .describe("Early refetches of a tenant's JWKS (an unknown kid, e.g. a key rotated mid-day) are limited to a burst of 2, then one per this many seconds."),
   ID_TOKEN_CLOCK_SKEW_S: seconds(60, 0, 600).describe('Clock skew tolerated on upstream ID tokens (exp, iat, nbf).'),
   LOGIN_STATE_TTL_S: seconds(600, 60, 3600).describe('How long a started sign-in may take before it must start over.'),
   ACCESS_TOKEN_TTL_S: seconds(300, 60, 3600).describe('Lifetime of access tokens issued to apps.'),
   REFRESH_TOKEN_TTL_S: seconds(86400, 300, 2592000).describe('Absolute lifetime of a refresh token family.'),
   AUTH_CODE_TTL_S: seconds(60, 10, 600).describe('Lifetime of authorization codes issued to apps.'),
   TOKEN_SIGNING_ALG: z.enum(['RS256', 'ES256']).default('RS256').describe('Algorithm of this service\'s own tokens (see README: chosen by measurement).'),
+  TRUST_PROXY: z.string().default('false')
+    .describe("Express 'trust proxy' (false, a hop count, or comma-separated addresses/CIDRs): used only to find the client address for rate limits. URLs are never built from Host or X-Forwarded-* headers."),
+  RATE_LIMIT_SIGNIN_PER_MIN: z.coerce.number().int().min(1).max(1000000).default(300)
+    .describe('Sign-in requests (/oauth2/authorize, /oauth2/callback) per client address per minute, per instance.'),
+  RATE_LIMIT_TOKEN_PER_MIN: z.coerce.number().int().min(1).max(1000000).default(1200)
+    .describe('Token, revocation and introspection requests per client address per minute, per instance.'),
+  RATE_LIMIT_ADMIN_PER_MIN: z.coerce.number().int().min(1).max(1000000).default(300)
+    .describe('Admin API requests per client address per minute, per instance.'),
+  OPS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional()
+    .describe('Bearer token for /metrics and /health/idp (operators, Prometheus). Unset: the admin API key is accepted there.'),
+  METRICS_TENANT_LABELS: z.coerce.number().int().min(0).max(10000).default(200)
+    .describe('Tenants that get their own metric label; sign-ins of further tenants are counted under tenant="_other" (bounded cardinality).'),
+  SHUTDOWN_DRAIN_S: seconds(0, 0, 120)
+    .describe('On SIGTERM, report not-ready for this long before closing the listener (lets a load balancer stop sending).'),
+  SHUTDOWN_TIMEOUT_S: seconds(25, 1, 600)
+    .describe('On SIGTERM, the longest wait for in-flight requests (sign-ins) to finish before exiting anyway.'),
   LOG_FILE: z.string().optional().describe('Write the JSON logs to this file instead of standard output.'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),
 });

@@ -1,10 +1,21 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { html, sendPage } from '../web/page.js';
-import { AuthorizationRedirectError, InvalidRequest, OAuthError, ServerError } from './oauth-errors.js';
+import { isDatabaseUnavailable } from './database-errors.js';
+import { AuthorizationRedirectError, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable } from './oauth-errors.js';
 import { BrowserError, ProblemError } from './problem.js';
 
 type Surface = 'oauth-json' | 'browser' | 'rest';
+
+/** A rate limit of this service was exceeded (see abuse/rate-limits.ts): 429 with Retry-After, in each surface's form. */
+export class TooManyRequests extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterS: number,
+  ) {
+    super(message);
+  }
+}
 
 /** Which protocol's error form a path speaks. */
 export function surfaceOf(path: string): Surface {
@@ -58,10 +69,26 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return;
     }
 
-    // Framework and parser errors (unknown route, malformed JSON, body too large, wrong method).
+    // Postgres restarting or failing over: a clear 503 in each surface's form, never a 500.
+    if (isDatabaseUnavailable(exception)) {
+      this.log.error({ err: exception, correlationId: req.id }, 'Database unavailable');
+      const message = 'The service is briefly unavailable; please try again in a moment.';
+      res.set('Retry-After', '5');
+      if (surface === 'oauth-json') this.sendOAuth(res, new TemporarilyUnavailable(message));
+      else if (surface === 'browser') sendPage(res, 503, 'Temporarily unavailable', html`<p>${message}</p>${this.reference(req)}`);
+      else this.sendProblem(res, req, new ProblemError(503, 'Service Unavailable', message));
+      return;
+    }
+
+    // Framework and parser errors (unknown route, malformed JSON, body too large, wrong method, rate limits).
     const http = this.fromHttpException(exception);
     if (!http) {
       this.log.error({ err: exception, correlationId: req.id }, 'Unhandled error');
+    } else if (http.status === 429) {
+      if (http.retryAfterS) res.set('Retry-After', String(http.retryAfterS));
+      if (surface === 'oauth-json') return this.sendOAuth(res, Object.assign(new TemporarilyUnavailable(http.message), { status: 429 }));
+    } else if (http.status >= 400) {
+      this.log.warn({ correlationId: req.id, status: http.status, reason: http.message }, 'Request refused');
     }
     const status = http?.status ?? 500;
     const message = http?.message ?? 'An unexpected error occurred. Quote the reference below to support.';
@@ -74,7 +101,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
   }
 
-  private fromHttpException(e: unknown): { status: number; title: string; message: string } | undefined {
+  private fromHttpException(e: unknown): { status: number; title: string; message: string; retryAfterS?: number } | undefined {
+    if (e instanceof TooManyRequests) return { status: 429, title: 'Too Many Requests', message: e.message, retryAfterS: e.retryAfterS };
     if (e instanceof HttpException) {
       const status = e.getStatus();
       const body = e.getResponse();

@@ -1,17 +1,23 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
-import { Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Agent, errors as undiciErrors, request } from 'undici';
 import { AppConfig } from '../../config/app-config.js';
+import { Metrics, type OktaEndpoint, type TenantLabel } from '../../observability/metrics.js';
 import { isPrivateAddress } from './address-policy.js';
+import { OktaBackoff } from './okta-backoff.js';
 
-export type OutboundFailure = 'blocked-address' | 'not-https' | 'timeout' | 'unreachable' | 'tls' | 'too-large' | 'network';
+export type OutboundFailure = 'blocked-address' | 'not-https' | 'timeout' | 'unreachable' | 'tls' | 'too-large' | 'network' | 'rate-limited';
 
 /** A call to a tenant's Okta that did not produce an HTTP response. The message is safe to show an account manager. */
 export class OutboundError extends Error {
+  override readonly name = 'OutboundError';
   constructor(
     readonly kind: OutboundFailure,
     message: string,
+    /** For 'rate-limited': seconds until the tenant's Okta may be called again. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
   }
@@ -21,9 +27,22 @@ export interface OutboundRequest {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;
+  /** Time limit for the whole call, retries included. */
   timeoutMs?: number;
   maxBytes?: number;
+  /** Whose Okta this is: enables the tenant's 429 back-off and per-tenant metrics. */
+  tenant?: TenantLabel;
+  endpoint?: OktaEndpoint;
+  /**
+   * The request is safe to repeat (an idempotent GET): after a connection failure or HTTP 502/503/504 it is
+   * tried again, up to OUTBOUND_RETRIES times, within the same time limit. Never set for the code exchange or
+   * the password grant: a code is single-use and a password attempt counts against the user's lockout.
+   */
+  retry?: boolean;
 }
+
+const RETRY_STATUSES = new Set([502, 503, 504]);
+const RETRY_FAILURES = new Set<OutboundFailure>(['unreachable', 'network']);
 
 export interface OutboundResponse {
   url: string;
@@ -38,13 +57,19 @@ export interface OutboundResponse {
  * unless the operator allows it. Responses are returned whole; callers decide what a status means.
  */
 @Injectable()
-export class OutboundHttp {
+export class OutboundHttp implements OnApplicationShutdown {
   private readonly agent: Agent;
   private readonly allowPrivate: boolean;
   private readonly timeoutMs: number;
   private readonly maxBytes: number;
+  private readonly retries: number;
 
-  constructor(config: AppConfig) {
+  constructor(
+    config: AppConfig,
+    private readonly backoff: OktaBackoff,
+    private readonly metrics: Metrics,
+  ) {
+    this.retries = config.env.OUTBOUND_RETRIES;
     this.allowPrivate = config.env.OUTBOUND_ALLOW_PRIVATE_NETWORKS;
     this.timeoutMs = config.env.OUTBOUND_TIMEOUT_MS;
     this.maxBytes = config.env.OUTBOUND_MAX_BYTES;
@@ -87,11 +112,68 @@ export class OutboundHttp {
     return url;
   }
 
+  /**
+   * One logical call: refused at once while the tenant is backing off after a 429; retried only when the
+   * caller says it is safe; timed and counted per tenant. A 429 answer starts the tenant's back-off and is
+   * returned to the caller like any other status.
+   */
   async fetch(rawUrl: string, req: OutboundRequest = {}): Promise<OutboundResponse> {
     const url = this.assertAllowedUrl(rawUrl);
+    const endpoint = req.endpoint ?? 'discovery';
+    if (req.tenant) {
+      const wait = this.backoff.remainingS(req.tenant.id);
+      if (wait > 0) {
+        this.metrics.okta(req.tenant, endpoint, 0, 'backing_off');
+        throw new OutboundError('rate-limited', `${url.host} is limiting requests; not calling it for another ${wait} s.`, wait);
+      }
+    }
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const started = performance.now();
+    const attempts = req.retry ? 1 + this.retries : 1;
+    let errorKind: string | undefined;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        let res: OutboundResponse;
+        try {
+          res = await this.once(url, req, deadline, timeoutMs);
+        } catch (e) {
+          if (attempt < attempts && e instanceof OutboundError && RETRY_FAILURES.has(e.kind) && (await this.pause(attempt, deadline))) continue;
+          errorKind = e instanceof OutboundError ? e.kind : 'network';
+          throw e;
+        }
+        if (attempt < attempts && RETRY_STATUSES.has(res.status) && (await this.pause(attempt, deadline))) continue;
+        if (res.status === 429) {
+          errorKind = 'http_429';
+          if (req.tenant) {
+            this.metrics.oktaBackoffs.inc({ tenant: this.metrics.tenant(req.tenant) });
+            await this.backoff.record(req.tenant.id, this.backoff.untilFromHeaders(res.headers));
+          }
+        } else if (res.status >= 500) errorKind = 'http_5xx';
+        return res;
+      }
+    } finally {
+      if (req.tenant) this.metrics.okta(req.tenant, endpoint, (performance.now() - started) / 1000, errorKind);
+    }
+  }
+
+  /** When a tenant's Okta may be called again after this 429 answer (epoch ms). */
+  backoffUntil(headers: Record<string, string>): number {
+    return this.backoff.untilFromHeaders(headers);
+  }
+
+  /** Waits before a retry (100 ms, 200 ms, ... with jitter); false when the time limit would be passed. */
+  private async pause(attempt: number, deadline: AbortSignal): Promise<boolean> {
+    try {
+      await sleep(100 * 2 ** (attempt - 1) * (0.5 + Math.random()), undefined, { signal: deadline });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async once(url: URL, req: OutboundRequest, signal: AbortSignal, timeoutMs: number): Promise<OutboundResponse> {
     const maxBytes = req.maxBytes ?? this.maxBytes;
-    const signal = AbortSignal.timeout(timeoutMs);
     try {
       const res = await request(url, {
         dispatcher: this.agent,
@@ -127,6 +209,11 @@ export class OutboundHttp {
 
   async close(): Promise<void> {
     await this.agent.close();
+  }
+
+  /** After the HTTP server has drained (in-flight sign-ins still need Okta until then). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.agent.close().catch(() => undefined);
   }
 }
 

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import pino from 'pino';
+import { existingRequestId } from './request-id.js';
 
 /** Query parameters whose values never reach a log line. */
 const secretParams = /^(code|state|nonce|code_verifier|code_challenge|password|client_secret|refresh_token|access_token|id_token|id_token_hint|token|assertion|login_hint)$/i;
@@ -19,6 +19,7 @@ export function redactUrl(url: string | undefined): string | undefined {
 export const redactPaths = [
   'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-admin-key"]', 'res.headers["set-cookie"]', 'res.headers.location',
   '*.password', '*.client_secret', '*.clientSecret', '*.access_token', '*.refresh_token', '*.id_token', '*.code_verifier', '*.secret',
+  '*.accessToken', '*.refreshToken', '*.idToken', '*.code', '*.assertion', '*.authorization', '*.token',
 ];
 
 /** Structured JSON logs with a correlation id per request (taken from X-Request-Id when it is well-formed). */
@@ -27,19 +28,15 @@ export function loggingParams(level: string, file?: string): Params {
     pinoHttp: {
       level,
       ...(file ? { stream: pino.destination({ dest: file, append: true, mkdir: true, sync: false }) } : {}),
-      genReqId: (req: IncomingMessage, res: ServerResponse) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[A-Za-z0-9._-]{8,100}$/.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
+      // Assigned before the body parsers by requestId (bootstrap.ts); reused here.
+      genReqId: existingRequestId,
       redact: { paths: redactPaths, censor: '[redacted]' },
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       customProps: (req: IncomingMessage & { id?: unknown }) => ({ correlationId: req.id }),
-      autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health/live' },
+      autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health/live' || req.url === '/health/ready' || req.url === '/metrics' },
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Response } from 'express';
+import { PAGE_CSP } from './security-headers.js';
 
 const escapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export function escapeHtml(value: string): string {
@@ -25,14 +26,14 @@ const style = `body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:3r
 h1{font-size:1.4rem}input,button{font:inherit;padding:.5rem;width:100%;box-sizing:border-box;margin:.25rem 0}
 .muted{color:#555;font-size:.9rem}`;
 
-/** Sends a small self-contained page: no scripts, inline style allowed only through the CSP hash-free 'unsafe-inline' for style. */
+/** Sends a small self-contained page: no scripts, inline style only (see PAGE_CSP; helmet adds the other headers). */
 export function sendPage(res: Response, status: number, title: string, body: Html): void {
   res
     .status(status)
     .set({
       'Content-Type': 'text/html; charset=utf-8',
       'Cache-Control': 'no-store',
-      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      'Content-Security-Policy': PAGE_CSP,
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
     })

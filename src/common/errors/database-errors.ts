@@ -1,0 +1,14 @@
+/** SQLSTATE classes and driver errors meaning "Postgres is not there right now" (restart, failover, network). */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)|terminating connection due to administrator command/i;
+
+/** True when `e` (a pg or TypeORM error) says the database is unavailable rather than that the query was wrong. */
+export function isDatabaseUnavailable(e: unknown): boolean {
+  for (let cur = e as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown } | undefined, depth = 0; cur && depth < 4; depth++) {
+    if (typeof cur.code === 'string' && (UNAVAILABLE_SQLSTATES.has(cur.code) || UNAVAILABLE_CODES.has(cur.code))) return true;
+    if (typeof cur.message === 'string' && UNAVAILABLE_MESSAGES.test(cur.message)) return true;
+    cur = (cur.driverError ?? cur.cause) as typeof cur;
+  }
+  return false;
+}

@@ -1,0 +1,35 @@
+import type { RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { AppConfig } from '../../config/app-config.js';
+
+/** The policy of every page this service renders: no scripts, no framing, no referrer, forms only to itself. */
+export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/**
+ * Strict security headers (helmet) on every response: the pages' CSP, no framing, nosniff, no referrer,
+ * same-origin opener/resource policies, HSTS when the public URL is HTTPS. The API documentation at /docs
+ * (Swagger UI: its own scripts and styles) gets a CSP that allows exactly that, and nothing else.
+ */
+export function securityHeaders(config: AppConfig): RequestHandler {
+  const common = {
+    crossOriginEmbedderPolicy: false,
+    crossOriginOpenerPolicy: { policy: 'same-origin' as const },
+    crossOriginResourcePolicy: { policy: 'same-origin' as const },
+    referrerPolicy: { policy: 'no-referrer' as const },
+    frameguard: { action: 'deny' as const },
+    strictTransportSecurity: config.secureCookies ? { maxAge: 31536000, includeSubDomains: true } : false,
+  };
+  const pages = helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives: parse(PAGE_CSP) } });
+  const docs = helmet({
+    ...common,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { 'default-src': ["'self'"], 'script-src': ["'self'"], 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'], 'frame-ancestors': ["'none'"], 'base-uri': ["'none'"], 'form-action': ["'self'"] },
+    },
+  });
+  return (req, res, next) => (req.path === '/docs' || req.path.startsWith('/docs/') ? docs : pages)(req, res, next);
+}
+
+function parse(csp: string): Record<string, string[]> {
+  return Object.fromEntries(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]));
+}

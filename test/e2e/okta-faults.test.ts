@@ -1,0 +1,277 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as oidc from 'openid-client';
+import { startOktaStandIn } from '../../tools/okta-stand-in/index.js';
+import { startService, type TestService } from '../support/service.js';
+import { callback, live, toCallback } from '../support/steps.js';
+import { type TenantSetup, World } from '../support/world.js';
+
+/**
+ * The tenant's Okta misbehaving, each fault for real through the stand-in's fault hooks: the user gets a
+ * clear OAuth error back at the app (never a 500, never Okta's text), the process stays up, and nothing of
+ * the sign-in is written (no user, no locations; only a 'failed' audit row).
+ */
+describe("faults of a tenant's Okta", () => {
+  let w: World;
+  let app: oidc.Configuration;
+  let acme: TenantSetup;
+  let n = 0;
+  /** A new person each time, so "nothing written" can be checked by their subject. */
+  const person = (t: TenantSetup, domain: string) => {
+    n += 1;
+    const login = `user${n}@${domain}`;
+    t.authServer.setUser(login, {
+      password: 'Passw0rd!', sub: `00uFAULT${String(n).padStart(4, '0')}`,
+      claims: { userName: login, name: 'Pat', family_name: 'Doe', email: login, security_group_name: 'Associate', assigned_entity_client_entity_ids: ['S1'] },
+    });
+    return { login, password: 'Passw0rd!', sub: `00uFAULT${String(n).padStart(4, '0')}` };
+  };
+
+  async function expectNothingWritten(slug: string, sub: string, reason: RegExp) {
+    expect(await w.db.query(`SELECT 1 FROM users WHERE subject = $1`, [sub])).toHaveLength(0);
+    expect(await w.db.query(`SELECT 1 FROM user_locations ul JOIN users u ON u.id = ul.user_id WHERE u.subject = $1`, [sub])).toHaveLength(0);
+    const audits = await w.audits(slug);
+    const last = audits[audits.length - 1]!;
+    expect(last.outcome).toBe('failed');
+    expect(last.user_id).toBeNull();
+    expect(last.reasons[0].reason).toMatch(reason);
+    expect(await live(w)).toBe(200);
+  }
+
+  beforeAll(async () => {
+    w = await World.start({ OUTBOUND_TIMEOUT_MS: '1000', METADATA_REFETCH_INTERVAL_S: '3600' });
+    acme = await w.addTenant('acme', ['acme.com']);
+    await w.addLocations('acme', ['S1']);
+    await w.addApp('hub');
+    app = await w.app('hub');
+  });
+  afterAll(() => w?.close());
+
+  it('Okta unreachable at the code exchange: temporarily_unavailable, and nothing written', async () => {
+    const gone = await startOktaStandIn({ pkiDir: process.env.TEST_PKI_DIR ?? '.test-tmp/pki' });
+    const main = w.okta;
+    let t: TenantSetup;
+    try {
+      w.okta = gone;
+      t = await w.addTenant('gone', ['gone.com']);
+    } finally {
+      w.okta = main;
+    }
+    const u = person(t, 'gone.com');
+    const s = await toCallback(w, app, u);
+    await gone.close(); // the user is back from Okta; Okta is now down
+    const r = await callback(s.browser, s.callbackUrl);
+    expect(r.error).toBe('temporarily_unavailable');
+    expect(r.description).toMatch(/^Your company's Okta could not be reached for the token request: 127\.0\.0\.1:\d+ could not be reached \(ECONNREFUSED\)\.$/);
+    await expectNothingWritten('gone', u.sub, /could not be reached/);
+  });
+
+  it('Okta slower than the timeout: temporarily_unavailable naming the limit', async () => {
+    const u = person(acme, 'acme.com');
+    const s = await toCallback(w, app, u);
+    acme.authServer.faults.next('token', { delayMs: 2500 });
+    const r = await callback(s.browser, s.callbackUrl);
+    expect(r.error).toBe('temporarily_unavailable');
+    expect(r.description).toMatch(/^Your company's Okta could not be reached for the token request: https:\/\/127\.0\.0\.1:\d+ did not answer within 1000 ms\.$/);
+    await expectNothingWritten('acme', u.sub, /did not answer within 1000 ms/);
+  });
+
+  it('Okta answering 500 at the token endpoint: temporarily_unavailable; the code exchange is never retried', async () => {
+    const u = person(acme, 'acme.com');
+    const s = await toCallback(w, app, u);
+    acme.authServer.clearRequests();
+    acme.authServer.faults.next('token', { status: 503, body: { errorCode: 'E0000009', errorSummary: 'Internal Server Error' } });
+    const r = await callback(s.browser, s.callbackUrl);
+    expect(r.error).toBe('temporarily_unavailable');
+    expect(r.description).toBe("Your company's Okta had an error answering the token request (HTTP 503).");
+    expect(acme.authServer.requestsTo('token')).toHaveLength(1);
+    await expectNothingWritten('acme', u.sub, /HTTP 503/);
+  });
+
+  it('UserInfo answering 503 once: retried (a safe GET), and the sign-in succeeds', async () => {
+    const u = person(acme, 'acme.com');
+    const s = await toCallback(w, app, u);
+    acme.authServer.clearRequests();
+    acme.authServer.faults.next('userinfo', { status: 503, body: { errorCode: 'E0000009' } });
+    const r = await callback(s.browser, s.callbackUrl);
+    expect(r.error).toBeUndefined();
+    expect(r.code).toBeTruthy();
+    expect(acme.authServer.requestsTo('userinfo').map((q) => q.status)).toEqual([503, 200]);
+    expect(await w.db.query(`SELECT 1 FROM users WHERE subject = $1`, [u.sub])).toHaveLength(1);
+  });
+
+  it('UserInfo answering 500 every time: a clear error after the bounded retry', async () => {
+    const u = person(acme, 'acme.com');
+    const s = await toCallback(w, app, u);
+    acme.authServer.clearRequests();
+    acme.authServer.faults.every('userinfo', { status: 502, body: 'Bad gateway' });
+    try {
+      const r = await callback(s.browser, s.callbackUrl);
+      expect(r.error).toBe('temporarily_unavailable');
+      expect(r.description).toBe("Your company's Okta had an error answering the UserInfo request (HTTP 502).");
+      expect(acme.authServer.requestsTo('userinfo')).toHaveLength(2); // OUTBOUND_RETRIES=1
+    } finally {
+      acme.authServer.faults.clear('userinfo');
+    }
+    await expectNothingWritten('acme', u.sub, /HTTP 502/);
+  });
+
+  it('HTML where the token JSON is expected: access_denied saying so', async () => {
+    const u = person(acme, 'acme.com');
+    const s = await toCallback(w, app, u);
+    acme.authServer.faults.next('token', { status: 200, body: '<html><body>Okta is down for maintenance</body></html>' });
+    const r = await callback(s.browser, s.callbackUrl);
+    expect(r.error).toBe('access_denied');
+    expect(r.description).toBe("Your company's Okta answered the token request with text/html; charset=utf-8 instead of JSON.");
+    await expectNothingWritten('acme', u.sub, /instead of JSON/);
+  });
+
+  it('application/jwt where the UserInfo JSON is expected: access_denied saying so', async () => {
+    const u = person(acme, 'acme.com');
+    const s = await toCallback(w, app, u);
+    const signed = await acme.authServer.signJwt({ sub: u.sub, email: u.login });
+    acme.authServer.faults.next('userinfo', { status: 200, contentType: 'application/jwt', body: signed });
+    const r = await callback(s.browser, s.callbackUrl);
+    expect(r.error).toBe('access_denied');
+    expect(r.description).toBe("Your company's Okta answered the UserInfo request with application/jwt instead of JSON.");
+    expect(r.description).not.toContain(signed);
+    await expectNothingWritten('acme', u.sub, /application\/jwt instead of JSON/);
+  });
+
+  it('HTML where the JWKS is expected: the key set is not cached, and the error says why', async () => {
+    const t = await w.addTenant('jwkshtml', ['jwkshtml.com']);
+    const u = person(t, 'jwkshtml.com');
+    const s = await toCallback(w, app, u);
+    t.authServer.faults.next('keys', { status: 200, body: '<html>Sign in</html>' });
+    const r = await callback(s.browser, s.callbackUrl);
+    expect(r.error).toBe('access_denied');
+    expect(r.description).toMatch(/^Your company's Okta key set could not be used: 127\.0\.0\.1:\d+ answered with text\/html; charset=utf-8 instead of JSON for its key set\.$/);
+    await expectNothingWritten('jwkshtml', u.sub, /instead of JSON for its key set/);
+    // The bad document was not cached: the next sign-in fetches the real key set and succeeds.
+    await w.addLocations('jwkshtml', ['S1']);
+    const ok = await w.signIn(app, person(t, 'jwkshtml.com'));
+    expect(ok.error).toBeUndefined();
+  });
+
+  it('a signing key rotated mid-day: the unknown kid triggers one refetch, and sign-ins go on', async () => {
+    const t = await w.addTenant('rotates', ['rotates.com']);
+    await w.addLocations('rotates', ['S1']);
+    expect((await w.signIn(app, person(t, 'rotates.com'))).error).toBeUndefined();
+    expect(t.authServer.requestsTo('keys')).toHaveLength(1);
+    expect((await w.signIn(app, person(t, 'rotates.com'))).error).toBeUndefined();
+    expect(t.authServer.requestsTo('keys')).toHaveLength(1); // cached
+
+    const oldKid = t.authServer.signingKid;
+    t.authServer.rotateSigningKey({ keepOld: false });
+    expect(t.authServer.signingKid).not.toBe(oldKid);
+    const after = await w.signIn(app, person(t, 'rotates.com'));
+    expect(after.error).toBeUndefined();
+    expect(t.authServer.requestsTo('keys')).toHaveLength(2);
+
+    t.authServer.rotateSigningKey();
+    expect((await w.signIn(app, person(t, 'rotates.com'))).error).toBeUndefined();
+    expect(t.authServer.requestsTo('keys')).toHaveLength(3);
+  });
+
+  it('unknown kids beyond the refetch budget do not reach Okta: refused, no extra JWKS request', async () => {
+    const t = await w.addTenant('flood', ['flood.com']);
+    await w.addLocations('flood', ['S1']);
+    expect((await w.signIn(app, person(t, 'flood.com'))).error).toBeUndefined();
+    const fetches = () => t.authServer.requestsTo('keys').length;
+    expect(fetches()).toBe(1);
+    // A burst of 2 early refetches, then none for METADATA_REFETCH_INTERVAL_S (an hour here).
+    for (let i = 0; i < 4; i++) {
+      const u = person(t, 'flood.com');
+      const s = await toCallback(w, app, u);
+      const foreign = await t.authServer.mintIdToken({ sub: u.sub, aud: t.oktaClientId, nonce: new URL(s.callbackUrl).searchParams.get('nonce') ?? 'x' }, { foreignKey: true });
+      t.authServer.faults.next('token', { transform: (body) => ({ ...body, id_token: foreign }) });
+      const r = await callback(s.browser, s.callbackUrl);
+      expect(r.error).toBe('access_denied');
+      expect(r.description).toBe("The ID token from your company's Okta was rejected: it is signed with a key that is not in the Okta key set.");
+      expect(fetches()).toBe(1 + Math.min(i + 1, 2));
+    }
+  });
+
+  it('HTTP 429 with X-Rate-Limit-Reset: that tenant backs off on every instance, told plainly; others go on', async () => {
+    const t = await w.addTenant('limited', ['limited.com']);
+    await w.addLocations('limited', ['S1']);
+    const u = person(t, 'limited.com');
+    const s = await toCallback(w, app, u);
+    const reset = Math.floor(Date.now() / 1000) + 120;
+    t.authServer.faults.next('token', {
+      status: 429,
+      headers: { 'x-rate-limit-limit': '600', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(reset) },
+      body: { errorCode: 'E0000047', errorSummary: 'API call exceeded rate limit due to too many requests.' },
+    });
+    const r = await callback(s.browser, s.callbackUrl);
+    expect(r.error).toBe('temporarily_unavailable');
+    expect(r.description).toMatch(/^Your company's Okta is limiting sign-in requests right now\. Please wait about 2 minutes and try again\.$/);
+    await expectNothingWritten('limited', u.sub, /limiting sign-in requests/);
+    const [row] = await w.db.query<{ until: Date }>(`SELECT b.until FROM okta_backoff b JOIN tenants t ON t.id = b.tenant_id WHERE t.slug = 'limited'`);
+    expect(Math.round(row!.until.getTime() / 1000)).toBe(reset);
+
+    // The same tenant: refused before anyone is sent to Okta, on this instance and on another one.
+    t.authServer.clearRequests();
+    const other: TestService = await startService(w.db.url);
+    try {
+      for (const base of [w.service.url, other.url]) {
+        const next = await w.signIn(await oidcApp(base), person(t, 'limited.com'));
+        expect(next.error).toBe('temporarily_unavailable');
+        expect(next.description).toMatch(/^Your company's Okta is limiting sign-in requests right now\. Please wait about (2 minutes|1\d\d seconds) and try again\.$/);
+      }
+      expect(t.authServer.requestsTo('authorize')).toHaveLength(0);
+      expect(t.authServer.requestsTo('token')).toHaveLength(0);
+    } finally {
+      await other.close();
+    }
+    // Another tenant is not affected.
+    expect((await w.signIn(app, person(acme, 'acme.com'))).error).toBeUndefined();
+  });
+
+  it("an error callback from Okta ends cleanly, without echoing Okta's description", async () => {
+    const u = person(acme, 'acme.com');
+    const { Browser } = await import('../../tools/browser.js');
+    const browser = new Browser();
+    const { authorizeUrl } = await import('../support/steps.js');
+    const a = await authorizeUrl(app, u.login);
+    const atOkta = await browser.follow(a.url.href, { stopAt: acme.authServer.endpoints.authorization });
+    expect(atOkta.reached).toBe(true);
+    const state = new URL(atOkta.url).searchParams.get('state')!;
+    const evil = '<script>alert(1)</script> User is not assigned to the client application. secret=hunter2';
+    const cb = `${w.service.url}/oauth2/callback?${new URLSearchParams({ error: 'access_denied', error_description: evil, state })}`;
+    const r = await callback(browser, cb);
+    expect(r.status).toBe(302);
+    expect(r.error).toBe('access_denied');
+    expect(r.description).toBe("The sign-in was cancelled or refused at your company's Okta.");
+    expect(r.appRedirect!.searchParams.get('state')).toBe(a.state);
+    expect(r.appRedirect!.href).not.toContain('hunter2');
+    expect(r.body).not.toContain('hunter2');
+    const audits = await w.audits('acme');
+    expect(audits[audits.length - 1]).toMatchObject({ outcome: 'failed', user_id: null });
+    expect(JSON.stringify(audits[audits.length - 1])).not.toContain('hunter2');
+    // The login state was consumed: the same callback again is refused with a page, not echoed either.
+    const again = await callback(browser, cb);
+    expect(again.status).toBe(400);
+    expect(again.body).toContain('This sign-in link is not valid or was already used.');
+    expect(again.body).not.toContain('hunter2');
+    expect(again.body).not.toContain('<script>');
+    expect(await live(w)).toBe(200);
+  });
+
+  it('another error code from Okta (server_error) is named, its description still not echoed', async () => {
+    const u = person(acme, 'acme.com');
+    const { Browser } = await import('../../tools/browser.js');
+    const browser = new Browser();
+    const { authorizeUrl } = await import('../support/steps.js');
+    const a = await authorizeUrl(app, u.login);
+    const atOkta = await browser.follow(a.url.href, { stopAt: acme.authServer.endpoints.authorization });
+    const state = new URL(atOkta.url).searchParams.get('state')!;
+    const r = await callback(browser, `${w.service.url}/oauth2/callback?${new URLSearchParams({ error: 'server_error', error_description: 'stack trace at okta.internal:1234', state })}`);
+    expect(r.error).toBe('access_denied');
+    expect(r.description).toBe("Your company's Okta ended the sign-in with an error (server_error).");
+    expect(r.appRedirect!.href).not.toContain('okta.internal');
+  });
+
+  async function oidcApp(base: string) {
+    return oidc.discovery(new URL(base), 'hub', undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
+  }
+});
