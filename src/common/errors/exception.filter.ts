@@ -103,6 +103,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   private fromHttpException(e: unknown): { status: number; title: string; message: string; retryAfterS?: number } | undefined {
     if (e instanceof TooManyRequests) return { status: 429, title: 'Too Many Requests', message: e.message, retryAfterS: e.retryAfterS };
+    // body-parser errors (Nest wraps them in an HttpException with the original as cause): our own wording,
+    // never the parser's ("Unexpected end of JSON input").
+    const parser = this.fromParserError(e instanceof HttpException && e.cause ? e.cause : e);
+    if (parser) return parser;
     if (e instanceof HttpException) {
       const status = e.getStatus();
       const body = e.getResponse();
@@ -111,12 +115,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const message = Array.isArray(raw) ? raw.join('; ') : String(raw);
       return { status, title, message: status === 404 && /^Cannot /.test(message) ? 'No such resource.' : message };
     }
-    // body-parser errors carry status and type but arrive outside Nest's own exceptions.
+    return undefined;
+  }
+
+  private fromParserError(e: unknown): { status: number; title: string; message: string } | undefined {
     const err = e as { status?: number; type?: string; expose?: boolean };
     if (err && typeof err.status === 'number' && err.status >= 400 && err.status < 500 && err.expose) {
       const message =
         err.type === 'entity.parse.failed' ? 'The request body is not valid JSON.'
         : err.type === 'entity.too.large' ? 'The request body is too large.'
+        : err.type === 'parameters.too.many' ? 'The request has too many parameters.'
         : err.type === 'encoding.unsupported' || err.type === 'charset.unsupported' ? 'The request body encoding is not supported.'
         : 'The request body could not be read.';
       return { status: err.status, title: err.status === 413 ? 'Payload Too Large' : 'Bad Request', message };

@@ -2,8 +2,12 @@ import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { AppConfig } from '../../config/app-config.js';
 
-/** The policy of every page this service renders: no scripts, no framing, no referrer, forms only to itself. */
-export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/** The policy of every page this service renders: no scripts, no framing, no base, forms only to itself. */
+const PAGE_DIRECTIVES: Record<string, string[]> = {
+  'default-src': ["'none'"], 'style-src': ["'unsafe-inline'"], 'img-src': ["'self'"], 'form-action': ["'self'"], 'frame-ancestors': ["'none'"], 'base-uri': ["'none'"],
+};
+/** As helmet writes it (directives joined by ";"), so a page and any other answer carry the same header. */
+export const PAGE_CSP = Object.entries(PAGE_DIRECTIVES).map(([k, v]) => `${k} ${v.join(' ')}`).join(';');
 
 /**
  * Strict security headers (helmet) on every response: the pages' CSP, no framing, nosniff, no referrer,
@@ -19,7 +23,7 @@ export function securityHeaders(config: AppConfig): RequestHandler {
     frameguard: { action: 'deny' as const },
     strictTransportSecurity: config.secureCookies ? { maxAge: 31536000, includeSubDomains: true } : false,
   };
-  const pages = helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives: parse(PAGE_CSP) } });
+  const pages = helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives: PAGE_DIRECTIVES } });
   const docs = helmet({
     ...common,
     contentSecurityPolicy: {
@@ -28,8 +32,4 @@ export function securityHeaders(config: AppConfig): RequestHandler {
     },
   });
   return (req, res, next) => (req.path === '/docs' || req.path.startsWith('/docs/') ? docs : pages)(req, res, next);
-}
-
-function parse(csp: string): Record<string, string[]> {
-  return Object.fromEntries(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]));
 }
