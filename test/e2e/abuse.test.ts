@@ -74,7 +74,7 @@ describe('abuse limits and hardening', () => {
     // Secure, HttpOnly, SameSite=Lax, and __Host- (no Domain, Path=/) since PUBLIC_URL is HTTPS.
     const cookie = res.headers.getSetCookie().find((c) => c.startsWith('__Host-iqsso_signin='))!;
     expect(cookie).toMatch(/^__Host-iqsso_signin=[A-Za-z0-9_-]+; Max-Age=600; Path=\/; Expires=[^;]+; HttpOnly; Secure; SameSite=Lax$/);
-    const discovery = await (await fetch(`${base}/.well-known/openid-configuration`, { headers: spoof })).json();
+    const discovery = (await (await fetch(`${base}/.well-known/openid-configuration`, { headers: spoof })).json()) as Record<string, string>;
     expect(discovery.issuer).toBe('https://sso.example.test');
     expect(discovery.authorization_endpoint).toBe('https://sso.example.test/oauth2/authorize');
     expect(JSON.stringify(discovery)).not.toContain('evil.example');

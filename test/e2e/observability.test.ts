@@ -79,12 +79,12 @@ describe('observability', () => {
     await down.close();
     const res = await fetch(`${w.service.url}/health/idp`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.status).toBe('degraded');
     expect(body.details['tenant:acme']).toMatchObject({ status: 'up' });
     expect(body.details['tenant:downco']).toEqual({ status: 'degraded', message: expect.stringMatching(/^127\.0\.0\.1:\d+ could not be reached \(ECONNREFUSED\)\.$/) });
     expect((await fetch(`${w.service.url}/health/ready`)).status).toBe(200);
-    const one = await (await fetch(`${w.service.url}/health/idp?tenant=acme`, { headers: admin })).json();
+    const one = (await (await fetch(`${w.service.url}/health/idp?tenant=acme`, { headers: admin })).json()) as any;
     expect(Object.keys(one.details)).toEqual(['tenant:acme']);
   });
 
