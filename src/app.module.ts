@@ -10,6 +10,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { ProvisioningModule } from './provisioning/provisioning.module.js';
+import { ScimModule } from './scim/scim.module.js';
 import { TenantsModule } from './tenants/tenants.module.js';
 
 /** The flow, in order: tenant configuration → sign-in (auth) → provisioning → this service's tokens (oauth). */
@@ -30,6 +31,7 @@ export class AppModule {
         AuthModule,
         ProvisioningModule,
         OAuthModule,
+        ScimModule,
       ],
       providers: [{ provide: AppConfig, useValue: config }],
       exports: [AppConfig],

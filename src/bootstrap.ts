@@ -23,7 +23,8 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   app.use(requestId);
   app.use(securityHeaders(config));
   app.use(rateLimits(config));
-  app.useBodyParser('json', { limit: BODY_LIMITS.json });
+  // SCIM clients (a customer's Okta) send application/scim+json (RFC 7644 §3.1).
+  app.useBodyParser('json', { limit: BODY_LIMITS.json, type: ['application/json', 'application/scim+json'] });
   // extended: false keeps repeated parameters as arrays, so they can be refused (RFC 6749 §3.1, §3.2).
   app.useBodyParser('urlencoded', { extended: false, limit: BODY_LIMITS.urlencoded, parameterLimit: BODY_LIMITS.parameterLimit });
   app.useGlobalFilters(new AllExceptionsFilter());

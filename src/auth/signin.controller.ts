@@ -141,6 +141,9 @@ export class SignInController {
         ? new TemporarilyUnavailable('The service is briefly unavailable; please sign in again in a moment.')
         : new ServerError('The sign-in could not be completed.'));
     }
+    // A user deactivated by SCIM (or by hand) stays disabled: sign-in never asserts status.
+    const user = await this.users.find(state.environment, tenant.id, userId);
+    if (!user || user.status !== 'active') throw back(new AccessDenied('Your account is disabled. Ask your administrator.'));
     await this.redirectWithCode(res, state, tenant, userId, identity);
     this.metrics.signIn(tenant, 'success');
   }

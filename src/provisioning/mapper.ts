@@ -5,7 +5,8 @@ import { customFieldPrefix, fieldDefaults, type FieldName } from './fields/field
 import { fieldTable } from './fields/field-table.js';
 import { externalId, text, usernameKey } from './fields/formats.js';
 
-export type ClaimSource = 'id_token' | 'userinfo';
+/** Where a claim came from: the sign-in's ID token or UserInfo, or a SCIM push from the customer's Okta. */
+export type ClaimSource = 'id_token' | 'userinfo' | 'scim';
 
 export interface ClaimSet {
   /** Claims of the verified ID token. */

@@ -20,6 +20,15 @@ export interface ProvisioningContext {
   correlationId?: string;
 }
 
+/**
+ * What a lifecycle source (SCIM) asserts beside the claims: the user's status, and on deactivation the
+ * removal of the IdP-sourced location assignments (manual ones stay). Sign-in asserts neither.
+ */
+export interface LifecycleAssertion {
+  status?: 'active' | 'disabled';
+  removeIdpLocations?: boolean;
+}
+
 export interface ProvisioningResult {
   outcome: Outcome;
   userId?: string;
@@ -53,8 +62,14 @@ export class ProvisioningService {
     private readonly directories: DirectoryDatabases,
   ) {}
 
-  async provision(ctx: ProvisioningContext, claims: ClaimSet, issuer: string): Promise<ProvisioningResult> {
+  async provision(ctx: ProvisioningContext, claims: ClaimSet, issuer: string, lifecycle: LifecycleAssertion = {}): Promise<ProvisioningResult> {
     const plan = mapClaims(claims, ctx.config, issuer);
+    if (ctx.source === 'scim') for (const k of Object.keys(plan.sources)) plan.sources[k] = 'scim';
+    if (lifecycle.status) plan.fields.status = lifecycle.status;
+    if (lifecycle.removeIdpLocations) {
+      plan.locations = { present: true, ids: [] };
+      plan.warnings = plan.warnings.filter((w) => w.field !== 'locations');
+    }
     const redacted = redactClaims({ ...claims.idToken, ...(plan.problems.some((p) => p.field === 'sub') ? {} : claims.userinfo) });
     if (plan.problems.length > 0) {
       const auditId = await this.audit(ctx, plan, 'refused', null, {}, plan.problems, plan.warnings, redacted);

@@ -8,13 +8,20 @@ import { fieldTable } from './fields/field-table.js';
  *
  * Parameters:
  *  $1 tenant_id  $2 issuer  $3 subject  $4 id for a new user  $5 username  $6 username_key
- *  $7 jsonb: asserted columns → value or null   $8 jsonb: asserted custom fields → value or null
+ *  $7 jsonb: asserted columns → value or null (and 'status' when SCIM asserts active)   $8 jsonb: asserted custom fields → value or null
  *  $9 bool: locations asserted   $10 text[]: asserted location ids   $11 unknown-location policy
  *  $12 text[]: fields asserted by the IdP this time   $13 jsonb: warnings from mapping
  *  (audit variant) $14 environment $15 source $16 config_version $17 jsonb sources
  *                  $18 jsonb redacted claims $19 correlation id
  */
 const columns = fieldTable.map((r) => r.column).filter((c) => c !== 'username');
+
+/**
+ * users.status is not a claim-mapped field: only SCIM asserts it (its `active`), through $7 like a field and
+ * under the same provenance rules (a status an account manager set by hand is left alone). Sign-in never
+ * sends it, so a user deactivated by SCIM stays disabled when they sign in.
+ */
+const statusValue = `CASE WHEN $7::jsonb ? 'status' AND NOT ('status' = ANY(u.manual_fields)) THEN $7::jsonb->>'status' ELSE u.status END`;
 
 const newValue = (col: string) =>
   `CASE WHEN $7::jsonb ? '${col}' AND NOT ('${col}' = ANY(u.manual_fields)) THEN $7::jsonb->>'${col}' ELSE u.${col} END`;
@@ -25,6 +32,7 @@ const newCustom = `(u.custom_fields || COALESCE((SELECT jsonb_object_agg(k, v) F
 const diffRows = [
   `('username', to_jsonb(c.username), to_jsonb(n.username))`,
   ...fieldTable.filter((r) => r.field !== 'username').map((r) => `('${r.field}', to_jsonb(c.${r.column}), to_jsonb(n.${r.column}))`),
+  `('status', CASE WHEN $7::jsonb ? 'status' THEN to_jsonb(c.status) END, CASE WHEN $7::jsonb ? 'status' THEN to_jsonb(n.status) END)`,
   `('customFields', CASE WHEN c.id IS NULL THEN NULL ELSE c.custom_fields END, CASE WHEN n.custom_fields = '{}' AND c.id IS NULL THEN NULL ELSE n.custom_fields END)`,
 ].join(',\n        ');
 
@@ -43,8 +51,8 @@ gate AS (
          ($11 = 'assign-known' OR NOT $9 OR NOT EXISTS (SELECT 1 FROM unknown)) AS locations_ok
 ),
 ins AS (
-  INSERT INTO users (id, tenant_id, issuer, subject, username, username_key, ${columns.join(', ')}, custom_fields, idp_fields, last_login_at)
-  SELECT $4, $1, $2, $3, $5, $6, ${columns.map((c) => `$7::jsonb->>'${c}'`).join(', ')},
+  INSERT INTO users (id, tenant_id, issuer, subject, username, username_key, ${columns.join(', ')}, status, custom_fields, idp_fields, last_login_at)
+  SELECT $4, $1, $2, $3, $5, $6, ${columns.map((c) => `$7::jsonb->>'${c}'`).join(', ')}, COALESCE($7::jsonb->>'status', 'active'),
          COALESCE(jsonb_strip_nulls($8::jsonb), '{}'), $12::text[], now()
   FROM gate WHERE username_free AND locations_ok AND NOT EXISTS (SELECT 1 FROM cur)
   ON CONFLICT (tenant_id, issuer, subject) DO NOTHING
@@ -54,10 +62,11 @@ upd AS (
   UPDATE users u SET
     username = $5, username_key = $6,
     ${columns.map((c) => `${c} = ${newValue(c)}`).join(',\n    ')},
+    status = ${statusValue},
     custom_fields = ${newCustom},
     idp_fields = ARRAY(SELECT DISTINCT f FROM unnest(u.idp_fields || $12::text[]) AS f WHERE NOT (f = ANY(u.manual_fields)) ORDER BY 1),
-    updated_at = CASE WHEN ROW($5::text, ${columns.map(newValue).join(', ')}, ${newCustom})
-                      IS DISTINCT FROM ROW(u.username, ${columns.map((c) => `u.${c}`).join(', ')}, u.custom_fields)
+    updated_at = CASE WHEN ROW($5::text, ${columns.map(newValue).join(', ')}, ${statusValue}, ${newCustom})
+                      IS DISTINCT FROM ROW(u.username, ${columns.map((c) => `u.${c}`).join(', ')}, u.status, u.custom_fields)
                  THEN now() ELSE u.updated_at END,
     last_login_at = now()
   FROM cur, gate WHERE u.id = cur.id AND gate.username_free AND gate.locations_ok

@@ -73,6 +73,15 @@ export const tenantConfigInputSchema = z.object({
     .max(100)
     .default([]),
   unknownLocations: z.enum(['refuse', 'assign-known']).default('refuse'),
+  /** User lifecycle beyond sign-in (see README "User lifecycle"). Versions saved before it existed read as the defaults. */
+  lifecycle: z
+    .object({
+      /** On deactivation (SCIM active=false or DELETE): remove the IdP-sourced location assignments, or keep them. Manual ones always stay. */
+      deactivatedLocations: z.enum(['remove-idp', 'keep']).default('remove-idp'),
+      /** Flag (never delete) users with no sign-in for this many days, for the account manager. Unset: off. */
+      flagUnseenAfterDays: z.number().int().min(1).max(3650).optional(),
+    })
+    .default({ deactivatedLocations: 'remove-idp' }),
 });
 
 export type TenantConfigInput = z.input<typeof tenantConfigInputSchema>;

@@ -4,8 +4,9 @@ import { html, sendPage } from '../web/page.js';
 import { isDatabaseUnavailable } from './database-errors.js';
 import { AuthorizationRedirectError, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable } from './oauth-errors.js';
 import { BrowserError, ProblemError } from './problem.js';
+import { ScimError } from './scim-error.js';
 
-type Surface = 'oauth-json' | 'browser' | 'rest';
+type Surface = 'oauth-json' | 'browser' | 'rest' | 'scim';
 
 /** A rate limit of this service was exceeded (see abuse/rate-limits.ts): 429 with Retry-After, in each surface's form. */
 export class TooManyRequests extends Error {
@@ -21,6 +22,7 @@ export class TooManyRequests extends Error {
 export function surfaceOf(path: string): Surface {
   if (/^\/oauth2\/(token|revoke|introspect)\b/.test(path)) return 'oauth-json';
   if (/^\/oauth2\/(authorize|callback|logout)\b/.test(path) || path.startsWith('/signin')) return 'browser';
+  if (path.startsWith('/scim/')) return 'scim';
   return 'rest';
 }
 
@@ -39,6 +41,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (res.headersSent) return;
     const surface = surfaceOf(req.path);
 
+    if (surface === 'scim') {
+      this.sendScim(res, req, exception);
+      return;
+    }
     if (exception instanceof AuthorizationRedirectError) {
       res.set('Cache-Control', 'no-store').redirect(302, exception.location());
       return;
@@ -109,6 +115,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (parser) return parser;
     if (e instanceof HttpException) {
       const status = e.getStatus();
+      // Nest wraps body-parser's SyntaxError; its message is the JSON parser's, not ours.
+      if ((e.cause as { type?: string } | undefined)?.type === 'entity.parse.failed') return { status, title: 'Bad Request', message: 'The request body is not valid JSON.' };
       const body = e.getResponse();
       const raw = typeof body === 'object' && body && 'message' in body ? (body as { message: unknown }).message : e.message;
       const title = typeof body === 'object' && body && 'error' in body ? String((body as { error: unknown }).error) : e.name;
@@ -134,6 +142,21 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   private reference(req: Request & { id?: string }) {
     return req.id ? html`<p class="muted">Reference: ${String(req.id)}</p>` : html``;
+  }
+
+  /** SCIM endpoints (RFC 7644 §3.12) speak only SCIM errors, whatever went wrong. */
+  private sendScim(res: Response, req: Request & { id?: string }, exception: unknown): void {
+    let e: ScimError;
+    if (exception instanceof ScimError) e = exception;
+    else if (exception instanceof ProblemError) e = new ScimError(exception.status, exception.detail ?? exception.title, exception.status === 400 || exception.status === 422 ? 'invalidValue' : undefined);
+    else {
+      const http = this.fromHttpException(exception);
+      if (!http) this.log.error({ err: exception, correlationId: req.id }, 'Unhandled SCIM error');
+      const status = http?.status ?? 500;
+      e = new ScimError(status, http?.message ?? `An unexpected error occurred (reference ${req.id ?? 'none'}).`, status === 400 ? 'invalidSyntax' : undefined);
+    }
+    if (e.status === 401) res.set('WWW-Authenticate', 'Bearer realm="scim"');
+    res.status(e.status).set('Cache-Control', 'no-store').type('application/scim+json').send(JSON.stringify(e.body()));
   }
 
   private sendOAuth(res: Response, e: OAuthError): void {

@@ -1,0 +1,238 @@
+import { ScimError } from '../common/errors/scim-error.js';
+import { claimNamesFor } from '../provisioning/mapper.js';
+import { customFieldPrefix, type FieldName } from '../provisioning/fields/field-names.js';
+import type { TenantConfig } from '../tenants/tenant-config.schema.js';
+import { CORE_USER, ENTERPRISE_USER, extensionClaims, IQMETRIX_USER, PATCH_OP } from './scim-schemas.js';
+
+/**
+ * SCIM User attributes as this service reads them, flattened: a key present means the client asserted it
+ * (null = cleared); a key absent means "not sent", which — exactly like an absent claim at sign-in — leaves the
+ * stored value alone. POST and PUT fill it from the whole resource, PATCH from its operations only.
+ */
+export interface ScimAttributes {
+  userName?: string | null;
+  externalId?: string | null;
+  active?: boolean;
+  givenName?: string | null;
+  familyName?: string | null;
+  email?: string | null;
+  homePhone?: string | null;
+  mobilePhone?: string | null;
+  employeeNumber?: string | null;
+  /** iQmetrix extension: guide claims by claim name. */
+  claims: Record<string, unknown>;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Core attributes Okta (and others) send that this service does not store: accepted and ignored. */
+const ignoredCore = new Set(['schemas', 'id', 'meta', 'displayname', 'nickname', 'profileurl', 'title', 'usertype', 'preferredlanguage', 'locale', 'timezone', 'password', 'groups', 'photos', 'addresses', 'ims', 'entitlements', 'roles', 'x509certificates']);
+
+function str(v: unknown, what: string): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  throw ScimError.invalidValue(`${what} must be a string.`);
+}
+
+function bool(v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  // Some clients (Azure AD, older Okta apps) send "True"/"False" in PATCH values.
+  if (typeof v === 'string' && /^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
+  throw ScimError.invalidValue('active must be a boolean.');
+}
+
+/** The value of a multi-valued email/phone list: the primary entry, else the first; [] clears. */
+function pick(list: unknown, what: string, type?: string): string | null | undefined {
+  if (list === null) return null;
+  if (!Array.isArray(list)) throw ScimError.invalidValue(`${what} must be a list.`);
+  const entries = list.filter(isObject);
+  const typed = type ? entries.filter((e) => typeof e.type === 'string' && e.type.toLowerCase() === type) : entries;
+  if (type && typed.length === 0) return undefined;
+  if (typed.length === 0) return null;
+  const chosen = typed.find((e) => e.primary === true || e.primary === 'true') ?? typed[0]!;
+  return str(chosen.value, `${what}.value`);
+}
+
+function isExtensionClaim(name: string, config: TenantConfig): boolean {
+  return (extensionClaims as readonly string[]).includes(name) || name.startsWith(customFieldPrefix) || Object.values(config.claims).includes(name);
+}
+
+function readExtension(into: ScimAttributes, ext: unknown, config: TenantConfig, strict: boolean): void {
+  if (ext === undefined) return;
+  if (!isObject(ext)) throw ScimError.invalidValue(`${IQMETRIX_USER} must be an object.`);
+  for (const [k, v] of Object.entries(ext)) {
+    if (isExtensionClaim(k, config)) into.claims[k] = v;
+    else if (!['securityRole', 'locations'].includes(k) && strict) throw ScimError.invalidPath(`${k.slice(0, 80)} is not an attribute of the iQmetrix extension.`);
+  }
+}
+
+/** A whole User resource (POST, PUT). Unknown and read-only attributes are ignored, as RFC 7644 §3.3 allows. */
+export function fromResource(body: unknown, config: TenantConfig): ScimAttributes {
+  if (!isObject(body)) throw ScimError.invalidSyntax('The request body must be a SCIM User resource (a JSON object).');
+  const schemas = body.schemas;
+  if (!Array.isArray(schemas) || !schemas.includes(CORE_USER)) throw ScimError.invalidSyntax(`schemas must include ${CORE_USER}.`);
+  const a: ScimAttributes = { claims: {} };
+  for (const [key, v] of Object.entries(body)) setAttribute(a, key, v, config, false);
+  return a;
+}
+
+/** Sets one attribute by (case-insensitive) name or path, as a resource key or a PATCH path/value would. */
+function setAttribute(a: ScimAttributes, key: string, v: unknown, config: TenantConfig, strict: boolean): void {
+  const k = key.toLowerCase();
+  if (k === ENTERPRISE_USER.toLowerCase()) {
+    if (v === null) { a.employeeNumber = null; return; }
+    if (!isObject(v)) throw ScimError.invalidValue(`${ENTERPRISE_USER} must be an object.`);
+    for (const [ek, ev] of Object.entries(v)) setAttribute(a, `${ENTERPRISE_USER}:${ek}`, ev, config, strict);
+    return;
+  }
+  if (k === IQMETRIX_USER.toLowerCase()) return readExtension(a, v, config, strict);
+  if (k.startsWith(`${ENTERPRISE_USER.toLowerCase()}:`)) {
+    const sub = key.slice(ENTERPRISE_USER.length + 1);
+    if (sub.toLowerCase() === 'employeenumber') a.employeeNumber = str(v, 'employeeNumber');
+    else if (strict && !['manager', 'costcenter', 'organization', 'division', 'department'].includes(sub.toLowerCase())) throw ScimError.invalidPath(`${sub.slice(0, 80)} is not an enterprise User attribute.`);
+    return;
+  }
+  if (k.startsWith(`${IQMETRIX_USER.toLowerCase()}:`)) return readExtension(a, { [key.slice(IQMETRIX_USER.length + 1)]: v }, config, strict);
+  const core = k.startsWith(`${CORE_USER.toLowerCase()}:`) ? k.slice(CORE_USER.length + 1) : k;
+  switch (core) {
+    case 'username': a.userName = str(v, 'userName'); return;
+    case 'externalid': a.externalId = str(v, 'externalId'); return;
+    case 'active': a.active = bool(v); return;
+    case 'name':
+      if (v === null) { a.givenName = null; a.familyName = null; return; }
+      if (!isObject(v)) throw ScimError.invalidValue('name must be an object.');
+      for (const [nk, nv] of Object.entries(v)) setAttribute(a, `name.${nk}`, nv, config, strict);
+      return;
+    case 'name.givenname': a.givenName = str(v, 'name.givenName'); return;
+    case 'name.familyname': a.familyName = str(v, 'name.familyName'); return;
+    case 'name.formatted': case 'name.middlename': case 'name.honorificprefix': case 'name.honorificsuffix': return;
+    case 'emails': { const e = pick(v, 'emails'); if (e !== undefined) a.email = e; return; }
+    case 'phonenumbers': {
+      const home = pick(v, 'phoneNumbers', 'home');
+      const mobile = pick(v, 'phoneNumbers', 'mobile');
+      if (v === null || (Array.isArray(v) && v.length === 0)) { a.homePhone = null; a.mobilePhone = null; return; }
+      if (home !== undefined) a.homePhone = home;
+      if (mobile !== undefined) a.mobilePhone = mobile;
+      return;
+    }
+    default:
+      if (ignoredCore.has(core)) return;
+      if (strict) throw ScimError.invalidPath(`${key.slice(0, 80)} is not an attribute this service supports.`);
+  }
+}
+
+/**
+ * RFC 7644 §3.5.2 PATCH, as Okta sends it ({"op": "replace", "value": {"active": false}}) and with paths
+ * ("name.givenName", `emails[type eq "work"].value`, extension URNs). Only the attributes the operations touch
+ * are asserted; "remove" asserts them empty.
+ */
+export function fromPatch(body: unknown, config: TenantConfig): ScimAttributes {
+  if (!isObject(body) || !Array.isArray(body.schemas) || !body.schemas.includes(PATCH_OP)) {
+    throw ScimError.invalidSyntax(`A PATCH request must be a PatchOp message (schemas: ["${PATCH_OP}"]).`);
+  }
+  const ops = body.Operations ?? body.operations;
+  if (!Array.isArray(ops) || ops.length === 0 || ops.length > 100) throw ScimError.invalidSyntax('Operations must be a list of 1 to 100 operations.');
+  const a: ScimAttributes = { claims: {} };
+  for (const raw of ops) {
+    if (!isObject(raw)) throw ScimError.invalidSyntax('Each operation must be an object.');
+    const op = typeof raw.op === 'string' ? raw.op.toLowerCase() : '';
+    if (!['add', 'replace', 'remove'].includes(op)) throw ScimError.invalidSyntax('op must be "add", "replace" or "remove".');
+    const path = raw.path === undefined ? undefined : typeof raw.path === 'string' ? raw.path.trim() : null;
+    if (path === null || path === '') throw ScimError.invalidPath('path must be a non-empty string.');
+    if (op === 'remove') {
+      if (!path) throw ScimError.noTarget('A remove operation needs a path.');
+      applyPath(a, path, null, config);
+      continue;
+    }
+    if (path === undefined) {
+      if (!isObject(raw.value)) throw ScimError.invalidValue(`An ${op} operation without a path needs an object value.`);
+      for (const [k, v] of Object.entries(raw.value)) setAttribute(a, k, v, config, true);
+      continue;
+    }
+    if (!Object.hasOwn(raw, 'value')) throw ScimError.invalidValue(`An ${op} operation needs a value.`);
+    applyPath(a, path, raw.value, config);
+  }
+  return a;
+}
+
+/** A PATCH path: an attribute, a sub-attribute, or a value filter on emails/phoneNumbers. */
+function applyPath(a: ScimAttributes, path: string, value: unknown, config: TenantConfig): void {
+  const filtered = /^(emails|phoneNumbers)\[\s*(type|primary)\s+eq\s+("?)([A-Za-z]+)\3\s*\](?:\.value)?$/i.exec(path);
+  if (filtered) {
+    const [, attr, key, , want] = filtered as unknown as [string, string, string, string, string];
+    const list = attr.toLowerCase() === 'emails' ? 'email' : 'phone';
+    const v = value === null ? null : isObject(value) ? str(value.value, `${attr}.value`) : str(value, `${attr}.value`);
+    if (list === 'email') { a.email = v; return; }
+    const type = key.toLowerCase() === 'type' ? want.toLowerCase() : undefined;
+    if (type === 'home') a.homePhone = v;
+    else if (type === 'mobile') a.mobilePhone = v;
+    else throw ScimError.invalidPath('phoneNumbers can be addressed by type "home" or "mobile".');
+    return;
+  }
+  if (/[[\]]/.test(path)) throw ScimError.invalidPath(`Unsupported path: ${path.slice(0, 80)}.`);
+  setAttribute(a, path, value, config, true);
+}
+
+/**
+ * SCIM attributes → the claim set the mapper consumes at sign-in. Each core attribute goes under the claim
+ * name the tenant's claim rules read for its field (so the same checks, rewrites and mappings apply);
+ * extension attributes are claims already, and win over a core attribute for the same claim.
+ */
+export function toClaims(a: ScimAttributes, config: TenantConfig): Record<string, unknown> {
+  const claims: Record<string, unknown> = { ...a.claims };
+  const put = (field: FieldName, v: string | null | undefined) => {
+    if (v === undefined) return;
+    const name = claimNamesFor(field, config)[0]!;
+    if (!Object.hasOwn(claims, name)) claims[name] = v;
+  };
+  put('username', a.userName);
+  put('firstName', a.givenName);
+  put('lastName', a.familyName);
+  put('email', a.email);
+  put('homePhone', a.homePhone);
+  put('cellPhone', a.mobilePhone);
+  put('idNumber', a.employeeNumber);
+  return claims;
+}
+
+export interface StoredScimUser {
+  id: string;
+  subject: string;
+  status: 'active' | 'disabled';
+  username: string;
+  first_name: string | null;
+  last_name: string | null;
+  email: string | null;
+  home_phone: string | null;
+  cell_phone: string | null;
+  id_number: string | null;
+  security_role: string | null;
+  locations: string[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A stored user as a SCIM User resource (RFC 7643 §4.1). */
+export function toResource(u: StoredScimUser, base: string) {
+  const formatted = [u.first_name, u.last_name].filter(Boolean).join(' ') || undefined;
+  const phones = [
+    ...(u.home_phone ? [{ value: u.home_phone, type: 'home' }] : []),
+    ...(u.cell_phone ? [{ value: u.cell_phone, type: 'mobile' }] : []),
+  ];
+  return {
+    schemas: [CORE_USER, ENTERPRISE_USER, IQMETRIX_USER],
+    id: u.id,
+    externalId: u.subject,
+    userName: u.username,
+    name: { ...(u.first_name ? { givenName: u.first_name } : {}), ...(u.last_name ? { familyName: u.last_name } : {}), ...(formatted ? { formatted } : {}) },
+    displayName: formatted ?? u.username,
+    active: u.status === 'active',
+    ...(u.email ? { emails: [{ value: u.email, type: 'work', primary: true }] } : {}),
+    ...(phones.length ? { phoneNumbers: phones } : {}),
+    [ENTERPRISE_USER]: u.id_number ? { employeeNumber: u.id_number } : {},
+    [IQMETRIX_USER]: { securityRole: u.security_role, locations: u.locations },
+    meta: { resourceType: 'User', created: new Date(u.created_at).toISOString(), lastModified: new Date(u.updated_at).toISOString(), location: `${base}/Users/${u.id}` },
+  };
+}

@@ -1,0 +1,26 @@
+import { type CanActivate, type ExecutionContext, Injectable, createParamDecorator } from '@nestjs/common';
+import { ScimError } from '../common/errors/scim-error.js';
+import { type ScimCaller, ScimTokens } from './scim-tokens.service.js';
+
+type ScimRequest = { headers: Record<string, string | undefined>; params: Record<string, string>; scim?: ScimCaller };
+
+/**
+ * SCIM requests carry the tenant's bearer token (RFC 7644 §2, RFC 6750). A token is good only for the tenant in
+ * the URL: a wrong, revoked or other tenant's token is the same 401, so tenants cannot be probed.
+ */
+@Injectable()
+export class ScimGuard implements CanActivate {
+  constructor(private readonly tokens: ScimTokens) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<ScimRequest>();
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    if (!m) throw ScimError.unauthorized('A SCIM bearer token is required (Authorization: Bearer).');
+    const caller = await this.tokens.authenticate(m[1]!, req.params.tenant ?? '');
+    if (!caller) throw ScimError.unauthorized('The SCIM bearer token is not valid for this tenant.');
+    req.scim = caller;
+    return true;
+  }
+}
+
+export const Scim = createParamDecorator((_: unknown, ctx: ExecutionContext): ScimCaller => ctx.switchToHttp().getRequest<ScimRequest>().scim!);

@@ -1,0 +1,283 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as oidc from 'openid-client';
+import { type TenantSetup, World } from '../support/world.js';
+
+const CORE = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+const IQ = 'urn:iqmetrix:params:scim:schemas:extension:rq:2.0:User';
+const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
+const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
+/**
+ * SCIM 2.0 provisioning as a customer's Okta does it (request shapes from Okta's SCIM 2.0 reference), through
+ * the same provisioning code and audit as sign-in, and deprovisioning that reaches the user's tokens.
+ */
+describe('SCIM 2.0 provisioning from a customer\'s Okta', () => {
+  let w: World;
+  let kentel: TenantSetup;
+  let token: string;
+  let otherToken: string;
+  let app: oidc.Configuration;
+  let api: oidc.Configuration;
+  const carol = { login: 'carol@kentel.com', password: 'C4rol-pass' };
+
+  const scim = async (method: string, path: string, body?: unknown, bearer: string | null = token, slug = 'kentel') => {
+    const res = await fetch(`${w.service.url}/scim/v2/${slug}${path}`, {
+      method,
+      headers: {
+        accept: 'application/scim+json',
+        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/scim+json; charset=utf-8' } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+  };
+
+  /** What Okta POSTs when a user is assigned to the app (Okta's SCIM 2.0 reference, plus our extensions). */
+  const oktaCreate = (over: Record<string, unknown> = {}) => ({
+    schemas: [CORE, ENTERPRISE, IQ],
+    userName: 'carol@yvr.kentel.local',
+    name: { givenName: 'Carol', familyName: 'Cooper' },
+    emails: [{ primary: true, value: 'carol@kentel.com', type: 'work' }],
+    phoneNumbers: [{ value: '+1 604 555 0101', type: 'mobile' }],
+    displayName: 'Carol Cooper',
+    locale: 'en-US',
+    externalId: '00uCAROL0001',
+    groups: [],
+    password: '1mz050nq',
+    active: true,
+    [ENTERPRISE]: { employeeNumber: 'E-1001' },
+    [IQ]: { security_group_name: ['Store Manager'], assigned_entity_client_entity_ids: ['LOC-1', 'LOC-2'] },
+    ...over,
+  });
+
+  beforeAll(async () => {
+    w = await World.start();
+    kentel = await w.addTenant('kentel', ['kentel.com'], { usernameRewrites: [{ from: 'yvr.kentel.local', to: 'kentel.com' }] });
+    await w.addTenant('other', ['other.com']);
+    await w.addLocations('kentel', ['LOC-1', 'LOC-2', 'LOC-3']);
+    await w.addApp('hub');
+    app = await w.app('hub');
+    const apiSecret = (await w.addApp('rq-api', { type: 'confidential' })).clientSecret!;
+    api = await w.app('rq-api', apiSecret);
+    const issued = await w.service.admin('POST', '/admin/tenants/kentel/scim-tokens', { label: 'Kentel Okta' });
+    expect(issued.status).toBe(201);
+    token = issued.body.token;
+    otherToken = (await w.service.admin('POST', '/admin/tenants/other/scim-tokens', {})).body.token;
+    // The same person in the tenant's Okta, for signing in (sub = the Okta user id SCIM sends as externalId).
+    kentel.authServer.setUser(carol.login, {
+      password: carol.password,
+      sub: '00uCAROL0001',
+      claims: { userName: 'carol@yvr.kentel.local', name: 'Carol', family_name: 'Cooper', email: 'carol@kentel.com', security_group_name: 'Store Manager', assigned_entity_client_entity_ids: ['LOC-1', 'LOC-2'] },
+    });
+  });
+  afterAll(() => w?.close());
+
+  it('a wrong, missing or other tenant\'s token gets 401 in SCIM error form', async () => {
+    for (const bearer of [null, 'iqscim_not-a-real-token', otherToken]) {
+      const r = await scim('GET', '/Users', undefined, bearer);
+      expect(r.status).toBe(401);
+      expect(r.headers.get('content-type')).toMatch(/^application\/scim\+json/);
+      expect(r.headers.get('www-authenticate')).toBe('Bearer realm="scim"');
+      expect(r.body).toEqual({
+        schemas: [ERROR], status: '401',
+        detail: bearer ? 'The SCIM bearer token is not valid for this tenant.' : 'A SCIM bearer token is required (Authorization: Bearer).',
+      });
+    }
+  });
+
+  it('discovery: ServiceProviderConfig, ResourceTypes and Schemas', async () => {
+    const spc = await scim('GET', '/ServiceProviderConfig');
+    expect(spc.status).toBe(200);
+    expect(spc.headers.get('content-type')).toMatch(/^application\/scim\+json/);
+    expect(spc.body).toMatchObject({ patch: { supported: true }, filter: { supported: true, maxResults: 200 }, bulk: { supported: false }, authenticationSchemes: [{ type: 'oauthbearertoken' }] });
+    const types = await scim('GET', '/ResourceTypes');
+    expect(types.body).toMatchObject({ totalResults: 1, Resources: [{ id: 'User', endpoint: '/Users', schema: CORE, schemaExtensions: [{ schema: ENTERPRISE }, { schema: IQ }] }] });
+    const schemas = await scim('GET', '/Schemas');
+    expect(schemas.body.Resources.map((s: { id: string }) => s.id)).toEqual([CORE, ENTERPRISE, IQ]);
+    expect((await scim('GET', `/Schemas/${IQ}`)).body.attributes.map((a: { name: string }) => a.name)).toContain('security_group_name');
+  });
+
+  it('Okta\'s lookup before a create: a filter query that matches nobody is an empty ListResponse', async () => {
+    const r = await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "carol@yvr.kentel.local"')}&startIndex=1&count=100`);
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 0, startIndex: 1, itemsPerPage: 0, Resources: [] });
+  });
+
+  let carolId: string;
+
+  it('create: provisions through the tenant\'s claim rules and audits with source scim', async () => {
+    const r = await scim('POST', '/Users', oktaCreate());
+    expect(r.status).toBe(201);
+    carolId = r.body.id;
+    expect(r.headers.get('location')).toBe(`${w.service.url}/scim/v2/kentel/Users/${carolId}`);
+    expect(r.headers.get('content-type')).toMatch(/^application\/scim\+json/);
+    expect(r.body).toMatchObject({
+      schemas: [CORE, ENTERPRISE, IQ],
+      externalId: '00uCAROL0001',
+      userName: 'carol@kentel.com', // the tenant's rewrite of yvr.kentel.local
+      name: { givenName: 'Carol', familyName: 'Cooper' },
+      active: true,
+      emails: [{ value: 'carol@kentel.com', type: 'work', primary: true }],
+      phoneNumbers: [{ value: '+1 604 555 0101', type: 'mobile' }],
+      [ENTERPRISE]: { employeeNumber: 'E-1001' },
+      [IQ]: { securityRole: 'RQ-StoreManager', locations: ['LOC-1', 'LOC-2'] },
+      meta: { resourceType: 'User', location: `${w.service.url}/scim/v2/kentel/Users/${carolId}` },
+    });
+    const audits = await w.audits('kentel');
+    const audit = audits[audits.length - 1]!;
+    expect(audit).toMatchObject({ source: 'scim', outcome: 'created', subject: '00uCAROL0001', username: 'carol@kentel.com', user_id: carolId });
+    expect(audit.sources).toMatchObject({ username: 'scim', securityRole: 'scim', locations: 'scim' });
+    expect(JSON.stringify(audit.claims)).not.toContain('1mz050nq'); // Okta's password is never mapped nor audited
+
+    const again = await scim('POST', '/Users', oktaCreate());
+    expect(again.status).toBe(409);
+    expect(again.body).toEqual({ schemas: [ERROR], status: '409', scimType: 'uniqueness', detail: `A user with this externalId already exists (id ${carolId}).` });
+  });
+
+  it('the same person signing in through Okta later is the same user', async () => {
+    const r = await w.signIn(app, carol);
+    expect(r.error).toBeUndefined();
+    expect((r as { tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers }).tokens.claims()!.sub).toBe(carolId);
+    expect(await w.db.query(`SELECT id FROM users WHERE subject = '00uCAROL0001'`)).toEqual([{ id: carolId }]);
+  });
+
+  it('filter query: userName eq finds the user by the name Okta knows (before the rewrite) and the stored one', async () => {
+    for (const name of ['carol@yvr.kentel.local', 'CAROL@kentel.com']) {
+      const r = await scim('GET', `/Users?filter=${encodeURIComponent(`userName eq "${name}"`)}`);
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ totalResults: 1, itemsPerPage: 1, startIndex: 1, Resources: [{ id: carolId, userName: 'carol@kentel.com' }] });
+    }
+    expect((await scim('GET', '/Users?count=10')).body.totalResults).toBe(1);
+    expect((await scim('GET', `/Users/${carolId}`)).body.id).toBe(carolId);
+  });
+
+  it('malformed and unsupported filters get 400 invalidFilter', async () => {
+    const cases: Array<[string, string]> = [
+      ['userName eq carol', 'The filter is malformed: the value must be a quoted string, e.g. userName eq "john.smith@kentel.com".'],
+      ['userName eq "carol', 'The filter is malformed: the value must be a quoted string, e.g. userName eq "john.smith@kentel.com".'],
+      ['userName', 'The filter is malformed: expected attribute operator "value", e.g. userName eq "john.smith@kentel.com".'],
+      ['userName is "carol"', 'The filter is malformed: "is" is not a SCIM comparison operator.'],
+      ['emails co "kentel"', 'Unsupported filter: only userName eq "value" is supported (got emails co).'],
+      ['userName eq "a@kentel.com" or userName eq "b@kentel.com"', 'Only a single comparison is supported: userName eq "value" (no and/or/not, no grouping).'],
+    ];
+    for (const [filter, detail] of cases) {
+      const r = await scim('GET', `/Users?filter=${encodeURIComponent(filter)}`);
+      expect(r.status).toBe(400);
+      expect(r.body).toEqual({ schemas: [ERROR], status: '400', scimType: 'invalidFilter', detail });
+    }
+  });
+
+  it('replace (PUT): updates what changed, through the same rules', async () => {
+    const r = await scim('PUT', `/Users/${carolId}`, { ...oktaCreate({ name: { givenName: 'Caroline', familyName: 'Cooper' } }), id: carolId });
+    expect(r.status).toBe(200);
+    expect(r.body.name).toEqual({ givenName: 'Caroline', familyName: 'Cooper', formatted: 'Caroline Cooper' });
+    const audits = await w.audits('kentel');
+    expect(audits[audits.length - 1]).toMatchObject({ source: 'scim', outcome: 'updated', changes: { firstName: { from: 'Carol', to: 'Caroline' } } });
+    const immutable = await scim('PUT', `/Users/${carolId}`, oktaCreate({ externalId: '00uSOMEONEELSE' }));
+    expect(immutable.body).toEqual({ schemas: [ERROR], status: '400', scimType: 'mutability', detail: 'externalId is immutable: it binds this user to the Okta user who signs in.' });
+  });
+
+  it('PATCH with paths (Okta and RFC 7644 shapes)', async () => {
+    const r = await scim('PATCH', `/Users/${carolId}`, {
+      schemas: [PATCH],
+      Operations: [
+        { op: 'replace', path: 'name.familyName', value: 'Carter' },
+        { op: 'remove', path: 'phoneNumbers[type eq "mobile"]' },
+        { op: 'add', path: `${IQ}:assigned_entity_client_entity_ids`, value: ['LOC-1', 'LOC-2', 'LOC-3'] },
+      ],
+    });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ name: { givenName: 'Caroline', familyName: 'Carter' }, [IQ]: { locations: ['LOC-1', 'LOC-2', 'LOC-3'] } });
+    expect(r.body.phoneNumbers).toBeUndefined();
+
+    const badPath = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'favouriteColour', value: 'blue' }] });
+    expect(badPath.body).toEqual({ schemas: [ERROR], status: '400', scimType: 'invalidPath', detail: 'favouriteColour is not an attribute this service supports.' });
+    const notPatchOp = await scim('PATCH', `/Users/${carolId}`, { Operations: [{ op: 'replace', value: { active: false } }] });
+    expect(notPatchOp.body).toEqual({ schemas: [ERROR], status: '400', scimType: 'invalidSyntax', detail: `A PATCH request must be a PatchOp message (schemas: ["${PATCH}"]).` });
+    expect((await scim('GET', `/Users/${carolId}`)).body.active).toBe(true);
+  });
+
+  it('deactivation (PATCH active=false, as Okta sends it): the user is disabled, IdP locations removed, refresh fails, introspection says inactive', async () => {
+    // A location an account manager assigned by hand stays; the IdP-sourced ones go (tenant policy remove-idp, the default).
+    await w.db.query(`UPDATE user_locations SET source = 'manual' WHERE user_id = $1 AND location_external_id = 'LOC-3'`, [carolId]);
+    const signedIn = (await w.signIn(app, carol)) as { tokens: oidc.TokenEndpointResponse };
+    expect((await oidc.tokenIntrospection(api, signedIn.tokens.access_token)).active).toBe(true);
+
+    const r = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: false } }] });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ id: carolId, active: false, [IQ]: { locations: ['LOC-3'] } });
+
+    await expect(oidc.refreshTokenGrant(app, signedIn.tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant', error_description: 'The refresh token has been revoked.' });
+    expect(await oidc.tokenIntrospection(api, signedIn.tokens.access_token)).toEqual({ active: false });
+    expect(await oidc.tokenIntrospection(api, signedIn.tokens.refresh_token!)).toEqual({ active: false });
+    const me = await fetch(`${w.service.url}/v1/me`, { headers: { authorization: `Bearer ${signedIn.tokens.access_token}` } });
+    expect(me.status).toBe(401);
+
+    const audits = await w.audits('kentel');
+    expect(audits[audits.length - 1]).toMatchObject({ source: 'scim', outcome: 'updated', changes: { status: { from: 'active', to: 'disabled' }, locations: { added: [], removed: ['LOC-1', 'LOC-2'] } } });
+    const [grants] = await w.db.query<{ live: number }>(`SELECT count(*)::int AS live FROM token_grants WHERE user_id = $1 AND revoked_at IS NULL`, [carolId]);
+    expect(grants!.live).toBe(0);
+
+    // Signing in again does not bring the user back: SCIM is the authority on status.
+    const again = await w.signIn(app, carol);
+    expect(again.error).toBe('access_denied');
+    expect(again.description).toBe('Your account is disabled. Ask your administrator.');
+  });
+
+  it('reactivation with a path op brings the user back', async () => {
+    const r = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: true }] });
+    expect(r.body.active).toBe(true);
+    const s = await w.signIn(app, carol);
+    expect(s.error).toBeUndefined();
+  });
+
+  it('refused values are a SCIM 400 with every reason, and nothing is written', async () => {
+    const before = await w.db.query(`SELECT count(*)::int AS n FROM users`);
+    const r = await scim('POST', '/Users', oktaCreate({ externalId: '00uDAVE00001', userName: 'dave@kentel.com', [IQ]: { security_group_name: 'Janitor' } }));
+    expect(r.status).toBe(400);
+    expect(r.body.scimType).toBe('invalidValue');
+    expect(r.body.detail).toMatch(/^The user could not be provisioned \(audit [0-9a-f-]{36}\): securityRole: claim security_group_name "Janitor" is not mapped to a security role for this tenant, and it has no default role\.$/);
+    expect(await w.db.query(`SELECT count(*)::int AS n FROM users`)).toEqual(before);
+
+    const taken = await scim('POST', '/Users', oktaCreate({ externalId: '00uEVE000001', userName: 'carol@kentel.com' }));
+    expect(taken.status).toBe(409);
+    expect(taken.body.scimType).toBe('uniqueness');
+    const noExternalId = await scim('POST', '/Users', oktaCreate({ externalId: undefined, userName: 'frank@kentel.com' }));
+    expect(noExternalId.body).toEqual({ schemas: [ERROR], status: '400', scimType: 'invalidValue', detail: 'externalId is required: it must be the Okta user id (the sub of the tenant\'s ID tokens), so that the person signing in later is this same user.' });
+    const notJson = await fetch(`${w.service.url}/scim/v2/kentel/Users`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' }, body: '{"schemas":' });
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toEqual({ schemas: [ERROR], status: '400', scimType: 'invalidSyntax', detail: 'The request body is not valid JSON.' });
+  });
+
+  it('DELETE deprovisions and hides the user from SCIM; the row and its audits stay', async () => {
+    const r = await scim('DELETE', `/Users/${carolId}`);
+    expect(r.status).toBe(204);
+    expect((await scim('GET', `/Users/${carolId}`)).body).toEqual({ schemas: [ERROR], status: '404', detail: `User ${carolId} not found.` });
+    expect((await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "carol@kentel.com"')}`)).body.totalResults).toBe(0);
+    const [row] = await w.db.query<{ status: string; deleted: boolean }>(`SELECT status, scim_deleted_at IS NOT NULL AS deleted FROM users WHERE id = $1`, [carolId]);
+    expect(row).toEqual({ status: 'disabled', deleted: true });
+    // Okta assigning the person again re-creates them as the same user.
+    const back = await scim('POST', '/Users', oktaCreate());
+    expect(back.status).toBe(201);
+    expect(back.body.id).toBe(carolId);
+  });
+
+  it('account managers rotate SCIM tokens: a new one works, the revoked one is refused, and tokens are never shown again', async () => {
+    const issued = await w.service.admin('POST', '/admin/tenants/kentel/scim-tokens', { label: 'rotated', expiresInDays: 30 });
+    expect(issued.status).toBe(201);
+    expect(issued.body.token).toMatch(/^iqscim_[A-Za-z0-9_-]{43}$/);
+    const list = await w.service.admin('GET', '/admin/tenants/kentel/scim-tokens');
+    expect(list.body).toHaveLength(2);
+    expect(JSON.stringify(list.body)).not.toContain(token.slice(7, 20));
+    expect((await scim('GET', '/Users', undefined, issued.body.token)).status).toBe(200);
+    const old = list.body.find((t: { label: string }) => t.label === 'Kentel Okta');
+    expect(old.lastUsedAt).not.toBeNull();
+    expect((await w.service.admin('DELETE', `/admin/tenants/kentel/scim-tokens/${old.id}`)).body.revokedAt).not.toBeNull();
+    expect((await scim('GET', '/Users')).status).toBe(401);
+    expect((await w.db.query(`SELECT token_hash FROM scim_tokens`)).some((t) => JSON.stringify(t).includes(token))).toBe(false);
+    token = issued.body.token;
+  });
+});
