@@ -6,6 +6,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { CommonModule } from './common/common.module.js';
 import { loggingParams } from './common/logging/logging.js';
 import { AppConfig } from './config/app-config.js';
+import { HostResolver, SystemHostResolver } from './common/http/host-resolver.js';
 import { DatabaseModule } from './database/database.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
@@ -13,10 +14,15 @@ import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { ScimModule } from './scim/scim.module.js';
 import { TenantsModule } from './tenants/tenants.module.js';
 
+/** I/O adapters a caller may replace (tests: a resolver that maps names to chosen addresses). */
+export interface AppAdapters {
+  hostResolver?: HostResolver;
+}
+
 /** The flow, in order: tenant configuration → sign-in (auth) → provisioning → this service's tokens (oauth). */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+  static forRoot(config: AppConfig, databaseUrl: string, adapters: AppAdapters = {}): DynamicModule {
     return {
       module: AppModule,
       global: true,
@@ -33,8 +39,8 @@ export class AppModule {
         OAuthModule,
         ScimModule,
       ],
-      providers: [{ provide: AppConfig, useValue: config }],
-      exports: [AppConfig],
+      providers: [{ provide: AppConfig, useValue: config }, { provide: HostResolver, useValue: adapters.hostResolver ?? new SystemHostResolver() }],
+      exports: [AppConfig, HostResolver],
     };
   }
 }

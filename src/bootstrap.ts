@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { AppModule } from './app.module.js';
+import { type AppAdapters, AppModule } from './app.module.js';
 import { rateLimits } from './abuse/rate-limits.js';
 import { AllExceptionsFilter } from './common/errors/exception.filter.js';
 import { requestId } from './common/logging/request-id.js';
@@ -13,8 +13,8 @@ import type { AppConfig } from './config/app-config.js';
 export const BODY_LIMITS = { json: '2mb', urlencoded: '64kb', parameterLimit: 100 } as const;
 
 /** Builds the HTTP application (used by main.ts, the tests, the demo and the benchmarks alike). */
-export async function createApp(config: AppConfig, databaseUrl: string): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl), { bufferLogs: true, bodyParser: false });
+export async function createApp(config: AppConfig, databaseUrl: string, adapters: AppAdapters = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl, adapters), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   // Only for req.ip (rate limits). No URL is ever built from Host or X-Forwarded-*: PUBLIC_URL is the one source.
@@ -34,7 +34,8 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     .setTitle('iQmetrix Okta SSO broker')
     .setDescription('Admin API for account managers (tenants, clients, provisioning audits) and the REST API for iQmetrix apps. OAuth 2.0 / OIDC endpoints are described by /.well-known/openid-configuration.')
     .setVersion('1')
-    .addSecurity('admin-key', { type: 'apiKey', in: 'header', name: 'X-Admin-Key' })
+    .addSecurity('admin-key', { type: 'apiKey', in: 'header', name: 'X-Admin-Key', description: 'The bootstrap operator key (ADMIN_API_KEY) or an account manager API token (iqsso_am_…).' })
+    .addSecurity('admin-token', { type: 'http', scheme: 'bearer', description: 'An account manager API token (iqsso_am_…) as a Bearer token.' })
     .addBearerAuth()
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs/openapi.json' });

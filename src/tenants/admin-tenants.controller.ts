@@ -1,22 +1,27 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { Actor, AdminAccess, type AdminActor, AdminGuard, AdminTenant, type AdminTenantRef } from '../admin-auth/admin.guard.js';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { Actor, AdminAccess, type AdminActor, AdminGuard, AdminTenant, type AdminTenantRef, noteAdminAction } from '../admin-auth/admin.guard.js';
 import { AdminCredentials } from '../admin-auth/admin-credentials.service.js';
+import { ProblemError } from '../common/errors/problem.js';
 import { jsonSchema } from '../common/validation/openapi.js';
 import { parseOrProblem } from '../common/validation/zod.js';
 import { CompanyTree } from './company-tree.service.js';
-import { createTenantSchema, locationsSchema, updateConfigSchema } from './tenant-inputs.js';
+import { exampleConfig, exampleProblem, exampleTenant, exampleVersion } from './openapi-examples.js';
+import { activateSchema, createTenantSchema, locationsSchema, rollbackSchema, stageSecretSchema, updateConfigSchema } from './tenant-inputs.js';
 import { TenantsService } from './tenants.service.js';
 
-const exampleConfig = {
-  okta: { issuer: 'https://kentel.okta.com/oauth2/ausahmkfuuR7FgsLi0h7', clientId: '0oa1b2c3d4e5f6g7h8i9', tokenEndpointAuthMethod: 'client_secret_basic', autoProvisioning: true },
-  domains: ['kentel.com'],
-  usernameRewrites: [{ from: 'yvr.kentel.local', to: 'kentel.com' }],
-  roles: { map: { 'Store Manager': 'RQ-StoreManager', Associate: 'RQ-Associate' } },
+const versionParam = z.coerce.number().int().min(1).max(2_147_483_647);
+const versionQuery = z.object({ against: versionParam.optional() });
+const parseVersion = (raw: string) => {
+  const v = versionParam.safeParse(raw);
+  if (!v.success) throw ProblemError.notFound(`Version ${String(raw).slice(0, 20)}`);
+  return v.data;
 };
 
 @ApiTags('tenants')
 @ApiSecurity('admin-key')
+@ApiSecurity('admin-token')
 @Controller('admin/tenants')
 @UseGuards(AdminGuard)
 export class AdminTenantsController {
@@ -28,10 +33,14 @@ export class AdminTenantsController {
 
   @Post()
   @AdminAccess('any')
-  @ApiOperation({ summary: 'Create a tenant with its Okta settings (the discovery document is fetched and checked).' })
+  @ApiOperation({ summary: 'Create a tenant with its Okta settings. Validated like every save: the discovery document is fetched over verified TLS and its issuer must match exactly; domains must be free.' })
   @ApiBody({ schema: { ...jsonSchema(createTenantSchema), example: { slug: 'kentel', name: 'Kentel', clientSecret: '(write-only)', config: exampleConfig } } })
-  async create(@Body() body: unknown, @Actor() actor: AdminActor) {
+  @ApiResponse({ status: 201, description: 'Created, with version 1 in force.', schema: { example: exampleTenant } })
+  @ApiResponse({ status: 422, description: 'A field is invalid; each problem names its field.', schema: { example: exampleProblem } })
+  @ApiResponse({ status: 409, description: 'The slug or a domain belongs to another tenant.' })
+  async create(@Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
     const tenant = await this.tenants.create(parseOrProblem(createTenantSchema, body), actor.id);
+    noteAdminAction(req, { tenant: tenant.slug, version: 1 });
     // A manager looks after the tenants they onboard.
     if (actor.role === 'manager' && actor.principalId) await this.credentials.grantTenant(actor.principalId, tenant.id, actor);
     return tenant;
@@ -46,20 +55,130 @@ export class AdminTenantsController {
   }
 
   @Get(':slug')
-  @ApiOperation({ summary: 'One tenant (never the client secret).' })
-  get(@Param('slug') slug: string) {
-    return this.tenants.get(slug);
+  @ApiParam({ name: 'slug', example: 'kentel' })
+  @ApiOperation({ summary: 'One tenant with the configuration in force and its pending drafts. The client secret is never returned, in any form: only a reference to it.' })
+  @ApiResponse({ status: 200, schema: { example: exampleTenant } })
+  get(@AdminTenant() tenant: AdminTenantRef) {
+    return this.tenants.getById(tenant.id);
   }
 
   @Put(':slug/config')
-  @ApiOperation({ summary: 'Save a new configuration version (the client secret is optional: omitted keeps the current one).' })
-  @ApiBody({ schema: { ...jsonSchema(updateConfigSchema), example: { config: exampleConfig } } })
-  updateConfig(@Param('slug') slug: string, @Body() body: unknown, @Actor() actor: AdminActor) {
-    return this.tenants.updateConfig(slug, parseOrProblem(updateConfigSchema, body), actor.id);
+  @ApiParam({ name: 'slug', example: 'kentel' })
+  @ApiOperation({ summary: 'Save a new configuration version and put it in force at once (drafts: POST .../versions). The client secret is optional: omitted keeps the current one.' })
+  @ApiBody({ schema: { ...jsonSchema(updateConfigSchema), example: { note: 'Map the Key Holder group', config: exampleConfig } } })
+  async updateConfig(@AdminTenant() tenant: AdminTenantRef, @Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
+    const view = await this.tenants.saveAndActivate(tenant.id, parseOrProblem(updateConfigSchema, body), actor.id);
+    noteAdminAction(req, { version: view.activeVersion });
+    return view;
   }
+
+  // ---- versions: draft → check → activate; rollback ----
+
+  @Get(':slug/versions')
+  @ApiParam({ name: 'slug', example: 'kentel' })
+  @ApiOperation({ summary: 'Configuration history, newest first: author, time, status, activations and a readable diff of each version.' })
+  versions(@AdminTenant() tenant: AdminTenantRef) {
+    return this.tenants.versions(tenant.id);
+  }
+
+  @Post(':slug/versions')
+  @ApiParam({ name: 'slug', example: 'kentel' })
+  @ApiOperation({ summary: 'Stage a new version as a draft (validated like a save; not in force until activated).' })
+  @ApiBody({ schema: { ...jsonSchema(updateConfigSchema), example: { note: 'New secret and the Key Holder group', clientSecretId: '5b0e7c7e-8f9a-4c1d-9e2f-3a4b5c6d7e8f', config: exampleConfig } } })
+  @ApiResponse({ status: 201, schema: { example: exampleVersion } })
+  async createDraft(@AdminTenant() tenant: AdminTenantRef, @Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
+    const v = await this.tenants.createDraft(tenant.id, parseOrProblem(updateConfigSchema, body), actor.id);
+    noteAdminAction(req, { version: v.version });
+    return v;
+  }
+
+  @Get(':slug/versions/:version')
+  @ApiParam({ name: 'slug', example: 'kentel' })
+  @ApiParam({ name: 'version', example: 3 })
+  @ApiOperation({ summary: 'One version: its configuration (never the secret), its last check, activations, and the diff against the version it was based on (or ?against=N).' })
+  @ApiResponse({ status: 200, schema: { example: exampleVersion } })
+  version(@AdminTenant() tenant: AdminTenantRef, @Param('version') version: string, @Query() query: unknown) {
+    return this.tenants.version(tenant.id, parseVersion(version), parseOrProblem(versionQuery, query, 'query').against);
+  }
+
+  @Post(':slug/versions/:version/check')
+  @HttpCode(200)
+  @ApiParam({ name: 'slug', example: 'kentel' })
+  @ApiParam({ name: 'version', example: 3 })
+  @ApiOperation({ summary: 'Check a version as it stands now (discovery, domains, mappings, its secret) without activating it.' })
+  @ApiResponse({ status: 200, schema: { example: { version: 3, ok: false, conflict: false, problems: [{ field: 'roles.map["Key Holder"]', reason: 'RQ-KeyHolder is not one of this tenant\'s RQ security roles (RQ-StoreManager, RQ-Associate)' }], warnings: [] } } })
+  async check(@AdminTenant() tenant: AdminTenantRef, @Param('version') version: string) {
+    const { endpoints: _e, ...result } = await this.tenants.check(tenant.id, parseVersion(version));
+    return result;
+  }
+
+  @Post(':slug/versions/:version/activate')
+  @HttpCode(200)
+  @ApiParam({ name: 'slug', example: 'kentel' })
+  @ApiParam({ name: 'version', example: 3 })
+  @ApiOperation({ summary: 'Put a draft in force (after checking it again). Sign-ins already under way finish with the version they started with.' })
+  @ApiBody({ schema: { ...jsonSchema(activateSchema), example: { note: 'Approved by the customer on the call' } } })
+  async activate(@AdminTenant() tenant: AdminTenantRef, @Param('version') version: string, @Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
+    const v = parseVersion(version);
+    noteAdminAction(req, { version: v });
+    return this.tenants.activate(tenant.id, v, actor.id, parseOrProblem(activateSchema, body).note);
+  }
+
+  @Post(':slug/rollback')
+  @HttpCode(200)
+  @ApiParam({ name: 'slug', example: 'kentel' })
+  @ApiOperation({ summary: 'Put an earlier version back in force (after checking it again). The next sign-in uses it, and its audit names it.' })
+  @ApiBody({ schema: { ...jsonSchema(rollbackSchema), example: { toVersion: 2, note: 'Version 3 mapped the wrong group' } } })
+  async rollback(@AdminTenant() tenant: AdminTenantRef, @Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
+    const input = parseOrProblem(rollbackSchema, body);
+    noteAdminAction(req, { version: input.toVersion });
+    return this.tenants.rollback(tenant.id, input.toVersion, actor.id, input.note);
+  }
+
+  @Delete(':slug/versions/:version')
+  @HttpCode(200)
+  @ApiParam({ name: 'slug', example: 'kentel' })
+  @ApiParam({ name: 'version', example: 4 })
+  @ApiOperation({ summary: 'Discard a draft (it stays in the history as discarded).' })
+  discard(@AdminTenant() tenant: AdminTenantRef, @Param('version') version: string) {
+    return this.tenants.discard(tenant.id, parseVersion(version));
+  }
+
+  // ---- client secrets ----
+
+  @Post(':slug/secrets')
+  @ApiParam({ name: 'slug', example: 'kentel' })
+  @ApiOperation({ summary: 'Stage a new Okta client secret (write-only, encrypted at rest) before the old one is retired. Test it with the troubleshooting tool, then use it in a version.' })
+  @ApiBody({ schema: { ...jsonSchema(stageSecretSchema), example: { clientSecret: '(write-only)', label: 'rotation 2026-12' } } })
+  @ApiResponse({ status: 201, schema: { example: { id: '5b0e7c7e-8f9a-4c1d-9e2f-3a4b5c6d7e8f', label: 'rotation 2026-12', status: 'staged', usedByVersions: [], createdBy: 'principal:3f0a8c1e-5b6d-4e7f-8a9b-0c1d2e3f4a5b', createdAt: '2026-12-01T12:00:00.000Z', retiredAt: null } } })
+  async stageSecret(@AdminTenant() tenant: AdminTenantRef, @Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
+    const input = parseOrProblem(stageSecretSchema, body);
+    const s = await this.tenants.stageSecret(tenant.id, input.clientSecret, actor.id, input.label);
+    noteAdminAction(req, { secret: s.id });
+    return s;
+  }
+
+  @Get(':slug/secrets')
+  @ApiParam({ name: 'slug', example: 'kentel' })
+  @ApiOperation({ summary: 'The client secrets of a tenant: which is in use, which are staged or retired (never their values).' })
+  secrets(@AdminTenant() tenant: AdminTenantRef) {
+    return this.tenants.secrets(tenant.id);
+  }
+
+  @Post(':slug/secrets/:id/retire')
+  @HttpCode(200)
+  @ApiParam({ name: 'slug', example: 'kentel' })
+  @ApiOperation({ summary: 'Retire a secret (wiped for good). Refused while the version in force uses it or a sign-in started with it is under way.' })
+  retireSecret(@AdminTenant() tenant: AdminTenantRef, @Param('id') id: string, @Actor() actor: AdminActor) {
+    if (!z.uuid().safeParse(id).success) throw ProblemError.notFound('Secret');
+    return this.tenants.retireSecret(tenant.id, id, actor.id);
+  }
+
+  // ---- company tree ----
 
   @Put(':slug/locations')
   @HttpCode(200)
+  @ApiParam({ name: 'slug', example: 'kentel' })
   @ApiOperation({ summary: 'Load the company tree (External Node Identifiers): adds and changes; reports what changed.' })
   @ApiBody({ schema: { ...jsonSchema(locationsSchema), example: { locations: [{ externalId: 'LOC-1', name: 'Vancouver Downtown' }] } } })
   async putLocations(@AdminTenant() tenant: AdminTenantRef, @Body() body: unknown) {
@@ -67,6 +186,8 @@ export class AdminTenantsController {
   }
 
   @Get(':slug/locations')
+  @ApiParam({ name: 'slug', example: 'kentel' })
+  @ApiOperation({ summary: 'The company tree of a tenant.' })
   async locations(@AdminTenant() tenant: AdminTenantRef) {
     return this.tree.list(tenant.id);
   }

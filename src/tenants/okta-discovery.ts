@@ -39,9 +39,7 @@ export class OktaDiscovery {
       return fail(`the discovery document at ${url} is not valid JSON`);
     }
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return fail(`the discovery document at ${url} is not a JSON object`);
-    if (doc.issuer !== issuer) {
-      return fail(`the configured issuer "${issuer}" does not exactly match the issuer "${String(doc.issuer)}" in its discovery document; use that value`);
-    }
+    if (doc.issuer !== issuer) return fail(issuerMismatch(issuer, doc.issuer));
     const need = { authorization: 'authorization_endpoint', token: 'token_endpoint', userinfo: 'userinfo_endpoint', jwks: 'jwks_uri' } as const;
     const endpoints: Record<string, string> = {};
     for (const [key, name] of Object.entries(need)) {
@@ -64,4 +62,17 @@ export class OktaDiscovery {
       },
     };
   }
+}
+
+/** Names both values, and the usual cause: a trailing slash, or the org authorization server instead of a custom one. */
+export function issuerMismatch(configured: string, published: unknown): string {
+  const said = typeof published === 'string' ? published : JSON.stringify(published ?? null);
+  let hint = 'use exactly the issuer the discovery document names';
+  if (typeof published === 'string') {
+    if (configured.replace(/\/+$/, '') === published.replace(/\/+$/, '')) hint = configured.endsWith('/') ? 'remove the trailing slash' : 'add the trailing slash Okta publishes';
+    else if (/\/oauth2\/[^/]+\/?$/.test(configured) !== /\/oauth2\/[^/]+\/?$/.test(published)) {
+      hint = /\/oauth2\//.test(published) ? 'this is a custom authorization server; use its issuer, with /oauth2/{id}' : 'this answered as the Okta org authorization server, not a custom one: check the /oauth2/{id} part';
+    }
+  }
+  return `the configured issuer "${configured}" does not exactly match the issuer "${said}" in its discovery document: ${hint}`;
 }

@@ -61,12 +61,17 @@ export const tenantConfigInputSchema = z.object({
       defaultRole: label(100).optional(),
     })
     .default({ map: {} }),
+  // Reference data supplied by iQmetrix in setup (bulk-loadable: PUT /admin/tenants/{slug}/rq-ids). The mapper checks
+  // organizational role and commission group claims against these; the role and commission type maps must
+  // point at securityRoles / commissionTypes when those lists are loaded.
   rqIds: z
     .object({
       organizationalRoles: z.array(rqId).max(5000).default([]),
       commissionGroups: z.array(rqId).max(5000).default([]),
+      securityRoles: z.array(label(100)).max(5000).default([]),
+      commissionTypes: z.array(label(100)).max(5000).default([]),
     })
-    .default({ organizationalRoles: [], commissionGroups: [] }),
+    .default({ organizationalRoles: [], commissionGroups: [], securityRoles: [], commissionTypes: [] }),
   commissionTypes: z.record(label(200), label(100)).default({}),
   customFields: z
     .array(z.object({ name: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be letters, digits or _'), maxLength: z.number().int().min(1).max(4000).default(255) }))

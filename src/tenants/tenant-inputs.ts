@@ -15,11 +15,24 @@ export const createTenantSchema = z.object({
   config: tenantConfigInputSchema,
 });
 
-export const updateConfigSchema = z.object({
-  clientSecret: clientSecretSchema.optional(),
-  note: z.string().max(500).optional(),
-  config: tenantConfigInputSchema,
-});
+const note = z.string().trim().max(500, 'must be at most 500 characters');
+
+/**
+ * A new configuration version. The client secret is write-only: omit both fields to keep the one in force,
+ * give `clientSecret` to seal and use a new one, or `clientSecretId` to use a secret staged earlier.
+ */
+export const updateConfigSchema = z
+  .object({
+    clientSecret: clientSecretSchema.optional(),
+    clientSecretId: z.uuid('must be the id of a staged secret').optional(),
+    note: note.optional(),
+    config: tenantConfigInputSchema,
+  })
+  .refine((v) => !(v.clientSecret && v.clientSecretId), { path: ['clientSecretId'], message: 'give either clientSecret or clientSecretId, not both' });
+
+export const activateSchema = z.object({ note: note.optional() });
+export const rollbackSchema = z.object({ toVersion: z.number().int().min(1), note: note.optional() });
+export const stageSecretSchema = z.object({ clientSecret: clientSecretSchema, label: z.string().trim().min(1).max(200).optional() });
 
 export const locationsSchema = z.object({
   locations: z

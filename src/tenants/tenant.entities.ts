@@ -17,10 +17,14 @@ export class TenantConfigVersionEntity {
   @PrimaryColumn('uuid', { name: 'tenant_id' }) tenantId!: string;
   @PrimaryColumn('integer') version!: number;
   @Column('jsonb') config!: TenantConfig;
-  @Column('text') status!: 'draft' | 'active' | 'superseded';
+  @Column('text') status!: 'draft' | 'active' | 'superseded' | 'discarded';
   @Column('text') author!: string;
   @Column('text', { nullable: true }) note!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @Column('integer', { name: 'base_version', nullable: true }) baseVersion!: number | null;
+  @Column('timestamptz', { name: 'checked_at', nullable: true }) checkedAt!: Date | null;
+  @Column('jsonb', { name: 'check_result', nullable: true }) checkResult!: unknown;
+  @Column('jsonb', { default: () => `'[]'` }) warnings!: unknown;
 }
 
 @Entity('tenant_domains')
@@ -34,11 +38,15 @@ export class TenantSecretEntity {
   @PrimaryGeneratedColumn('uuid') id!: string;
   @Column('uuid', { name: 'tenant_id' }) tenantId!: string;
   @Column('text', { name: 'key_id' }) keyId!: string;
-  @Column('bytea') iv!: Buffer;
-  @Column('bytea') ciphertext!: Buffer;
-  @Column('bytea') tag!: Buffer;
+  /** All three are wiped (null) once the secret is retired. */
+  @Column('bytea', { nullable: true }) iv!: Buffer | null;
+  @Column('bytea', { nullable: true }) ciphertext!: Buffer | null;
+  @Column('bytea', { nullable: true }) tag!: Buffer | null;
+  @Column('text', { nullable: true }) label!: string | null;
   @Column('text', { name: 'created_by' }) createdBy!: string;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @Column('timestamptz', { name: 'retired_at', nullable: true }) retiredAt!: Date | null;
+  @Column('text', { name: 'retired_by', nullable: true }) retiredBy!: string | null;
 }
 
 export const tenantEntities = [TenantEntity, TenantConfigVersionEntity, TenantDomainEntity, TenantSecretEntity];

@@ -2,10 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type FieldProblem, ProblemError } from '../common/errors/problem.js';
 import { SecretBox } from '../common/crypto/secret-box.js';
-import { OktaDiscovery } from './okta-discovery.js';
+import { AppConfig } from '../config/app-config.js';
+import { type ConfigChange, diffConfigs } from './config-diff.js';
+import { type ConfigCheck, type ConfigInput, ConfigValidator } from './config-validator.js';
 import type { TenantConfig } from './tenant-config.schema.js';
-import { TenantConfigVersionEntity, TenantDomainEntity, TenantEntity, TenantSecretEntity } from './tenant.entities.js';
+import { TenantConfigVersionEntity, TenantEntity, TenantSecretEntity } from './tenant.entities.js';
 import type { CreateTenantInput, UpdateConfigInput } from './tenant-inputs.js';
+
+/** A configuration as the admin API shows it: the secret only as a reference (whether set, which, when). */
+export type ConfigView = Omit<TenantConfig, 'okta'> & {
+  okta: Omit<TenantConfig['okta'], 'clientSecretId'> & { clientSecret: { set: true; id: string; updatedAt: string } };
+};
 
 export interface TenantView {
   id: string;
@@ -13,53 +20,176 @@ export interface TenantView {
   name: string;
   status: string;
   activeVersion: number | null;
-  /** The configuration in force, without any secret: only whether one is set and when. */
-  config: (Omit<TenantConfig, 'okta'> & { okta: Omit<TenantConfig['okta'], 'clientSecretId'> & { clientSecret: { set: true; updatedAt: string } } }) | null;
+  latestVersion: number | null;
+  /** Versions staged and not yet activated. */
+  drafts: number[];
+  /** The configuration in force, without any secret. */
+  config: ConfigView | null;
   createdAt: string;
   updatedAt: string;
+  /** Set on the answer to a save: what the checks found worth knowing. */
+  warnings?: FieldProblem[];
+}
+
+export type VersionStatus = 'draft' | 'active' | 'superseded' | 'discarded';
+
+export interface VersionView {
+  version: number;
+  status: VersionStatus;
+  author: string;
+  authorName: string | null;
+  createdAt: string;
+  note: string | null;
+  baseVersion: number | null;
+  /** The last check of this version (at save, by POST .../check, or at activation). */
+  check: { at: string; ok: boolean; problems: FieldProblem[]; warnings: FieldProblem[] } | null;
+  activations: Array<{ kind: 'activate' | 'rollback'; actor: string; at: string; previousVersion: number | null; note: string | null }>;
+  /** Against `against` (default: the version in force when this one was written). */
+  diff: { against: number | null; changes: ConfigChange[] };
+  config?: ConfigView;
+}
+
+export interface SecretView {
+  id: string;
+  label: string | null;
+  status: 'in-use' | 'staged' | 'retired';
+  usedByVersions: number[];
+  createdBy: string;
+  createdAt: string;
+  retiredAt: string | null;
 }
 
 const secretAad = (tenantId: string) => `tenant-client-secret:${tenantId}`;
 
-/** Account managers' changes to tenants: every configuration save is validated, versioned and attributed. */
+/**
+ * Account managers' changes to tenants. Every save is a new immutable version with author, time and a diff;
+ * a version is staged as a draft, checked, activated, and may be rolled back to. Every save and every
+ * activation is validated (ConfigValidator) with a per-field reason for each problem.
+ */
 @Injectable()
 export class TenantsService {
   constructor(
     private readonly db: DataSource,
-    private readonly discovery: OktaDiscovery,
+    private readonly validator: ConfigValidator,
     private readonly box: SecretBox,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.loginStateTtl = config.env.LOGIN_STATE_TTL_S;
+  }
+
+  private readonly loginStateTtl: number;
 
   async create(input: CreateTenantInput, actor: string): Promise<TenantView> {
-    const problems = await this.checkDomains(input.config.domains);
-    if (await this.db.getRepository(TenantEntity).existsBy({ slug: input.slug })) problems.push({ field: 'slug', reason: `a tenant "${input.slug}" already exists` });
-    if (problems.length) throw ProblemError.conflict('The tenant conflicts with an existing one.', problems);
-    const endpoints = await this.discover(input.config.okta.issuer, input.config.okta.tokenEndpointAuthMethod);
+    const check = await this.validator.validate(input.config);
+    if (await this.db.getRepository(TenantEntity).existsBy({ slug: input.slug })) {
+      check.problems.unshift({ field: 'slug', reason: `a tenant "${input.slug}" already exists` });
+      check.conflict = true;
+    }
+    refuseUnlessOk(check, 'The tenant was not created.');
     const tenantId = await this.inTransaction(async (m) => {
       const tenant = await m.getRepository(TenantEntity).save({ slug: input.slug, name: input.name, status: 'active', activeVersion: null });
-      const secretId = await this.sealSecret(m, tenant.id, input.clientSecret, actor);
-      await this.saveVersion(m, tenant.id, 1, { ...input.config, okta: { ...input.config.okta, endpoints, clientSecretId: secretId } }, actor, 'created');
+      const secretId = await this.sealSecret(m, tenant.id, input.clientSecret, actor, 'initial');
+      const config = { ...input.config, okta: { ...input.config.okta, endpoints: check.endpoints!, clientSecretId: secretId } };
+      await this.insertVersion(m, tenant.id, 1, config, 'draft', actor, 'created', null, check);
+      await this.putInForce(m, tenant.id, 1, null, 'activate', actor, null);
       return tenant.id;
     });
-    return this.viewById(tenantId);
+    return { ...(await this.viewById(tenantId)), warnings: check.warnings };
   }
 
-  async updateConfig(slug: string, input: UpdateConfigInput, actor: string): Promise<TenantView> {
-    const tenant = await this.bySlug(slug);
-    const problems = await this.checkDomains(input.config.domains, tenant.id);
-    if (problems.length) throw ProblemError.conflict('A domain is already verified for another tenant.', problems);
-    const endpoints = await this.discover(input.config.okta.issuer, input.config.okta.tokenEndpointAuthMethod);
-    await this.inTransaction(async (m) => {
-      const current = await m.getRepository(TenantConfigVersionEntity).findOneByOrFail({ tenantId: tenant.id, version: tenant.activeVersion! });
-      const latest: { max: number } | undefined = await m
-        .getRepository(TenantConfigVersionEntity)
-        .createQueryBuilder('v').select('MAX(v.version)', 'max').where('v.tenant_id = :id', { id: tenant.id }).getRawOne();
-      const secretId = input.clientSecret ? await this.sealSecret(m, tenant.id, input.clientSecret, actor) : current.config.okta.clientSecretId;
-      await m.getRepository(TenantConfigVersionEntity).update({ tenantId: tenant.id, status: 'active' }, { status: 'superseded' });
-      await this.saveVersion(m, tenant.id, Number(latest?.max ?? 0) + 1, { ...input.config, okta: { ...input.config.okta, endpoints, clientSecretId: secretId } }, actor, input.note ?? null);
-    });
-    return this.viewById(tenant.id);
+  /** Save and activate in one step (PUT .../config): a new version, validated, in force at once. */
+  async saveAndActivate(tenantId: string, input: UpdateConfigInput, actor: string): Promise<TenantView> {
+    const { check } = await this.saveVersion(tenantId, input, actor, true);
+    return { ...(await this.viewById(tenantId)), warnings: check.warnings };
   }
+
+  /** Stage a new version as a draft: validated like any save, but not in force until activated. */
+  async createDraft(tenantId: string, input: UpdateConfigInput, actor: string): Promise<VersionView> {
+    const { version } = await this.saveVersion(tenantId, input, actor, false);
+    return this.version(tenantId, version);
+  }
+
+  /** Checks a version again now (discovery, domains, mappings, its secret), and records the result. */
+  async check(tenantId: string, version: number): Promise<ConfigCheck & { version: number }> {
+    const row = await this.versionRow(this.db.manager, tenantId, version);
+    const check = await this.checkStored(tenantId, row);
+    await this.db.query(`UPDATE tenant_config_versions SET checked_at = now(), check_result = $3 WHERE tenant_id = $1 AND version = $2`, [tenantId, version, checkJson(check)]);
+    return { ...check, version };
+  }
+
+  async activate(tenantId: string, version: number, actor: string, note?: string): Promise<TenantView> {
+    return this.bringIntoForce(tenantId, version, actor, 'activate', note);
+  }
+
+  async rollback(tenantId: string, toVersion: number, actor: string, note?: string): Promise<TenantView> {
+    return this.bringIntoForce(tenantId, toVersion, actor, 'rollback', note);
+  }
+
+  async discard(tenantId: string, version: number): Promise<VersionView> {
+    const row = await this.versionRow(this.db.manager, tenantId, version);
+    if (row.status !== 'draft') throw ProblemError.conflict(`Version ${version} is ${row.status}; only a draft can be discarded.`);
+    await this.db.query(`UPDATE tenant_config_versions SET status = 'discarded' WHERE tenant_id = $1 AND version = $2 AND status = 'draft'`, [tenantId, version]);
+    return this.version(tenantId, version);
+  }
+
+  async versions(tenantId: string): Promise<VersionView[]> {
+    const rows = await this.versionRows(tenantId);
+    const configs = new Map(rows.map((r) => [r.version, r.config]));
+    const activations = await this.activations(tenantId);
+    return rows.map((r) => this.versionView(r, configs, activations, undefined, false)).reverse();
+  }
+
+  async version(tenantId: string, version: number, against?: number): Promise<VersionView> {
+    const rows = await this.versionRows(tenantId);
+    const row = rows.find((r) => r.version === version);
+    if (!row) throw ProblemError.notFound(`Version ${version}`);
+    if (against !== undefined && !rows.some((r) => r.version === against)) throw ProblemError.notFound(`Version ${against}`);
+    const configs = new Map(rows.map((r) => [r.version, r.config]));
+    return this.versionView(row, configs, await this.activations(tenantId), against, true);
+  }
+
+  // ---- client secrets: write-only, staged before the old one is retired ----
+
+  async stageSecret(tenantId: string, secret: string, actor: string, label?: string): Promise<SecretView> {
+    const id = await this.sealSecret(this.db.manager, tenantId, secret, actor, label ?? null);
+    return (await this.secrets(tenantId)).find((s) => s.id === id)!;
+  }
+
+  async secrets(tenantId: string): Promise<SecretView[]> {
+    const rows = await this.db.query(
+      `SELECT s.id, s.label, s.created_by, s.created_at, s.retired_at,
+              COALESCE((SELECT array_agg(v.version ORDER BY v.version) FROM tenant_config_versions v WHERE v.tenant_id = s.tenant_id AND v.config->'okta'->>'clientSecretId' = s.id::text AND v.status <> 'discarded'), '{}') AS versions,
+              EXISTS (SELECT 1 FROM tenants t JOIN tenant_config_versions v ON v.tenant_id = t.id AND v.version = t.active_version WHERE t.id = s.tenant_id AND v.config->'okta'->>'clientSecretId' = s.id::text) AS in_use
+         FROM tenant_secrets s WHERE s.tenant_id = $1 ORDER BY s.created_at DESC`,
+      [tenantId],
+    );
+    return rows.map((r: Record<string, any>) => ({
+      id: r.id, label: r.label, status: r.retired_at ? 'retired' : r.in_use ? 'in-use' : 'staged', usedByVersions: r.versions,
+      createdBy: r.created_by, createdAt: new Date(r.created_at).toISOString(), retiredAt: r.retired_at ? new Date(r.retired_at).toISOString() : null,
+    }));
+  }
+
+  /** Retires a secret: wiped for good. Not while it is in force or a sign-in started with it is still under way. */
+  async retireSecret(tenantId: string, secretId: string, actor: string): Promise<SecretView> {
+    await this.db.transaction(async (m) => {
+      await m.query(`SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE`, [tenantId]);
+      const secret = (await this.secrets(tenantId)).find((s) => s.id === secretId);
+      if (!secret) throw ProblemError.notFound('Secret');
+      if (secret.status === 'retired') return;
+      if (secret.status === 'in-use') throw ProblemError.conflict('This secret is used by the version in force; activate a version with the new secret first.', [{ field: 'secret', reason: 'in use by the active version' }]);
+      const inFlight = await m.query(
+        `SELECT count(*)::int AS n FROM login_states WHERE tenant_id = $1 AND config_version = ANY($2::int[]) AND expires_at > now()`,
+        [tenantId, secret.usedByVersions],
+      );
+      if (inFlight[0].n > 0) {
+        throw ProblemError.conflict(`${inFlight[0].n} sign-in(s) started with this secret are still under way; retry once they have finished or expired (at most ${Math.ceil(this.loginStateTtl / 60)} minutes).`);
+      }
+      await m.query(`UPDATE tenant_secrets SET retired_at = now(), retired_by = $3, iv = NULL, ciphertext = NULL, tag = NULL WHERE id = $1 AND tenant_id = $2`, [secretId, tenantId, actor]);
+    });
+    return (await this.secrets(tenantId)).find((s) => s.id === secretId)!;
+  }
+
+  // ---- reads ----
 
   async list(): Promise<TenantView[]> {
     const tenants = await this.db.getRepository(TenantEntity).find({ order: { slug: 'ASC' } });
@@ -70,46 +200,175 @@ export class TenantsService {
     return this.view(await this.bySlug(slug));
   }
 
+  async getById(id: string): Promise<TenantView> {
+    return this.viewById(id);
+  }
+
   async bySlug(slug: string): Promise<TenantEntity> {
     const tenant = await this.db.getRepository(TenantEntity).findOneBy({ slug });
     if (!tenant) throw ProblemError.notFound(`Tenant "${slug}"`);
     return tenant;
   }
 
+  /** A stored configuration version (with the secret reference), for the troubleshooting tool and the dry run. */
+  async storedVersion(tenantId: string, version?: number): Promise<{ version: number; status: VersionStatus; config: TenantConfig }> {
+    const v = version ?? (await this.db.getRepository(TenantEntity).findOneByOrFail({ id: tenantId })).activeVersion;
+    if (!v) throw ProblemError.notFound('Configuration version');
+    const row = await this.versionRow(this.db.manager, tenantId, v);
+    return { version: row.version, status: row.status as VersionStatus, config: row.config };
+  }
+
   /** The Okta client secret of a configuration version, decrypted (for outbound calls only). */
   async openSecret(tenantId: string, secretId: string): Promise<string> {
     const s = await this.db.getRepository(TenantSecretEntity).findOneByOrFail({ id: secretId, tenantId });
-    return this.box.open(s, secretAad(tenantId));
+    if (!s.ciphertext || !s.iv || !s.tag) throw new Error(`The client secret ${secretId} of tenant ${tenantId} was retired`);
+    return this.box.open({ keyId: s.keyId, iv: s.iv, ciphertext: s.ciphertext, tag: s.tag }, secretAad(tenantId));
   }
 
-  private async discover(issuer: string, method: string) {
-    const result = await this.discovery.discover(issuer);
-    if (!result.ok) throw ProblemError.validation([result.problem], 'The Okta issuer could not be verified.');
-    const methods = result.endpoints.tokenEndpointAuthMethods;
-    if (methods && !methods.includes(method)) {
-      throw ProblemError.validation([{ field: 'okta.tokenEndpointAuthMethod', reason: `this Okta authorization server supports ${methods.join(', ')}, not ${method}` }]);
+  // ---- internals ----
+
+  private async saveVersion(tenantId: string, input: UpdateConfigInput, actor: string, activate: boolean): Promise<{ version: number; check: ConfigCheck }> {
+    const check = await this.validator.validate(input.config, tenantId);
+    if (input.clientSecretId) {
+      const s = await this.db.getRepository(TenantSecretEntity).findOneBy({ id: input.clientSecretId, tenantId });
+      if (!s) check.problems.push({ field: 'clientSecretId', reason: 'there is no such staged secret for this tenant' });
+      else if (s.retiredAt) check.problems.push({ field: 'clientSecretId', reason: 'this secret was retired' });
+      check.ok = check.problems.length === 0;
     }
-    return result.endpoints;
+    refuseUnlessOk(check, activate ? 'The configuration was not saved.' : 'The draft was not saved.');
+    const version = await this.inTransaction(async (m) => {
+      const tenant = (await m.query(`SELECT active_version FROM tenants WHERE id = $1 FOR UPDATE`, [tenantId]))[0];
+      const active = tenant.active_version as number | null;
+      const current = active ? await this.versionRow(m, tenantId, active) : null;
+      const latest = Number((await m.query(`SELECT COALESCE(MAX(version), 0) AS max FROM tenant_config_versions WHERE tenant_id = $1`, [tenantId]))[0].max);
+      const secretId = input.clientSecret
+        ? await this.sealSecret(m, tenantId, input.clientSecret, actor, null)
+        : input.clientSecretId ?? current?.config.okta.clientSecretId;
+      if (!secretId) throw ProblemError.validation([{ field: 'clientSecret', reason: 'this tenant has no client secret yet; give one' }]);
+      const config: TenantConfig = { ...input.config, okta: { ...input.config.okta, endpoints: check.endpoints!, clientSecretId: secretId } };
+      const next = latest + 1;
+      await this.insertVersion(m, tenantId, next, config, 'draft', actor, input.note ?? null, active, check);
+      if (activate) await this.putInForce(m, tenantId, next, active, 'activate', actor, input.note ?? null);
+      return next;
+    });
+    return { version, check };
   }
 
-  private async checkDomains(domains: string[], exceptTenant?: string): Promise<FieldProblem[]> {
-    const owned = await this.db.getRepository(TenantDomainEntity).createQueryBuilder('d').where('d.domain IN (:...domains)', { domains }).getMany();
-    return owned
-      .filter((d) => d.tenantId !== exceptTenant)
-      .map((d) => ({ field: `domains[${domains.indexOf(d.domain)}]`, reason: `${d.domain} is already a verified domain of another tenant` }));
+  private async bringIntoForce(tenantId: string, version: number, actor: string, kind: 'activate' | 'rollback', note?: string): Promise<TenantView> {
+    const row = await this.versionRow(this.db.manager, tenantId, version);
+    if (kind === 'activate' && row.status !== 'draft') {
+      throw ProblemError.conflict(row.status === 'superseded' ? `Version ${version} was in force before; roll back to it instead.` : `Version ${version} is ${row.status}; only a draft can be activated.`);
+    }
+    if (kind === 'rollback' && row.status !== 'superseded') {
+      throw ProblemError.conflict(row.status === 'active' ? `Version ${version} is already in force.` : `Version ${version} was never in force (${row.status}); activate a draft instead.`);
+    }
+    const check = await this.checkStored(tenantId, row);
+    await this.db.query(`UPDATE tenant_config_versions SET checked_at = now(), check_result = $3 WHERE tenant_id = $1 AND version = $2`, [tenantId, version, checkJson(check)]);
+    refuseUnlessOk(check, `Version ${version} was not ${kind === 'activate' ? 'activated' : 'restored'}: it does not pass its checks now.`);
+    await this.inTransaction(async (m) => {
+      const tenant = (await m.query(`SELECT active_version FROM tenants WHERE id = $1 FOR UPDATE`, [tenantId]))[0];
+      const again = await this.versionRow(m, tenantId, version);
+      if (again.status !== row.status) throw ProblemError.conflict(`Version ${version} changed while it was being checked; try again.`);
+      await this.putInForce(m, tenantId, version, tenant.active_version, kind, actor, note ?? null);
+    });
+    return this.viewById(tenantId);
   }
 
-  private async sealSecret(m: EntityManager, tenantId: string, secret: string, actor: string): Promise<string> {
+  /** A stored version checked as it stands now: the same validation as a save, plus its secret and endpoints. */
+  private async checkStored(tenantId: string, row: TenantConfigVersionEntity): Promise<ConfigCheck> {
+    const { endpoints, clientSecretId, ...okta } = row.config.okta;
+    const check = await this.validator.validate({ ...row.config, okta }, tenantId);
+    const secret = await this.db.getRepository(TenantSecretEntity).findOneBy({ id: clientSecretId, tenantId });
+    if (!secret || secret.retiredAt) check.problems.push({ field: 'clientSecret', reason: `the client secret of version ${row.version} was retired; save a new version with a current secret` });
+    if (check.endpoints) {
+      const moved = (['authorization', 'token', 'userinfo', 'jwks'] as const).filter((k) => check.endpoints![k] !== endpoints[k]);
+      if (moved.length) check.problems.push({ field: 'okta.issuer', reason: `Okta now publishes a different ${moved.join(', ')} endpoint than when version ${row.version} was saved; save a new version` });
+    }
+    check.ok = check.problems.length === 0;
+    return check;
+  }
+
+  private async insertVersion(m: EntityManager, tenantId: string, version: number, config: TenantConfig, status: VersionStatus, author: string, note: string | null, base: number | null, check: ConfigCheck) {
+    await m.query(
+      `INSERT INTO tenant_config_versions (tenant_id, version, config, status, author, note, base_version, checked_at, check_result, warnings)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, now(), $8, $9)`,
+      [tenantId, version, JSON.stringify(config), status, author, note, base, checkJson(check), JSON.stringify(check.warnings)],
+    );
+  }
+
+  /** Puts a version in force: the one before is superseded, the verified domains become this version's. */
+  private async putInForce(m: EntityManager, tenantId: string, version: number, previous: number | null, kind: 'activate' | 'rollback', actor: string, note: string | null) {
+    await m.query(`UPDATE tenant_config_versions SET status = 'superseded' WHERE tenant_id = $1 AND status = 'active'`, [tenantId]);
+    // (a bare UPDATE … RETURNING comes back as [rows, count]: wrapped in a CTE)
+    const [row] = await m.query(`WITH u AS (UPDATE tenant_config_versions SET status = 'active' WHERE tenant_id = $1 AND version = $2 RETURNING config) SELECT config FROM u`, [tenantId, version]);
+    await m.query(`UPDATE tenants SET active_version = $2, updated_at = now() WHERE id = $1`, [tenantId, version]);
+    await m.query(`DELETE FROM tenant_domains WHERE tenant_id = $1`, [tenantId]);
+    await m.query(`INSERT INTO tenant_domains (domain, tenant_id) SELECT unnest($2::text[]), $1`, [tenantId, (row.config as TenantConfig).domains]);
+    await m.query(`INSERT INTO tenant_config_activations (tenant_id, version, previous_version, kind, actor, note) VALUES ($1, $2, $3, $4, $5, $6)`, [tenantId, version, previous, kind, actor, note]);
+  }
+
+  private async sealSecret(m: EntityManager, tenantId: string, secret: string, actor: string, label: string | null): Promise<string> {
     const sealed = this.box.seal(secret, secretAad(tenantId));
-    const row = await m.getRepository(TenantSecretEntity).save({ tenantId, ...sealed, createdBy: actor });
-    return row.id;
+    const rows = await m.query(
+      `INSERT INTO tenant_secrets (tenant_id, key_id, iv, ciphertext, tag, created_by, label) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+      [tenantId, sealed.keyId, sealed.iv, sealed.ciphertext, sealed.tag, actor, label],
+    );
+    return rows[0].id;
   }
 
-  private async saveVersion(m: EntityManager, tenantId: string, version: number, config: TenantConfig, author: string, note: string | null) {
-    await m.getRepository(TenantConfigVersionEntity).insert({ tenantId, version, config, status: 'active', author, note });
-    await m.getRepository(TenantEntity).update({ id: tenantId }, { activeVersion: version });
-    await m.getRepository(TenantDomainEntity).delete({ tenantId });
-    await m.getRepository(TenantDomainEntity).insert(config.domains.map((domain) => ({ domain, tenantId })));
+  private async versionRow(m: EntityManager, tenantId: string, version: number): Promise<TenantConfigVersionEntity> {
+    const row = await m.getRepository(TenantConfigVersionEntity).findOneBy({ tenantId, version });
+    if (!row) throw ProblemError.notFound(`Version ${version}`);
+    return row;
+  }
+
+  private async versionRows(tenantId: string): Promise<Array<TenantConfigVersionEntity & { authorName: string | null }>> {
+    const rows = await this.db.query(
+      `SELECT v.*, p.name AS author_name FROM tenant_config_versions v
+         LEFT JOIN admin_principals p ON v.author = 'principal:' || p.id::text
+        WHERE v.tenant_id = $1 ORDER BY v.version`,
+      [tenantId],
+    );
+    return rows.map((r: Record<string, any>) => ({
+      tenantId: r.tenant_id, version: r.version, config: r.config, status: r.status, author: r.author, note: r.note, createdAt: new Date(r.created_at),
+      baseVersion: r.base_version, checkedAt: r.checked_at ? new Date(r.checked_at) : null, checkResult: r.check_result, warnings: r.warnings, authorName: r.author_name,
+    }));
+  }
+
+  private async activations(tenantId: string) {
+    const rows = await this.db.query(`SELECT version, previous_version, kind, actor, note, at FROM tenant_config_activations WHERE tenant_id = $1 ORDER BY at, id`, [tenantId]);
+    return rows as Array<{ version: number; previous_version: number | null; kind: 'activate' | 'rollback'; actor: string; note: string | null; at: Date }>;
+  }
+
+  private versionView(
+    r: TenantConfigVersionEntity & { authorName: string | null },
+    configs: Map<number, TenantConfig>,
+    activations: Awaited<ReturnType<TenantsService['activations']>>,
+    against: number | undefined,
+    withConfig: boolean,
+  ): VersionView {
+    const base = against ?? r.baseVersion ?? (r.version > 1 ? r.version - 1 : null);
+    const check = r.checkResult as { ok: boolean; problems: FieldProblem[]; warnings: FieldProblem[] } | null;
+    return {
+      version: r.version,
+      status: r.status as VersionStatus,
+      author: r.author,
+      authorName: r.authorName,
+      createdAt: r.createdAt.toISOString(),
+      note: r.note,
+      baseVersion: r.baseVersion,
+      check: check && r.checkedAt ? { at: r.checkedAt.toISOString(), ok: check.ok, problems: check.problems, warnings: check.warnings } : null,
+      activations: activations
+        .filter((a) => a.version === r.version)
+        .map((a) => ({ kind: a.kind, actor: a.actor, at: new Date(a.at).toISOString(), previousVersion: a.previous_version, note: a.note })),
+      diff: { against: base, changes: diffConfigs(base ? configs.get(base) : undefined, r.config) },
+      ...(withConfig ? { config: this.configView(r.config, r.createdAt) } : {}),
+    };
+  }
+
+  private configView(config: TenantConfig, at: Date, secretAt?: Date): ConfigView {
+    const { clientSecretId, ...okta } = config.okta;
+    return { ...config, okta: { ...okta, clientSecret: { set: true, id: clientSecretId, updatedAt: (secretAt ?? at).toISOString() } } };
   }
 
   private async inTransaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
@@ -121,6 +380,7 @@ export class TenantsService {
         throw ProblemError.conflict('A domain is already verified for another tenant.', [{ field: 'domains', reason: err.detail?.replace(/^Key \(domain\)=\((.*)\) already exists\.$/, '$1 is already a verified domain of another tenant') ?? 'a domain is taken' }]);
       }
       if (err.code === '23505' && err.constraint === 'tenants_slug_key') throw ProblemError.conflict('A tenant with this slug already exists.', [{ field: 'slug', reason: 'already exists' }]);
+      if (err.code === '23505' && err.constraint === 'tenant_config_versions_pkey') throw ProblemError.conflict('Another change to this tenant was saved at the same time; reload and try again.');
       throw e;
     }
   }
@@ -130,13 +390,30 @@ export class TenantsService {
   }
 
   private async view(t: TenantEntity): Promise<TenantView> {
-    let config: TenantView['config'] = null;
+    let config: ConfigView | null = null;
+    const versions: Array<{ version: number; status: VersionStatus }> = await this.db.query(`SELECT version, status FROM tenant_config_versions WHERE tenant_id = $1 ORDER BY version`, [t.id]);
     if (t.activeVersion) {
       const v = await this.db.getRepository(TenantConfigVersionEntity).findOneByOrFail({ tenantId: t.id, version: t.activeVersion });
       const secret = await this.db.getRepository(TenantSecretEntity).findOne({ where: { id: v.config.okta.clientSecretId }, select: { id: true, createdAt: true } });
-      const { clientSecretId: _hidden, ...okta } = v.config.okta;
-      config = { ...v.config, okta: { ...okta, clientSecret: { set: true, updatedAt: (secret?.createdAt ?? v.createdAt).toISOString() } } };
+      config = this.configView(v.config, v.createdAt, secret?.createdAt);
     }
-    return { id: t.id, slug: t.slug, name: t.name, status: t.status, activeVersion: t.activeVersion, config, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString() };
+    return {
+      id: t.id, slug: t.slug, name: t.name, status: t.status, activeVersion: t.activeVersion,
+      latestVersion: versions.at(-1)?.version ?? null,
+      drafts: versions.filter((v) => v.status === 'draft').map((v) => v.version),
+      config, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString(),
+    };
   }
 }
+
+function checkJson(check: ConfigCheck): string {
+  return JSON.stringify({ ok: check.problems.length === 0, problems: check.problems, warnings: check.warnings });
+}
+
+function refuseUnlessOk(check: ConfigCheck, detail: string): void {
+  if (check.problems.length === 0) return;
+  if (check.conflict) throw ProblemError.conflict(detail, check.problems);
+  throw ProblemError.validation(check.problems, detail);
+}
+
+export type { ConfigInput };

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { AppAdapters } from '../../src/app.module.js';
 import { createApp } from '../../src/bootstrap.js';
 import { type AppConfig, loadConfig } from '../../src/config/app-config.js';
 import { freePort } from '../../tools/ports.js';
@@ -20,7 +21,7 @@ export interface TestService {
 }
 
 /** Runs the real service in this process, on a real port, against the given database. Logs go to a file the tests can read. */
-export async function startService(databaseUrl: string, env: Record<string, string> = {}): Promise<TestService> {
+export async function startService(databaseUrl: string, env: Record<string, string> = {}, adapters: AppAdapters = {}): Promise<TestService> {
   const port = Number(env.PORT ?? (await freePort()));
   const logFile = join(process.cwd(), '.test-tmp', 'logs', `service-${port}-${Date.now()}.log`);
   const config = loadConfig({
@@ -41,7 +42,7 @@ export async function startService(databaseUrl: string, env: Record<string, stri
     RATE_LIMIT_ADMIN_PER_MIN: '1000000',
     ...env,
   });
-  const app = await createApp(config, databaseUrl);
+  const app = await createApp(config, databaseUrl, adapters);
   await app.listen(port, '127.0.0.1');
   const url = config.publicUrl;
   return {

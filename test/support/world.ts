@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { AppAdapters } from '../../src/app.module.js';
 import * as oidc from 'openid-client';
 import { Browser } from '../../tools/browser.js';
 import { type AuthServer, type OktaStandIn, startOktaStandIn } from '../../tools/okta-stand-in/index.js';
@@ -26,11 +27,11 @@ export class World {
   okta!: OktaStandIn;
   service!: TestService;
 
-  static async start(env: Record<string, string> = {}): Promise<World> {
+  static async start(env: Record<string, string> = {}, adapters: AppAdapters = {}): Promise<World> {
     const w = new World();
     w.db = await createTestDatabase();
     w.okta = await startOktaStandIn({ pkiDir: process.env.TEST_PKI_DIR ?? '.test-tmp/pki' });
-    w.service = await startService(w.db.url, env);
+    w.service = await startService(w.db.url, env, adapters);
     return w;
   }
 

@@ -1,4 +1,4 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
@@ -6,6 +6,7 @@ import { Agent, errors as undiciErrors, request } from 'undici';
 import { AppConfig } from '../../config/app-config.js';
 import { Metrics, type OktaEndpoint, type TenantLabel } from '../../observability/metrics.js';
 import { isPrivateAddress } from './address-policy.js';
+import { HostResolver } from './host-resolver.js';
 import { OktaBackoff } from './okta-backoff.js';
 
 export type OutboundFailure = 'blocked-address' | 'not-https' | 'timeout' | 'unreachable' | 'tls' | 'too-large' | 'network' | 'rate-limited';
@@ -68,32 +69,44 @@ export class OutboundHttp implements OnApplicationShutdown {
     config: AppConfig,
     private readonly backoff: OktaBackoff,
     private readonly metrics: Metrics,
+    private readonly resolver: HostResolver,
   ) {
     this.retries = config.env.OUTBOUND_RETRIES;
     this.allowPrivate = config.env.OUTBOUND_ALLOW_PRIVATE_NETWORKS;
     this.timeoutMs = config.env.OUTBOUND_TIMEOUT_MS;
     this.maxBytes = config.env.OUTBOUND_MAX_BYTES;
-    const allowPrivate = this.allowPrivate;
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
       connections: 64,
       connect: {
         rejectUnauthorized: true,
-        lookup(hostname: string, options: object, callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void) {
-          dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-            if (err) return callback(err, []);
-            const list = addresses as LookupAddress[];
-            const bad = list.find((a) => isPrivateAddress(a.address));
-            if (bad && !allowPrivate) {
-              return callback(new OutboundError('blocked-address', `${hostname} resolves to a private or loopback address (${bad.address}), which is not allowed.`), []);
-            }
-            const wantsAll = (options as { all?: boolean }).all;
-            if (wantsAll) return callback(null, list);
-            return callback(null, list[0]!.address, list[0]!.family);
-          });
+        lookup: (hostname: string, options: object, callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void) => {
+          this.resolve(hostname).then(
+            (list) => ((options as { all?: boolean }).all ? callback(null, list) : callback(null, list[0]!.address, list[0]!.family)),
+            (err: Error) => callback(err, []),
+          );
         },
       },
     });
+  }
+
+  /**
+   * The addresses a tenant's host resolves to, once the address policy allows every one of them (a name with
+   * one private address among public ones is refused: the connection could land on any of them).
+   */
+  async resolve(hostname: string): Promise<LookupAddress[]> {
+    const host = hostname.replace(/^\[|\]$/g, '');
+    let list: LookupAddress[];
+    if (isIP(host)) list = [{ address: host, family: isIP(host) }];
+    else {
+      try {
+        list = await this.resolver.lookup(host);
+      } catch (e) {
+        const code = String((e as NodeJS.ErrnoException).code ?? 'ENOTFOUND');
+        throw new OutboundError('unreachable', `${host} could not be resolved (${code}).`);
+      }
+    }
+    return checkResolved(host, list, this.allowPrivate);
   }
 
   /** Checks a URL against the policy without calling it (used when a configuration is saved). */
@@ -233,4 +246,17 @@ function toOutboundError(e: unknown, url: URL, timeoutMs: number): OutboundError
     return new OutboundError('unreachable', `${url.host} could not be reached (${code}).`);
   }
   return new OutboundError('network', `The connection to ${url.host} failed (${code || err.name}).`);
+}
+
+/**
+ * The address policy on what a host resolved to: every address must be public unless the operator allows
+ * private networks (a name with one private address among public ones is refused: a connection could land on it).
+ */
+export function checkResolved(host: string, list: LookupAddress[], allowPrivate: boolean): LookupAddress[] {
+  if (list.length === 0) throw new OutboundError('unreachable', `${host} could not be resolved (no address).`);
+  const bad = list.find((a) => isPrivateAddress(a.address));
+  if (bad && !allowPrivate) {
+    throw new OutboundError('blocked-address', `${host} resolves to a private, loopback or link-local address (${bad.address}), which is not allowed.`);
+  }
+  return list;
 }

@@ -1,0 +1,126 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { FieldProblem } from '../common/errors/problem.js';
+import { type OktaEndpoints, OktaDiscovery } from './okta-discovery.js';
+import type { TenantConfig } from './tenant-config.schema.js';
+
+/** The configuration as an account manager writes it (what discovery adds and the secret reference excluded). */
+export type ConfigInput = Omit<TenantConfig, 'okta'> & { okta: Omit<TenantConfig['okta'], 'endpoints' | 'clientSecretId'> };
+
+export interface ConfigCheck {
+  ok: boolean;
+  /** Each refuses the save or the activation, with the field it is about. */
+  problems: FieldProblem[];
+  /** Worth knowing, not blocking. */
+  warnings: FieldProblem[];
+  /** A problem another tenant causes (a domain it owns): answered 409 rather than 422. */
+  conflict: boolean;
+  /** What discovery says, when it succeeded. */
+  endpoints?: OktaEndpoints;
+}
+
+export const PROVISIONING_SCOPES = ['openid', 'email', 'profile', 'phone', 'iqmetrix'] as const;
+
+/**
+ * Everything checked when a configuration is saved, checked again, or activated: the Okta issuer through its
+ * discovery document, domains against every other tenant, and that mappings refer to IDs that exist. Every
+ * problem is reported at once, each with its field and a reason.
+ */
+@Injectable()
+export class ConfigValidator {
+  constructor(
+    private readonly db: DataSource,
+    private readonly discovery: OktaDiscovery,
+  ) {}
+
+  async validate(config: ConfigInput, tenantId?: string): Promise<ConfigCheck> {
+    const problems: FieldProblem[] = [];
+    const warnings: FieldProblem[] = [];
+    const conflicts = await this.domainConflicts(config, tenantId);
+    problems.push(...conflicts);
+    problems.push(...localRules(config, warnings));
+
+    const found = await this.discovery.discover(config.okta.issuer);
+    let endpoints: OktaEndpoints | undefined;
+    if (!found.ok) problems.push(found.problem);
+    else {
+      endpoints = found.endpoints;
+      const methods = endpoints.tokenEndpointAuthMethods;
+      if (methods && !methods.includes(config.okta.tokenEndpointAuthMethod)) {
+        problems.push({ field: 'okta.tokenEndpointAuthMethod', reason: `this Okta authorization server supports ${methods.join(', ')}, not ${config.okta.tokenEndpointAuthMethod}` });
+      }
+      const supported = endpoints.scopesSupported;
+      const missing = supported ? config.okta.scopes.filter((s) => !supported.includes(s)) : [];
+      if (missing.length) {
+        // Okta lists a custom scope only when it is marked "include in public metadata": not proof it is missing.
+        warnings.push({ field: 'okta.scopes', reason: `the discovery document does not list ${missing.join(', ')}; unless those scopes exist on the authorization server (custom scopes not marked "include in public metadata" are not listed), sign-ins will fail with invalid_scope` });
+      }
+      const grants = Array.isArray(found.document.grant_types_supported) ? (found.document.grant_types_supported as unknown[]) : undefined;
+      if (config.okta.passwordGrant && grants && !grants.includes('password')) {
+        warnings.push({ field: 'okta.passwordGrant', reason: 'the discovery document does not list the password grant; credential forwarding will be refused by Okta' });
+      }
+    }
+    return { ok: problems.length === 0, problems, warnings, conflict: conflicts.length > 0, endpoints };
+  }
+
+  /** Verified domains are globally unique; a rewrite may not map from a domain another tenant has verified. */
+  private async domainConflicts(config: ConfigInput, tenantId?: string): Promise<FieldProblem[]> {
+    const wanted = [...new Set([...config.domains, ...config.usernameRewrites.map((r) => r.from)])];
+    const owned: Array<{ domain: string }> = await this.db.query(
+      `SELECT domain FROM tenant_domains WHERE domain = ANY($1::text[]) AND ($2::uuid IS NULL OR tenant_id <> $2)`,
+      [wanted, tenantId ?? null],
+    );
+    const taken = new Set(owned.map((o) => o.domain));
+    const out: FieldProblem[] = [];
+    config.domains.forEach((d, i) => taken.has(d) && out.push({ field: `domains[${i}]`, reason: `${d} is already a verified domain of another tenant` }));
+    config.usernameRewrites.forEach((r, i) => taken.has(r.from) && out.push({ field: `usernameRewrites[${i}].from`, reason: `${r.from} is a verified domain of another tenant; its users cannot be rewritten here` }));
+    return out;
+  }
+}
+
+/** Rules that need no I/O: consistency inside the document and mappings against the reference IDs it holds. */
+export function localRules(config: ConfigInput, warnings: FieldProblem[]): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const dupes = (list: string[]) => list.filter((x, i) => list.indexOf(x) !== i);
+  for (const d of new Set(dupes(config.domains))) problems.push({ field: `domains[${config.domains.lastIndexOf(d)}]`, reason: `${d} is listed twice` });
+  config.usernameRewrites.forEach((r, i) => {
+    if (!config.domains.includes(r.to)) problems.push({ field: `usernameRewrites[${i}].to`, reason: `${r.to} is not one of this tenant's verified domains, so every rewritten username would be refused` });
+    if (config.domains.includes(r.from)) problems.push({ field: `usernameRewrites[${i}].from`, reason: `${r.from} is itself a verified domain of this tenant; a rewrite from it would change usernames that are already valid` });
+  });
+  if (!config.okta.scopes.includes('openid')) problems.push({ field: 'okta.scopes', reason: 'must include openid (OpenID Connect sign-in needs it)' });
+  if (config.okta.autoProvisioning) {
+    const missing = PROVISIONING_SCOPES.filter((s) => !config.okta.scopes.includes(s));
+    if (missing.length) warnings.push({ field: 'okta.scopes', reason: `auto-provisioning usually needs ${missing.join(', ')} too; without them Okta may not send the profile claims` });
+  }
+  for (const name of new Set(dupes(config.customFields.map((f) => f.name)))) problems.push({ field: 'customFields', reason: `custom field ${name} is declared twice` });
+
+  const roles = config.rqIds.securityRoles;
+  const mappedRoles = Object.entries(config.roles.map);
+  if (roles.length) {
+    for (const [claim, role] of mappedRoles) {
+      if (!roles.includes(role)) problems.push({ field: `roles.map[${JSON.stringify(claim)}]`, reason: `${role} is not one of this tenant's RQ security roles (${preview(roles)})` });
+    }
+    if (config.roles.defaultRole && !roles.includes(config.roles.defaultRole)) {
+      problems.push({ field: 'roles.defaultRole', reason: `${config.roles.defaultRole} is not one of this tenant's RQ security roles (${preview(roles)})` });
+    }
+  } else if (mappedRoles.length || config.roles.defaultRole) {
+    warnings.push({ field: 'rqIds.securityRoles', reason: 'no RQ security roles are loaded, so the role mapping cannot be checked against RQ' });
+  }
+  if (config.okta.autoProvisioning && mappedRoles.length === 0 && !config.roles.defaultRole) {
+    warnings.push({ field: 'roles.map', reason: 'no security role is mapped and there is no default role: every auto-provisioned sign-in will be refused' });
+  }
+  const types = config.rqIds.commissionTypes;
+  const mappedTypes = Object.entries(config.commissionTypes);
+  if (types.length) {
+    for (const [claim, value] of mappedTypes) {
+      if (!types.includes(value)) problems.push({ field: `commissionTypes[${JSON.stringify(claim)}]`, reason: `${value} is not one of this tenant's RQ commission types (${preview(types)})` });
+    }
+  } else if (mappedTypes.length) {
+    warnings.push({ field: 'rqIds.commissionTypes', reason: 'no RQ commission types are loaded, so the commission type mapping cannot be checked against RQ' });
+  }
+  return problems;
+}
+
+function preview(list: string[]): string {
+  return list.length <= 8 ? list.join(', ') : `${list.slice(0, 8).join(', ')} and ${list.length - 8} more`;
+}
