@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTestPki } from '../tools/pki.mjs';
+import { logFiles, scanLogs } from './log-scan.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const tmp = join(root, '.test-tmp');
@@ -44,6 +45,7 @@ if (!env.DATABASE_URL) {
 }
 
 let code = 1;
+const startedAt = Date.now() - 1000;
 try {
   const jest = join(dirname(createRequire(import.meta.url).resolve('jest/package.json')), 'bin', 'jest.js');
   const child = spawn(process.execPath, [jest, ...args], { stdio: 'inherit', env, cwd: root });
@@ -52,6 +54,20 @@ try {
 } finally {
   await dropRunDatabases(env.DATABASE_URL, env.TEST_RUN_ID).catch(() => {});
   if (embedded) await embedded.stop().catch(() => {});
+}
+
+// Nothing secret in any log this run wrote: the known test secrets, tokens, codes (a finding fails the run).
+if (code === 0) {
+  const { TEST_ADMIN_KEY, TEST_SECRETS_KEYS, OKTA_CLIENT_SECRET } = await import('./support/secrets.mjs');
+  const files = logFiles(join(tmp, 'logs'), startedAt);
+  const findings = scanLogs(files, [TEST_ADMIN_KEY, TEST_SECRETS_KEYS.split(':')[1], OKTA_CLIENT_SECRET]);
+  if (findings.length > 0) {
+    console.error(`\nlog scan: ${findings.length} secret(s) or token(s) in the service logs of this run:`);
+    for (const f of findings.slice(0, 20)) console.error(`  ${f.file}:${f.line}: ${f.what} after "${f.excerpt}"`);
+    code = 1;
+  } else {
+    console.log(`log scan: ${files.length} log file(s) of this run hold no secret, token or code`);
+  }
 }
 
 function freePort() {

@@ -8,8 +8,9 @@ import { freePort } from '../../tools/ports.js';
 
 export { freePort };
 
-export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
-export const TEST_SECRETS_KEYS = `test1:${Buffer.alloc(32, 7).toString('base64')}`;
+import { TEST_ADMIN_KEY, TEST_SECRETS_KEYS } from './secrets.mjs';
+
+export { TEST_ADMIN_KEY, TEST_SECRETS_KEYS };
 
 export interface TestService {
   url: string;

@@ -6,8 +6,10 @@ import { type AuthServer, type OktaStandIn, startOktaStandIn } from '../../tools
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 import { startService, type TestService } from './service.js';
 
+import { OKTA_CLIENT_SECRET } from './secrets.mjs';
+
 /** A client secret with the characters RFC 6749 §2.3.1 form-encoding exists for. */
-export const OKTA_CLIENT_SECRET = 'se+cr%et:with spaces&more=0123456789';
+export { OKTA_CLIENT_SECRET };
 export const APP_REDIRECT = 'http://127.0.0.1:9/app/callback';
 
 export interface TenantSetup {
