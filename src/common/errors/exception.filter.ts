@@ -75,6 +75,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return;
     }
 
+    // Health checks (terminus) answer 503 with their own report, which probes and operators read as is.
+    if (req.path.startsWith('/health/') && exception instanceof HttpException && exception.getStatus() === 503) {
+      res.status(503).set('Cache-Control', 'no-store').json(exception.getResponse());
+      return;
+    }
+
     // Postgres restarting or failing over: a clear 503 in each surface's form, never a 500.
     if (isDatabaseUnavailable(exception)) {
       this.log.error({ err: exception, correlationId: req.id }, 'Database unavailable');
