@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './bootstrap.js';
 import { ConfigError, loadConfig } from './config/app-config.js';
-import { type EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres.js';
+import type { EmbeddedDatabase } from './database/embedded-postgres.js';
 import { ShutdownState } from './observability/shutdown.js';
 
 async function main(): Promise<void> {
@@ -11,6 +11,12 @@ async function main(): Promise<void> {
   let embedded: EmbeddedDatabase | undefined;
   let url = config.env.DATABASE_URL;
   if (!url) {
+    // Loaded only when used: embedded-postgres registers async-exit-hook, whose SIGTERM handler exits at once
+    // (code 143) instead of letting in-flight requests finish. Our own handler below stops it instead.
+    const signals = ['SIGINT', 'SIGTERM'] as const;
+    const before = new Map(signals.map((s) => [s, process.listeners(s)]));
+    const { startEmbeddedPostgres } = await import('./database/embedded-postgres.js');
+    for (const s of signals) for (const l of process.listeners(s)) if (!before.get(s)!.includes(l)) process.removeListener(s, l);
     embedded = await startEmbeddedPostgres(join(config.dataDir, 'postgres'), config.env.EMBEDDED_PG_PORT);
     url = embedded.url;
   }
@@ -36,7 +42,13 @@ async function main(): Promise<void> {
       }, config.env.SHUTDOWN_TIMEOUT_S * 1000);
       deadline.unref();
       if (config.env.SHUTDOWN_DRAIN_S > 0) await sleep(config.env.SHUTDOWN_DRAIN_S * 1000);
+      // Keep-alive connections that go idle once their request is answered would hold the close for the
+      // keep-alive timeout: close them as soon as they are idle.
+      const server = app.getHttpServer() as import('node:http').Server;
+      const idle = setInterval(() => server.closeIdleConnections(), 100);
+      idle.unref();
       await app.close();
+      clearInterval(idle);
       await stopEmbedded();
       process.exit(0);
     });
