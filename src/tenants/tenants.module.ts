@@ -1,5 +1,9 @@
 import { Module } from '@nestjs/common';
 import { AdminTenantsController } from './admin-tenants.controller.js';
+import { AdminTroubleshootController } from './admin-troubleshoot.controller.js';
+import { DryRun } from './troubleshoot/dry-run.js';
+import { TlsProbe } from './troubleshoot/tls-probe.js';
+import { Troubleshooter } from './troubleshoot/troubleshooter.js';
 import { CompanyTree } from './company-tree.service.js';
 import { ConfigValidator } from './config-validator.js';
 import { OktaDiscovery } from './okta-discovery.js';
@@ -8,8 +12,8 @@ import { TenantsService } from './tenants.service.js';
 
 /** Tenant configuration: tenants, their Okta, domains, mappings and company tree. */
 @Module({
-  controllers: [AdminTenantsController],
-  providers: [TenantsService, TenantRuntime, OktaDiscovery, CompanyTree, ConfigValidator],
-  exports: [TenantsService, TenantRuntime, OktaDiscovery, CompanyTree, ConfigValidator],
+  controllers: [AdminTenantsController, AdminTroubleshootController],
+  providers: [TenantsService, TenantRuntime, OktaDiscovery, CompanyTree, ConfigValidator, TlsProbe, Troubleshooter, DryRun],
+  exports: [TenantsService, TenantRuntime, OktaDiscovery, CompanyTree, ConfigValidator, TlsProbe],
 })
 export class TenantsModule {}

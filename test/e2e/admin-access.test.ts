@@ -76,6 +76,16 @@ describe('admin access: account managers, operators, tenant scope', () => {
     expect(audits.status).toBe(404);
     const user = await call(managerA.token, 'GET', '/admin/tenants/other/users/00000000-0000-4000-8000-000000000000');
     expect(user.status).toBe(404);
+    other.authServer.clearRequests();
+    const troubleshoot = await call(managerA.token, 'POST', '/admin/tenants/other/troubleshoot', {});
+    expect(troubleshoot.status).toBe(404);
+    const dryRun = await call(managerA.token, 'POST', '/admin/tenants/other/dry-run', { lastSignIn: true });
+    expect(dryRun.status).toBe(404);
+    const rollback = await call(managerA.token, 'POST', '/admin/tenants/other/rollback', { toVersion: 1 });
+    expect(rollback.status).toBe(404);
+    const secret = await call(managerA.token, 'POST', '/admin/tenants/other/secrets', { clientSecret: 'planted' });
+    expect(secret.status).toBe(404);
+    expect(other.authServer.requests).toHaveLength(0); // not even a call to B's Okta
 
     const after = await w.db.query(`SELECT t.active_version, (SELECT count(*)::int FROM tenant_config_versions v WHERE v.tenant_id = t.id) AS versions FROM tenants t WHERE slug = 'other'`);
     expect(after).toEqual(before);
@@ -88,12 +98,17 @@ describe('admin access: account managers, operators, tenant scope', () => {
       'GET /admin/tenants/:slug',
       'GET /admin/tenants/:slug/audits',
       'GET /admin/tenants/:slug/users/:id',
+      'POST /admin/tenants/:slug/dry-run',
+      'POST /admin/tenants/:slug/rollback',
+      'POST /admin/tenants/:slug/secrets',
+      'POST /admin/tenants/:slug/troubleshoot',
       'PUT /admin/tenants/:slug/config',
       'PUT /admin/tenants/:slug/locations',
     ]);
+    expect(await w.db.query(`SELECT 1 FROM tenant_secrets s JOIN tenants t ON t.id = s.tenant_id WHERE t.slug = 'other' AND s.created_by LIKE 'principal:%'`)).toHaveLength(0);
     expect(mine[0]).toMatchObject({ tenant: 'other', status: 404, actorName: 'Alice Manager', role: 'manager' });
     const logged = readFileSync(w.service.logFile, 'utf8').split('\n').filter((l) => l.includes('outside the caller'));
-    expect(logged.length).toBeGreaterThanOrEqual(5);
+    expect(logged.length).toBeGreaterThanOrEqual(9);
     expect(JSON.parse(logged[0]!)).toMatchObject({ actor: `principal:${managerA.id}`, tenant: 'other', level: 40 });
     expect(logged.join('\n')).not.toContain(managerA.token);
   });

@@ -20,6 +20,11 @@ export interface OktaStandIn {
   authServer(id: string): AuthServer;
   /** Create authorization server `id` (issuer `${origin}/oauth2/${id}`); returns the existing one if any. */
   addAuthServer(id: string): AuthServer;
+  /**
+   * Serve another certificate from now on (new connections): e.g. an expired, short-lived or self-signed one
+   * from tools/pki.mjs issueServerCert, to test TLS checks. `useCertificate()` goes back to the test PKI's.
+   */
+  useCertificate(cert?: { certPem: string; keyPem: string }): void;
   close(): Promise<void>;
 }
 
@@ -83,6 +88,9 @@ export async function startOktaStandIn({ pkiDir, port = 0, authServers = [] }: S
       if (!/^[A-Za-z0-9_-]+$/.test(id)) throw new Error(`okta-stand-in: bad authorization server id ${id}`);
       if (!servers.has(id)) servers.set(id, new AuthServer(id, origin, closing.signal));
       return servers.get(id)!;
+    },
+    useCertificate(cert) {
+      server.setSecureContext(cert ? { key: cert.keyPem, cert: cert.certPem } : { key: pki.serverKeyPem, cert: pki.serverCertPem });
     },
     async close() {
       closing.abort();

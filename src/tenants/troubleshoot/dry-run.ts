@@ -1,0 +1,172 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import type { FieldProblem } from '../../common/errors/problem.js';
+import { ProblemError } from '../../common/errors/problem.js';
+import { DirectoryDatabases } from '../../database/directory-databases.js';
+import { fieldTable } from '../../provisioning/fields/field-table.js';
+import { mapClaims } from '../../provisioning/mapper.js';
+import { TenantsService } from '../tenants.service.js';
+
+const claimObject = z.record(z.string().max(200), z.unknown()).refine((o) => Object.keys(o).length <= 300, 'at most 300 claims');
+
+export const dryRunSchema = z
+  .object({
+    /** A pasted claim set as Okta sends it: the ID token's claims and UserInfo's merged into one object. */
+    claims: claimObject.optional(),
+    /** Or the two sources apart, exactly as a sign-in receives them. */
+    idToken: claimObject.optional(),
+    userinfo: claimObject.optional(),
+    /** Or the claims of the last sign-in of this tenant (optionally of one user). */
+    lastSignIn: z.union([z.literal(true), z.object({ username: z.string().max(320).optional(), subject: z.string().max(255).optional() })]).optional(),
+    /** Which configuration version to map with (default: the one in force; a draft can be tried before activation). */
+    version: z.number().int().min(1).optional(),
+  })
+  .refine((v) => [v.claims, v.idToken, v.lastSignIn].filter((x) => x !== undefined).length === 1, { path: ['claims'], message: 'give exactly one of claims, idToken (with optional userinfo) or lastSignIn' })
+  .refine((v) => !v.userinfo || v.idToken, { path: ['userinfo'], message: 'userinfo goes with idToken' });
+export type DryRunInput = z.infer<typeof dryRunSchema>;
+
+type Outcome = 'created' | 'updated' | 'unchanged' | 'refused';
+
+export interface DryRunReport {
+  version: number;
+  /** What provisioning would do: created, updated, unchanged, or refused (problems say why). */
+  outcome: Outcome;
+  claimsFrom: 'pasted' | 'last-sign-in';
+  issuer: string;
+  subject: string | null;
+  /**
+   * The user as provisioning would write it (the stored values where the sign-in would not change them).
+   * When the outcome is refused, nothing would be written: this shows what the claims mapped to.
+   */
+  user: Record<string, unknown>;
+  /** The stored user of this identity, if any. */
+  stored: Record<string, unknown> | null;
+  /** Field by field, what would change against the stored user. */
+  diff: Record<string, { from: unknown; to: unknown }>;
+  /** Each refuses the sign-in. */
+  problems: FieldProblem[];
+  warnings: FieldProblem[];
+  /** Which claim source each field came from. */
+  sources: Record<string, string>;
+}
+
+interface StoredRow {
+  id: string;
+  manual_fields: string[];
+  custom_fields: Record<string, string>;
+  [column: string]: unknown;
+}
+
+/**
+ * The dry run: maps a claim set exactly as a real sign-in would (the same pure mapper, the same tenant
+ * configuration version), then checks what the write would check (username owned elsewhere, unknown
+ * locations, hand-set values left alone) by reading only. Nothing is written: no user, no audit.
+ */
+@Injectable()
+export class DryRun {
+  constructor(
+    private readonly tenants: TenantsService,
+    private readonly db: DataSource,
+    private readonly directories: DirectoryDatabases,
+  ) {}
+
+  async run(tenantId: string, input: DryRunInput): Promise<DryRunReport> {
+    const stored = await this.tenants.storedVersion(tenantId, input.version);
+    const config = stored.config;
+    let claimSet: { idToken: Record<string, unknown>; userinfo?: Record<string, unknown> };
+    let issuer = config.okta.issuer;
+    if (input.lastSignIn) {
+      const who = input.lastSignIn === true ? {} : input.lastSignIn;
+      const rows = await this.db.query(
+        `SELECT issuer, subject, claims FROM provisioning_audit
+          WHERE tenant_id = $1 AND environment = 'production' AND claims IS NOT NULL AND subject IS NOT NULL
+            AND ($2::text IS NULL OR lower(username) = lower($2)) AND ($3::text IS NULL OR subject = $3)
+          ORDER BY created_at DESC, id DESC LIMIT 1`,
+        [tenantId, who.username ?? null, who.subject ?? null],
+      );
+      if (!rows[0]) throw ProblemError.notFound('A sign-in with stored claims');
+      issuer = rows[0].issuer ?? issuer;
+      claimSet = { idToken: { ...rows[0].claims, sub: rows[0].subject } };
+    } else {
+      claimSet = input.idToken ? { idToken: input.idToken, userinfo: input.userinfo } : { idToken: input.claims! };
+    }
+
+    const plan = mapClaims(claimSet, config, issuer);
+    const problems = [...plan.problems];
+    const warnings = [...plan.warnings];
+    const directory = await this.directories.forEnvironment(tenantId, 'production');
+    const row: StoredRow | undefined = plan.subject
+      ? (await directory.query(`SELECT * FROM users WHERE tenant_id = $1 AND issuer = $2 AND subject = $3`, [tenantId, issuer, plan.subject]))[0]
+      : undefined;
+    const assignments: Array<{ ext: string; source: string }> = row
+      ? await directory.query(`SELECT location_external_id AS ext, source FROM user_locations WHERE user_id = $1 ORDER BY 1`, [row.id])
+      : [];
+
+    if (plan.usernameKey) {
+      const taken = await directory.query(
+        `SELECT 1 FROM users WHERE username_key = $1 AND NOT (tenant_id = $2 AND issuer = $3 AND subject = $4) LIMIT 1`,
+        [plan.usernameKey, tenantId, issuer, plan.subject],
+      );
+      if (taken.length) problems.push({ field: 'username', reason: `the username ${plan.username} already belongs to another user (another tenant or identity provider); it was not taken over` });
+    }
+    let locations = assignments.map((a) => a.ext);
+    if (plan.locations.present) {
+      const ids = [...new Set(plan.locations.ids)];
+      const known: string[] = (await directory.query(`SELECT external_id FROM locations WHERE tenant_id = $1 AND external_id = ANY($2::text[])`, [tenantId, ids])).map((r: { external_id: string }) => r.external_id);
+      const unknown = ids.filter((i) => !known.includes(i));
+      if (unknown.length) {
+        const item = { field: 'locations', reason: `${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in this tenant's company tree` };
+        if (config.unknownLocations === 'refuse') problems.push(item);
+        else warnings.push({ ...item, reason: `${item.reason}; only the known locations would be assigned` });
+      }
+      const manual = assignments.filter((a) => a.source !== 'idp').map((a) => a.ext);
+      locations = [...new Set([...manual, ...known])].sort();
+    }
+
+    const manual = new Set(row?.manual_fields ?? []);
+    const user: Record<string, unknown> = {};
+    const before: Record<string, unknown> = {};
+    const diff: Record<string, { from: unknown; to: unknown }> = {};
+    for (const f of fieldTable) {
+      const old = row ? (row[f.column] ?? null) : null;
+      const asserted = Object.hasOwn(plan.fields, f.column);
+      const next = asserted && !manual.has(f.column) ? plan.fields[f.column] : old;
+      if (asserted && manual.has(f.column) && plan.fields[f.column] !== old) warnings.push({ field: f.field, reason: 'set by hand by an account manager; sign-in leaves it alone' });
+      user[f.field] = next;
+      before[f.field] = old;
+      if (next !== old) diff[f.field] = { from: old, to: next };
+    }
+    const oldCustom = row?.custom_fields ?? {};
+    const custom: Record<string, string> = { ...oldCustom };
+    for (const [k, v] of Object.entries(plan.customFields)) {
+      if (manual.has(`custom.${k}`)) continue;
+      if (v === null) delete custom[k];
+      else custom[k] = v;
+      if ((oldCustom[k] ?? null) !== v) diff[`custom.${k}`] = { from: oldCustom[k] ?? null, to: v };
+    }
+    user.customFields = custom;
+    user.locations = locations;
+    before.customFields = oldCustom;
+    before.locations = assignments.map((a) => a.ext);
+    const oldLocations = before.locations as string[];
+    if (JSON.stringify(oldLocations) !== JSON.stringify(locations)) {
+      diff.locations = { from: oldLocations, to: locations };
+    }
+
+    const outcome: Outcome = problems.length ? 'refused' : !row ? 'created' : Object.keys(diff).length ? 'updated' : 'unchanged';
+    return {
+      version: stored.version,
+      outcome,
+      claimsFrom: input.lastSignIn ? 'last-sign-in' : 'pasted',
+      issuer,
+      subject: plan.subject || null,
+      user,
+      stored: row ? { id: row.id, status: row.status, ...before } : null,
+      diff,
+      problems,
+      warnings,
+      sources: plan.sources,
+    };
+  }
+}
