@@ -4,15 +4,17 @@ import { ProvisioningModule } from '../provisioning/provisioning.module.js';
 import { TenantsModule } from '../tenants/tenants.module.js';
 import { IdTokenVerifier } from './id-token-verifier.js';
 import { LoginStateStore } from './login-state.store.js';
+import { LogoutController } from './logout.controller.js';
 import { SignInController } from './signin.controller.js';
 import { StrategyRegistry } from './strategy-registry.js';
+import { SsoSessions } from './sso-sessions.js';
 import { UpstreamSignIn } from './upstream-signin.service.js';
 
 /** Sign-in: the app's authorization request, the tenant's Okta through passport-openidconnect, the callback. */
 @Module({
   imports: [TenantsModule, ProvisioningModule, OAuthModule],
-  controllers: [SignInController],
-  providers: [LoginStateStore, IdTokenVerifier, StrategyRegistry, UpstreamSignIn],
-  exports: [LoginStateStore, IdTokenVerifier, StrategyRegistry, UpstreamSignIn],
+  controllers: [SignInController, LogoutController],
+  providers: [SsoSessions, LoginStateStore, IdTokenVerifier, StrategyRegistry, UpstreamSignIn],
+  exports: [SsoSessions, LoginStateStore, IdTokenVerifier, StrategyRegistry, UpstreamSignIn],
 })
 export class AuthModule {}

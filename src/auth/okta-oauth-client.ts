@@ -12,6 +12,8 @@ type GetCallback = (err: unknown, body?: string, res?: unknown) => void;
 export interface UpstreamRequest {
   loginState?: LoginState;
   verifiedIdToken?: Record<string, unknown>;
+  /** The ID token as Okta sent it, kept (sealed) with our SSO session for id_token_hint at Okta's logout. */
+  upstreamIdToken?: string;
 }
 
 /** RFC 6749 §2.3.1: client_id and secret are form-encoded before Base64 (so +, %, : and spaces survive). */
@@ -101,7 +103,10 @@ export class OktaOAuthClient {
       tenant: { id: this.tenant.id, slug: this.tenant.slug },
       nonce,
     });
-    if (this.req) this.req.verifiedIdToken = claims as Record<string, unknown>;
+    if (this.req) {
+      this.req.verifiedIdToken = claims as Record<string, unknown>;
+      this.req.upstreamIdToken = json.id_token;
+    }
     return json;
   }
 

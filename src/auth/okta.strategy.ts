@@ -72,9 +72,13 @@ export class TenantOktaStrategy extends PassportStrategy(OpenIDConnectStrategy, 
     return super.authenticate(req, options);
   }
 
-  override authorizationParams(): object {
+  override authorizationParams(options: { maxAge?: number } = {}): object {
     const challenge = (this as unknown as PerRequest)._pkceChallenge;
-    return challenge ? { code_challenge: challenge, code_challenge_method: 'S256' } : {};
+    return {
+      ...(challenge ? { code_challenge: challenge, code_challenge_method: 'S256' } : {}),
+      // The app's max_age goes on to Okta, so Okta's own session is held to it too.
+      ...(options.maxAge !== undefined ? { max_age: String(options.maxAge) } : {}),
+    };
   }
 
   validate(

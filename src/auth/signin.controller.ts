@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { AppConfig } from '../config/app-config.js';
 import { isDatabaseUnavailable } from '../common/errors/database-errors.js';
 import {
-  AccessDenied, AuthorizationRedirectError, type OAuthError, ServerError, TemporarilyUnavailable,
+  AccessDenied, AuthorizationRedirectError, LoginRequired, type OAuthError, ServerError, TemporarilyUnavailable,
 } from '../common/errors/oauth-errors.js';
 import { AuthorizeValidator, type ValidatedAuthorization } from '../oauth/authorize-validator.js';
 import { AuthorizationCodes } from '../oauth/tokens/authorization-code.js';
@@ -14,6 +14,8 @@ import { ProvisioningService, type ProvisioningContext } from '../provisioning/p
 import { TenantRuntime, type LoadedTenant, type TenantRef } from '../tenants/tenant-runtime.js';
 import { sendHomeRealmPage } from './home-realm.page.js';
 import type { LoginState } from './login-state.store.js';
+import type { UpstreamRequest } from './okta-oauth-client.js';
+import { type SsoSession, SsoSessions } from './sso-sessions.js';
 import { UpstreamSignIn } from './upstream-signin.service.js';
 import { UpstreamError } from './upstream-errors.js';
 
@@ -37,6 +39,7 @@ export class SignInController {
     private readonly codes: AuthorizationCodes,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
+    private readonly sessions: SsoSessions,
   ) {}
 
   @Get('authorize')
@@ -52,7 +55,22 @@ export class SignInController {
   private async authorize(params: Record<string, unknown>, req: Req, res: Response): Promise<void> {
     const v = await this.validator.validate(params);
     const back = (e: OAuthError) => new AuthorizationRedirectError(e, v.request.redirectUri, v.request.state);
-    const ref = await this.findTenant(v);
+    let ref = await this.findTenant(v);
+    // This service's own session: reused (no trip to Okta) for its tenant, unless the app asks for a fresh
+    // authentication (prompt=login) or the authentication is older than its max_age.
+    const session = await this.sessions.current(req, v.request.environment);
+    if (session && ref === 'ask') ref = session.tenant;
+    if (session && ref && ref !== 'ask' && session.tenantId === ref.id && ref.status === 'active' && v.request.prompt !== 'login'
+      // max_age=0 is read as prompt=login (as most OPs do), since auth_time has one-second granularity.
+      && (v.request.maxAge === undefined || (v.request.maxAge > 0 && Math.floor(Date.now() / 1000) - session.authTime <= v.request.maxAge))) {
+      const user = await this.users.find(session.environment, session.tenantId, session.userId);
+      if (user?.status === 'active') {
+        await this.sendCode(res, v.request, ref, session.userId, session.authTime, session.publicId);
+        this.metrics.signIn(ref, 'success');
+        return;
+      }
+    }
+    if (v.request.prompt === 'none') throw back(new LoginRequired('There is no sign-in session for this application; prompt=none cannot be satisfied.'));
     if (ref === 'ask') return sendHomeRealmPage(res, v.params);
     if (ref === null) {
       return sendHomeRealmPage(res, v.params, v.tenant ? 'That organization is not set up for sign-in here.' : 'No organization is set up for sign-in with that email domain. Check the address, or ask your administrator.');
@@ -144,16 +162,16 @@ export class SignInController {
     // A user deactivated by SCIM (or by hand) stays disabled: sign-in never asserts status.
     const user = await this.users.find(state.environment, tenant.id, userId);
     if (!user || user.status !== 'active') throw back(new AccessDenied('Your account is disabled. Ask your administrator.'));
-    await this.redirectWithCode(res, state, tenant, userId, identity);
+    const authTime = typeof identity.idToken.auth_time === 'number' ? identity.idToken.auth_time : Math.floor(Date.now() / 1000);
+    const session: SsoSession = await this.sessions.establish(req, res, { tenantId: tenant.id, environment: state.environment, userId, authTime }, (req as Req & UpstreamRequest).upstreamIdToken);
+    await this.sendCode(res, state.request, tenant, userId, authTime, session.publicId);
     this.metrics.signIn(tenant, 'success');
   }
 
-  private async redirectWithCode(res: Response, state: LoginState, tenant: LoadedTenant, userId: string, identity: { idToken: Record<string, unknown> }): Promise<void> {
-    const r = state.request;
+  private async sendCode(res: Response, r: LoginState['request'], tenant: { id: string; slug: string }, userId: string, authTime: number, sessionId: string): Promise<void> {
     const code = await this.codes.issue({
-      clientId: r.clientId, redirectUri: r.redirectUri, userId, tenantId: tenant.id, tenantSlug: tenant.slug, environment: state.environment,
-      scope: r.scope, nonce: r.nonce, codeChallenge: r.codeChallenge,
-      authTime: typeof identity.idToken.auth_time === 'number' ? identity.idToken.auth_time : Math.floor(Date.now() / 1000),
+      clientId: r.clientId, redirectUri: r.redirectUri, userId, tenantId: tenant.id, tenantSlug: tenant.slug, environment: r.environment,
+      scope: r.scope, nonce: r.nonce, codeChallenge: r.codeChallenge, authTime, sessionId,
     });
     const url = new URL(r.redirectUri);
     url.searchParams.set('code', code);

@@ -42,6 +42,7 @@ export class UpstreamSignIn {
       state,
       loginHint: request.loginHint,
       prompt: request.prompt === 'login' ? 'login' : undefined,
+      maxAge: request.maxAge,
     });
     if (!run.redirected) throw run.err ?? new Error('The upstream strategy did not redirect');
   }

@@ -44,6 +44,10 @@ export const envSchema = z.object({
   ACCESS_TOKEN_TTL_S: seconds(300, 60, 3600).describe('Lifetime of access tokens issued to apps.'),
   REFRESH_TOKEN_TTL_S: seconds(86400, 300, 2592000).describe('Absolute lifetime of a refresh token family.'),
   AUTH_CODE_TTL_S: seconds(60, 10, 600).describe('Lifetime of authorization codes issued to apps.'),
+  SSO_SESSION_IDLE_S: seconds(28800, 300, 604800).describe('This service\'s sign-in session ends after this long without use (a later authorize then asks the tenant\'s Okta again).'),
+  SSO_SESSION_MAX_S: seconds(43200, 300, 2592000).describe('Absolute lifetime of this service\'s sign-in session, however much it is used.'),
+  RECONCILE_INTERVAL_S: seconds(3600, 0, 604800).describe('How often each instance runs the reconciliation of users not seen for their tenant\'s chosen period (0: never; it can still be run from the admin API).'),
+  RECONCILE_BATCH: z.coerce.number().int().min(1).max(100000).default(1000).describe('Most users one reconciliation run flags or clears per tenant.'),
   TOKEN_SIGNING_ALG: z.enum(['RS256', 'ES256']).default('RS256').describe('Algorithm of this service\'s own tokens (see README: chosen by measurement).'),
   TRUST_PROXY: z.string().default('false')
     .describe("Express 'trust proxy' (false, a hop count, or comma-separated addresses/CIDRs): used only to find the client address for rate limits. URLs are never built from Host or X-Forwarded-* headers."),

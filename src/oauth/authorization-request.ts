@@ -10,5 +10,8 @@ export interface PendingAuthorization {
   codeChallenge: string;
   environment: Environment;
   loginHint?: string;
+  /** 'login' (re-authenticate at Okta) or 'none' (only if a session exists). */
   prompt?: string;
+  /** OIDC max_age: a session older than this (since authentication) is not reused, and Okta gets it too. */
+  maxAge?: number;
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
-  AuthorizationRedirectError, InvalidRequest, InvalidScope, LoginRequired, type OAuthError, UnauthorizedClient, UnsupportedResponseType,
+  AuthorizationRedirectError, InvalidRequest, InvalidScope, type OAuthError, UnauthorizedClient, UnsupportedResponseType,
 } from '../common/errors/oauth-errors.js';
 import { BrowserError } from '../common/errors/problem.js';
 import type { PendingAuthorization } from './authorization-request.js';
@@ -64,7 +64,8 @@ export class AuthorizeValidator {
     if (params.nonce !== undefined && params.nonce.length > 500) fail(new InvalidRequest('nonce is too long (at most 500 characters).'));
     const prompts = (params.prompt ?? '').split(' ').filter(Boolean);
     if (prompts.some((p) => !['none', 'login', 'consent', 'select_account'].includes(p))) fail(new InvalidRequest('prompt has an unsupported value.'));
-    if (prompts.includes('none')) fail(new LoginRequired('There is no sign-in session; prompt=none cannot be satisfied.'));
+    if (prompts.includes('none') && prompts.length > 1) fail(new InvalidRequest('prompt=none cannot be combined with other values.'));
+    if (params.max_age !== undefined && !/^\d{1,9}$/.test(params.max_age)) fail(new InvalidRequest('max_age must be a non-negative number of seconds.'));
     if (params.login_hint !== undefined && params.login_hint.length > 320) fail(new InvalidRequest('login_hint is too long.'));
 
     const request: PendingAuthorization = {
@@ -76,7 +77,8 @@ export class AuthorizeValidator {
       codeChallenge: params.code_challenge!,
       environment: client.environment,
       loginHint: params.login_hint?.trim() || undefined,
-      prompt: prompts.includes('login') ? 'login' : undefined,
+      prompt: prompts.includes('login') ? 'login' : prompts.includes('none') ? 'none' : undefined,
+      maxAge: params.max_age !== undefined ? Number(params.max_age) : undefined,
     };
     const echo = Object.fromEntries(Object.entries(params).filter(([k]) => known.includes(k)));
     return { client, request, tenant: params.tenant, params: echo };

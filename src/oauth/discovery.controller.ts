@@ -29,6 +29,7 @@ export class DiscoveryController {
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       introspection_endpoint: `${base}/oauth2/introspect`,
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      end_session_endpoint: `${base}/oauth2/logout`,
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
       grant_types_supported: this.grants.types(),

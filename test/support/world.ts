@@ -47,7 +47,7 @@ export class World {
   async addTenant(slug: string, domains: string[], config: Record<string, unknown> = {}): Promise<TenantSetup> {
     const authServer = this.okta.addAuthServer(`aus${slug.replace(/[^a-z0-9]/gi, '')}`);
     const oktaClientId = `0oa${slug}${randomBytes(4).toString('hex')}`;
-    await authServer.addClient({ client_id: oktaClientId, client_secret: OKTA_CLIENT_SECRET, redirect_uris: [`${this.service.url}/oauth2/callback`], grant_types: ['authorization_code', 'refresh_token', 'password', 'client_credentials'] });
+    await authServer.addClient({ client_id: oktaClientId, client_secret: OKTA_CLIENT_SECRET, redirect_uris: [`${this.service.url}/oauth2/callback`], post_logout_redirect_uris: [`${this.service.url}/oauth2/logout/callback`], grant_types: ['authorization_code', 'refresh_token', 'password', 'client_credentials'] });
     const res = await this.service.admin('POST', '/admin/tenants', {
       slug,
       name: `${slug} Inc.`,

@@ -1,0 +1,179 @@
+import { Body, Controller, Get, Logger, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { compactVerify } from 'jose';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config.js';
+import { randomToken, safeEqual, sha256 } from '../common/crypto/tokens.js';
+import { BrowserError } from '../common/errors/problem.js';
+import { html, sendPage } from '../common/web/page.js';
+import type { Environment } from '../database/directory-databases.js';
+import type { OAuthClientEntity } from '../oauth/clients/client.entity.js';
+import { ClientsService } from '../oauth/clients/clients.service.js';
+import { SigningKeys } from '../oauth/keys/signing-keys.js';
+import { TenantRuntime } from '../tenants/tenant-runtime.js';
+import { type SsoSession, SsoSessions } from './sso-sessions.js';
+
+type Req = Request & { id?: string };
+const TITLE = 'Sign-out could not continue';
+const environments: Environment[] = ['production', 'training'];
+
+/**
+ * RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) at /oauth2/logout:
+ * 1. the app names the session with id_token_hint (one of our ID tokens, expired ones accepted), or the
+ *    browser's cookie does; without a hint the user confirms first (a logout link on another site cannot
+ *    sign anyone out);
+ * 2. post_logout_redirect_uri must be registered for the client exactly, and the client must be known
+ *    (from the hint's audience or client_id); otherwise an error page, never a redirect;
+ * 3. the session ends and every grant issued in it is revoked (refresh tokens fail, access tokens introspect
+ *    inactive);
+ * 4. where the tenant's Okta has an end_session_endpoint, the browser goes there with the Okta ID token as
+ *    id_token_hint, and comes back to /oauth2/logout/callback, then on to the app with its state.
+ */
+@ApiExcludeController()
+@Controller('oauth2')
+export class LogoutController {
+  private readonly log = new Logger(LogoutController.name);
+
+  constructor(
+    private readonly sessions: SsoSessions,
+    private readonly clients: ClientsService,
+    private readonly keys: SigningKeys,
+    private readonly runtime: TenantRuntime,
+    private readonly db: DataSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Get('logout')
+  logoutGet(@Query() query: Record<string, unknown>, @Req() req: Req, @Res() res: Response) {
+    return this.logout(query, req, res, false);
+  }
+
+  @Post('logout')
+  logoutPost(@Body() body: Record<string, unknown>, @Req() req: Req, @Res() res: Response) {
+    return this.logout(body ?? {}, req, res, true);
+  }
+
+  @Get('logout/callback')
+  async callback(@Query('state') state: unknown, @Res() res: Response): Promise<void> {
+    const next = typeof state === 'string' ? await this.sessions.continuation(state) : undefined;
+    if (next) return this.redirect(res, next.uri, next.state);
+    this.signedOut(res);
+  }
+
+  private async logout(raw: Record<string, unknown>, req: Req, res: Response, posted: boolean): Promise<void> {
+    const p: Record<string, string> = {};
+    for (const [k, v] of Object.entries(raw)) {
+      if (typeof v !== 'string') throw new BrowserError(400, TITLE, `The parameter ${k.slice(0, 40)} is repeated or malformed.`);
+      if (v.length > 8192) throw new BrowserError(400, TITLE, `The parameter ${k.slice(0, 40)} is too long.`);
+      p[k] = v;
+    }
+    const hint = p.id_token_hint ? await this.readHint(p.id_token_hint) : undefined;
+    const clientId = p.client_id ?? hint?.clientId;
+    if (p.client_id && hint && !hint.audience.includes(p.client_id)) throw new BrowserError(400, TITLE, 'client_id does not match the ID token given as id_token_hint.');
+    let client: OAuthClientEntity | null = null;
+    if (clientId) {
+      client = await this.clients.find(clientId);
+      if (!client) throw new BrowserError(400, TITLE, 'The application is not registered with this service (unknown client_id).');
+    }
+    const redirectUri = p.post_logout_redirect_uri;
+    if (redirectUri !== undefined) {
+      if (!client) throw new BrowserError(400, TITLE, 'post_logout_redirect_uri needs the application to be identified (id_token_hint or client_id).');
+      if (!client.postLogoutRedirectUris.includes(redirectUri)) throw new BrowserError(400, TITLE, 'The application asked to return to an address that is not registered for it (post_logout_redirect_uri).');
+    }
+    if (p.state !== undefined && p.state.length > 2000) throw new BrowserError(400, TITLE, 'state is too long (at most 2000 characters).');
+    const redirect = redirectUri ? { uri: redirectUri, ...(p.state !== undefined ? { state: p.state } : {}) } : null;
+
+    // Which session: the one the hint names (if still live), else the browser's own.
+    let session: SsoSession | undefined = hint?.sid ? await this.sessions.byPublicId(hint.sid) : undefined;
+    let environment: Environment | undefined = session?.environment;
+    if (!session) {
+      for (const env of client ? [client.environment] : environments) {
+        session = await this.sessions.current(req, env);
+        if (session) { environment = env; break; }
+      }
+    }
+    if (session && !hint) {
+      // No id_token_hint: the user confirms, with a value only this browser's cookie can produce.
+      const expected = this.confirmation(req, session.environment);
+      if (!posted || !p.confirm || !expected || !safeEqual(p.confirm, expected)) return this.confirmPage(res, p, expected!);
+    }
+
+    if (!session) return redirect ? this.redirect(res, redirect.uri, redirect.state) : this.signedOut(res);
+    const stateHandle = randomToken(24);
+    const ended = await this.sessions.end(session.publicId, 'logout', { stateHandle, redirect });
+    this.sessions.clearCookie(res, environment ?? session.environment);
+    const endSession = ended ? await this.oktaEndSession(ended.tenantId) : undefined;
+    if (ended && endSession && ended.upstreamIdToken) {
+      const url = new URL(endSession);
+      url.searchParams.set('id_token_hint', ended.upstreamIdToken);
+      url.searchParams.set('post_logout_redirect_uri', `${this.config.publicUrl}/oauth2/logout/callback`);
+      url.searchParams.set('state', stateHandle);
+      res.set('Cache-Control', 'no-store').redirect(302, url.toString());
+      return;
+    }
+    await this.sessions.continuation(stateHandle); // not going to Okta: nothing to come back for
+    return redirect ? this.redirect(res, redirect.uri, redirect.state) : this.signedOut(res);
+  }
+
+  /** Our own ID token (signature and issuer; an expired one is still a good hint, as the spec allows). */
+  private async readHint(token: string): Promise<{ clientId: string; audience: string[]; sid?: string }> {
+    const bad = new BrowserError(400, TITLE, 'The sign-out request is not valid: id_token_hint is not an ID token issued by this service.');
+    let payload: Record<string, unknown>;
+    try {
+      const verified = await compactVerify(token, (header) => {
+        const key = this.keys.verificationKey(header.kid);
+        if (!key) throw new Error('unknown key');
+        return key;
+      }, { algorithms: ['RS256', 'ES256'] });
+      if (verified.protectedHeader.typ !== undefined && verified.protectedHeader.typ !== 'JWT') throw bad;
+      payload = JSON.parse(new TextDecoder().decode(verified.payload));
+    } catch {
+      throw bad;
+    }
+    if (payload.iss !== this.config.publicUrl) throw bad;
+    const audience = typeof payload.aud === 'string' ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud.filter((a): a is string => typeof a === 'string') : [];
+    const clientId = typeof payload.azp === 'string' ? payload.azp : audience[0];
+    if (!clientId) throw bad;
+    return { clientId, audience, sid: typeof payload.sid === 'string' ? payload.sid : undefined };
+  }
+
+  private async oktaEndSession(tenantId: string): Promise<string | undefined> {
+    try {
+      const rows = await this.db.query(`SELECT id, slug, status, active_version FROM tenants WHERE id = $1 AND active_version IS NOT NULL`, [tenantId]);
+      if (!rows[0]) return undefined;
+      const tenant = await this.runtime.load({ id: rows[0].id, version: rows[0].active_version });
+      return tenant.config.okta.endpoints.endSession;
+    } catch (e) {
+      // Our session is already ended and its tokens revoked; Okta's logout is a courtesy that can be skipped.
+      this.log.warn({ err: e, tenantId }, 'Could not read the tenant configuration for the Okta logout');
+      return undefined;
+    }
+  }
+
+  private confirmation(req: Req, environment: Environment): string | undefined {
+    const handle = this.sessions.handle(req, environment);
+    return handle ? sha256(`logout-confirmation:${handle}`) : undefined;
+  }
+
+  private confirmPage(res: Response, p: Record<string, string>, confirm: string): void {
+    const keep = ['client_id', 'post_logout_redirect_uri', 'state'].filter((k) => p[k] !== undefined);
+    sendPage(res, 200, 'Sign out', html`<p>Sign out of iQmetrix applications on this device?</p>
+<form method="post" action="/oauth2/logout">
+${keep.map((k) => html`<input type="hidden" name="${k}" value="${p[k]}">`)}
+<input type="hidden" name="confirm" value="${confirm}">
+<button type="submit">Sign out</button>
+</form>`);
+  }
+
+  private redirect(res: Response, uri: string, state?: string): void {
+    const url = new URL(uri);
+    if (state !== undefined) url.searchParams.set('state', state);
+    res.set('Cache-Control', 'no-store').redirect(302, url.toString());
+  }
+
+  private signedOut(res: Response): void {
+    sendPage(res, 200, 'Signed out', html`<p>You have been signed out. You can close this window.</p>`);
+  }
+}
+

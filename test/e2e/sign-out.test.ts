@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as oidc from 'openid-client';
+import { Browser } from '../../tools/browser.js';
+import { APP_REDIRECT, type TenantSetup, World } from '../support/world.js';
+
+const APP_SIGNED_OUT = 'http://127.0.0.1:9/app/signed-out';
+type Tokens = oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
+
+/**
+ * This service's SSO session and RP-initiated logout, on the real Okta stand-in: a second authorize in the same
+ * browser skips Okta; logout ends the session, revokes its tokens, signs the user out of the tenant's Okta with
+ * the Okta ID token as hint, and returns to the app; the next authorize asks the tenant's Okta again.
+ */
+describe('SSO session and sign-out', () => {
+  let w: World;
+  let kentel: TenantSetup;
+  let app: oidc.Configuration;
+  let api: oidc.Configuration;
+  const dana = { login: 'dana@kentel.com', password: 'D4na-pass' };
+
+  beforeAll(async () => {
+    w = await World.start();
+    kentel = await w.addTenant('kentel', ['kentel.com']);
+    await w.addApp('hub', { postLogoutRedirectUris: [APP_SIGNED_OUT] });
+    app = await w.app('hub');
+    const secret = (await w.addApp('rq-api', { type: 'confidential' })).clientSecret!;
+    api = await w.app('rq-api', secret);
+    kentel.authServer.setUser(dana.login, {
+      password: dana.password,
+      sub: '00uDANA00001',
+      claims: { userName: 'dana@kentel.com', name: 'Dana', family_name: 'Diaz', email: 'dana@kentel.com', security_group_name: 'Associate' },
+    });
+  });
+  afterAll(() => w?.close());
+
+  /** Authorization requests the tenant's Okta received (not its internal resume hops). */
+  const oktaAuthorizes = () => kentel.authServer.requestsTo('authorize').filter((r) => r.query.client_id !== undefined);
+
+  async function exchange(s: Awaited<ReturnType<World['startSignIn']>>): Promise<Tokens> {
+    if (!s.callback) throw new Error(`stopped at ${s.result.url}: ${s.result.response?.body.slice(0, 300)}`);
+    return oidc.authorizationCodeGrant(app, s.callback, { pkceCodeVerifier: s.verifier, expectedState: s.state, expectedNonce: s.nonce });
+  }
+
+  it('discovery lists the end-session endpoint', () => {
+    expect(app.serverMetadata().end_session_endpoint).toBe(`${w.service.url}/oauth2/logout`);
+  });
+
+  it('a live session skips Okta; prompt=login and max_age=0 go back to it; prompt=none works only with a session', async () => {
+    const browser = new Browser();
+    const none = await w.startSignIn(app, dana, { prompt: 'none', login_hint: '' }, browser);
+    expect(none.callback?.searchParams.get('error')).toBe('login_required');
+
+    const first = await exchange(await w.startSignIn(app, dana, {}, browser));
+    const sid = first.claims()!.sid;
+    expect(sid).toMatch(/^[0-9a-f-]{36}$/);
+    const cookie = browser.jar.all().find((c) => c.name === 'iqsso_session')!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'lax', path: '/' });
+
+    const before = oktaAuthorizes().length;
+    const second = await exchange(await w.startSignIn(app, dana, { login_hint: '' }, browser)); // no hint: the session says which tenant
+    expect(oktaAuthorizes()).toHaveLength(before);
+    expect(second.claims()).toMatchObject({ sid, sub: first.claims()!.sub, auth_time: first.claims()!.auth_time });
+    const silent = await exchange(await w.startSignIn(app, dana, { prompt: 'none' }, browser));
+    expect(silent.claims()!.sid).toBe(sid);
+    expect(oktaAuthorizes()).toHaveLength(before);
+
+    await exchange(await w.startSignIn(app, dana, { prompt: 'login' }, browser));
+    expect(oktaAuthorizes()).toHaveLength(before + 1);
+    expect(oktaAuthorizes().at(-1)!.query.prompt).toBe('login');
+    await exchange(await w.startSignIn(app, dana, { max_age: '0' }, browser));
+    expect(oktaAuthorizes()).toHaveLength(before + 2);
+    expect(oktaAuthorizes().at(-1)!.query.max_age).toBe('0');
+  });
+
+  it('logout ends the session, revokes its tokens, signs out at Okta with the Okta ID token, returns to the app; the next authorize asks Okta again', async () => {
+    const browser = new Browser();
+    const a = await exchange(await w.startSignIn(app, dana, {}, browser));
+    const b = await exchange(await w.startSignIn(app, dana, {}, browser)); // same session, second grant
+    const sid = a.claims()!.sid as string;
+    expect(b.claims()!.sid).toBe(sid);
+    // The Okta ID token is kept for the logout hint, sealed: never in clear.
+    const [row] = await w.db.query<{ sealed: string }>(`SELECT upstream_id_token::text AS sealed FROM sso_sessions WHERE public_id = $1`, [sid]);
+    expect(row!.sealed).toMatch(/"ciphertext"/);
+    expect(row!.sealed).not.toMatch(/eyJ/);
+
+    const logout = new URL(`${w.service.url}/oauth2/logout`);
+    logout.search = new URLSearchParams({ id_token_hint: a.id_token!, post_logout_redirect_uri: APP_SIGNED_OUT, state: 'bye-123' }).toString();
+    const out = await browser.follow(logout.href, { stopAt: APP_SIGNED_OUT });
+    expect(out.reached).toBe(true);
+    expect(new URL(out.url).searchParams.get('state')).toBe('bye-123');
+
+    const oktaLogout = kentel.authServer.requestsTo('logout')[0]!;
+    const hint = oktaLogout.query.id_token_hint!;
+    const oktaClaims = JSON.parse(Buffer.from(hint.split('.')[1]!, 'base64url').toString());
+    expect(oktaClaims).toMatchObject({ iss: kentel.authServer.issuer, aud: kentel.oktaClientId, sub: '00uDANA00001' });
+    expect(oktaLogout.query.post_logout_redirect_uri).toBe(`${w.service.url}/oauth2/logout/callback`);
+    expect(out.trail.map((h) => new URL(h.url).pathname)).toContain('/oauth2/logout/callback');
+
+    for (const t of [a, b]) {
+      await expect(oidc.refreshTokenGrant(app, t.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant', error_description: 'The refresh token has been revoked.' });
+      expect(await oidc.tokenIntrospection(api, t.access_token)).toEqual({ active: false });
+    }
+    const [ended] = await w.db.query<{ ended: boolean; reason: string; token: unknown }>(`SELECT ended_at IS NOT NULL AS ended, ended_reason AS reason, upstream_id_token AS token FROM sso_sessions WHERE public_id = $1`, [sid]);
+    expect(ended).toEqual({ ended: true, reason: 'logout', token: null });
+
+    // The next authorize goes to the tenant's Okta, whose session has ended too: its login form is shown.
+    const before = oktaAuthorizes().length;
+    const again = await w.startSignIn(app, { login: dana.login, password: undefined as unknown as string }, {}, browser);
+    expect(oktaAuthorizes()).toHaveLength(before + 1);
+    expect(again.result.reached).toBe(false);
+    expect(again.result.response!.body).toMatch(/<form[^>]+id="form-login"/);
+  });
+
+  it('refuses a post_logout_redirect_uri that is not registered, without redirecting to it', async () => {
+    const browser = new Browser();
+    const t = await exchange(await w.startSignIn(app, dana, {}, browser));
+    const res = await browser.get(`${w.service.url}/oauth2/logout?${new URLSearchParams({ id_token_hint: t.id_token!, post_logout_redirect_uri: 'https://evil.example/bye' })}`);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('location')).toBeNull();
+    expect(res.body).toMatch(/not registered for it \(post_logout_redirect_uri\)/);
+    const forged = await browser.get(`${w.service.url}/oauth2/logout?${new URLSearchParams({ id_token_hint: t.id_token!.slice(0, -3) + 'abc' })}`);
+    expect(forged.status).toBe(400);
+    expect(forged.body).toMatch(/id_token_hint is not an ID token issued by this service/);
+    // Nothing was ended by the refused requests.
+    expect((await oidc.tokenIntrospection(api, t.access_token)).active).toBe(true);
+  });
+
+  it('without id_token_hint the user confirms first; a bare link cannot sign them out', async () => {
+    const browser = new Browser();
+    const t = await exchange(await w.startSignIn(app, dana, {}, browser));
+    const page = await browser.get(`${w.service.url}/oauth2/logout?client_id=hub&post_logout_redirect_uri=${encodeURIComponent(APP_SIGNED_OUT)}`);
+    expect(page.status).toBe(200);
+    expect(page.body).toMatch(/Sign out of iQmetrix applications on this device\?/);
+    expect((await oidc.tokenIntrospection(api, t.access_token)).active).toBe(true);
+    // A forged confirmation (from a page without the cookie's secret) is asked again, not obeyed.
+    const forged = await browser.post(`${w.service.url}/oauth2/logout`, { client_id: 'hub', confirm: 'guess' });
+    expect(forged.body).toMatch(/Sign out of iQmetrix applications/);
+    expect((await oidc.tokenIntrospection(api, t.access_token)).active).toBe(true);
+
+    const confirm = /name="confirm" value="([^"]+)"/.exec(page.body)![1]!;
+    const done = await browser.post(`${w.service.url}/oauth2/logout`, { client_id: 'hub', post_logout_redirect_uri: APP_SIGNED_OUT, confirm });
+    expect(done.status).toBe(302); // to the tenant's Okta logout, then back to the app
+    const out = await browser.follow(new URL(done.headers.get('location')!, w.service.url).href, { stopAt: APP_SIGNED_OUT });
+    expect(out.reached).toBe(true);
+    expect(await oidc.tokenIntrospection(api, t.access_token)).toEqual({ active: false });
+    expect(APP_REDIRECT).not.toBe(APP_SIGNED_OUT);
+  });
+});
