@@ -1,16 +1,21 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
 import { z } from 'zod';
 import { Actor, AdminAccess, type AdminActor, AdminGuard, AdminTenant, type AdminTenantRef, noteAdminAction } from '../admin-auth/admin.guard.js';
 import { AdminCredentials } from '../admin-auth/admin-credentials.service.js';
 import { ProblemError } from '../common/errors/problem.js';
 import { jsonSchema } from '../common/validation/openapi.js';
 import { parseOrProblem } from '../common/validation/zod.js';
+import { readBulkBody } from './bulk/bulk-body.js';
 import { CompanyTree } from './company-tree.service.js';
+import { RqIds, rqIdsOptionsSchema } from './rq-ids.service.js';
+import { tenantConfigInputSchema } from './tenant-config.schema.js';
 import { exampleConfig, exampleProblem, exampleTenant, exampleVersion } from './openapi-examples.js';
 import { activateSchema, createTenantSchema, locationsSchema, rollbackSchema, stageSecretSchema, updateConfigSchema } from './tenant-inputs.js';
 import { TenantsService } from './tenants.service.js';
 
+const rqIdsBodySchema = tenantConfigInputSchema.shape.rqIds.unwrap().partial().extend(rqIdsOptionsSchema.shape);
 const versionParam = z.coerce.number().int().min(1).max(2_147_483_647);
 const versionQuery = z.object({ against: versionParam.optional() });
 const parseVersion = (raw: string) => {
@@ -29,6 +34,7 @@ export class AdminTenantsController {
     private readonly tenants: TenantsService,
     private readonly tree: CompanyTree,
     private readonly credentials: AdminCredentials,
+    private readonly rqIds: RqIds,
   ) {}
 
   @Post()
@@ -179,10 +185,36 @@ export class AdminTenantsController {
   @Put(':slug/locations')
   @HttpCode(200)
   @ApiParam({ name: 'slug', example: 'kentel' })
-  @ApiOperation({ summary: 'Load the company tree (External Node Identifiers): adds and changes; reports what changed.' })
-  @ApiBody({ schema: { ...jsonSchema(locationsSchema), example: { locations: [{ externalId: 'LOC-1', name: 'Vancouver Downtown' }] } } })
-  async putLocations(@AdminTenant() tenant: AdminTenantRef, @Body() body: unknown) {
-    return this.tree.load(tenant.id, parseOrProblem(locationsSchema, body).locations);
+  @ApiConsumes('application/json', 'text/csv')
+  @ApiOperation({ summary: 'Bulk load the company tree (External Node Identifier, name, parent) as JSON or CSV (header externalId,name,parentExternalId). Adds and changes, never deletes; each bad row is rejected with its reason, the rest is loaded.' })
+  @ApiBody({
+    schema: { ...jsonSchema(locationsSchema), example: { locations: [{ externalId: 'REGION-W', name: 'West' }, { externalId: 'LOC-1', name: 'Vancouver Downtown', parentExternalId: 'REGION-W' }] } },
+    examples: { csv: { summary: 'text/csv', value: 'externalId,name,parentExternalId\nREGION-W,West,\nLOC-1,Vancouver Downtown,REGION-W\n' } },
+  })
+  @ApiResponse({ status: 200, description: 'What was added, changed and rejected.', schema: { example: { added: ['LOC-1', 'REGION-W'], changed: [], unchanged: 0, rejected: [{ row: 4, externalId: 'LOC-9', reason: 'its parent REGION-X is neither in the company tree nor accepted in this load' }] } } })
+  async putLocations(@AdminTenant() tenant: AdminTenantRef, @Req() req: Request) {
+    const report = await this.tree.loadRows(tenant.id, (await readBulkBody(req, 'locations', 20000)).rows);
+    noteAdminAction(req, { added: report.added.length, changed: report.changed.length, rejected: report.rejected.length });
+    return report;
+  }
+
+  @Put(':slug/rq-ids')
+  @HttpCode(200)
+  @ApiParam({ name: 'slug', example: 'kentel' })
+  @ApiConsumes('application/json', 'text/csv')
+  @ApiOperation({ summary: 'Bulk load the RQ IDs mappings refer to (organizational roles, commission groups, security roles, commission types) as JSON or CSV (header kind,id; options mode, activate, note in the query). A load is a new configuration version, validated like any save.' })
+  @ApiBody({
+    schema: { ...jsonSchema(rqIdsBodySchema), example: { organizationalRoles: ['101', '102'], commissionGroups: ['CG-1'], securityRoles: ['RQ-StoreManager', 'RQ-Associate'], mode: 'merge', activate: true } },
+    examples: { csv: { summary: 'text/csv (?mode=replace&activate=false)', value: 'kind,id\norganizationalRole,101\ncommissionGroup,CG-1\nsecurityRole,RQ-StoreManager\n' } },
+  })
+  @ApiResponse({ status: 200, schema: { example: { version: 5, status: 'active', kinds: { organizationalRoles: { added: ['102'], removed: [], unchanged: 1 }, commissionGroups: { added: [], removed: [], unchanged: 1 }, securityRoles: { added: [], removed: [], unchanged: 2 }, commissionTypes: { added: [], removed: [], unchanged: 0 } }, rejected: [{ row: 3, kind: 'organizationalRoles', id: '10 1', reason: 'id must be an RQ ID (letters, digits, - or _; at most 50)' }], warnings: [] } } })
+  async putRqIds(@AdminTenant() tenant: AdminTenantRef, @Req() req: Request, @Actor() actor: AdminActor) {
+    const body = /^(text|application)\/csv\b/i.test(req.headers['content-type'] ?? '')
+      ? await readBulkBody(req, 'rows', 20000)
+      : RqIds.rowsFromLists(req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {});
+    const report = await this.rqIds.load(tenant.id, body, actor.id);
+    noteAdminAction(req, { version: report.version, rejected: report.rejected.length });
+    return report;
   }
 
   @Get(':slug/locations')

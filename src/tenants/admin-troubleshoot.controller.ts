@@ -62,11 +62,11 @@ export class AdminTroubleshootController {
   @HttpCode(200)
   @ApiParam({ name: 'slug', example: 'kentel' })
   @ApiOperation({ summary: 'Map a pasted claim set (or the last sign-in\'s claims) exactly as a real sign-in would: the resulting user, the diff against the stored one, every problem. Writes nothing.' })
-  @ApiBody({ schema: { ...jsonSchema(dryRunSchema), examples: {
+  @ApiBody({ schema: jsonSchema(dryRunSchema), examples: {
     pasted: { value: { claims: { sub: '00uALICE0001', userName: 'alice@yvr.kentel.local', name: 'Alicia', family_name: 'Archer', email: 'alice@kentel.com', security_group_name: 'Store Manager', assigned_entity_client_entity_ids: 'LOC-2;LOC-3' } } },
     lastSignIn: { value: { lastSignIn: { username: 'alice@kentel.com' } } },
     draft: { value: { version: 4, lastSignIn: true } },
-  } } })
+  } })
   @ApiResponse({ status: 200, schema: { example: exampleDryRun } })
   dry(@AdminTenant() tenant: AdminTenantRef, @Body() body: unknown) {
     return this.dryRun.run(tenant.id, parseOrProblem(dryRunSchema, body));

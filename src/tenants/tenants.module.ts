@@ -5,6 +5,7 @@ import { DryRun } from './troubleshoot/dry-run.js';
 import { TlsProbe } from './troubleshoot/tls-probe.js';
 import { Troubleshooter } from './troubleshoot/troubleshooter.js';
 import { CompanyTree } from './company-tree.service.js';
+import { RqIds } from './rq-ids.service.js';
 import { ConfigValidator } from './config-validator.js';
 import { OktaDiscovery } from './okta-discovery.js';
 import { TenantRuntime } from './tenant-runtime.js';
@@ -13,7 +14,7 @@ import { TenantsService } from './tenants.service.js';
 /** Tenant configuration: tenants, their Okta, domains, mappings and company tree. */
 @Module({
   controllers: [AdminTenantsController, AdminTroubleshootController],
-  providers: [TenantsService, TenantRuntime, OktaDiscovery, CompanyTree, ConfigValidator, TlsProbe, Troubleshooter, DryRun],
+  providers: [TenantsService, TenantRuntime, OktaDiscovery, CompanyTree, ConfigValidator, TlsProbe, Troubleshooter, DryRun, RqIds],
   exports: [TenantsService, TenantRuntime, OktaDiscovery, CompanyTree, ConfigValidator, TlsProbe],
 })
 export class TenantsModule {}

@@ -1,0 +1,69 @@
+import type { Request } from 'express';
+import { parse } from 'csv-parse/sync';
+import { ProblemError } from '../../common/errors/problem.js';
+
+/** Largest CSV accepted by a bulk load (JSON bodies are bounded by the JSON body parser). */
+export const CSV_LIMIT_BYTES = 5 * 1024 * 1024;
+
+/** One input row of a bulk load, with where it was (CSV line, or JSON index), for the report. */
+export interface BulkRow {
+  row: number;
+  record: Record<string, unknown>;
+}
+
+export interface BulkBody {
+  format: 'json' | 'csv';
+  rows: BulkRow[];
+  /** Top-level options (JSON body fields other than the list; CSV: the query string). */
+  options: Record<string, unknown>;
+}
+
+const isCsv = (req: Request) => /^(text\/csv|application\/csv)\b/i.test(req.headers['content-type'] ?? '');
+
+/**
+ * Reads a bulk load as JSON (`{ [listField]: [...] , ...options }`) or CSV (header row, then one record per line;
+ * options from the query string). Rows are returned unchecked: each is validated on its own, so one bad row is
+ * rejected in the report instead of failing the whole load.
+ */
+export async function readBulkBody(req: Request, listField: string, maxRows: number): Promise<BulkBody> {
+  if (isCsv(req)) {
+    const text = await readText(req);
+    let records: Array<{ record: Record<string, string>; info: { lines: number } }>;
+    try {
+      records = parse(text, { columns: (h: string[]) => h.map((c) => c.trim()), bom: true, trim: true, skip_empty_lines: true, relax_column_count: false, info: true, max_record_size: 10_000 });
+    } catch (e) {
+      throw ProblemError.validation([{ field: '(csv)', reason: `the CSV could not be read: ${String((e as Error).message).slice(0, 200)}` }], 'The request body is not valid CSV.');
+    }
+    if (records.length > maxRows) throw ProblemError.validation([{ field: '(csv)', reason: `at most ${maxRows} rows per load` }]);
+    const rows = records.map((r) => ({ row: r.info.lines, record: Object.fromEntries(Object.entries(r.record).map(([k, v]) => [k, v === '' ? undefined : v])) }));
+    return { format: 'csv', rows, options: { ...(req.query as Record<string, unknown>) } };
+  }
+  const body = req.body as Record<string, unknown> | undefined;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw ProblemError.validation([{ field: '(body)', reason: `send JSON like {"${listField}": [...]} or text/csv` }], 'The request body has invalid fields.');
+  }
+  const list = body[listField];
+  if (list !== undefined && !Array.isArray(list)) throw ProblemError.validation([{ field: listField, reason: 'must be an array' }]);
+  if (Array.isArray(list) && list.length > maxRows) throw ProblemError.validation([{ field: listField, reason: `at most ${maxRows} rows per load` }]);
+  const { [listField]: _list, ...options } = body;
+  return {
+    format: 'json',
+    rows: (Array.isArray(list) ? list : []).map((record, i) => ({ row: i, record: record && typeof record === 'object' && !Array.isArray(record) ? (record as Record<string, unknown>) : { value: record } })),
+    options,
+  };
+}
+
+async function readText(req: Request): Promise<string> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > CSV_LIMIT_BYTES) throw new ProblemError(413, 'Payload Too Large', `A CSV load may be at most ${CSV_LIMIT_BYTES} bytes.`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > CSV_LIMIT_BYTES) throw new ProblemError(413, 'Payload Too Large', `A CSV load may be at most ${CSV_LIMIT_BYTES} bytes.`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.includes('\uFFFD')) throw ProblemError.validation([{ field: '(csv)', reason: 'the CSV must be UTF-8' }], 'The request body is not valid CSV.');
+  return text;
+}

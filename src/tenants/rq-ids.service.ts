@@ -1,0 +1,115 @@
+import { Injectable } from '@nestjs/common';
+import { z } from 'zod';
+import { type FieldProblem, ProblemError } from '../common/errors/problem.js';
+import type { BulkBody } from './bulk/bulk-body.js';
+import type { TenantConfig } from './tenant-config.schema.js';
+import { tenantConfigInputSchema } from './tenant-config.schema.js';
+import { TenantsService } from './tenants.service.js';
+
+export const RQ_ID_KINDS = ['organizationalRoles', 'commissionGroups', 'securityRoles', 'commissionTypes'] as const;
+export type RqIdKind = (typeof RQ_ID_KINDS)[number];
+
+/** CSV `kind` values: the field names, singular or plural, any case, with - or _ or spaces. */
+const kindOf = (raw: unknown): RqIdKind | undefined => {
+  const k = String(raw ?? '').toLowerCase().replace(/[\s_-]/g, '').replace(/s$/, '');
+  return RQ_ID_KINDS.find((x) => x.toLowerCase().replace(/s$/, '') === k);
+};
+
+const elementOf = (kind: RqIdKind) => (tenantConfigInputSchema.shape.rqIds.unwrap().shape[kind] as unknown as z.ZodDefault<z.ZodArray<z.ZodType<string>>>).unwrap().element;
+
+export const rqIdsOptionsSchema = z.object({
+  /** merge (default): add to the IDs already known; replace: the load is the whole list of each kind it names. */
+  mode: z.enum(['merge', 'replace']).default('merge'),
+  /** true (default): the new version is put in force at once; false: it is staged as a draft. */
+  activate: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+  note: z.string().trim().max(500).optional(),
+});
+
+export interface RqIdsReport {
+  /** The version the load created (null: nothing changed, no version was made). */
+  version: number | null;
+  status: 'active' | 'draft' | 'unchanged';
+  kinds: Record<RqIdKind, { added: string[]; removed: string[]; unchanged: number }>;
+  rejected: Array<{ row: number; kind?: string; id?: string; reason: string }>;
+  warnings: FieldProblem[];
+}
+
+/**
+ * The RQ IDs supplied by iQmetrix in setup (organizational roles, commission groups, and the security roles
+ * and commission types the mappings point at). They are part of the versioned configuration (`rqIds`, the
+ * field the mapper reads), so a load is a new version: validated like any save (a mapping may not lose the ID
+ * it points at), attributed, diffable, and rolled back with the mappings that refer to it.
+ */
+@Injectable()
+export class RqIds {
+  constructor(private readonly tenants: TenantsService) {}
+
+  async load(tenantId: string, body: BulkBody, actor: string): Promise<RqIdsReport> {
+    const options = rqIdsOptionsSchema.safeParse(body.options);
+    if (!options.success) throw ProblemError.validation(options.error.issues.map((i) => ({ field: i.path.join('.') || '(options)', reason: i.message })));
+    const { mode, activate, note } = options.data;
+
+    const rejected: RqIdsReport['rejected'] = [];
+    const loaded = Object.fromEntries(RQ_ID_KINDS.map((k) => [k, [] as string[]])) as Record<RqIdKind, string[]>;
+    const named = new Set<RqIdKind>();
+    for (const { row, record } of body.rows) {
+      const kind = kindOf(record.kind);
+      const id = typeof record.id === 'string' ? record.id.trim() : record.id === undefined ? undefined : String(record.id);
+      if (!kind) {
+        rejected.push({ row, kind: String(record.kind ?? '').slice(0, 50), id: id?.slice(0, 100), reason: `kind must be one of ${RQ_ID_KINDS.join(', ')}` });
+        continue;
+      }
+      named.add(kind);
+      const checked = elementOf(kind).safeParse(id);
+      if (!checked.success) {
+        rejected.push({ row, kind, id: id?.slice(0, 100), reason: `id ${checked.error.issues[0]?.message ?? 'is invalid'}` });
+        continue;
+      }
+      if (loaded[kind].includes(checked.data)) {
+        rejected.push({ row, kind, id: checked.data, reason: `${checked.data} is listed twice` });
+        continue;
+      }
+      loaded[kind].push(checked.data);
+    }
+
+    const current = await this.tenants.storedVersion(tenantId);
+    const before = current.config.rqIds;
+    const after = { ...before };
+    const kinds = {} as RqIdsReport['kinds'];
+    for (const kind of RQ_ID_KINDS) {
+      const old = before[kind] ?? [];
+      const next = mode === 'replace' && named.has(kind) ? loaded[kind] : [...old, ...loaded[kind].filter((x) => !old.includes(x))];
+      after[kind] = next;
+      kinds[kind] = { added: next.filter((x) => !old.includes(x)), removed: old.filter((x) => !next.includes(x)), unchanged: next.filter((x) => old.includes(x)).length };
+    }
+    if (RQ_ID_KINDS.every((k) => kinds[k].added.length === 0 && kinds[k].removed.length === 0)) {
+      return { version: null, status: 'unchanged', kinds, rejected, warnings: [] };
+    }
+    const { endpoints: _e, clientSecretId: _s, ...okta } = current.config.okta;
+    const config: TenantConfig = { ...current.config, rqIds: after };
+    const input = { config: { ...config, okta }, note: note ?? `RQ IDs loaded (${mode})` };
+    if (activate) {
+      const view = await this.tenants.saveAndActivate(tenantId, input, actor);
+      return { version: view.activeVersion, status: 'active', kinds, rejected, warnings: view.warnings ?? [] };
+    }
+    const draft = await this.tenants.createDraft(tenantId, input, actor);
+    return { version: draft.version, status: 'draft', kinds, rejected, warnings: draft.check?.warnings ?? [] };
+  }
+
+  /** JSON shape `{ organizationalRoles: [...], ... }` as rows, so JSON and CSV are checked the same way. */
+  static rowsFromLists(body: Record<string, unknown>): BulkBody {
+    const rows: BulkBody['rows'] = [];
+    const options: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(body)) {
+      const kind = (RQ_ID_KINDS as readonly string[]).includes(key) ? (key as RqIdKind) : undefined;
+      if (!kind) {
+        options[key] = value;
+        continue;
+      }
+      if (!Array.isArray(value)) throw ProblemError.validation([{ field: key, reason: 'must be an array of IDs' }]);
+      if (value.length > 5000) throw ProblemError.validation([{ field: key, reason: 'at most 5000 IDs' }]);
+      value.forEach((id, row) => rows.push({ row, record: { kind, id } }));
+    }
+    return { format: 'json', rows, options };
+  }
+}

@@ -1,0 +1,178 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type * as oidc from 'openid-client';
+import { TEST_ADMIN_KEY } from '../support/service.js';
+import { type TenantSetup, World } from '../support/world.js';
+
+/** Company tree and RQ ID bulk loads, in JSON and CSV, with what was added, changed and rejected. */
+describe('bulk loads: company tree and RQ IDs', () => {
+  let w: World;
+  let t: TenantSetup;
+  let app: oidc.Configuration;
+  const csv = async (path: string, text: string) => {
+    const res = await fetch(`${w.service.url}${path}`, { method: 'PUT', headers: { 'x-admin-key': TEST_ADMIN_KEY, 'content-type': 'text/csv; charset=utf-8' }, body: text });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+
+  beforeAll(async () => {
+    w = await World.start();
+    t = await w.addTenant('kentel', ['kentel.com']);
+    await w.addApp('hub');
+    app = await w.app('hub');
+  });
+  afterAll(() => w?.close());
+
+  it('loads a company tree from JSON, rejecting each bad row with its reason', async () => {
+    const res = await w.service.admin('PUT', '/admin/tenants/kentel/locations', {
+      locations: [
+        { externalId: 'REGION-W', name: 'West' },
+        { externalId: 'LOC-1', name: 'Vancouver Downtown', parentExternalId: 'REGION-W' },
+        { externalId: 'LOC-2', name: '' },
+        { externalId: 'LOC-1', name: 'Vancouver again' },
+        { externalId: 'LOC-3', name: 'Orphan', parentExternalId: 'REGION-X' },
+        { externalId: 'LOOP-A', name: 'A', parentExternalId: 'LOOP-B' },
+        { externalId: 'LOOP-B', name: 'B', parentExternalId: 'LOOP-A' },
+        { externalId: 'LOC-4', name: 'Under the loop', parentExternalId: 'LOOP-A' },
+        'not an object',
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      added: ['LOC-1', 'REGION-W'],
+      changed: [],
+      unchanged: 0,
+      rejected: [
+        { row: 2, externalId: 'LOC-2', reason: 'name: must not be empty' },
+        { row: 3, externalId: 'LOC-1', reason: 'LOC-1 is listed twice; row 1 was kept' },
+        { row: 4, externalId: 'LOC-3', reason: 'its parent REGION-X is neither in the company tree nor accepted in this load' },
+        { row: 5, externalId: 'LOOP-A', reason: 'its parent LOOP-B would make the company tree a loop' },
+        { row: 6, externalId: 'LOOP-B', reason: 'its parent LOOP-A is neither in the company tree nor accepted in this load' },
+        { row: 7, externalId: 'LOC-4', reason: 'its parent LOOP-A is neither in the company tree nor accepted in this load' },
+        { row: 8, reason: 'externalId: Invalid input: expected string, received undefined; name: Invalid input: expected string, received undefined' },
+      ],
+    });
+    const tree = await w.service.admin('GET', '/admin/tenants/kentel/locations');
+    expect(tree.body).toEqual([
+      { externalId: 'LOC-1', name: 'Vancouver Downtown', parentExternalId: 'REGION-W' },
+      { externalId: 'REGION-W', name: 'West', parentExternalId: null },
+    ]);
+  });
+
+  it('loads CSV: adds, changes, keeps what is unchanged, and names the line of each rejected row', async () => {
+    const res = await csv('/admin/tenants/kentel/locations', [
+      'externalId,name,parentExternalId',
+      'REGION-W,West,',
+      'LOC-1,Vancouver Downtown (Robson),REGION-W',
+      '"LOC-5","Burnaby, Metrotown",REGION-W',
+      'LOC-6,Surrey,LOC-5',
+      'LOC-7,Nowhere,REGION-Q',
+      '',
+    ].join('\n'));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      added: ['LOC-5', 'LOC-6'],
+      changed: ['LOC-1'],
+      unchanged: 1,
+      rejected: [{ row: 6, externalId: 'LOC-7', reason: 'its parent REGION-Q is neither in the company tree nor accepted in this load' }],
+    });
+    const names = (await w.service.admin('GET', '/admin/tenants/kentel/locations')).body.map((l: { name: string }) => l.name);
+    expect(names).toContain('Burnaby, Metrotown');
+  });
+
+  it('refuses CSV it cannot read, and a body that is neither', async () => {
+    const bad = await csv('/admin/tenants/kentel/locations', 'externalId,name\n"LOC-9,unclosed\n');
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors[0].field).toBe('(csv)');
+    expect(bad.body.errors[0].reason).toMatch(/^the CSV could not be read: /);
+    const wrong = await w.service.admin('PUT', '/admin/tenants/kentel/locations', { locations: 'LOC-1' });
+    expect([wrong.status, wrong.body.errors]).toEqual([422, [{ field: 'locations', reason: 'must be an array' }]]);
+  });
+
+  it('loads RQ IDs from JSON as a new version the mapper uses at the next sign-in', async () => {
+    const res = await w.service.admin('PUT', '/admin/tenants/kentel/rq-ids', {
+      organizationalRoles: ['101', '102', '10 3', '101'],
+      commissionGroups: ['CG-1'],
+      securityRoles: ['RQ-StoreManager', 'RQ-Associate'],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      version: 2,
+      status: 'active',
+      kinds: {
+        organizationalRoles: { added: ['101', '102'], removed: [], unchanged: 0 },
+        commissionGroups: { added: ['CG-1'], removed: [], unchanged: 0 },
+        securityRoles: { added: ['RQ-StoreManager', 'RQ-Associate'], removed: [], unchanged: 0 },
+        commissionTypes: { added: [], removed: [], unchanged: 0 },
+      },
+      rejected: [
+        { row: 2, kind: 'organizationalRoles', id: '10 3', reason: 'id must be an RQ ID (letters, digits, - or _; at most 50)' },
+        { row: 3, kind: 'organizationalRoles', id: '101', reason: '101 is listed twice' },
+      ],
+      warnings: [],
+    });
+    const version = await w.service.admin('GET', '/admin/tenants/kentel/versions/2');
+    expect(version.body.note).toBe('RQ IDs loaded (merge)');
+    expect(version.body.diff.changes.map((c: { text: string }) => c.text)).toEqual([
+      'rqIds.commissionGroups: added "CG-1"',
+      'rqIds.organizationalRoles: added "101", "102"',
+      'rqIds.securityRoles: added "RQ-StoreManager", "RQ-Associate"',
+    ]);
+
+    t.authServer.setUser('dana@kentel.com', { password: 'D4na-pass', sub: '00uDANA', claims: { userName: 'dana@kentel.com', name: 'Dana', email: 'dana@kentel.com', security_group_name: 'Associate', attribute_OrganizationalRoleID: '102', attribute_CommissionGroupID: 'CG-1' } });
+    const r = await w.signIn(app, { login: 'dana@kentel.com', password: 'D4na-pass' });
+    expect(r.error).toBeUndefined();
+    const [user] = await w.db.query(`SELECT organizational_role_id, commission_group_id FROM users WHERE subject = '00uDANA'`);
+    expect(user).toEqual({ organizational_role_id: '102', commission_group_id: 'CG-1' });
+    expect((await w.audits('kentel')).at(-1)).toMatchObject({ config_version: 2, outcome: 'created' });
+  });
+
+  it('loads RQ IDs from CSV; replace mode; staged as a draft on request', async () => {
+    const res = await csv('/admin/tenants/kentel/rq-ids?mode=replace&activate=false&note=from%20RQ%20export', 'kind,id\norganizational-role,101\norganizationalRoles,201\ncommission group,CG-1\nbadge,7\n');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      version: 3,
+      status: 'draft',
+      kinds: { organizationalRoles: { added: ['201'], removed: ['102'], unchanged: 1 }, commissionGroups: { added: [], removed: [], unchanged: 1 }, securityRoles: { added: [], removed: [], unchanged: 2 } },
+      rejected: [{ row: 5, kind: 'badge', id: '7', reason: 'kind must be one of organizationalRoles, commissionGroups, securityRoles, commissionTypes' }],
+    });
+    const tenant = await w.service.admin('GET', '/admin/tenants/kentel');
+    expect(tenant.body).toMatchObject({ activeVersion: 2, drafts: [3] });
+    expect(tenant.body.config.rqIds.organizationalRoles).toEqual(['101', '102']);
+    const again = await w.service.admin('PUT', '/admin/tenants/kentel/rq-ids', { organizationalRoles: ['101'] });
+    expect(again.body).toMatchObject({ version: null, status: 'unchanged' });
+  });
+
+  it('refuses a load that would leave a mapping pointing at an ID that no longer exists', async () => {
+    const res = await w.service.admin('PUT', '/admin/tenants/kentel/rq-ids', { securityRoles: ['RQ-Associate'], mode: 'replace' });
+    expect(res.status).toBe(422);
+    expect(res.body.errors).toEqual([{ field: 'roles.map["Store Manager"]', reason: 'RQ-StoreManager is not one of this tenant\'s RQ security roles (RQ-Associate)' }]);
+    expect((await w.service.admin('GET', '/admin/tenants/kentel')).body.activeVersion).toBe(2);
+    const badOption = await w.service.admin('PUT', '/admin/tenants/kentel/rq-ids', { securityRoles: ['X'], mode: 'sideways' });
+    expect(badOption.status).toBe(422);
+    expect(badOption.body.errors[0].field).toBe('mode');
+  });
+
+  it('describes all of it in the OpenAPI document served at /docs, with examples', async () => {
+    const ui = await fetch(`${w.service.url}/docs`);
+    expect(ui.status).toBe(200);
+    const doc = (await (await fetch(`${w.service.url}/docs/openapi.json`)).json()) as Record<string, any>;
+    const ops = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) => Object.entries(methods).map(([m, op]) => ({ key: `${m.toUpperCase()} ${path}`, op })));
+    const admin = ops.filter((o) => o.key.includes(' /admin/'));
+    const mine = [
+      'POST /admin/principals', 'POST /admin/principals/{id}/credentials', 'DELETE /admin/credentials/{id}', 'GET /admin/me', 'GET /admin/actions',
+      'POST /admin/tenants', 'GET /admin/tenants/{slug}', 'PUT /admin/tenants/{slug}/config', 'GET /admin/tenants/{slug}/versions', 'POST /admin/tenants/{slug}/versions',
+      'POST /admin/tenants/{slug}/versions/{version}/check', 'POST /admin/tenants/{slug}/versions/{version}/activate', 'POST /admin/tenants/{slug}/rollback',
+      'POST /admin/tenants/{slug}/secrets', 'POST /admin/tenants/{slug}/secrets/{id}/retire', 'POST /admin/tenants/{slug}/troubleshoot', 'POST /admin/tenants/{slug}/dry-run',
+      'PUT /admin/tenants/{slug}/locations', 'PUT /admin/tenants/{slug}/rq-ids', 'POST /admin/discovery',
+    ];
+    for (const key of mine) expect(admin.map((o) => o.key)).toContain(key);
+    // Each is described, and each that takes a body shows an example of it.
+    for (const { key, op } of admin.filter((o) => mine.includes(o.key))) {
+      expect({ key, summary: typeof op.summary }).toEqual({ key, summary: 'string' });
+      const body = op.requestBody?.content?.['application/json'];
+      if (body) expect({ key, example: Boolean(body.schema?.example ?? body.examples ?? body.example) }).toEqual({ key, example: true });
+    }
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(expect.arrayContaining(['admin-key', 'admin-token']));
+    expect(JSON.stringify(doc)).not.toMatch(/iqsso_am_[A-Za-z0-9_-]{43}/);
+  });
+});
+
