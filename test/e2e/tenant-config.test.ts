@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as client from 'openid-client';
 import type * as oidc from 'openid-client';
+import { Browser } from '../../tools/browser.js';
 import { MappedHostResolver } from '../support/mapped-host-resolver.js';
 import { startService, type TestService } from '../support/service.js';
-import { OKTA_CLIENT_SECRET, type TenantSetup, World } from '../support/world.js';
+import { APP_REDIRECT, OKTA_CLIENT_SECRET, type TenantSetup, World } from '../support/world.js';
 
 /**
  * Validated and versioned tenant configuration, on the real service, Postgres and the Okta stand-in:
@@ -192,6 +194,26 @@ describe('tenant configuration: versions, rollback and secrets', () => {
     expect((await w.service.admin('POST', '/admin/tenants/acme/rollback', { toVersion: 2 })).body.detail).toBe('Version 2 is already in force.');
     const detail = await w.service.admin('GET', '/admin/tenants/acme/versions/3?against=1');
     expect(detail.body.diff.changes.map((c: { text: string }) => c.text)).toEqual(['roles.map["Store Manager"]: changed from "RQ-StoreManager" to "RQ-V3"']);
+  });
+
+  it('a sign-in under way when a new version is activated finishes with the version it started with', async () => {
+    const browser = new Browser();
+    const verifier = client.randomPKCECodeVerifier();
+    const url = client.buildAuthorizationUrl(app, {
+      redirect_uri: APP_REDIRECT, scope: 'openid', login_hint: carol.login, prompt: 'login', state: 'inflight',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    });
+    const atCallback = await browser.follow(url.href, { stopAt: `${w.service.url}/oauth2/callback`, username: carol.login, password: carol.password });
+    expect(atCallback.reached).toBe(true);
+    const next = await w.service.admin('POST', '/admin/tenants/acme/versions', v('RQ-INFLIGHT'));
+    expect((await w.service.admin('POST', `/admin/tenants/acme/versions/${next.body.version}/activate`)).body.activeVersion).toBe(next.body.version);
+    const done = await browser.follow(atCallback.url, { stopAt: APP_REDIRECT });
+    expect(new URL(done.url).searchParams.get('error')).toBeNull();
+    expect(await lastAudit()).toMatchObject({ config_version: 2 });
+    const r = await w.signIn(app, carol);
+    expect(((await w.me(app, (r as any).tokens.access_token)).body as any).securityRole).toBe('RQ-INFLIGHT');
+    expect(await lastAudit()).toMatchObject({ config_version: next.body.version });
+    expect((await w.service.admin('POST', '/admin/tenants/acme/rollback', { toVersion: 2 })).status).toBe(200);
   });
 
   it('discards a draft, which can then not be activated', async () => {
