@@ -73,7 +73,7 @@ export class Troubleshooter {
         this.certificate(config.okta.issuer),
         this.jwks(endpoints.jwks, doc, label),
         Promise.resolve(this.scopes(config, doc)),
-        this.clientAuthentication(tenant.id, config, endpoints, doc, secretId, options.clientSecretId !== undefined),
+        this.clientAuthentication(label, config, endpoints, doc, secretId, options.clientSecretId !== undefined),
         this.endpoints(config, endpoints, label),
       ])),
     ];
@@ -187,7 +187,7 @@ export class Troubleshooter {
     return result('scopes', 'pass', `Okta supports every scope the integration asks for (${needed.join(', ')}).`, details);
   }
 
-  private async clientAuthentication(tenantId: string, config: TenantConfig, endpoints: OktaEndpoints, doc: Record<string, unknown> | undefined, secretId: string, staged: boolean): Promise<CheckResult> {
+  private async clientAuthentication(label: { id: string; slug: string }, config: TenantConfig, endpoints: OktaEndpoints, doc: Record<string, unknown> | undefined, secretId: string, staged: boolean): Promise<CheckResult> {
     const method = config.okta.tokenEndpointAuthMethod;
     const which = staged ? 'the staged client secret' : 'the client secret';
     const methods = Array.isArray(doc?.token_endpoint_auth_methods_supported) ? (doc!.token_endpoint_auth_methods_supported as string[]) : undefined;
@@ -199,7 +199,7 @@ export class Troubleshooter {
     }
     let secret: string;
     try {
-      secret = await this.tenants.openSecret(tenantId, secretId);
+      secret = await this.tenants.openSecret(label.id, secretId);
     } catch {
       return result('client-authentication', 'fail', `${cap(which)} cannot be used (it was retired). Save a version with a current secret.`, base);
     }
@@ -212,7 +212,7 @@ export class Troubleshooter {
     }
     let res: OutboundResponse;
     try {
-      res = await this.http.fetch(endpoints.token, { method: 'POST', headers, body: form.toString(), tenant: { id: tenantId, slug: '' }, endpoint: 'token' });
+      res = await this.http.fetch(endpoints.token, { method: 'POST', headers, body: form.toString(), tenant: label, endpoint: 'token' });
     } catch (e) {
       if (!(e instanceof OutboundError)) throw e;
       return result('client-authentication', 'warn', `The client ID and secret could not be tested: ${e.message}`, { ...base, probe: 'client_credentials' });
