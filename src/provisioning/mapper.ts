@@ -1,9 +1,9 @@
 import type { FieldProblem } from '../common/errors/problem.js';
 import type { TenantConfig } from '../tenants/tenant-config.schema.js';
-import { type ClaimValue, list, single } from './fields/claim-shapes.js';
+import { type ClaimValue, list, present, single } from './fields/claim-shapes.js';
 import { customFieldPrefix, fieldDefaults, type FieldName } from './fields/field-names.js';
-import { fieldTable } from './fields/field-table.js';
-import { externalId, text, usernameKey } from './fields/formats.js';
+import { fieldTable, lookup, type ScalarField } from './fields/field-table.js';
+import { escaped, identifier, quote, text, usernameKey } from './fields/formats.js';
 
 /** Where a claim came from: the sign-in's ID token or UserInfo, or a SCIM push from the customer's Okta. */
 export type ClaimSource = 'id_token' | 'userinfo' | 'scim';
@@ -15,28 +15,48 @@ export interface ClaimSet {
   userinfo?: Record<string, unknown>;
 }
 
+/** Where a provisioned value came from: the claim, and which of the two sources carried it. */
+export interface ValueSource {
+  claim: string;
+  from: ClaimSource;
+}
+
 /** What one sign-in asserts about a user, checked field by field, before anything is written. */
 export interface ProvisioningPlan {
   issuer: string;
   subject: string;
   username?: string;
   usernameKey?: string;
-  /** Scalar columns the IdP asserted: a value, or null to clear. Absent claims are not here. */
-  fields: Record<string, string | null>;
+  /** Scalar fields the IdP asserted: a value, or null to clear. Absent claims are not here. */
+  fields: Partial<Record<ScalarField, string | null>>;
+  /** Values used only if this attempt creates the user (e.g. the default role when no group was sent). */
+  onCreate: Partial<Record<ScalarField, string>>;
+  /** Problems that refuse the attempt only if it would create the user (decided by the write). */
+  problemsIfNew: FieldProblem[];
+  /** Declared custom fields asserted: a value, or null to clear. */
   customFields: Record<string, string | null>;
   locations: { present: false } | { present: true; ids: string[] };
-  sources: Record<string, ClaimSource>;
+  sources: Record<string, ValueSource>;
   /** Any problem refuses the whole attempt: a user is never half-written. */
   problems: FieldProblem[];
   warnings: FieldProblem[];
 }
 
+/** At most this many undeclared custom claims are reported one by one (then one summary line). */
+const MAX_UNDECLARED_REPORTED = 20;
+export const MAX_LOCATIONS = 500;
+const MAX_GROUPS = 50;
+
+/** OIDC Core §2: sub is at most 255 ASCII characters. */
+const SUBJECT = /^[\x21-\x7e]{1,255}$/;
+
 export function claimNamesFor(field: FieldName, config: TenantConfig): readonly string[] {
   const override = config.claims[field];
-  return override ? [override] : fieldDefaults[field];
+  if (override === undefined) return fieldDefaults[field];
+  return Array.isArray(override) ? override : [override];
 }
 
-/** Picks the first candidate claim that is present and not empty (empty beats absent). */
+/** Picks the first candidate claim that is present and not empty; else the first empty one; else absent. */
 function firstClaim(claims: Record<string, unknown>, names: readonly string[]): { name: string; value: ClaimValue } {
   let fallback: { name: string; value: ClaimValue } = { name: names[0]!, value: { kind: 'absent' } };
   for (const name of names) {
@@ -47,29 +67,38 @@ function firstClaim(claims: Record<string, unknown>, names: readonly string[]): 
   return fallback;
 }
 
+/**
+ * Claims → a checked plan, purely (no I/O): the same input and configuration always give the same plan, so a
+ * dry run shows exactly what a sign-in would do. UserInfo's claims are used only when its `sub` is the ID
+ * token's; a claim present in both then takes UserInfo's value.
+ */
 export function mapClaims(input: ClaimSet, config: TenantConfig, issuer: string): ProvisioningPlan {
   const problems: FieldProblem[] = [];
   const warnings: FieldProblem[] = [];
-  const subject = typeof input.idToken.sub === 'string' ? input.idToken.sub : '';
-  if (!subject || subject.length > 255) problems.push({ field: 'sub', reason: 'the ID token has no usable subject (sub)' });
+  const sub = input.idToken.sub;
+  const subject = typeof sub === 'string' && SUBJECT.test(sub) ? sub : '';
+  if (!subject) problems.push({ field: 'sub', reason: `the ID token's subject (sub) ${typeof sub === 'string' ? quote(sub) : 'is missing; it'} must be 1 to 255 printable ASCII characters` });
 
   let userinfo = input.userinfo;
   if (userinfo && userinfo.sub !== subject) {
-    problems.push({ field: 'sub', reason: `UserInfo is about a different subject than the ID token; its claims were not used` });
+    const theirs = typeof userinfo.sub === 'string' ? quote(userinfo.sub) : 'missing';
+    problems.push({ field: 'sub', reason: `UserInfo is about another subject (${theirs}) than the ID token (${quote(String(sub ?? ''))}); its claims were not used` });
     userinfo = undefined;
   }
   const claims = { ...input.idToken, ...userinfo };
-  const sourceOf = (name: string): ClaimSource => (userinfo && Object.hasOwn(userinfo, name) ? 'userinfo' : 'id_token');
+  const source = (claim: string): ValueSource => ({ claim, from: userinfo && present(userinfo, claim) ? 'userinfo' : 'id_token' });
 
-  const plan: ProvisioningPlan = { issuer, subject, fields: {}, customFields: {}, locations: { present: false }, sources: {}, problems, warnings };
+  const plan: ProvisioningPlan = {
+    issuer, subject, fields: {}, onCreate: {}, problemsIfNew: [], customFields: {}, locations: { present: false }, sources: {}, problems, warnings,
+  };
 
   for (const row of fieldTable) {
     const names = claimNamesFor(row.field, config);
     let claim: string;
     let values: string[] | null; // null = absent, [] = empty
     if (row.read === 'list') {
-      claim = names[0]!;
-      const l = list(claims, claim, 50);
+      claim = names.find((n) => present(claims, n)) ?? names[0]!;
+      const l = list(claims, claim, MAX_GROUPS);
       if (l.kind === 'invalid') { problems.push({ field: row.field, reason: `claim ${claim} ${l.reason}` }); continue; }
       values = l.kind === 'absent' ? null : l.values;
     } else {
@@ -79,34 +108,47 @@ export function mapClaims(input: ClaimSet, config: TenantConfig, issuer: string)
       if (v.kind === 'invalid') { problems.push({ field: row.field, reason: `claim ${claim} ${v.reason}` }); continue; }
       values = v.kind === 'absent' ? null : v.kind === 'empty' ? [] : [v.value];
     }
+    const fallback = row.fallback?.(config);
+
     if (values === null) {
-      if (row.field === 'username') problems.push({ field: 'username', reason: `none of the claims ${names.join(', ')} was sent` });
-      else warnings.push({ field: row.field, reason: `claim ${claim} was not sent; the stored value was kept` });
+      const sent = names.length === 1 ? `claim ${claim} was not sent` : `none of the claims ${names.join(', ')} was sent`;
+      if (row.required === 'always') { problems.push({ field: row.field, reason: sent }); continue; }
+      warnings.push({ field: row.field, reason: `${sent}; the stored value was kept` });
+      if (row.required === 'on-create') {
+        if (fallback !== undefined) plan.onCreate[row.field] = fallback;
+        else plan.problemsIfNew.push({ field: row.field, reason: `${sent}, this tenant has no default, and a new user needs one` });
+      }
       continue;
     }
-    plan.sources[row.field] = sourceOf(claim);
+    plan.sources[row.field] = source(claim);
     if (values.length === 0) {
-      if (row.field === 'username') problems.push({ field: 'username', reason: `claim ${claim} is empty` });
-      else plan.fields[row.column] = null;
+      if (!row.required) { plan.fields[row.field] = null; continue; }
+      if (fallback === undefined) { problems.push({ field: row.field, reason: `claim ${claim} is empty${row.required === 'on-create' ? ' and this tenant has no default' : ''}` }); continue; }
+      plan.fields[row.field] = fallback;
+      warnings.push({ field: row.field, reason: `claim ${claim} is empty; the tenant's default applies` });
       continue;
     }
-    const checked = row.check(values, config);
+    const checked = row.fromClaim(values, config);
     if (!checked.ok) { problems.push({ field: row.field, reason: `claim ${claim} ${checked.reason}` }); continue; }
-    plan.fields[row.column] = checked.value;
+    if (checked.warning) warnings.push({ field: row.field, reason: `claim ${claim}: ${checked.warning}` });
+    plan.fields[row.field] = checked.value;
   }
   if (typeof plan.fields.username === 'string') {
     plan.username = plan.fields.username;
     plan.usernameKey = usernameKey(plan.username);
   }
 
-  mapLocations(claims, config, plan, sourceOf);
-  mapCustomFields(claims, config, plan, sourceOf);
+  mapLocations(claims, config, plan, source);
+  mapCustomFields(claims, config, plan, source);
   return plan;
 }
 
-function mapLocations(claims: Record<string, unknown>, config: TenantConfig, plan: ProvisioningPlan, sourceOf: (n: string) => ClaimSource): void {
-  const claim = claimNamesFor('locations', config)[0]!;
-  const l = list(claims, claim, 500);
+const externalId = identifier(100, 'External Node Identifier');
+
+function mapLocations(claims: Record<string, unknown>, config: TenantConfig, plan: ProvisioningPlan, source: (n: string) => ValueSource): void {
+  const names = claimNamesFor('locations', config);
+  const claim = names.find((n) => present(claims, n)) ?? names[0]!;
+  const l = list(claims, claim, MAX_LOCATIONS);
   if (l.kind === 'absent') {
     plan.warnings.push({ field: 'locations', reason: `claim ${claim} was not sent; location assignments were kept` });
     return;
@@ -117,30 +159,51 @@ function mapLocations(claims: Record<string, unknown>, config: TenantConfig, pla
   }
   const ids: string[] = [];
   for (const raw of l.values) {
-    const c = externalId(raw);
-    if (!c.ok) plan.problems.push({ field: 'locations', reason: `identifier "${raw.slice(0, 40)}" ${c.reason}` });
+    const c = externalId.check(raw);
+    if (!c.ok) plan.problems.push({ field: 'locations', reason: `claim ${claim}: identifier ${quote(raw)} ${c.reason}` });
     else ids.push(c.value);
   }
-  plan.sources.locations = sourceOf(claim);
+  plan.sources.locations = source(claim);
   plan.locations = { present: true, ids };
 }
 
-function mapCustomFields(claims: Record<string, unknown>, config: TenantConfig, plan: ProvisioningPlan, sourceOf: (n: string) => ClaimSource): void {
-  const declared = new Map(config.customFields.map((f) => [f.name, f.maxLength]));
-  for (const name of Object.keys(claims)) {
-    if (!name.startsWith(customFieldPrefix)) continue;
-    const field = name.slice(customFieldPrefix.length);
-    const max = declared.get(field);
-    if (max === undefined) {
-      plan.warnings.push({ field: `custom.${field.slice(0, 64)}`, reason: `claim ${name.slice(0, 100)} is not a custom field declared for this tenant; it was ignored` });
-      continue;
-    }
-    const v = single(claims, name);
-    if (v.kind === 'invalid') { plan.problems.push({ field: `custom.${field}`, reason: `claim ${name} ${v.reason}` }); continue; }
-    plan.sources[`custom.${field}`] = sourceOf(name);
-    if (v.kind !== 'one') { plan.customFields[field] = null; continue; }
-    const t = text(v.value, max);
-    if (!t.ok) plan.problems.push({ field: `custom.${field}`, reason: `claim ${name} ${t.reason}` });
-    else plan.customFields[field] = t.value;
+/** Custom field values: free text up to the declared length, or, with a declared value map, one of its keys. */
+export function checkCustomValue(decl: TenantConfig['customFields'][number], raw: string, mapped: boolean) {
+  const t = text(decl.maxLength).check(raw);
+  if (!t.ok || !decl.values) return t;
+  if (!mapped) {
+    // By hand: the RQ value itself.
+    const allowed = [...new Set(Object.values(decl.values))];
+    return allowed.includes(t.value) ? t : { ok: false as const, reason: `${quote(t.value)} is not one of the values declared for this custom field` };
+  }
+  const hit = lookup(decl.values, t.value);
+  return hit !== undefined ? { ok: true as const, value: hit } : { ok: false as const, reason: `${quote(t.value)} is not mapped to a value of this custom field` };
+}
+
+function mapCustomFields(claims: Record<string, unknown>, config: TenantConfig, plan: ProvisioningPlan, source: (n: string) => ValueSource): void {
+  const declared = new Set(config.customFields.map((f) => f.name));
+  for (const decl of config.customFields) {
+    const claim = `${customFieldPrefix}${decl.name}`;
+    const field = `custom.${decl.name}`;
+    const v = single(claims, claim);
+    if (v.kind === 'absent') { plan.warnings.push({ field, reason: `claim ${claim} was not sent; the stored value was kept` }); continue; }
+    if (v.kind === 'invalid') { plan.problems.push({ field, reason: `claim ${claim} ${v.reason}` }); continue; }
+    plan.sources[field] = source(claim);
+    if (v.kind === 'empty') { plan.customFields[decl.name] = null; continue; }
+    const t = checkCustomValue(decl, v.value, true);
+    if (!t.ok) plan.problems.push({ field, reason: `claim ${claim} ${t.reason}` });
+    else plan.customFields[decl.name] = t.value;
+  }
+  // Undeclared custom claims are reported, not refused: an extra attribute in the customer's Okta (not yet
+  // declared here) writes nothing, so it should not lock people out; the warning makes it visible.
+  const undeclared = Object.keys(claims).filter((k) => k.startsWith(customFieldPrefix) && !declared.has(k.slice(customFieldPrefix.length)));
+  for (const name of undeclared.slice(0, MAX_UNDECLARED_REPORTED)) {
+    plan.warnings.push({
+      field: `custom.${escaped(name.slice(customFieldPrefix.length), 64)}`,
+      reason: `claim ${quote(name, 100)} is not a custom field declared for this tenant; its value was ignored (declare it in the tenant's customFields to provision it)`,
+    });
+  }
+  if (undeclared.length > MAX_UNDECLARED_REPORTED) {
+    plan.warnings.push({ field: 'custom', reason: `${undeclared.length - MAX_UNDECLARED_REPORTED} more undeclared custom field claims were ignored` });
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fieldNames } from '../provisioning/fields/field-names.js';
+import { RQ_ID } from '../provisioning/fields/formats.js';
 
 /**
  * A tenant's configuration document. Every save is a new immutable version (tenant_config_versions);
@@ -18,7 +19,19 @@ const domainPattern = z
   .regex(/^(\*\.)?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{1,63}$/, 'must be a domain like yvr.kentel.local or *.kentel.local');
 const scopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,100}$/, 'must be a valid OAuth scope token');
 const label = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
-const rqId = z.string().trim().regex(/^[A-Za-z0-9_-]{1,50}$/, 'must be an RQ ID (letters, digits, - or _; at most 50)');
+const rqId = z.string().trim().regex(RQ_ID, 'must be an RQ ID (letters, digits, - or _; at most 50)');
+const claimName = z.string().trim().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'must be a claim name');
+
+/** A value map (claim value → RQ value). Keys are matched ignoring case too, so two keys may not differ only in case. */
+const valueMap = (keyMax: number, valueMax: number) =>
+  z.record(label(keyMax), label(valueMax)).superRefine((map, ctx) => {
+    const seen = new Map<string, string>();
+    for (const key of Object.keys(map)) {
+      const folded = key.toLowerCase();
+      if (seen.has(folded)) ctx.addIssue({ code: 'custom', path: [key], message: `differs from "${seen.get(folded)}" only in case; values are matched ignoring case` });
+      else seen.set(folded, key);
+    }
+  });
 
 export const httpsIssuer = z
   .string()
@@ -54,10 +67,13 @@ export const tenantConfigInputSchema = z.object({
   }),
   domains: z.array(domain).min(1, 'at least one verified domain is required').max(100),
   usernameRewrites: z.array(z.object({ from: domainPattern, to: domain })).max(50).default([]),
-  claims: z.partialRecord(z.enum(fieldNames), z.string().trim().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'must be a claim name')).default({}),
+  /** Which claim feeds which field: one claim name, or several tried in order (the first present one wins). */
+  claims: z.partialRecord(z.enum(fieldNames), z.union([claimName, z.array(claimName).min(1).max(5)], { error: 'must be a claim name, or a list of 1 to 5 claim names tried in order' })).default({}),
   roles: z
     .object({
-      map: z.record(label(200), label(100)).default({}),
+      /** Okta group (security_group_name value) → RQ security role. Matched exactly, then ignoring case. */
+      map: valueMap(200, 100).default({}),
+      /** Role for a user whose groups map to none (and for a new user whose Okta sends no group). */
       defaultRole: label(100).optional(),
     })
     .default({ map: {} }),
@@ -72,11 +88,29 @@ export const tenantConfigInputSchema = z.object({
       commissionTypes: z.array(label(100)).max(5000).default([]),
     })
     .default({ organizationalRoles: [], commissionGroups: [], securityRoles: [], commissionTypes: [] }),
-  commissionTypes: z.record(label(200), label(100)).default({}),
+  /** attribute_CommissionType value → RQ commission type. */
+  commissionTypes: valueMap(200, 100).default({}),
+  /** The attribute_rqCustomField_{name} claims this tenant provisions; others are reported and ignored. */
   customFields: z
-    .array(z.object({ name: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be letters, digits or _'), maxLength: z.number().int().min(1).max(4000).default(255) }))
+    .array(
+      z.object({
+        name: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be letters, digits or _'),
+        maxLength: z.number().int().min(1).max(4000).default(255),
+        /** When set, the claim's value must be one of these keys and is stored as the RQ value it maps to. */
+        values: valueMap(200, 4000).optional(),
+      }),
+    )
     .max(100)
+    .superRefine((fields, ctx) => {
+      const seen = new Map<string, number>();
+      fields.forEach((f, i) => {
+        const key = f.name.toLowerCase();
+        if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `declares "${f.name}" again (also custom field ${seen.get(key)})` });
+        else seen.set(key, i);
+      });
+    })
     .default([]),
+  /** Unknown External Node Identifiers: refuse the sign-in, or assign the known ones and report the rest. */
   unknownLocations: z.enum(['refuse', 'assign-known']).default('refuse'),
   /** User lifecycle beyond sign-in (see README "User lifecycle"). Versions saved before it existed read as the defaults. */
   lifecycle: z

@@ -1,6 +1,10 @@
 /**
  * Claims as Okta really sends them. A claim that is absent is not the same as one that is empty:
- * absent leaves the stored value alone, empty clears it.
+ * absent leaves the stored value alone (and is reported), empty clears it.
+ *
+ * - empty: `null`, `""`, a string of only spaces, `[]`, or a list of only blanks;
+ * - numbers and booleans are their JSON text ("42", "true"): Okta sends typed profile attributes as such;
+ * - objects, nested lists and non-finite numbers are invalid, with a reason.
  */
 export type ClaimValue =
   | { kind: 'absent' }
@@ -10,47 +14,68 @@ export type ClaimValue =
 
 export type ClaimList = { kind: 'absent' } | { kind: 'list'; values: string[] } | { kind: 'invalid'; reason: string };
 
+type Scalar = { ok: true; value: string } | { ok: false; reason: string };
+
+function scalar(v: unknown): Scalar {
+  if (typeof v === 'string') return { ok: true, value: v };
+  if (typeof v === 'number') return Number.isFinite(v) ? { ok: true, value: String(v) } : { ok: false, reason: 'is not a finite number' };
+  if (typeof v === 'boolean') return { ok: true, value: String(v) };
+  if (v === null) return { ok: true, value: '' };
+  return { ok: false, reason: Array.isArray(v) ? 'contains a nested list' : 'must be a string, got an object' };
+}
+
+/** A single-valued claim. A list of exactly one value counts as that value (Okta sends some attributes as arrays). */
+/** Present: an own property with a value (JSON has no `undefined`; an object built in code may). */
+export const present = (claims: Record<string, unknown>, name: string) => Object.hasOwn(claims, name) && claims[name] !== undefined;
+
 export function single(claims: Record<string, unknown>, name: string): ClaimValue {
-  if (!Object.hasOwn(claims, name)) return { kind: 'absent' };
+  if (!present(claims, name)) return { kind: 'absent' };
   const v = claims[name];
-  if (v === null || v === '') return { kind: 'empty' };
-  if (typeof v === 'string') return v.trim() === '' ? { kind: 'empty' } : { kind: 'one', value: v };
-  if (typeof v === 'number' && Number.isFinite(v)) return { kind: 'one', value: String(v) };
   if (Array.isArray(v)) {
-    const values = v.filter((x) => typeof x === 'string' && x.trim() !== '');
+    const values: string[] = [];
+    for (const item of v) {
+      const s = scalar(item);
+      if (!s.ok) return { kind: 'invalid', reason: s.reason };
+      if (s.value.trim() !== '' && !values.includes(s.value)) values.push(s.value);
+    }
     if (values.length === 0) return { kind: 'empty' };
-    if (values.length === 1 && values.length === v.length) return { kind: 'one', value: values[0] as string };
-    return { kind: 'invalid', reason: `must be a single value, got a list of ${v.length}` };
+    if (values.length === 1) return { kind: 'one', value: values[0]! };
+    return { kind: 'invalid', reason: `must be a single value, got a list of ${values.length}` };
   }
-  return { kind: 'invalid', reason: `must be a string, got ${typeof v === 'object' ? 'an object' : typeof v}` };
+  const s = scalar(v);
+  if (!s.ok) return { kind: 'invalid', reason: s.reason };
+  return s.value.trim() === '' ? { kind: 'empty' } : { kind: 'one', value: s.value };
 }
 
 /**
- * A list claim: an array, one string, a comma- or semicolon-joined string, or a JSON-encoded array string.
- * Blanks and duplicates are dropped, order kept.
+ * A list claim: an array, one string, a comma- or semicolon-joined string, or a JSON-encoded array string
+ * (`"[\"LOC-1\"]"`). Entries are trimmed; blanks and duplicates are dropped, first occurrence order kept.
+ * `maxItems` bounds the distinct entries.
  */
-export function list(claims: Record<string, unknown>, name: string, maxItems = 1000): ClaimList {
-  if (!Object.hasOwn(claims, name)) return { kind: 'absent' };
+export function list(claims: Record<string, unknown>, name: string, maxItems: number): ClaimList {
+  if (!present(claims, name)) return { kind: 'absent' };
   let v = claims[name];
-  if (v === null) return { kind: 'list', values: [] };
   if (typeof v === 'string' && /^\s*\[/.test(v)) {
     try {
       v = JSON.parse(v);
     } catch {
       return { kind: 'invalid', reason: 'looks like a JSON array but is not valid JSON' };
     }
+    if (!Array.isArray(v)) return { kind: 'invalid', reason: 'looks like a JSON array but is not one' };
   }
-  let items: unknown[];
-  if (typeof v === 'string') items = v.split(/[,;]/);
-  else if (typeof v === 'number') items = [String(v)];
-  else if (Array.isArray(v)) items = v.flatMap((x) => (typeof x === 'string' ? x.split(/[,;]/) : [x]));
-  else return { kind: 'invalid', reason: 'must be a list of identifiers or a string' };
+  const items = Array.isArray(v) ? v : [v];
   const values: string[] = [];
+  const seen = new Set<string>();
   for (const item of items) {
-    if (typeof item !== 'string' && typeof item !== 'number') return { kind: 'invalid', reason: 'must contain only strings' };
-    const s = String(item).trim();
-    if (s !== '' && !values.includes(s)) values.push(s);
+    const s = scalar(item);
+    if (!s.ok) return { kind: 'invalid', reason: s.reason };
+    for (const part of s.value.split(/[,;]/)) {
+      const entry = part.trim();
+      if (entry === '' || seen.has(entry)) continue;
+      seen.add(entry);
+      values.push(entry);
+      if (values.length > maxItems) return { kind: 'invalid', reason: `has more than ${maxItems} entries` };
+    }
   }
-  if (values.length > maxItems) return { kind: 'invalid', reason: `has ${values.length} entries; at most ${maxItems} are allowed` };
   return { kind: 'list', values };
 }

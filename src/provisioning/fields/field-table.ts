@@ -1,76 +1,164 @@
 import type { TenantConfig } from '../../tenants/tenant-config.schema.js';
-import type { FieldName } from './field-names.js';
-import { type Checked, email, phone, text, username } from './formats.js';
+import { fieldDefaults, type FieldName } from './field-names.js';
+import { bad, type Checked, email, type Format, ok, phone, quote, rqId, text, username, usernameFormat } from './formats.js';
+
+export type ScalarField = Exclude<FieldName, 'locations'>;
 
 /**
  * The guide's table of auto-provisioned fields, one row per scalar user field: the column it is stored in,
- * how many values the claim may carry, and the check (format, bound, tenant lookup) a value must pass.
- * Adding a field is adding a row here and a column in a migration. Locations and custom fields are sets,
- * not columns, and are mapped beside this table (see mapper.ts).
+ * how the claim is read, its format and bound, the tenant rule it passes, and what an account manager may
+ * set by hand. Adding a field is adding a row here and a column in a migration: the mapper, the SQL, the
+ * admin API and the README table are all generated from these rows. Locations and custom fields are sets,
+ * not columns, and are mapped beside this table (see mapper.ts; `setRows` documents them).
  */
 export interface FieldRow {
-  field: Exclude<FieldName, 'locations'>;
+  field: ScalarField;
   column: string;
   /** 'list' rows accept an array or joined string (e.g. several Okta groups) and reduce it to one value. */
   read: 'single' | 'list';
-  check(values: string[], config: TenantConfig): Checked;
+  /** The value format (its description and bound are what the README shows). */
+  format: Format;
+  /** The tenant rule beyond the format, in words (README). */
+  rule: string;
+  /**
+   * 'always': a sign-in without it is refused. 'on-create': a new user needs it; `fallback` (e.g. the default
+   * role) may supply it. Otherwise an absent claim keeps the stored value and an empty one clears it.
+   */
+  required?: 'always' | 'on-create';
+  fallback?: (c: TenantConfig) => string | undefined;
+  /** Masked in audit rows (claims and diff): identifiers that may be government or payroll numbers. */
+  sensitive?: boolean;
+  /** Maps and checks the claim's values (already shape-parsed, non-empty). */
+  fromClaim(values: string[], c: TenantConfig): Checked;
+  /** Checks a value an account manager sets by hand (in RQ terms). Absent: the field cannot be set by hand. */
+  byHand?(value: string, c: TenantConfig): Checked;
 }
 
-const one = (f: (v: string, c: TenantConfig) => Checked) => (values: string[], c: TenantConfig) => f(values[0]!, c);
-const bad = (reason: string): Checked => ({ ok: false, reason });
+const first = (f: (v: string, c: TenantConfig) => Checked) => (values: string[], c: TenantConfig) => f(values[0]!, c);
+const fmt = (format: Format) => first((v) => format.check(v));
+
+/** Value-map lookup: exact key first, then ignoring case (configuration forbids keys that differ only in case). */
+export function lookup(map: Record<string, string>, value: string): string | undefined {
+  if (Object.hasOwn(map, value)) return map[value];
+  const folded = value.toLowerCase();
+  return Object.entries(map).find(([k]) => k.toLowerCase() === folded)?.[1];
+}
+
+function oneOf(value: string, allowed: readonly string[], what: string): Checked {
+  if (allowed.length === 0) return bad(`cannot be set: this tenant has no ${what} configured`);
+  return allowed.includes(value) ? ok(value) : bad(`${quote(value)} is not one of this tenant's ${what}`);
+}
 
 function knownId(kind: 'organizationalRoles' | 'commissionGroups', label: string) {
-  return one((v, c) => {
-    const t = text(v, 50);
+  const check = (v: string, c: TenantConfig): Checked => {
+    const t = rqId.check(v);
     if (!t.ok) return t;
     const known = c.rqIds[kind];
-    if (known.length === 0) return bad(`"${t.value}" cannot be checked: no ${label} IDs are configured for this tenant`);
-    return known.includes(t.value) ? t : bad(`"${t.value}" is not one of this tenant's known ${label} IDs`);
-  });
+    if (known.length === 0) return bad(`${quote(t.value)} cannot be checked: no ${label} IDs are configured for this tenant`);
+    return known.includes(t.value) ? t : bad(`${quote(t.value)} is not one of this tenant's known ${label} IDs`);
+  };
+  return { fromClaim: first(check), byHand: check };
 }
 
-function mapped(map: (c: TenantConfig) => Record<string, string>, label: string) {
-  return one((v, c) => {
-    const t = text(v, 200);
-    if (!t.ok) return t;
-    const m = map(c);
-    const hit = m[t.value] ?? Object.entries(m).find(([k]) => k.toLowerCase() === t.value.toLowerCase())?.[1];
-    return hit ? { ok: true, value: hit } : bad(`"${t.value}" is not mapped to a ${label} for this tenant`);
-  });
-}
+const groupFormat = text(200);
 
 /** Several group names may arrive; exactly one distinct mapped role must result. */
 function securityRole(values: string[], c: TenantConfig): Checked {
   const roles = new Set<string>();
   const unmapped: string[] = [];
   for (const v of values) {
-    const r = mapped((cfg) => cfg.roles.map, 'security role')([v], c);
-    if (r.ok) roles.add(r.value);
-    else unmapped.push(v);
+    const f = groupFormat.check(v);
+    if (!f.ok) return bad(`value ${quote(v)} ${f.reason}`);
+    const role = lookup(c.roles.map, f.value);
+    if (role) roles.add(role);
+    else unmapped.push(f.value);
   }
-  if (roles.size === 1) return { ok: true, value: [...roles][0]! };
-  if (roles.size > 1) return bad(`maps to several security roles (${[...roles].join(', ')}); exactly one is required`);
-  if (c.roles.defaultRole) return { ok: true, value: c.roles.defaultRole };
-  const shown = unmapped.map((u) => `"${text(u, 200).ok ? u : u.slice(0, 40) + '…'}"`).join(', ');
+  const shown = unmapped.map((u) => quote(u)).join(', ');
+  if (roles.size === 1) {
+    const [role] = roles;
+    return ok(role!, unmapped.length ? `${shown} ${unmapped.length === 1 ? 'is' : 'are'} not mapped to a security role; ignored` : undefined);
+  }
+  if (roles.size > 1) return bad(`maps to several security roles (${[...roles].sort().join(', ')}); exactly one is required`);
+  if (c.roles.defaultRole) return ok(c.roles.defaultRole, `${shown} ${unmapped.length === 1 ? 'is' : 'are'} not mapped to a security role; the tenant's default role applies`);
   return bad(`${shown} ${unmapped.length === 1 ? 'is' : 'are'} not mapped to a security role for this tenant, and it has no default role`);
 }
 
+const rolesOf = (c: TenantConfig) => [...new Set([...Object.values(c.roles.map), ...(c.roles.defaultRole ? [c.roles.defaultRole] : [])])].sort();
 const usernameRules = (c: TenantConfig) => ({ rewrites: c.usernameRewrites, domains: c.domains });
+const docRules = usernameFormat({ rewrites: [], domains: [] });
+
+const name = text(100);
+const displayName = text(256);
+const idNumber = text(50);
+const commissionTypeFormat = text(200);
 
 export const fieldTable: readonly FieldRow[] = [
-  { field: 'username', column: 'username', read: 'single', check: one((v, c) => username(v, usernameRules(c))) },
-  { field: 'firstName', column: 'first_name', read: 'single', check: one((v) => text(v, 100)) },
-  { field: 'lastName', column: 'last_name', read: 'single', check: one((v) => text(v, 100)) },
-  { field: 'securityRole', column: 'security_role', read: 'list', check: securityRole },
-  { field: 'email', column: 'email', read: 'single', check: one((v) => email(v)) },
-  { field: 'emailDisplayName', column: 'email_display_name', read: 'single', check: one((v) => text(v, 100)) },
-  { field: 'homePhone', column: 'home_phone', read: 'single', check: one((v) => phone(v)) },
-  { field: 'cellPhone', column: 'cell_phone', read: 'single', check: one((v) => phone(v)) },
-  { field: 'organizationalRoleId', column: 'organizational_role_id', read: 'single', check: knownId('organizationalRoles', 'organizational role') },
-  { field: 'supervisor', column: 'supervisor_username', read: 'single', check: one((v, c) => username(v, usernameRules(c))) },
-  { field: 'idNumber', column: 'id_number', read: 'single', check: one((v) => text(v, 50)) },
-  { field: 'commissionGroupId', column: 'commission_group_id', read: 'single', check: knownId('commissionGroups', 'commission group') },
-  { field: 'commissionType', column: 'commission_type', read: 'single', check: mapped((c) => c.commissionTypes, 'commission type') },
+  {
+    field: 'username', column: 'username', read: 'single', format: docRules, required: 'always',
+    rule: "NFKC-normalised; domain rewritten by the tenant's rules, then one of its verified domains; unique across all tenants (case-insensitive after NFKC); never set by hand",
+    fromClaim: first((v, c) => username(v, usernameRules(c))),
+  },
+  { field: 'firstName', column: 'first_name', read: 'single', format: name, rule: '', fromClaim: fmt(name), byHand: (v) => name.check(v) },
+  { field: 'lastName', column: 'last_name', read: 'single', format: name, rule: '', fromClaim: fmt(name), byHand: (v) => name.check(v) },
+  {
+    field: 'securityRole', column: 'security_role', read: 'list', format: groupFormat, required: 'on-create', fallback: (c) => c.roles.defaultRole,
+    rule: "each value looked up in the role map (exactly, then ignoring case); several values must map to one role; unmapped or empty: the default role, else refused; a new user needs one; by hand: one of the tenant's roles",
+    fromClaim: securityRole,
+    byHand: (v, c) => oneOf(v.trim(), rolesOf(c), 'security roles (role map targets and default role)'),
+  },
+  { field: 'email', column: 'email', read: 'single', format: email, rule: '', fromClaim: fmt(email), byHand: (v) => email.check(v) },
+  { field: 'emailDisplayName', column: 'email_display_name', read: 'single', format: displayName, rule: '', fromClaim: fmt(displayName), byHand: (v) => displayName.check(v) },
+  { field: 'homePhone', column: 'home_phone', read: 'single', format: phone, rule: 'extension normalised to ;ext=', fromClaim: fmt(phone), byHand: (v) => phone.check(v) },
+  { field: 'cellPhone', column: 'cell_phone', read: 'single', format: phone, rule: 'extension normalised to ;ext=', fromClaim: fmt(phone), byHand: (v) => phone.check(v) },
+  {
+    field: 'organizationalRoleId', column: 'organizational_role_id', read: 'single', format: rqId,
+    rule: "one of the tenant's known organizational role RQ IDs", ...knownId('organizationalRoles', 'organizational role'),
+  },
+  {
+    field: 'supervisor', column: 'supervisor_username', read: 'single', format: docRules,
+    rule: 'a username: same normalisation, rewrite and verified-domain rules (need not have signed in yet)',
+    fromClaim: first((v, c) => username(v, usernameRules(c))),
+    byHand: (v, c) => username(v, usernameRules(c)),
+  },
+  { field: 'idNumber', column: 'id_number', read: 'single', format: idNumber, sensitive: true, rule: 'masked in audits', fromClaim: fmt(idNumber), byHand: (v) => idNumber.check(v) },
+  {
+    field: 'commissionGroupId', column: 'commission_group_id', read: 'single', format: rqId,
+    rule: "one of the tenant's known commission group RQ IDs", ...knownId('commissionGroups', 'commission group'),
+  },
+  {
+    field: 'commissionType', column: 'commission_type', read: 'single', format: commissionTypeFormat,
+    rule: "mapped through the tenant's commission type value map (exactly, then ignoring case); unmapped: refused; by hand: one of the map's RQ values",
+    fromClaim: first((v, c) => {
+      const t = commissionTypeFormat.check(v);
+      if (!t.ok) return t;
+      const hit = lookup(c.commissionTypes, t.value);
+      return hit ? ok(hit) : bad(`${quote(t.value)} is not mapped to a commission type for this tenant`);
+    }),
+    byHand: (v, c) => oneOf(v.trim(), [...new Set(Object.values(c.commissionTypes))].sort(), 'commission types'),
+  },
 ];
 
-export const columnOf = Object.fromEntries(fieldTable.map((r) => [r.field, r.column])) as Record<FieldRow['field'], string>;
+export const rowOf = Object.fromEntries(fieldTable.map((r) => [r.field, r])) as Record<ScalarField, FieldRow>;
+export const columnOf = Object.fromEntries(fieldTable.map((r) => [r.field, r.column])) as Record<ScalarField, string>;
+
+/** The set-valued rows of the guide's table, documented beside the scalar ones (mapped in mapper.ts). */
+export const setRows = [
+  {
+    field: 'locations', claim: 'assigned_entity_client_entity_ids', format: 'list of External Node Identifiers',
+    bound: 'at most 500 entries, each at most 100 printable characters',
+    rule: "array, one string, comma/semicolon-joined or JSON-encoded array; blanks and duplicates dropped; each must be in the tenant's company tree: unknown ones refuse the sign-in, or (policy assign-known) are reported and skipped; replaces the IdP-sourced assignments only",
+  },
+  {
+    field: 'custom.{name}', claim: 'attribute_rqCustomField_{name}', format: 'text',
+    bound: "the declared maxLength (default 255, at most 4000)",
+    rule: "only the names the tenant declares (exact name); a declared value map makes the value map to an RQ value; undeclared ones are reported as warnings and ignored",
+  },
+] as const;
+
+/** The claims that feed sensitive fields under a tenant's rules (their values are masked in audits). */
+export function sensitiveClaims(c: TenantConfig): string[] {
+  return fieldTable.filter((r) => r.sensitive).flatMap((r) => {
+    const o = c.claims[r.field];
+    return o === undefined ? [...fieldDefaults[r.field]] : Array.isArray(o) ? o : [o];
+  });
+}

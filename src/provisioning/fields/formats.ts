@@ -1,56 +1,187 @@
+import { domainToASCII } from 'node:url';
+
 /**
- * Value formats of provisioned fields. Each check returns the normalised value or a reason a person can act on.
- * Pure functions: no I/O, no configuration.
+ * Value formats of provisioned fields. Each check returns the normalised value or a reason a person can act on
+ * (the reason never repeats more than a short, escaped excerpt of the value). Pure functions: no I/O.
+ *
+ * Lengths are counted in Unicode code points (what a person counts as characters), after normalisation.
  */
-export type Checked = { ok: true; value: string } | { ok: false; reason: string };
+export type Checked = { ok: true; value: string; warning?: string } | { ok: false; reason: string };
 
-const ok = (value: string): Checked => ({ ok: true, value });
-const bad = (reason: string): Checked => ({ ok: false, reason });
+export const ok = (value: string, warning?: string): Checked => (warning ? { ok: true, value, warning } : { ok: true, value });
+export const bad = (reason: string): Checked => ({ ok: false, reason });
 
-// Control, format (zero-width, bidi) and separator characters other than a plain space.
-const forbidden = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
-
-export function text(raw: string, max: number): Checked {
-  const value = raw.normalize('NFC').trim();
-  if (forbidden.test(value)) return bad('contains control or invisible characters');
-  if (value.length > max) return bad(`is ${value.length} characters long; at most ${max} are allowed`);
-  return ok(value);
+/** A value format: its check, and how README/OpenAPI describe it (generated from these, so they cannot drift). */
+export interface Format {
+  /** e.g. "text", "email address", "phone number". */
+  describe: string;
+  /** e.g. "at most 100 characters". */
+  bound: string;
+  check(raw: string): Checked;
 }
 
-export function email(raw: string): Checked {
-  const t = text(raw, 254);
-  if (!t.ok) return t;
-  if (!/^[^\s@"<>(),;:\\[\]]{1,64}@([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]*$/.test(t.value)) {
-    return bad('is not an email address like name@example.com');
+export const length = (s: string): number => {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+};
+
+const ZWNJ = 0x200c;
+const ZWJ = 0x200d;
+// Control (incl. tab, CR, LF, NUL), format (zero-width, bidi overrides, BOM), lone surrogates, private use,
+// line and paragraph separators.
+const unsafe = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}]/u;
+const space = /[\p{Zs}]/u;
+
+const hex = (cp: number) => `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+
+function kindOf(ch: string): string {
+  if (/\p{Cc}/u.test(ch)) return 'a control character';
+  if (/\p{Cs}/u.test(ch)) return 'a broken (lone surrogate) character';
+  if (/\p{Co}/u.test(ch)) return 'a private-use character';
+  if (/[\p{Zl}\p{Zp}]/u.test(ch)) return 'a line or paragraph separator';
+  if (/\p{Zs}/u.test(ch)) return 'a space';
+  return 'an invisible formatting character';
+}
+
+/**
+ * The first character a field does not accept, described for a person: "a control character (U+0007) at
+ * position 6". Joiners (ZWNJ, ZWJ) are allowed in free text, where Persian, Indic scripts and emoji need them.
+ */
+export function firstUnsafe(value: string, opts: { joiners: boolean; spaces: boolean }): string | undefined {
+  let pos = 0;
+  for (const ch of value) {
+    pos++;
+    const cp = ch.codePointAt(0)!;
+    if (opts.joiners && (cp === ZWNJ || cp === ZWJ)) continue;
+    if (unsafe.test(ch) || (!opts.spaces && space.test(ch))) return `${kindOf(ch)} (${hex(cp)}) at position ${pos}`;
   }
-  return t;
+  return undefined;
 }
 
-export function phone(raw: string): Checked {
-  const t = text(raw, 32);
-  if (!t.ok) return t;
-  if (!/^\+?[0-9 ().-]{3,25}(\s*(x|ext\.?)\s*[0-9]{1,6})?$/i.test(t.value)) return bad('is not a phone number (digits, spaces, + ( ) - . and an optional extension)');
-  return t;
+/** A value made safe to show: at most `max` characters (then "…"), unsafe characters escaped as \u{…}. */
+export function escaped(raw: string, max = 40): string {
+  let out = '';
+  let n = 0;
+  for (const ch of raw) {
+    if (n === max) return `${out}…`;
+    n++;
+    out += unsafe.test(ch) ? `\\u{${ch.codePointAt(0)!.toString(16)}}` : ch;
+  }
+  return out;
 }
 
-export function externalId(raw: string): Checked {
-  const t = text(raw, 100);
-  if (!t.ok) return t;
-  if (t.value.length === 0) return bad('is empty');
-  return t;
+/** Shows (part of) a value inside a reason: quoted, escaped, and its length when it was cut. */
+export function quote(raw: string, max = 40): string {
+  const total = length(raw);
+  return total > max ? `"${escaped(raw, max)}" (${total} characters)` : `"${escaped(raw, max)}"`;
 }
 
-/** Case-insensitive comparison key: NFKC then lower case, locale-independent. */
-export function usernameKey(username: string): string {
-  return username.normalize('NFKC').toLowerCase();
+/** Free text: NFC, trimmed, printable characters only, at most `max` characters. */
+export function text(max: number): Format {
+  return {
+    describe: 'text',
+    bound: `at most ${max} characters`,
+    check(raw) {
+      const n = length(raw);
+      if (n > 4 * max) return bad(`is ${n} characters long; at most ${max} are allowed`);
+      const value = raw.normalize('NFC').trim();
+      const len = length(value);
+      if (len > max) return bad(`is ${len} characters long; at most ${max} are allowed`);
+      const u = firstUnsafe(value, { joiners: true, spaces: true });
+      if (u) return bad(`contains ${u}; only printable characters are allowed`);
+      return ok(value);
+    },
+  };
 }
+
+/** An identifier: like text, but no joiners and no leading/trailing or repeated oddities. */
+export function identifier(max: number, what: string): Format {
+  return {
+    describe: what,
+    bound: `at most ${max} characters, printable`,
+    check(raw) {
+      const value = raw.normalize('NFC').trim();
+      const len = length(value);
+      if (len === 0) return bad('is empty');
+      if (len > max) return bad(`is ${len} characters long; at most ${max} are allowed`);
+      const u = firstUnsafe(value, { joiners: false, spaces: true });
+      if (u) return bad(`contains ${u}`);
+      return ok(value);
+    },
+  };
+}
+
+/** An RQ ID, as iQmetrix supplies them at setup (the tenant configuration accepts the same shape). */
+export const RQ_ID = /^[A-Za-z0-9_-]{1,50}$/;
+export const rqId: Format = {
+  describe: 'RQ ID',
+  bound: 'letters, digits, - or _; at most 50',
+  check(raw) {
+    const value = raw.trim();
+    if (!RQ_ID.test(value)) return bad(`${quote(value)} is not an RQ ID (letters, digits, - or _; at most 50)`);
+    return ok(value);
+  },
+};
+
+const asciiDomain = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** An internationalised domain as its ASCII (punycode) form, or undefined when it is not a domain name. */
+function toAsciiDomain(domain: string): string | undefined {
+  const lower = domain.toLowerCase();
+  const ascii = /^[\x21-\x7e]*$/.test(lower) ? lower : domainToASCII(lower);
+  return ascii && asciiDomain.test(ascii) ? ascii : undefined;
+}
+
+const emailLocal = /^[A-Za-z0-9\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+)*$/u;
+
+/** An email address (RFC 5321 dot-atom local part, a DNS domain); kept as given, domain lower-cased. */
+export const email: Format = {
+  describe: 'email address',
+  bound: 'at most 254 characters (64 before the @)',
+  check(raw) {
+    const value = raw.normalize('NFC').trim();
+    const len = length(value);
+    if (len > 254) return bad(`is ${len} characters long; at most 254 are allowed`);
+    const u = firstUnsafe(value, { joiners: false, spaces: false });
+    if (u) return bad(`contains ${u}`);
+    const at = value.lastIndexOf('@');
+    const local = value.slice(0, at);
+    const domain = at > 0 ? toAsciiDomain(value.slice(at + 1)) : undefined;
+    if (at < 1 || !domain || length(local) > 64 || !emailLocal.test(local)) return bad(`${quote(value)} is not an email address like name@example.com`);
+    return ok(`${local}@${value.slice(at + 1).toLowerCase()}`);
+  },
+};
+
+// Digits with the visual separators of RFC 3966 (space - . ( ) /), an optional leading +, and an optional
+// extension written ";ext=123" (RFC 3966, as OpenID Connect Core §5.1 recommends), "x123", "ext 123" or "#123".
+const phoneShape = /^(\+?[0-9 ().\/-]+?)\s*(?:(?:;\s*ext\s*=|,?\s*(?:ext\.?|extension|x|#))\s*([0-9]{1,10}))?$/i;
+
+/** A phone number, stored as given with its extension (if any) normalised to RFC 3966's ";ext=". */
+export const phone: Format = {
+  describe: 'phone number',
+  bound: '3 to 15 digits (E.164), optional extension of up to 10 digits; at most 40 characters',
+  check(raw) {
+    const value = raw.normalize('NFKC').trim();
+    const len = length(value);
+    if (len > 40) return bad(`is ${len} characters long; at most 40 are allowed`);
+    const m = phoneShape.exec(value);
+    const digits = m ? m[1]!.replace(/[^0-9]/g, '').length : 0;
+    if (!m || digits < 3 || digits > 15) {
+      return bad(`${quote(value)} is not a phone number (3 to 15 digits, + ( ) - . / and spaces, an optional extension such as ;ext=123)`);
+    }
+    const number = m[1]!.trim();
+    return ok(m[2] ? `${number};ext=${m[2]}` : number);
+  },
+};
 
 export interface UsernameRules {
   rewrites: ReadonlyArray<{ from: string; to: string }>;
   domains: ReadonlyArray<string>;
 }
 
-function rewriteDomain(domain: string, rules: UsernameRules['rewrites']): string {
+/** Username domain rewrites: the first rule that matches wins; "*.x" matches any subdomain of x (not x itself). */
+export function rewriteDomain(domain: string, rules: UsernameRules['rewrites']): string {
   for (const r of rules) {
     if (r.from.startsWith('*.') ? domain.endsWith(r.from.slice(1)) : domain === r.from) return r.to;
   }
@@ -58,21 +189,42 @@ function rewriteDomain(domain: string, rules: UsernameRules['rewrites']): string
 }
 
 /**
- * A username as the tenant publishes it: NFKC-normalised, local@domain, the domain rewritten by the tenant's
- * rules (john.smith@yvr.kentel.local → john.smith@kentel.com), and then one of the tenant's verified domains.
+ * The comparison key of a username, for uniqueness across all tenants: Unicode NFKC, then lower case
+ * (locale-independent), then NFKC again (lower-casing can denormalise, e.g. "İ"). "ＡＬＩＣＥ@x" and
+ * "alice@x" share a key.
+ */
+export function usernameKey(username: string): string {
+  return username.normalize('NFKC').toLowerCase().normalize('NFKC');
+}
+
+/**
+ * A username as the tenant publishes it: NFKC-normalised (full-width and compatibility forms folded),
+ * local@domain with a dot-atom local part, the domain lower-cased, rewritten by the tenant's rules
+ * (john.smith@yvr.kentel.local → john.smith@kentel.com), and then one of the tenant's verified domains.
  */
 export function username(raw: string, rules: UsernameRules): Checked {
   const value = raw.normalize('NFKC').trim();
-  if (forbidden.test(value) || /\s/.test(value)) return bad('contains spaces, control or invisible characters');
-  if (value.length > 256) return bad(`is ${value.length} characters long; at most 256 are allowed`);
+  const len = length(value);
+  if (len > 254) return bad(`is ${len} characters long; at most 254 are allowed`);
+  const u = firstUnsafe(value, { joiners: false, spaces: false });
+  if (u) return bad(`contains ${u}; a username has no spaces, control or invisible characters`);
   const at = value.lastIndexOf('@');
-  if (at < 1 || at === value.length - 1) return bad(`"${value}" is not of the form name@domain`);
+  if (at < 1 || at === value.length - 1) return bad(`${quote(value)} is not of the form name@domain`);
   const local = value.slice(0, at);
-  if (local.length > 64 || /[@"<>(),;:\\[\]]/.test(local)) return bad(`"${value}" has an invalid name part`);
-  const domain = rewriteDomain(value.slice(at + 1).toLowerCase(), rules.rewrites);
-  if (!/^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{1,63}$/.test(domain)) return bad(`"${value}" has an invalid domain`);
+  if (length(local) > 64) return bad(`${quote(value)} has more than 64 characters before the @`);
+  if (!emailLocal.test(local)) return bad(`${quote(value)} has characters before the @ that a username cannot have`);
+  const asserted = toAsciiDomain(value.slice(at + 1));
+  if (!asserted) return bad(`${quote(value)} does not end in a valid domain name`);
+  const domain = rewriteDomain(asserted, rules.rewrites);
   if (!rules.domains.includes(domain)) {
     return bad(`the domain "${domain}" is not one of this tenant's verified domains (${rules.domains.join(', ')})`);
   }
   return ok(`${local}@${domain}`);
 }
+
+/** The username format as a Format (for the field table and the docs), bound to a tenant's rules. */
+export const usernameFormat = (rules: UsernameRules): Format => ({
+  describe: 'name@domain',
+  bound: 'at most 254 characters (64 before the @)',
+  check: (raw) => username(raw, rules),
+});
