@@ -131,18 +131,26 @@ export class SignInController {
 
     const { identity } = outcome;
     let userId: string | undefined;
+    let status: 'active' | 'disabled' | undefined;
     try {
       if (tenant.config.okta.autoProvisioning) {
         const result = await this.provisioning.provision(ctx, { idToken: identity.idToken, userinfo: identity.userinfo }, identity.issuer);
         this.metrics.provisioned(tenant, result.outcome);
+        if (result.outcome === 'failed') {
+          this.metrics.signIn(tenant, 'error');
+          throw back(new ServerError(`Your account could not be set up right now; try again in a moment. Reference ${result.auditId ?? req.id}.`));
+        }
         if (result.outcome === 'refused' || !result.userId) {
           this.metrics.signIn(tenant, 'refused');
           const fields = [...new Set(result.reasons.map((r) => r.field))].join(', ');
           throw back(new AccessDenied(`Your account could not be set up (${fields}). Your administrator can look up reference ${result.auditId}.`));
         }
         userId = result.userId;
+        status = result.status;
       } else {
-        userId = (await this.users.findByIdentity(state.environment, tenant.id, identity.issuer, String(identity.idToken.sub))) ?? undefined;
+        const found = await this.users.findIdentity(state.environment, tenant.id, identity.issuer, String(identity.idToken.sub));
+        userId = found?.id;
+        status = found?.status;
         if (!userId) {
           this.metrics.signIn(tenant, 'no_account');
           await this.provisioning.auditFailure(ctx, { field: 'user', reason: 'automatic provisioning is off and this person has no user yet' }, { issuer: identity.issuer, subject: String(identity.idToken.sub) });
@@ -159,9 +167,9 @@ export class SignInController {
         ? new TemporarilyUnavailable('The service is briefly unavailable; please sign in again in a moment.')
         : new ServerError('The sign-in could not be completed.'));
     }
-    // A user deactivated by SCIM (or by hand) stays disabled: sign-in never asserts status.
-    const user = await this.users.find(state.environment, tenant.id, userId);
-    if (!user || user.status !== 'active') throw back(new AccessDenied('Your account is disabled. Ask your administrator.'));
+    // A user deactivated by SCIM (or by hand) stays disabled: sign-in never asserts status. The status comes
+    // back from the provisioning statement itself (no extra query).
+    if (status !== 'active') throw back(new AccessDenied('Your account is disabled. Ask your administrator.'));
     const authTime = typeof identity.idToken.auth_time === 'number' ? identity.idToken.auth_time : Math.floor(Date.now() / 1000);
     const session: SsoSession = await this.sessions.establish(req, res, { tenantId: tenant.id, environment: state.environment, userId, authTime }, (req as Req & UpstreamRequest).upstreamIdToken);
     await this.sendCode(res, state.request, tenant, userId, authTime, session.publicId);

@@ -65,6 +65,13 @@ export const envSchema = z.object({
     .describe('On SIGTERM, report not-ready for this long before closing the listener (lets a load balancer stop sending).'),
   SHUTDOWN_TIMEOUT_S: seconds(25, 1, 600)
     .describe('On SIGTERM, the longest wait for in-flight requests (sign-ins) to finish before exiting anyway.'),
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(365)
+    .describe('Provisioning audit rows older than this are deleted by a periodic, bounded purge.'),
+  AUDIT_CLAIMS_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(30)
+    .describe('The (redacted) claims kept in an audit row are removed after this many days; the row itself stays until AUDIT_RETENTION_DAYS. 0: claims are not stored at all.'),
+  AUDIT_PURGE_INTERVAL_S: seconds(3600, 60, 86400).describe('How often each instance runs the audit retention purge.'),
+  AUDIT_PURGE_BATCH: z.coerce.number().int().min(10).max(100000).default(1000)
+    .describe('Rows deleted (or stripped of claims) per purge statement; a purge runs at most 20 such statements.'),
   LOG_FILE: z.string().optional().describe('Write the JSON logs to this file instead of standard output.'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),
 });

@@ -6,6 +6,7 @@ import { fieldTable, lookup, type ScalarField } from './fields/field-table.js';
 import { escaped, identifier, quote, text, usernameKey } from './fields/formats.js';
 
 /** Where a claim came from: the sign-in's ID token or UserInfo, or a SCIM push from the customer's Okta. */
+/** Where a claim came from: the sign-in's ID token or UserInfo, or a SCIM push from the customer's Okta. */
 export type ClaimSource = 'id_token' | 'userinfo' | 'scim';
 
 export interface ClaimSet {
@@ -13,12 +14,6 @@ export interface ClaimSet {
   idToken: Record<string, unknown>;
   /** Claims from the UserInfo endpoint, when auto-provisioning fetched them. */
   userinfo?: Record<string, unknown>;
-}
-
-/** Where a provisioned value came from: the claim, and which of the two sources carried it. */
-export interface ValueSource {
-  claim: string;
-  from: ClaimSource;
 }
 
 /** What one sign-in asserts about a user, checked field by field, before anything is written. */
@@ -33,10 +28,13 @@ export interface ProvisioningPlan {
   onCreate: Partial<Record<ScalarField, string>>;
   /** Problems that refuse the attempt only if it would create the user (decided by the write). */
   problemsIfNew: FieldProblem[];
+  /** users.status, asserted only by a lifecycle source (SCIM `active`); sign-in never asserts it. */
+  status?: 'active' | 'disabled';
   /** Declared custom fields asserted: a value, or null to clear. */
   customFields: Record<string, string | null>;
   locations: { present: false } | { present: true; ids: string[] };
-  sources: Record<string, ValueSource>;
+  /** Where each asserted value came from (field → source). */
+  sources: Record<string, ClaimSource>;
   /** Any problem refuses the whole attempt: a user is never half-written. */
   problems: FieldProblem[];
   warnings: FieldProblem[];
@@ -86,7 +84,7 @@ export function mapClaims(input: ClaimSet, config: TenantConfig, issuer: string)
     userinfo = undefined;
   }
   const claims = { ...input.idToken, ...userinfo };
-  const source = (claim: string): ValueSource => ({ claim, from: userinfo && present(userinfo, claim) ? 'userinfo' : 'id_token' });
+  const source = (claim: string): ClaimSource => (userinfo && present(userinfo, claim) ? 'userinfo' : 'id_token');
 
   const plan: ProvisioningPlan = {
     issuer, subject, fields: {}, onCreate: {}, problemsIfNew: [], customFields: {}, locations: { present: false }, sources: {}, problems, warnings,
@@ -145,7 +143,7 @@ export function mapClaims(input: ClaimSet, config: TenantConfig, issuer: string)
 
 const externalId = identifier(100, 'External Node Identifier');
 
-function mapLocations(claims: Record<string, unknown>, config: TenantConfig, plan: ProvisioningPlan, source: (n: string) => ValueSource): void {
+function mapLocations(claims: Record<string, unknown>, config: TenantConfig, plan: ProvisioningPlan, source: (n: string) => ClaimSource): void {
   const names = claimNamesFor('locations', config);
   const claim = names.find((n) => present(claims, n)) ?? names[0]!;
   const l = list(claims, claim, MAX_LOCATIONS);
@@ -180,7 +178,7 @@ export function checkCustomValue(decl: TenantConfig['customFields'][number], raw
   return hit !== undefined ? { ok: true as const, value: hit } : { ok: false as const, reason: `${quote(t.value)} is not mapped to a value of this custom field` };
 }
 
-function mapCustomFields(claims: Record<string, unknown>, config: TenantConfig, plan: ProvisioningPlan, source: (n: string) => ValueSource): void {
+function mapCustomFields(claims: Record<string, unknown>, config: TenantConfig, plan: ProvisioningPlan, source: (n: string) => ClaimSource): void {
   const declared = new Set(config.customFields.map((f) => f.name));
   for (const decl of config.customFields) {
     const claim = `${customFieldPrefix}${decl.name}`;

@@ -1,15 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config.js';
+import { isDatabaseUnavailable } from '../common/errors/database-errors.js';
 import type { FieldProblem } from '../common/errors/problem.js';
 import type { TenantConfig } from '../tenants/tenant-config.schema.js';
 import { DirectoryDatabases, type Environment } from '../database/directory-databases.js';
-import { type ClaimSet, mapClaims, type ProvisioningPlan } from './mapper.js';
-import { auditInsertSql, provisionAndAuditSql, provisionSql } from './provisioning.sql.js';
-import { redactClaims } from './redaction.js';
+import { columnOf } from './fields/field-table.js';
+import { type ClaimSet, mapClaims, type ProvisioningPlan, type ClaimSource } from './mapper.js';
+import { auditInsertSql, auditInsertWithUserSql, positional, type ProvisionParams, provisionAndAuditSql, provisionSql } from './provisioning.sql.js';
+import { auditClaims, jsonbSafe } from './redaction.js';
+import { toUserView, type UserView, userViewSelect } from './user-view.js';
 
 export type Outcome = 'created' | 'updated' | 'unchanged' | 'refused' | 'failed';
-export type AuditSource = 'sign-in' | 'password' | 'scim';
+export type AuditSource = 'sign-in' | 'password' | 'scim' | 'admin';
 
 export interface ProvisioningContext {
   tenantId: string;
@@ -17,6 +21,7 @@ export interface ProvisioningContext {
   config: TenantConfig;
   environment: Environment;
   source: AuditSource;
+  /** The request id: the same value is in every log line of the request. */
   correlationId?: string;
 }
 
@@ -32,6 +37,8 @@ export interface LifecycleAssertion {
 export interface ProvisioningResult {
   outcome: Outcome;
   userId?: string;
+  /** The user's status after the attempt (a refusal reports the stored one), so sign-in needs no extra query. */
+  status?: 'active' | 'disabled';
   auditId?: string;
   username?: string;
   changes: Record<string, unknown>;
@@ -39,19 +46,38 @@ export interface ProvisioningResult {
   warnings: FieldProblem[];
 }
 
+export interface DryRunResult {
+  /** What a sign-in with these claims would do now. */
+  outcome: Exclude<Outcome, 'failed'>;
+  /** The user as it would be after the sign-in (or as stored, when refused; null when there is none). */
+  user: UserView | null;
+  changes: Record<string, unknown>;
+  sources: Record<string, ClaimSource>;
+  reasons: FieldProblem[];
+  warnings: FieldProblem[];
+}
+
 interface ResultRow {
   user_id: string | null;
+  status: 'active' | 'disabled' | null;
   written: boolean;
-  outcome: Outcome;
+  outcome: Outcome | 'retry';
   changes: Record<string, unknown>;
   reasons: FieldProblem[];
   warnings: FieldProblem[];
   audit_id?: string | null;
 }
 
+/** Lost races run again (see provisioning.sql.ts); from the second run on, under the row lock, so two suffice in practice. */
+const MAX_RUNS = 5;
+const lockSql = `SELECT 1 FROM users WHERE tenant_id = $1 AND issuer = $2 AND subject = $3 FOR UPDATE`;
+/** Errors a new run resolves: a username taken between snapshot and insert, a location deleted meanwhile, deadlock, serialization. */
+const RETRYABLE = new Set(['23505', '23503', '40P01', '40001']);
+
 /**
- * Turns a verified sign-in's claims into a provisioned user: map and check every field (pure), then one
- * atomic statement that writes the user, their locations and the audit row. A refusal writes only an audit.
+ * Turns a verified sign-in's claims into a provisioned user: map and check every field (pure), then one atomic
+ * statement that writes the user, their locations and the audit row. A refusal writes only an audit row; a
+ * database failure writes nothing but a 'failed' audit row.
  */
 @Injectable()
 export class ProvisioningService {
@@ -60,53 +86,98 @@ export class ProvisioningService {
   constructor(
     private readonly control: DataSource,
     private readonly directories: DirectoryDatabases,
+    private readonly config: AppConfig,
   ) {}
 
   async provision(ctx: ProvisioningContext, claims: ClaimSet, issuer: string, lifecycle: LifecycleAssertion = {}): Promise<ProvisioningResult> {
-    const plan = mapClaims(claims, ctx.config, issuer);
-    if (ctx.source === 'scim') for (const k of Object.keys(plan.sources)) plan.sources[k] = 'scim';
-    if (lifecycle.status) plan.fields.status = lifecycle.status;
-    if (lifecycle.removeIdpLocations) {
-      plan.locations = { present: true, ids: [] };
-      plan.warnings = plan.warnings.filter((w) => w.field !== 'locations');
-    }
-    const redacted = redactClaims({ ...claims.idToken, ...(plan.problems.some((p) => p.field === 'sub') ? {} : claims.userinfo) });
+    const plan = this.plan(ctx, claims, issuer, lifecycle);
+    const stored = this.config.env.AUDIT_CLAIMS_RETENTION_DAYS > 0 ? auditClaims(claims, plan, ctx.config) : null;
     if (plan.problems.length > 0) {
-      const auditId = await this.audit(ctx, plan, 'refused', null, {}, plan.problems, plan.warnings, redacted);
-      return { outcome: 'refused', auditId, username: plan.username, changes: {}, reasons: plan.problems, warnings: plan.warnings };
+      const auditId = await this.insertAudit(ctx, plan, { outcome: 'refused', userId: null, changes: {}, reasons: plan.problems, warnings: plan.warnings }, stored);
+      return this.finish(ctx, { outcome: 'refused', auditId, username: plan.username, changes: {}, reasons: plan.problems, warnings: plan.warnings });
     }
+
     const directory = await this.directories.forEnvironment(ctx.tenantId, ctx.environment);
     const sameDatabase = directory === this.control;
+    const params = positional(this.params(ctx, plan, stored), sameDatabase);
     let row: ResultRow | undefined;
-    for (let attempt = 0; attempt < 3 && !row; attempt++) {
+    let error: { code?: string; constraint?: string; message?: string } | undefined;
+    const sql = sameDatabase ? provisionAndAuditSql : provisionSql;
+    for (let run = 1; run <= MAX_RUNS && !row; run++) {
       try {
-        const params = this.params(ctx, plan);
-        const rows: ResultRow[] = sameDatabase
-          ? await directory.query(provisionAndAuditSql, [...params, ctx.environment, ctx.source, ctx.configVersion, JSON.stringify(plan.sources), JSON.stringify(redacted), ctx.correlationId ?? null])
-          : await directory.query(provisionSql, params);
-        const r = rows[0]!;
-        // Written, or refused by the database's own checks: done. Otherwise a concurrent first login of the
-        // same person created the row first; run again, now as an update of that row.
-        if (r.written || r.outcome === 'refused') row = r;
+        // First optimistically, as one statement. A run that lost a race goes again holding the row lock
+        // from the start of its transaction, so its statement's snapshot is current and it cannot be stale.
+        const rows: ResultRow[] = run === 1
+          ? await directory.query(sql, params)
+          : await directory.transaction(async (m) => {
+            await m.query(lockSql, [ctx.tenantId, plan.issuer, plan.subject]);
+            return m.query(sql, params);
+          });
+        if (rows[0]!.outcome !== 'retry') row = rows[0];
+        error = undefined;
       } catch (e) {
-        // Another identity took this username between our check and our insert: the next run reports it.
-        if ((e as { code?: string; constraint?: string }).constraint !== 'users_username_key' || attempt === 2) throw e;
+        // Postgres unreachable: no audit can be written either; the caller answers "try again shortly".
+        if (isDatabaseUnavailable(e)) throw e;
+        error = e as typeof error;
+        if (!RETRYABLE.has(error?.code ?? '')) break;
       }
     }
-    if (!row) throw new Error('Provisioning did not converge after concurrent attempts');
+    if (!row) {
+      const reason = error
+        ? `the user could not be written (database error ${String(error.code ?? 'unknown').slice(0, 10)}); nothing was changed`
+        : `the user could not be written: ${MAX_RUNS} concurrent attempts kept changing it; nothing was changed`;
+      this.log.error({ code: error?.code, constraint: error?.constraint, detail: error?.message?.slice(0, 200), tenantId: ctx.tenantId, correlationId: ctx.correlationId }, 'Provisioning failed');
+      const failure: FieldProblem = { field: 'directory', reason };
+      const auditId = await this.insertAudit(ctx, plan, { outcome: 'failed', userId: null, changes: {}, reasons: [failure], warnings: plan.warnings }, stored).catch(() => undefined);
+      return this.finish(ctx, { outcome: 'failed', auditId, username: plan.username, changes: {}, reasons: [failure], warnings: plan.warnings });
+    }
     let auditId = row.audit_id ?? undefined;
     if (!sameDatabase) {
-      auditId = await this.audit(ctx, plan, row.outcome, row.user_id, row.changes, row.reasons, row.warnings, redacted);
+      auditId = await this.insertAudit(ctx, plan, { outcome: row.outcome as Outcome, userId: row.user_id, changes: row.changes, reasons: row.reasons, warnings: row.warnings }, stored);
     }
-    return {
-      outcome: row.outcome,
-      userId: row.user_id ?? undefined,
-      auditId,
-      username: plan.username,
-      changes: row.changes,
-      reasons: row.reasons,
-      warnings: row.warnings,
-    };
+    return this.finish(ctx, {
+      outcome: row.outcome as Outcome, userId: row.user_id ?? undefined, status: row.status ?? undefined, auditId, username: plan.username,
+      changes: row.changes, reasons: row.reasons, warnings: row.warnings,
+    });
+  }
+
+  /**
+   * Exactly what `provision` would do with these claims now — the same mapping and the same statement, run
+   * inside a transaction that is rolled back — so it writes nothing (not even an audit row).
+   */
+  async dryRun(ctx: ProvisioningContext, claims: ClaimSet, issuer: string, lifecycle: LifecycleAssertion = {}): Promise<DryRunResult> {
+    const plan = this.plan(ctx, claims, issuer, lifecycle);
+    const directory = await this.directories.forEnvironment(ctx.tenantId, ctx.environment);
+    const runner = directory.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      const stored = async (): Promise<UserView | null> => {
+        const rows = await runner.query(`${userViewSelect} WHERE u.tenant_id = $1 AND u.issuer = $2 AND u.subject = $3`, [ctx.tenantId, issuer, plan.subject]);
+        return rows[0] ? toUserView(rows[0]) : null;
+      };
+      if (plan.problems.length > 0) {
+        return { outcome: 'refused', user: await stored(), changes: {}, sources: plan.sources, reasons: plan.problems, warnings: plan.warnings };
+      }
+      let row: ResultRow | undefined;
+      for (let run = 1; run <= MAX_RUNS && !row; run++) {
+        await runner.query(lockSql, [ctx.tenantId, issuer, plan.subject]);
+        await runner.query('SAVEPOINT dry_run');
+        try {
+          const rows: ResultRow[] = await runner.query(provisionSql, positional(this.params(ctx, plan, null), false));
+          if (rows[0]!.outcome !== 'retry') row = rows[0];
+          else await runner.query('ROLLBACK TO SAVEPOINT dry_run');
+        } catch (e) {
+          await runner.query('ROLLBACK TO SAVEPOINT dry_run');
+          if (!RETRYABLE.has((e as { code?: string }).code ?? '') || run === MAX_RUNS) throw e;
+        }
+      }
+      if (!row) throw new Error('Dry run did not settle');
+      return { outcome: row.outcome as DryRunResult['outcome'], user: await stored(), changes: row.changes, sources: plan.sources, reasons: row.reasons, warnings: row.warnings };
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.release();
+    }
   }
 
   /** Records an attempt that failed outside provisioning's own checks (Okta, state, tokens). */
@@ -114,34 +185,62 @@ export class ProvisioningService {
     try {
       const rows = await this.control.query(auditInsertSql, [
         ctx.tenantId, ctx.environment, ctx.source, ctx.configVersion, who.issuer ?? null, who.subject ?? null, null, null,
-        'failed', '{}', '{}', JSON.stringify([reason]), '[]', null, ctx.correlationId ?? null,
+        'failed', '{}', '{}', JSON.stringify(jsonbSafe([reason])), '[]', null, ctx.correlationId ?? null, null,
       ]);
       return rows[0]?.id;
     } catch (e) {
-      this.log.error({ err: e }, 'Could not write a failure audit');
+      this.log.error({ code: (e as { code?: string }).code, correlationId: ctx.correlationId }, 'Could not write a failure audit');
       return undefined;
     }
   }
 
-  private params(ctx: ProvisioningContext, plan: ProvisioningPlan): unknown[] {
-    const asserted = [...Object.keys(plan.fields), ...Object.keys(plan.customFields).map((k) => `custom.${k}`), ...(plan.locations.present ? ['locations'] : [])];
-    return [
-      ctx.tenantId, plan.issuer, plan.subject, randomUUID(), plan.username, plan.usernameKey,
-      JSON.stringify(Object.fromEntries(Object.entries(plan.fields).filter(([k]) => k !== 'username'))),
-      JSON.stringify(plan.customFields),
-      plan.locations.present, plan.locations.present ? plan.locations.ids : [],
-      ctx.config.unknownLocations, asserted, JSON.stringify(plan.warnings),
-    ];
+  /** The mapper's plan, plus what a lifecycle source (SCIM) asserts beside the claims. */
+  private plan(ctx: ProvisioningContext, claims: ClaimSet, issuer: string, lifecycle: LifecycleAssertion): ProvisioningPlan {
+    const plan = mapClaims(claims, ctx.config, issuer);
+    if (ctx.source === 'scim') for (const k of Object.keys(plan.sources)) plan.sources[k] = 'scim';
+    if (lifecycle.status) plan.status = lifecycle.status;
+    if (lifecycle.removeIdpLocations) {
+      plan.locations = { present: true, ids: [] };
+      plan.warnings = plan.warnings.filter((w) => w.field !== 'locations');
+    }
+    return plan;
   }
 
-  private async audit(
-    ctx: ProvisioningContext, plan: ProvisioningPlan, outcome: Outcome, userId: string | null, changes: Record<string, unknown>,
-    reasons: FieldProblem[], warnings: FieldProblem[], claims: Record<string, unknown>,
+  private finish(ctx: ProvisioningContext, result: ProvisioningResult): ProvisioningResult {
+    // One line per attempt: the correlation id (bound by the request logger) and the audit id tie logs to audits.
+    this.log.log({ tenantId: ctx.tenantId, environment: ctx.environment, outcome: result.outcome, auditId: result.auditId, userId: result.userId, correlationId: ctx.correlationId }, 'Provisioning attempt');
+    return result;
+  }
+
+  private params(ctx: ProvisioningContext, plan: ProvisioningPlan, claims: unknown): Partial<ProvisionParams> {
+    const byColumn = (o: Partial<Record<string, string | null>>) =>
+      Object.fromEntries(Object.entries(o).filter(([f]) => f !== 'username').map(([f, v]) => [columnOf[f as keyof typeof columnOf], v]));
+    const asserted = [
+      ...Object.keys(plan.fields), ...Object.keys(plan.onCreate), ...Object.keys(plan.customFields).map((k) => `custom.${k}`),
+      ...(plan.status ? ['status'] : []),
+    ];
+    return {
+      tenant: ctx.tenantId, issuer: plan.issuer, subject: plan.subject, newId: randomUUID(), username: plan.username, usernameKey: plan.usernameKey,
+      fields: JSON.stringify({ ...byColumn(plan.fields), ...(plan.status ? { status: plan.status } : {}) }), custom: JSON.stringify(plan.customFields),
+      locPresent: plan.locations.present, locIds: plan.locations.present ? plan.locations.ids : [], policy: ctx.config.unknownLocations,
+      asserted: [...new Set(asserted)].sort(), warnings: JSON.stringify(jsonbSafe(plan.warnings)),
+      onCreate: JSON.stringify(byColumn(plan.onCreate)), ifNew: JSON.stringify(jsonbSafe(plan.problemsIfNew)),
+      login: ctx.source === 'sign-in' || ctx.source === 'password',
+      environment: ctx.environment, source: ctx.source, configVersion: ctx.configVersion,
+      sources: JSON.stringify(plan.sources), claims: claims === null ? null : JSON.stringify(claims), correlationId: ctx.correlationId ?? null,
+    };
+  }
+
+  private async insertAudit(
+    ctx: ProvisioningContext, plan: ProvisioningPlan,
+    r: { outcome: Outcome; userId: string | null; changes: Record<string, unknown>; reasons: FieldProblem[]; warnings: FieldProblem[] },
+    claims: unknown,
   ): Promise<string | undefined> {
-    const rows = await this.control.query(auditInsertSql, [
-      ctx.tenantId, ctx.environment, ctx.source, ctx.configVersion, plan.issuer, plan.subject || null, plan.username ?? null, userId,
-      outcome, JSON.stringify(changes), JSON.stringify(plan.sources), JSON.stringify(reasons), JSON.stringify(warnings),
-      JSON.stringify(claims), ctx.correlationId ?? null,
+    const production = (await this.directories.forEnvironment(ctx.tenantId, ctx.environment)) === this.control;
+    const rows = await this.control.query(production ? auditInsertWithUserSql : auditInsertSql, [
+      ctx.tenantId, ctx.environment, ctx.source, ctx.configVersion, plan.issuer, plan.subject || null, plan.username ?? null, r.userId,
+      r.outcome, JSON.stringify(r.changes), JSON.stringify(plan.sources), JSON.stringify(jsonbSafe(r.reasons)), JSON.stringify(jsonbSafe(r.warnings)),
+      claims === null ? null : JSON.stringify(claims), ctx.correlationId ?? null, null,
     ]);
     return rows[0]?.id;
   }

@@ -83,7 +83,10 @@ function securityRole(values: string[], c: TenantConfig): Checked {
   return bad(`${shown} ${unmapped.length === 1 ? 'is' : 'are'} not mapped to a security role for this tenant, and it has no default role`);
 }
 
-const rolesOf = (c: TenantConfig) => [...new Set([...Object.values(c.roles.map), ...(c.roles.defaultRole ? [c.roles.defaultRole] : [])])].sort();
+/** RQ security roles a value set by hand may take: the loaded RQ list, else the role map's targets and the default role. */
+const rolesOf = (c: TenantConfig) =>
+  c.rqIds.securityRoles.length ? c.rqIds.securityRoles : [...new Set([...Object.values(c.roles.map), ...(c.roles.defaultRole ? [c.roles.defaultRole] : [])])].sort();
+const commissionTypesOf = (c: TenantConfig) => (c.rqIds.commissionTypes.length ? c.rqIds.commissionTypes : [...new Set(Object.values(c.commissionTypes))].sort());
 const usernameRules = (c: TenantConfig) => ({ rewrites: c.usernameRewrites, domains: c.domains });
 const docRules = usernameFormat({ rewrites: [], domains: [] });
 
@@ -102,9 +105,9 @@ export const fieldTable: readonly FieldRow[] = [
   { field: 'lastName', column: 'last_name', read: 'single', format: name, rule: '', fromClaim: fmt(name), byHand: (v) => name.check(v) },
   {
     field: 'securityRole', column: 'security_role', read: 'list', format: groupFormat, required: 'on-create', fallback: (c) => c.roles.defaultRole,
-    rule: "each value looked up in the role map (exactly, then ignoring case); several values must map to one role; unmapped or empty: the default role, else refused; a new user needs one; by hand: one of the tenant's roles",
+    rule: "each value looked up in the role map (exactly, then ignoring case); several values must map to one role; unmapped or empty: the default role, else refused; a new user needs one; by hand: one of the tenant's RQ security roles (else a role map target)",
     fromClaim: securityRole,
-    byHand: (v, c) => oneOf(v.trim(), rolesOf(c), 'security roles (role map targets and default role)'),
+    byHand: (v, c) => oneOf(v.trim(), rolesOf(c), 'security roles'),
   },
   { field: 'email', column: 'email', read: 'single', format: email, rule: '', fromClaim: fmt(email), byHand: (v) => email.check(v) },
   { field: 'emailDisplayName', column: 'email_display_name', read: 'single', format: displayName, rule: '', fromClaim: fmt(displayName), byHand: (v) => displayName.check(v) },
@@ -127,14 +130,14 @@ export const fieldTable: readonly FieldRow[] = [
   },
   {
     field: 'commissionType', column: 'commission_type', read: 'single', format: commissionTypeFormat,
-    rule: "mapped through the tenant's commission type value map (exactly, then ignoring case); unmapped: refused; by hand: one of the map's RQ values",
+    rule: "mapped through the tenant's commission type value map (exactly, then ignoring case); unmapped: refused; by hand: one of the tenant's RQ commission types (else a map value)",
     fromClaim: first((v, c) => {
       const t = commissionTypeFormat.check(v);
       if (!t.ok) return t;
       const hit = lookup(c.commissionTypes, t.value);
       return hit ? ok(hit) : bad(`${quote(t.value)} is not mapped to a commission type for this tenant`);
     }),
-    byHand: (v, c) => oneOf(v.trim(), [...new Set(Object.values(c.commissionTypes))].sort(), 'commission types'),
+    byHand: (v, c) => oneOf(v.trim(), commissionTypesOf(c), 'commission types'),
   },
 ];
 

@@ -46,23 +46,23 @@ describe('mapClaims, row by row', () => {
     });
     expect(plan.customFields).toEqual({ Region: 'West', Badge: 'Y' });
     expect(plan.locations).toEqual({ present: true, ids: ['LOC-1'] });
-    expect(plan.sources.firstName).toEqual({ claim: 'name', from: 'userinfo' });
-    expect(plan.sources['custom.Region']).toEqual({ claim: 'attribute_rqCustomField_Region', from: 'userinfo' });
+    expect(plan.sources.firstName).toEqual('userinfo');
+    expect(plan.sources['custom.Region']).toEqual('userinfo');
   });
 
   it('takes a claim from the ID token when UserInfo lacks it, and UserInfo when both have it', () => {
     const plan = mapClaims({ idToken: { sub: SUB, email: 'id@kentel.com', family_name: 'IdToken' }, userinfo: { ...base, family_name: 'UserInfo' } }, tenantConfig(), ISSUER);
     expect(plan.fields.email).toBe('id@kentel.com');
-    expect(plan.sources.email).toEqual({ claim: 'email', from: 'id_token' });
+    expect(plan.sources.email).toEqual('id_token');
     expect(plan.fields.lastName).toBe('UserInfo');
-    expect(plan.sources.lastName).toEqual({ claim: 'family_name', from: 'userinfo' });
+    expect(plan.sources.lastName).toEqual('userinfo');
   });
 
   it('refuses a UserInfo about another subject, and uses none of its claims', () => {
     const plan = mapClaims({ idToken: { sub: '00uAAAA', preferred_username: 'a@kentel.com' }, userinfo: { ...base, sub: '00uBBBB' } }, tenantConfig(), ISSUER);
     expect(problemsOf(plan, 'sub')).toEqual(['UserInfo is about another subject ("00uBBBB") than the ID token ("00uAAAA"); its claims were not used']);
     expect(plan.fields.username).toBe('a@kentel.com');
-    expect(plan.sources.username).toEqual({ claim: 'preferred_username', from: 'id_token' });
+    expect(plan.sources.username).toEqual('id_token');
     expect(plan.fields.firstName).toBeUndefined();
   });
 
@@ -77,7 +77,7 @@ describe('mapClaims, row by row', () => {
       expect(map({ userName: undefined }).fields.username).toBeUndefined();
       const plan = mapClaims({ idToken: { sub: SUB }, userinfo: { sub: SUB, preferred_username: '', email: 'alice@yvr.kentel.local', security_group_name: 'Associate' } }, tenantConfig(), ISSUER);
       expect(plan.fields.username).toBe('alice@kentel.com');
-      expect(plan.sources.username).toEqual({ claim: 'email', from: 'userinfo' });
+      expect(plan.sources.username).toEqual('userinfo');
     });
     it('is required', () => {
       const plan = mapClaims({ idToken: { sub: SUB }, userinfo: { sub: SUB } }, tenantConfig(), ISSUER);
@@ -100,7 +100,7 @@ describe('mapClaims, row by row', () => {
       expect(map({ name: 'Alice Archer', given_name: 'Alice' }).fields.firstName).toBe('Alice Archer');
       const plan = map({ name: 'Alice Archer', given_name: 'Alice' }, tenantConfig({ claims: { firstName: 'given_name' } }));
       expect(plan.fields.firstName).toBe('Alice');
-      expect(plan.sources.firstName).toEqual({ claim: 'given_name', from: 'userinfo' });
+      expect(plan.sources.firstName).toEqual('userinfo');
     });
     it('tries several claims in order when the override lists them', () => {
       const config = tenantConfig({ claims: { firstName: ['given_name', 'name'] } });
