@@ -145,7 +145,7 @@ async function main(): Promise<void> {
   step('the provisioned user, its locations and the audit row (admin API)');
   const user = await admin('GET', `/admin/tenants/kentel/users/${me.sub}`);
   console.log(JSON.stringify(user, null, 2));
-  const [audit] = await admin('GET', '/admin/tenants/kentel/audits?limit=1');
+  const { items: [audit] } = await admin('GET', '/admin/tenants/kentel/audits?limit=1');
   console.log(JSON.stringify(audit, null, 2));
   if (audit?.outcome !== 'created' || user.locations.length !== 2) throw new Error('unexpected provisioning result');
   console.log('\ndemo complete: signed in through the Okta-like provider, provisioned, and issued our tokens.');

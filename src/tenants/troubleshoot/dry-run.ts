@@ -54,6 +54,7 @@ export interface DryRunReport {
 interface StoredRow {
   id: string;
   manual_fields: string[];
+  excluded_locations?: string[];
   custom_fields: Record<string, string>;
   [column: string]: unknown;
 }
@@ -87,7 +88,11 @@ export class DryRun {
       );
       if (!rows[0]) throw ProblemError.notFound('A sign-in with stored claims');
       issuer = rows[0].issuer ?? issuer;
-      claimSet = { idToken: { ...rows[0].claims, sub: rows[0].subject } };
+      // Audits keep the two sources apart ({ idToken, userinfo }, redacted); rows written before that hold one merged object.
+      const c = rows[0].claims as { idToken?: Record<string, unknown>; userinfo?: Record<string, unknown> } & Record<string, unknown>;
+      claimSet = c.idToken && typeof c.idToken === 'object'
+        ? { idToken: { ...c.idToken, sub: rows[0].subject }, userinfo: c.userinfo ? { ...c.userinfo, sub: rows[0].subject } : undefined }
+        : { idToken: { ...c, sub: rows[0].subject } };
     } else {
       claimSet = input.idToken ? { idToken: input.idToken, userinfo: input.userinfo } : { idToken: input.claims! };
     }
@@ -108,7 +113,7 @@ export class DryRun {
         `SELECT 1 FROM users WHERE username_key = $1 AND NOT (tenant_id = $2 AND issuer = $3 AND subject = $4) LIMIT 1`,
         [plan.usernameKey, tenantId, issuer, plan.subject],
       );
-      if (taken.length) problems.push({ field: 'username', reason: `the username ${plan.username} already belongs to another user (another tenant or identity provider); it was not taken over` });
+      if (taken.length) problems.push({ field: 'username', reason: `the username ${plan.username} already belongs to another user (of this or another tenant); it was not taken over` });
     }
     let locations = assignments.map((a) => a.ext);
     if (plan.locations.present) {
@@ -121,18 +126,25 @@ export class DryRun {
         else warnings.push({ ...item, reason: `${item.reason}; only the known locations would be assigned` });
       }
       const manual = assignments.filter((a) => a.source !== 'idp').map((a) => a.ext);
-      locations = [...new Set([...manual, ...known])].sort();
+      // Locations an account manager unassigned by hand are not assigned again.
+      const excluded = known.filter((k) => (row?.excluded_locations ?? []).includes(k));
+      if (excluded.length) warnings.push({ field: 'locations', reason: `unassigned by hand by an account manager, so not assigned again: ${excluded.join(', ')}` });
+      locations = [...new Set([...manual, ...known.filter((k) => !excluded.includes(k))])].sort();
     }
 
     const manual = new Set(row?.manual_fields ?? []);
     const user: Record<string, unknown> = {};
     const before: Record<string, unknown> = {};
     const diff: Record<string, { from: unknown; to: unknown }> = {};
+    // A new user gets the tenant's defaults for what the claims did not say (e.g. the default role), or is refused.
+    if (!row) problems.push(...plan.problemsIfNew);
     for (const f of fieldTable) {
       const old = row ? (row[f.column] ?? null) : null;
-      const asserted = Object.hasOwn(plan.fields, f.column);
-      const next = asserted && !manual.has(f.column) ? plan.fields[f.column] : old;
-      if (asserted && manual.has(f.column) && plan.fields[f.column] !== old) warnings.push({ field: f.field, reason: 'set by hand by an account manager; sign-in leaves it alone' });
+      // Plans and provenance name fields by their API names (firstName), not columns.
+      const asserted = Object.hasOwn(plan.fields, f.field);
+      const value = asserted ? plan.fields[f.field] : !row ? (plan.onCreate[f.field] ?? null) : old;
+      const next = asserted && manual.has(f.field) ? old : value;
+      if (asserted && manual.has(f.field) && plan.fields[f.field] !== old) warnings.push({ field: f.field, reason: 'set by hand by an account manager; sign-in leaves it alone' });
       user[f.field] = next;
       before[f.field] = old;
       if (next !== old) diff[f.field] = { from: old, to: next };
