@@ -7,10 +7,9 @@ import type { FieldProblem } from '../common/errors/problem.js';
 import type { TenantConfig } from '../tenants/tenant-config.schema.js';
 import { DirectoryDatabases, type Environment } from '../database/directory-databases.js';
 import { columnOf } from './fields/field-table.js';
-import { type ClaimSet, mapClaims, type ProvisioningPlan, type ClaimSource } from './mapper.js';
+import { type ClaimSet, mapClaims, type ProvisioningPlan } from './mapper.js';
 import { auditInsertSql, auditInsertWithUserSql, positional, type ProvisionParams, provisionAndAuditSql, provisionSql } from './provisioning.sql.js';
 import { auditClaims, jsonbSafe } from './redaction.js';
-import { toUserView, type UserView, userViewSelect } from './user-view.js';
 
 export type Outcome = 'created' | 'updated' | 'unchanged' | 'refused' | 'failed';
 export type AuditSource = 'sign-in' | 'password' | 'scim' | 'admin';
@@ -42,17 +41,6 @@ export interface ProvisioningResult {
   auditId?: string;
   username?: string;
   changes: Record<string, unknown>;
-  reasons: FieldProblem[];
-  warnings: FieldProblem[];
-}
-
-export interface DryRunResult {
-  /** What a sign-in with these claims would do now. */
-  outcome: Exclude<Outcome, 'failed'>;
-  /** The user as it would be after the sign-in (or as stored, when refused; null when there is none). */
-  user: UserView | null;
-  changes: Record<string, unknown>;
-  sources: Record<string, ClaimSource>;
   reasons: FieldProblem[];
   warnings: FieldProblem[];
 }
@@ -139,45 +127,6 @@ export class ProvisioningService {
       outcome: row.outcome as Outcome, userId: row.user_id ?? undefined, status: row.status ?? undefined, auditId, username: plan.username,
       changes: row.changes, reasons: row.reasons, warnings: row.warnings,
     });
-  }
-
-  /**
-   * Exactly what `provision` would do with these claims now — the same mapping and the same statement, run
-   * inside a transaction that is rolled back — so it writes nothing (not even an audit row).
-   */
-  async dryRun(ctx: ProvisioningContext, claims: ClaimSet, issuer: string, lifecycle: LifecycleAssertion = {}): Promise<DryRunResult> {
-    const plan = this.plan(ctx, claims, issuer, lifecycle);
-    const directory = await this.directories.forEnvironment(ctx.tenantId, ctx.environment);
-    const runner = directory.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.startTransaction();
-      const stored = async (): Promise<UserView | null> => {
-        const rows = await runner.query(`${userViewSelect} WHERE u.tenant_id = $1 AND u.issuer = $2 AND u.subject = $3`, [ctx.tenantId, issuer, plan.subject]);
-        return rows[0] ? toUserView(rows[0]) : null;
-      };
-      if (plan.problems.length > 0) {
-        return { outcome: 'refused', user: await stored(), changes: {}, sources: plan.sources, reasons: plan.problems, warnings: plan.warnings };
-      }
-      let row: ResultRow | undefined;
-      for (let run = 1; run <= MAX_RUNS && !row; run++) {
-        await runner.query(lockSql, [ctx.tenantId, issuer, plan.subject]);
-        await runner.query('SAVEPOINT dry_run');
-        try {
-          const rows: ResultRow[] = await runner.query(provisionSql, positional(this.params(ctx, plan, null), false));
-          if (rows[0]!.outcome !== 'retry') row = rows[0];
-          else await runner.query('ROLLBACK TO SAVEPOINT dry_run');
-        } catch (e) {
-          await runner.query('ROLLBACK TO SAVEPOINT dry_run');
-          if (!RETRYABLE.has((e as { code?: string }).code ?? '') || run === MAX_RUNS) throw e;
-        }
-      }
-      if (!row) throw new Error('Dry run did not settle');
-      return { outcome: row.outcome as DryRunResult['outcome'], user: await stored(), changes: row.changes, sources: plan.sources, reasons: row.reasons, warnings: row.warnings };
-    } finally {
-      if (runner.isTransactionActive) await runner.rollbackTransaction();
-      await runner.release();
-    }
   }
 
   /** Records an attempt that failed outside provisioning's own checks (Okta, state, tokens). */

@@ -185,7 +185,7 @@ result AS (
   FROM gate g
 )`;
 
-/** Provisioning in a directory database that is not the audit's (training), or a dry run: the caller audits. */
+/** Provisioning in a directory database that is not the audit's (training): the caller writes the audit. */
 export const provisionSql = `WITH ${core}\nSELECT * FROM result`;
 
 /** Provisioning plus its audit row in the same statement (production database). 'retry' runs are not audited. */
