@@ -12,6 +12,7 @@ import { OAuthModule } from './oauth/oauth.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { ScimModule } from './scim/scim.module.js';
+import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { TenantsModule } from './tenants/tenants.module.js';
 
 /** I/O adapters a caller may replace (tests: a resolver that maps names to chosen addresses). */
@@ -38,6 +39,7 @@ export class AppModule {
         ProvisioningModule,
         OAuthModule,
         ScimModule,
+        LifecycleModule,
       ],
       providers: [{ provide: AppConfig, useValue: config }, { provide: HostResolver, useValue: adapters.hostResolver ?? new SystemHostResolver() }],
       exports: [AppConfig, HostResolver],
