@@ -98,18 +98,18 @@ const commissionTypeFormat = text(200);
 export const fieldTable: readonly FieldRow[] = [
   {
     field: 'username', column: 'username', read: 'single', format: docRules, required: 'always',
-    rule: "NFKC-normalised; domain rewritten by the tenant's rules, then one of its verified domains; unique across all tenants (case-insensitive after NFKC); never set by hand",
+    rule: "NFKC-normalised; domain rewritten by the tenant's rules, then one of its verified domains; unique across all tenants (case-insensitive after NFKC)",
     fromClaim: first((v, c) => username(v, usernameRules(c))),
   },
-  { field: 'firstName', column: 'first_name', read: 'single', format: name, rule: '', fromClaim: fmt(name), byHand: (v) => name.check(v) },
+  { field: 'firstName', column: 'first_name', read: 'single', format: name, rule: 'many Okta orgs send the full name in name: point the field at given_name then', fromClaim: fmt(name), byHand: (v) => name.check(v) },
   { field: 'lastName', column: 'last_name', read: 'single', format: name, rule: '', fromClaim: fmt(name), byHand: (v) => name.check(v) },
   {
     field: 'securityRole', column: 'security_role', read: 'list', format: groupFormat, required: 'on-create', fallback: (c) => c.roles.defaultRole,
-    rule: "each value looked up in the role map (exactly, then ignoring case); several values must map to one role; unmapped or empty: the default role, else refused; a new user needs one; by hand: one of the tenant's RQ security roles (else a role map target)",
+    rule: "each value looked up in the role map (exactly, then ignoring case); several values must map to one role; unmapped or empty: the default role, else refused; by hand: one of the tenant's RQ security roles (else a role map target)",
     fromClaim: securityRole,
     byHand: (v, c) => oneOf(v.trim(), rolesOf(c), 'security roles'),
   },
-  { field: 'email', column: 'email', read: 'single', format: email, rule: '', fromClaim: fmt(email), byHand: (v) => email.check(v) },
+  { field: 'email', column: 'email', read: 'single', format: email, rule: 'kept as given, domain lower-cased; never used as the identity', fromClaim: fmt(email), byHand: (v) => email.check(v) },
   { field: 'emailDisplayName', column: 'email_display_name', read: 'single', format: displayName, rule: '', fromClaim: fmt(displayName), byHand: (v) => displayName.check(v) },
   { field: 'homePhone', column: 'home_phone', read: 'single', format: phone, rule: 'extension normalised to ;ext=', fromClaim: fmt(phone), byHand: (v) => phone.check(v) },
   { field: 'cellPhone', column: 'cell_phone', read: 'single', format: phone, rule: 'extension normalised to ;ext=', fromClaim: fmt(phone), byHand: (v) => phone.check(v) },
