@@ -43,7 +43,8 @@ export interface ProvisioningPlan {
 /** At most this many undeclared custom claims are reported one by one (then one summary line). */
 const MAX_UNDECLARED_REPORTED = 20;
 export const MAX_LOCATIONS = 500;
-const MAX_GROUPS = 50;
+/** Okta's groups claim carries at most 100 groups. */
+const MAX_GROUPS = 100;
 
 /** OIDC Core §2: sub is at most 255 ASCII characters. */
 const SUBJECT = /^[\x21-\x7e]{1,255}$/;

@@ -185,8 +185,8 @@ export class ProvisioningService {
     r: { outcome: Outcome; userId: string | null; changes: Record<string, unknown>; reasons: FieldProblem[]; warnings: FieldProblem[] },
     claims: unknown,
   ): Promise<string | undefined> {
-    const production = (await this.directories.forEnvironment(ctx.tenantId, ctx.environment)) === this.control;
-    const rows = await this.control.query(production ? auditInsertWithUserSql : auditInsertSql, [
+    // Production users live beside the audit: a refusal still names the existing user. Training users do not.
+    const rows = await this.control.query(ctx.environment === 'production' ? auditInsertWithUserSql : auditInsertSql, [
       ctx.tenantId, ctx.environment, ctx.source, ctx.configVersion, plan.issuer, plan.subject || null, plan.username ?? null, r.userId,
       r.outcome, JSON.stringify(r.changes), JSON.stringify(plan.sources), JSON.stringify(jsonbSafe(r.reasons)), JSON.stringify(jsonbSafe(r.warnings)),
       claims === null ? null : JSON.stringify(claims), ctx.correlationId ?? null, null,

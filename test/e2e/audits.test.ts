@@ -124,6 +124,17 @@ describe('provisioning audit API', () => {
     expect(lines.some((l) => String(l.req?.url ?? '').startsWith('/oauth2/callback'))).toBe(true);
   });
 
+  it('describes the audit and user endpoints in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${w.service.url}/docs/openapi.json`)).json()) as { paths: Record<string, Record<string, { summary?: string }>> };
+    for (const [path, method] of [
+      ['/admin/tenants/{slug}/audits', 'get'], ['/admin/tenants/{slug}/audits/{id}', 'get'], ['/admin/tenants/{slug}/users', 'get'],
+      ['/admin/tenants/{slug}/users/{id}', 'patch'], ['/admin/tenants/{slug}/users/{id}/locations/{externalId}', 'put'],
+      ['/admin/tenants/{slug}/users/{id}/locations/{externalId}', 'delete'], ['/admin/tenants/{slug}/users/{id}/locations/{externalId}/hand-back', 'post'],
+    ] as const) {
+      expect({ path, method, summary: typeof doc.paths[path]?.[method]?.summary }).toEqual({ path, method, summary: 'string' });
+    }
+  });
+
   it("never shows another tenant's audit", async () => {
     const [latest] = (await api('?limit=1')).body.items;
     const other = await w.service.admin('GET', `/admin/tenants/other/audits/${latest.id}`);

@@ -105,7 +105,7 @@ export const fieldTable: readonly FieldRow[] = [
   { field: 'lastName', column: 'last_name', read: 'single', format: name, rule: '', fromClaim: fmt(name), byHand: (v) => name.check(v) },
   {
     field: 'securityRole', column: 'security_role', read: 'list', format: groupFormat, required: 'on-create', fallback: (c) => c.roles.defaultRole,
-    rule: "each value looked up in the role map (exactly, then ignoring case); several values must map to one role; unmapped or empty: the default role, else refused; by hand: one of the tenant's RQ security roles (else a role map target)",
+    rule: "a list (at most 100 values); each looked up in the role map (exactly, then ignoring case); several values must map to one role; unmapped or empty: the default role, else refused; by hand: one of the tenant's RQ security roles (else a role map target)",
     fromClaim: securityRole,
     byHand: (v, c) => oneOf(v.trim(), rolesOf(c), 'security roles'),
   },
