@@ -14,6 +14,7 @@ import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { ScimModule } from './scim/scim.module.js';
 import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { TenantsModule } from './tenants/tenants.module.js';
+import { TrainingModule } from './training/training.module.js';
 
 /** I/O adapters a caller may replace (tests: a resolver that maps names to chosen addresses). */
 export interface AppAdapters {
@@ -40,6 +41,7 @@ export class AppModule {
         OAuthModule,
         ScimModule,
         LifecycleModule,
+        TrainingModule,
       ],
       providers: [{ provide: AppConfig, useValue: config }, { provide: HostResolver, useValue: adapters.hostResolver ?? new SystemHostResolver() }],
       exports: [AppConfig, HostResolver],

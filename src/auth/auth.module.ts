@@ -2,19 +2,21 @@ import { Module } from '@nestjs/common';
 import { OAuthModule } from '../oauth/oauth.module.js';
 import { ProvisioningModule } from '../provisioning/provisioning.module.js';
 import { TenantsModule } from '../tenants/tenants.module.js';
+import { HomeRealm } from './home-realm.js';
 import { IdTokenVerifier } from './id-token-verifier.js';
 import { LoginStateStore } from './login-state.store.js';
 import { LogoutController } from './logout.controller.js';
+import { SignInCompletion } from './sign-in-completion.js';
 import { SignInController } from './signin.controller.js';
 import { StrategyRegistry } from './strategy-registry.js';
 import { SsoSessions } from './sso-sessions.js';
 import { UpstreamSignIn } from './upstream-signin.service.js';
 
-/** Sign-in: the app's authorization request, the tenant's Okta through passport-openidconnect, the callback. */
+/** Sign-in: the app's authorization request, home-realm discovery, the tenant's Okta through passport-openidconnect, the callback. */
 @Module({
   imports: [TenantsModule, ProvisioningModule, OAuthModule],
   controllers: [SignInController, LogoutController],
-  providers: [SsoSessions, LoginStateStore, IdTokenVerifier, StrategyRegistry, UpstreamSignIn],
-  exports: [SsoSessions, LoginStateStore, IdTokenVerifier, StrategyRegistry, UpstreamSignIn],
+  providers: [SsoSessions, LoginStateStore, IdTokenVerifier, StrategyRegistry, UpstreamSignIn, HomeRealm, SignInCompletion],
+  exports: [SsoSessions, LoginStateStore, IdTokenVerifier, StrategyRegistry, UpstreamSignIn, HomeRealm, SignInCompletion],
 })
 export class AuthModule {}

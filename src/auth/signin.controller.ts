@@ -2,28 +2,34 @@ import { Body, Controller, Get, Logger, Post, Query, Req, Res } from '@nestjs/co
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppConfig } from '../config/app-config.js';
-import { isDatabaseUnavailable } from '../common/errors/database-errors.js';
 import {
   AccessDenied, AuthorizationRedirectError, LoginRequired, type OAuthError, ServerError, TemporarilyUnavailable,
 } from '../common/errors/oauth-errors.js';
+import { DirectoryDatabases, TrainingDatabaseUnavailable, TrainingDisabled } from '../database/directory-databases.js';
 import { AuthorizeValidator, type ValidatedAuthorization } from '../oauth/authorize-validator.js';
 import { AuthorizationCodes } from '../oauth/tokens/authorization-code.js';
 import { Metrics } from '../observability/metrics.js';
 import { DirectoryUsers } from '../provisioning/directory-users.js';
-import { ProvisioningService, type ProvisioningContext } from '../provisioning/provisioning.service.js';
 import { TenantRuntime, type LoadedTenant, type TenantRef } from '../tenants/tenant-runtime.js';
+import { trainingEnabled } from '../training/training-config.js';
+import { HomeRealm } from './home-realm.js';
 import { sendHomeRealmPage } from './home-realm.page.js';
 import type { LoginState } from './login-state.store.js';
 import type { UpstreamRequest } from './okta-oauth-client.js';
+import { SignInCompletion, type SignInContext } from './sign-in-completion.js';
 import { type SsoSession, SsoSessions } from './sso-sessions.js';
 import { UpstreamSignIn } from './upstream-signin.service.js';
 import { UpstreamError } from './upstream-errors.js';
 
 type Req = Request & { id?: string };
 
+type TenantChoice = { kind: 'found'; tenant: TenantRef } | { kind: 'ask' } | { kind: 'problem'; message: string; dropTenant?: boolean };
+
 /**
  * The browser sign-in, both legs: /oauth2/authorize (the app's request) sends the user to their company's
  * Okta; /oauth2/callback (Okta's answer) provisions the user and returns our authorization code to the app.
+ * The same flow serves production and training (environment=training, or a training client): only the
+ * directory the user is provisioned into and the tokens' audience differ.
  */
 @ApiExcludeController()
 @Controller('oauth2')
@@ -33,8 +39,10 @@ export class SignInController {
   constructor(
     private readonly validator: AuthorizeValidator,
     private readonly runtime: TenantRuntime,
+    private readonly homeRealm: HomeRealm,
     private readonly upstream: UpstreamSignIn,
-    private readonly provisioning: ProvisioningService,
+    private readonly completion: SignInCompletion,
+    private readonly directories: DirectoryDatabases,
     private readonly users: DirectoryUsers,
     private readonly codes: AuthorizationCodes,
     private readonly config: AppConfig,
@@ -55,30 +63,47 @@ export class SignInController {
   private async authorize(params: Record<string, unknown>, req: Req, res: Response): Promise<void> {
     const v = await this.validator.validate(params);
     const back = (e: OAuthError) => new AuthorizationRedirectError(e, v.request.redirectUri, v.request.state);
-    let ref = await this.findTenant(v);
-    // This service's own session: reused (no trip to Okta) for its tenant, unless the app asks for a fresh
-    // authentication (prompt=login) or the authentication is older than its max_age.
-    const session = await this.sessions.current(req, v.request.environment);
-    if (session && ref === 'ask') ref = session.tenant;
-    if (session && ref && ref !== 'ask' && session.tenantId === ref.id && ref.status === 'active' && v.request.prompt !== 'login'
+    const environment = v.request.environment;
+    let choice = await this.chooseTenant(v);
+    // This service's own session (per environment): reused (no trip to Okta) for its tenant, unless the app asks
+    // for a fresh authentication (prompt=login) or the authentication is older than its max_age.
+    const session = await this.sessions.current(req, environment);
+    if (session && choice.kind === 'ask') choice = { kind: 'found', tenant: session.tenant };
+    const sessionRef = choice.kind === 'found' ? choice.tenant : undefined;
+    if (session && sessionRef && session.tenantId === sessionRef.id && sessionRef.status === 'active' && v.request.prompt !== 'login'
       // max_age=0 is read as prompt=login (as most OPs do), since auth_time has one-second granularity.
       && (v.request.maxAge === undefined || (v.request.maxAge > 0 && Math.floor(Date.now() / 1000) - session.authTime <= v.request.maxAge))) {
-      const user = await this.users.find(session.environment, session.tenantId, session.userId);
+      let user;
+      try {
+        user = await this.users.find(session.environment, session.tenantId, session.userId);
+      } catch (e) {
+        // A training session whose training database is down, or whose training was turned off.
+        if (e instanceof TrainingDatabaseUnavailable || e instanceof TrainingDisabled) throw back(e);
+        throw e;
+      }
       if (user?.status === 'active') {
-        await this.sendCode(res, v.request, ref, session.userId, session.authTime, session.publicId);
-        this.metrics.signIn(ref, 'success');
+        await this.sendCode(res, v.request, sessionRef, session.userId, session.authTime, session.publicId);
+        this.metrics.signIn(sessionRef, 'success');
         return;
       }
     }
     if (v.request.prompt === 'none') throw back(new LoginRequired('There is no sign-in session for this application; prompt=none cannot be satisfied.'));
-    if (ref === 'ask') return sendHomeRealmPage(res, v.params);
-    if (ref === null) {
-      return sendHomeRealmPage(res, v.params, v.tenant ? 'That organization is not set up for sign-in here.' : 'No organization is set up for sign-in with that email domain. Check the address, or ask your administrator.');
+    if (choice.kind === 'ask') return sendHomeRealmPage(res, v.params, { environment });
+    if (choice.kind === 'problem') {
+      const { tenant: _dropped, ...rest } = v.params;
+      return sendHomeRealmPage(res, choice.dropTenant ? rest : v.params, { environment, problem: choice.message });
     }
+    const ref = choice.tenant;
     if (ref.status !== 'active') throw back(new AccessDenied('Sign-in is disabled for this organization.'));
     let tenant: LoadedTenant;
     try {
       tenant = await this.runtime.load(ref);
+    } catch (e) {
+      this.log.error({ err: e, correlationId: req.id }, 'Could not load the tenant configuration');
+      throw back(new TemporarilyUnavailable('Sign-in could not start right now; try again in a moment.'));
+    }
+    if (environment === 'training') await this.checkTraining(tenant, req, back);
+    try {
       await this.upstream.start(req, res, tenant, v.request);
     } catch (e) {
       if (e instanceof UpstreamError && e.kind === 'okta-rate-limited') {
@@ -91,23 +116,47 @@ export class SignInController {
     }
   }
 
-  private async findTenant(v: ValidatedAuthorization): Promise<TenantRef | null | 'ask'> {
-    if (v.tenant) return /^[a-z0-9][a-z0-9-]{1,62}$/.test(v.tenant) ? this.runtime.bySlug(v.tenant) : null;
+  /** Before anyone is sent to Okta for training: training is on, and its database answers (opened and migrated on first use). */
+  private async checkTraining(tenant: LoadedTenant, req: Req, back: (e: OAuthError) => AuthorizationRedirectError): Promise<void> {
+    const s: SignInContext = { tenant, environment: 'training', source: 'sign-in', correlationId: req.id };
+    if (!trainingEnabled(tenant.config)) throw back(new TrainingDisabled());
+    try {
+      await this.directories.check(tenant.id, 'training');
+    } catch (e) {
+      if (e instanceof TrainingDisabled) throw back(e);
+      if (!(e instanceof TrainingDatabaseUnavailable)) this.log.error({ err: e, correlationId: req.id }, 'Training database check failed');
+      await this.completion.failed(s, { field: 'trainingDatabase', reason: 'the training database was not available; the user was not sent to Okta' });
+      this.metrics.signIn(tenant, 'training_unavailable');
+      throw back(new TrainingDatabaseUnavailable());
+    }
+  }
+
+  /** An explicit tenant, or home-realm discovery from the login_hint (the app's, or typed on our page). */
+  private async chooseTenant(v: ValidatedAuthorization): Promise<TenantChoice> {
+    if (v.tenant) {
+      const ref = /^[a-z0-9][a-z0-9-]{1,62}$/.test(v.tenant) ? await this.runtime.bySlug(v.tenant) : null;
+      return ref ? { kind: 'found', tenant: ref } : { kind: 'problem', message: 'That organization is not set up for sign-in here. Enter your work email instead.', dropTenant: true };
+    }
     const hint = v.request.loginHint;
-    if (!hint) return 'ask';
-    const at = hint.lastIndexOf('@');
-    const domain = at > 0 ? hint.slice(at + 1).toLowerCase() : '';
-    if (!/^[a-z0-9.-]{1,253}$/.test(domain)) return null;
-    return this.runtime.byDomain(domain);
+    if (!hint) return { kind: 'ask' };
+    const found = await this.homeRealm.find(hint);
+    switch (found.kind) {
+      case 'found':
+        return { kind: 'found', tenant: found.tenant };
+      case 'invalid':
+        return { kind: 'problem', message: 'Enter your work email address, like name@company.com.' };
+      case 'unknown':
+        return { kind: 'problem', message: `No organization is set up for sign-in with ${found.domain} addresses. Check the address, or ask your administrator.` };
+      case 'ambiguous':
+        return { kind: 'problem', message: `More than one organization is set up for ${found.domain} addresses, so sign-in cannot tell which is yours. Ask your administrator.` };
+    }
   }
 
   @Get('callback')
   async callback(@Req() req: Req, @Res() res: Response): Promise<void> {
     const { state, tenant } = await this.upstream.resume(req);
     const back = (e: OAuthError) => new AuthorizationRedirectError(e, state.request.redirectUri, state.request.state);
-    const ctx: ProvisioningContext = {
-      tenantId: tenant.id, configVersion: tenant.version, config: tenant.config, environment: state.environment, source: 'sign-in', correlationId: req.id,
-    };
+    const s: SignInContext = { tenant, environment: state.environment, source: 'sign-in', correlationId: req.id };
 
     let outcome;
     try {
@@ -123,53 +172,22 @@ export class SignInController {
       const kind = cancelled ? 'cancelled' : (outcome.error as UpstreamError).kind;
       this.metrics.signIn(tenant, kind.replace(/-/g, '_'));
       this.log.warn({ correlationId: req.id, tenant: tenant.slug, kind }, 'Upstream sign-in failed');
-      await this.provisioning.auditFailure(ctx, { field: 'okta', reason: message });
+      await this.completion.failed(s, { field: 'okta', reason: message });
       if (cancelled) throw back(new AccessDenied(message));
       const transient = kind === 'okta-unreachable' || kind === 'okta-rate-limited' || kind === 'okta-server-error';
       throw back(transient ? new TemporarilyUnavailable(message) : new AccessDenied(message));
     }
 
     const { identity } = outcome;
-    let userId: string | undefined;
-    let status: 'active' | 'disabled' | undefined;
-    try {
-      if (tenant.config.okta.autoProvisioning) {
-        const result = await this.provisioning.provision(ctx, { idToken: identity.idToken, userinfo: identity.userinfo }, identity.issuer);
-        this.metrics.provisioned(tenant, result.outcome);
-        if (result.outcome === 'failed') {
-          this.metrics.signIn(tenant, 'error');
-          throw back(new ServerError(`Your account could not be set up right now; try again in a moment. Reference ${result.auditId ?? req.id}.`));
-        }
-        if (result.outcome === 'refused' || !result.userId) {
-          this.metrics.signIn(tenant, 'refused');
-          const fields = [...new Set(result.reasons.map((r) => r.field))].join(', ');
-          throw back(new AccessDenied(`Your account could not be set up (${fields}). Your administrator can look up reference ${result.auditId}.`));
-        }
-        userId = result.userId;
-        status = result.status;
-      } else {
-        const found = await this.users.findIdentity(state.environment, tenant.id, identity.issuer, String(identity.idToken.sub));
-        userId = found?.id;
-        status = found?.status;
-        if (!userId) {
-          this.metrics.signIn(tenant, 'no_account');
-          await this.provisioning.auditFailure(ctx, { field: 'user', reason: 'automatic provisioning is off and this person has no user yet' }, { issuer: identity.issuer, subject: String(identity.idToken.sub) });
-          throw back(new AccessDenied('You do not have an account yet; ask your administrator to create one.'));
-        }
-      }
-    } catch (e) {
-      if (e instanceof AuthorizationRedirectError) throw e;
-      // Provisioning is one statement: when it fails nothing of it was written.
-      if (tenant.config.okta.autoProvisioning) this.metrics.provisioned(tenant, 'failed');
-      this.metrics.signIn(tenant, 'error');
-      this.log.error({ err: e, correlationId: req.id }, 'Provisioning failed');
-      throw back(isDatabaseUnavailable(e)
-        ? new TemporarilyUnavailable('The service is briefly unavailable; please sign in again in a moment.')
-        : new ServerError('The sign-in could not be completed.'));
+    const done = await this.completion.complete(s, identity);
+    if (!done.ok) {
+      const outcome = done.error === 'unavailable' && state.environment === 'training' ? 'training_unavailable' : done.error === 'failed' ? 'error' : done.error.replace(/-/g, '_');
+      this.metrics.signIn(tenant, outcome);
+      throw back(done.error === 'unavailable' ? new TemporarilyUnavailable(done.description)
+        : done.error === 'error' || done.error === 'failed' ? new ServerError(done.description)
+        : new AccessDenied(done.description));
     }
-    // A user deactivated by SCIM (or by hand) stays disabled: sign-in never asserts status. The status comes
-    // back from the provisioning statement itself (no extra query).
-    if (status !== 'active') throw back(new AccessDenied('Your account is disabled. Ask your administrator.'));
+    const userId = done.userId;
     const authTime = typeof identity.idToken.auth_time === 'number' ? identity.idToken.auth_time : Math.floor(Date.now() / 1000);
     const session: SsoSession = await this.sessions.establish(req, res, { tenantId: tenant.id, environment: state.environment, userId, authTime }, (req as Req & UpstreamRequest).upstreamIdToken);
     await this.sendCode(res, state.request, tenant, userId, authTime, session.publicId);

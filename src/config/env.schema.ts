@@ -23,6 +23,16 @@ export const envSchema = z.object({
     .describe('Postgres connection URL. Unset: an embedded Postgres is started with its data in DATA_DIR/postgres.'),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329).describe('Port of the embedded Postgres (only when DATABASE_URL is unset).'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20).describe('Connections per instance.'),
+  TRAINING_DATABASES_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()
+    .describe('Postgres server (connection URL of a database there whose user may CREATE DATABASE) on which managed training databases are created, one per tenant. Default: the production database server.'),
+  TRAINING_POOL_SIZE: z.coerce.number().int().min(1).max(50).default(4).describe('Connections per tenant training database, per instance.'),
+  TRAINING_POOL_IDLE_S: seconds(300, 1, 86400).describe('A tenant training database pool unused this long is closed.'),
+  TRAINING_MAX_OPEN_DATABASES: z.coerce.number().int().min(1).max(10000).default(100).describe('Training database pools open at once per instance; beyond it the least recently used is closed.'),
+  PASSWORD_GRANT_MAX_FAILURES_PER_USERNAME: z.coerce.number().int().min(1).max(1000).default(5)
+    .describe('Failed password-grant attempts allowed per username within the window before further attempts are refused without asking Okta.'),
+  PASSWORD_GRANT_MAX_FAILURES_PER_CLIENT: z.coerce.number().int().min(1).max(100000).default(100)
+    .describe('Failed password-grant attempts allowed per client application within the window.'),
+  PASSWORD_GRANT_FAILURE_WINDOW_S: seconds(900, 10, 86400).describe('Window over which failed password-grant attempts are counted (shared by all instances, in Postgres).'),
   ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters').optional()
     .describe('Bootstrap operator key for the admin API (X-Admin-Key or Bearer). Required in production.'),
   SECRETS_KEYS: z.string().optional()

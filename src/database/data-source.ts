@@ -2,7 +2,7 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { entities } from './entities.js';
 import { migrateUnderLock, migrationsFor, type SchemaKind } from './migrate.js';
 
-export function dataSourceOptions(url: string, kind: SchemaKind, poolSize = 20): DataSourceOptions {
+export function dataSourceOptions(url: string, kind: SchemaKind, poolSize = 20, applicationName = 'iqsso'): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -12,13 +12,13 @@ export function dataSourceOptions(url: string, kind: SchemaKind, poolSize = 20):
     synchronize: false,
     migrationsRun: false,
     logging: false,
-    extra: { max: poolSize, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000, application_name: 'iqsso' },
+    extra: { max: poolSize, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000, application_name: applicationName },
   };
 }
 
 /** Connects and brings the schema up to date (under the migration lock). */
-export async function openDatabase(url: string, kind: SchemaKind, poolSize?: number): Promise<DataSource> {
-  const ds = await new DataSource(dataSourceOptions(url, kind, poolSize)).initialize();
+export async function openDatabase(url: string, kind: SchemaKind, poolSize?: number, applicationName?: string): Promise<DataSource> {
+  const ds = await new DataSource(dataSourceOptions(url, kind, poolSize, applicationName)).initialize();
   try {
     await migrateUnderLock(ds);
   } catch (e) {

@@ -2,9 +2,9 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { dataSourceOptions, openDatabase } from './data-source.js';
-import { DirectoryDatabases } from './directory-databases.js';
+import { DirectoryDatabases, PRODUCTION_DATABASE_URL } from './directory-databases.js';
 
-/** The production database (control + directory schema), migrated at start under an advisory lock. */
+/** The production database (control + directory schema), migrated at start under an advisory lock; training databases beside it. */
 @Global()
 @Module({})
 export class DatabaseModule {
@@ -18,7 +18,7 @@ export class DatabaseModule {
           dataSourceFactory: async (options) => openDatabase(url, 'control', (options as { extra?: { max?: number } }).extra?.max),
         }),
       ],
-      providers: [DirectoryDatabases],
+      providers: [DirectoryDatabases, { provide: PRODUCTION_DATABASE_URL, useValue: url }],
       exports: [DirectoryDatabases],
     };
   }

@@ -18,7 +18,7 @@ export interface ValidatedAuthorization {
   params: Record<string, string>;
 }
 
-const known = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'login_hint', 'prompt', 'tenant', 'response_mode', 'max_age', 'ui_locales', 'display', 'acr_values'];
+const known = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'login_hint', 'prompt', 'tenant', 'environment', 'response_mode', 'max_age', 'ui_locales', 'display', 'acr_values'];
 
 /**
  * The authorization endpoint's checks (RFC 6749 §4.1.1, RFC 7636, OIDC Core §3.1.2.1), in the order that
@@ -67,6 +67,11 @@ export class AuthorizeValidator {
     if (prompts.includes('none') && prompts.length > 1) fail(new InvalidRequest('prompt=none cannot be combined with other values.'));
     if (params.max_age !== undefined && !/^\d{1,9}$/.test(params.max_age)) fail(new InvalidRequest('max_age must be a non-negative number of seconds.'));
     if (params.login_hint !== undefined && params.login_hint.length > 320) fail(new InvalidRequest('login_hint is too long.'));
+    // Our extension: environment=training asks for a training sign-in. A training client is always training.
+    const asked = params.environment;
+    if (asked !== undefined && asked !== 'production' && asked !== 'training') fail(new InvalidRequest('environment must be production or training.'));
+    if (client.environment === 'training' && asked === 'production') fail(new InvalidRequest('This application is registered for training; it cannot ask for a production sign-in.'));
+    const environment = client.environment === 'training' ? 'training' : (asked ?? 'production') as 'production' | 'training';
 
     const request: PendingAuthorization = {
       clientId,
@@ -75,7 +80,7 @@ export class AuthorizeValidator {
       state,
       nonce: params.nonce,
       codeChallenge: params.code_challenge!,
-      environment: client.environment,
+      environment,
       loginHint: params.login_hint?.trim() || undefined,
       prompt: prompts.includes('login') ? 'login' : prompts.includes('none') ? 'none' : undefined,
       maxAge: params.max_age !== undefined ? Number(params.max_age) : undefined,

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { MeController } from '../api/me.controller.js';
+import { MeController, TrainingMeController } from '../api/me.controller.js';
 import { ProvisioningModule } from '../provisioning/provisioning.module.js';
 import { AccessTokenGuard } from './access-token.guard.js';
 import { AuthorizeValidator } from './authorize-validator.js';
@@ -20,7 +20,7 @@ import { TokenIntrospection } from './tokens/token-introspection.js';
 /** This service as an OAuth 2.0 / OpenID Connect authorization server for iQmetrix apps. */
 @Module({
   imports: [ProvisioningModule],
-  controllers: [TokenController, TokenLifecycleController, DiscoveryController, AdminClientsController, MeController],
+  controllers: [TokenController, TokenLifecycleController, DiscoveryController, AdminClientsController, MeController, TrainingMeController],
   providers: [ClientsService, SigningKeys, AuthorizationCodes, RefreshTokens, TokenIssuer, AuthorizeValidator, AuthorizationCodeGrant, RefreshTokenGrant, GrantRegistry, AccessTokenGuard, TokenIntrospection],
   exports: [ClientsService, SigningKeys, AuthorizationCodes, RefreshTokens, TokenIssuer, AuthorizeValidator, AccessTokenGuard, GrantRegistry, TokenIntrospection],
 })

@@ -22,6 +22,8 @@ export interface ProvisioningContext {
   source: AuditSource;
   /** The request id: the same value is in every log line of the request. */
   correlationId?: string;
+  /** Training's translation of location identifiers into its own company tree (see training/training-config.ts). */
+  locationMap?: Record<string, string>;
 }
 
 /**
@@ -146,6 +148,8 @@ export class ProvisioningService {
   /** The mapper's plan, plus what a lifecycle source (SCIM) asserts beside the claims. */
   private plan(ctx: ProvisioningContext, claims: ClaimSet, issuer: string, lifecycle: LifecycleAssertion): ProvisioningPlan {
     const plan = mapClaims(claims, ctx.config, issuer);
+    const map = ctx.locationMap;
+    if (map && plan.locations.present) plan.locations = { present: true, ids: [...new Set(plan.locations.ids.map((id) => map[id] ?? id))] };
     if (ctx.source === 'scim') for (const k of Object.keys(plan.sources)) plan.sources[k] = 'scim';
     if (lifecycle.status) plan.status = lifecycle.status;
     if (lifecycle.removeIdpLocations) {

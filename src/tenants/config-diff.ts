@@ -14,7 +14,8 @@ export interface ConfigChange {
   text: string;
 }
 
-const SECRET_PATH = 'okta.clientSecretId';
+/** References to sealed secrets: a change is reported as "replaced", never with the reference itself. */
+const SECRET_PATHS: Record<string, string> = { 'okta.clientSecretId': 'okta.clientSecret', 'training.databaseUrlSecretId': 'training.databaseUrl' };
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -30,8 +31,9 @@ export function diffConfigs(before: unknown, after: unknown): ConfigChange[] {
 }
 
 function walk(a: Json | undefined, b: Json | undefined, path: string, out: ConfigChange[]): void {
-  if (path === SECRET_PATH) {
-    if (a !== b) out.push({ path: 'okta.clientSecret', change: a === undefined ? 'added' : 'changed', text: 'okta.clientSecret: replaced by another secret (never shown)' });
+  const secret = SECRET_PATHS[path];
+  if (secret) {
+    if (a !== b) out.push({ path: secret, change: a === undefined ? 'added' : b === undefined ? 'removed' : 'changed', text: `${secret}: ${b === undefined ? 'removed' : 'replaced by another secret'} (never shown)` });
     return;
   }
   if (JSON.stringify(a) === JSON.stringify(b)) return;

@@ -86,7 +86,8 @@ export class RqIds {
       return { version: null, status: 'unchanged', kinds, rejected, warnings: [] };
     }
     const { endpoints: _e, clientSecretId: _s, ...okta } = current.config.okta;
-    const config: TenantConfig = { ...current.config, rqIds: after };
+    // (versions saved before training existed have no training section: saved again as training off)
+    const config = { ...current.config, rqIds: after, training: current.config.training ?? { enabled: false, database: 'managed' as const } } satisfies TenantConfig;
     const input = { config: { ...config, okta }, note: note ?? `RQ IDs loaded (${mode})` };
     if (activate) {
       const view = await this.tenants.saveAndActivate(tenantId, input, actor);

@@ -56,6 +56,36 @@ export const oktaEndpointsSchema = z.object({
   tokenEndpointAuthMethods: z.array(z.string()).optional(),
 });
 
+const externalNodeId = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').regex(/^[^\p{Cc}\p{Cf}]+$/u, 'must not contain control characters');
+const rolesSchema = z.object({
+  /** Okta group (security_group_name value) → RQ security role. Matched exactly, then ignoring case. */
+  map: valueMap(200, 100).default({}),
+  /** Role for a user whose groups map to none (and for a new user whose Okta sends no group). */
+  defaultRole: label(100).optional(),
+});
+
+/**
+ * The tenant's training environment. Part of the versioned document, so every change to it is
+ * versioned and attributed like the rest, and the audit of a training sign-in names the version in force.
+ * The database is either `managed` (a database this service creates and migrates for the tenant, on the
+ * server of TRAINING_DATABASES_URL or else the production one) or `url` (the connection URL is write-only:
+ * given as `trainingDatabaseUrl` beside the configuration and sealed like the Okta client secret).
+ * `roles` replaces the production role mapping for training sign-ins; `locations.map` translates the
+ * External Node Identifiers Okta sends into the training company tree's, where the two trees differ.
+ */
+export const trainingConfigInputSchema = z.object({
+  enabled: z.boolean().default(false),
+  database: z.enum(['managed', 'url']).default('managed'),
+  roles: rolesSchema.optional(),
+  locations: z
+    .object({
+      map: z.record(externalNodeId, externalNodeId).default({}),
+      unknownLocations: z.enum(['refuse', 'assign-known']).optional(),
+    })
+    .optional(),
+});
+export type TrainingConfigInput = z.infer<typeof trainingConfigInputSchema>;
+
 export const tenantConfigInputSchema = z.object({
   okta: z.object({
     issuer: httpsIssuer,
@@ -69,14 +99,7 @@ export const tenantConfigInputSchema = z.object({
   usernameRewrites: z.array(z.object({ from: domainPattern, to: domain })).max(50).default([]),
   /** Which claim feeds which field: one claim name, or several tried in order (the first present one wins). */
   claims: z.partialRecord(z.enum(fieldNames), z.union([claimName, z.array(claimName).min(1).max(5)], { error: 'must be a claim name, or a list of 1 to 5 claim names tried in order' })).default({}),
-  roles: z
-    .object({
-      /** Okta group (security_group_name value) → RQ security role. Matched exactly, then ignoring case. */
-      map: valueMap(200, 100).default({}),
-      /** Role for a user whose groups map to none (and for a new user whose Okta sends no group). */
-      defaultRole: label(100).optional(),
-    })
-    .default({ map: {} }),
+  roles: rolesSchema.default({ map: {} }),
   // Reference data supplied by iQmetrix in setup (bulk-loadable: PUT /admin/tenants/{slug}/rq-ids). The mapper checks
   // organizational role and commission group claims against these; the role and commission type maps must
   // point at securityRoles / commissionTypes when those lists are loaded.
@@ -121,6 +144,7 @@ export const tenantConfigInputSchema = z.object({
       flagUnseenAfterDays: z.number().int().min(1).max(3650).optional(),
     })
     .default({ deactivatedLocations: 'remove-idp' }),
+  training: trainingConfigInputSchema.default({ enabled: false, database: 'managed' }),
 });
 
 export type TenantConfigInput = z.input<typeof tenantConfigInputSchema>;
@@ -131,5 +155,14 @@ export const tenantConfigSchema = tenantConfigInputSchema.extend({
     endpoints: oktaEndpointsSchema,
     clientSecretId: z.uuid(),
   }),
+  // Versions saved before training existed have no `training` key: read as training off.
+  training: trainingConfigInputSchema
+    .extend({
+      /** The sealed connection URL (tenant_secrets, purpose training-database-url), when database = 'url'. */
+      databaseUrlSecretId: z.uuid().optional(),
+      /** host:port/database of that URL, never its credentials: shown to account managers and in diffs. */
+      databaseTarget: z.string().optional(),
+    })
+    .optional(),
 });
 export type TenantConfig = z.infer<typeof tenantConfigSchema>;

@@ -8,10 +8,33 @@ export const clientSecretSchema = z
   .max(512, 'must be at most 512 characters')
   .regex(/^[\x20-\x7E]+$/, 'must be printable ASCII (RFC 6749 VSCHAR)');
 
+/**
+ * A training database's connection URL: write-only (it usually carries a password), sealed at rest like the
+ * client secret, never returned. postgres://user:password@host:port/database?sslmode=...
+ */
+export const trainingDatabaseUrlSchema = z
+  .string()
+  .max(2000, 'must be at most 2000 characters')
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === 'postgres:' || u.protocol === 'postgresql:') && u.hostname !== '' && /^\/[^/]+$/.test(u.pathname) && !u.hash;
+    } catch {
+      return false;
+    }
+  }, 'must be a Postgres connection URL like postgres://user:password@host:5432/database');
+
+/** What account managers see of a connection URL: where it points, never who connects or how. */
+export function databaseTarget(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || '5432'}${decodeURIComponent(u.pathname)}`;
+}
+
 export const createTenantSchema = z.object({
   slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be 2-63 lower-case letters, digits or hyphens'),
   name: z.string().trim().min(1).max(200),
   clientSecret: clientSecretSchema,
+  trainingDatabaseUrl: trainingDatabaseUrlSchema.optional(),
   config: tenantConfigInputSchema,
 });
 
@@ -19,12 +42,15 @@ const note = z.string().trim().max(500, 'must be at most 500 characters');
 
 /**
  * A new configuration version. The client secret is write-only: omit both fields to keep the one in force,
- * give `clientSecret` to seal and use a new one, or `clientSecretId` to use a secret staged earlier.
+ * give `clientSecret` to seal and use a new one, or `clientSecretId` to use a secret staged earlier. The training
+ * database URL (config.training.database = "url") is write-only the same way.
  */
 export const updateConfigSchema = z
   .object({
     clientSecret: clientSecretSchema.optional(),
     clientSecretId: z.uuid('must be the id of a staged secret').optional(),
+    /** Omitted: the training database URL in force is kept (when the configuration still names one). */
+    trainingDatabaseUrl: trainingDatabaseUrlSchema.optional(),
     note: note.optional(),
     config: tenantConfigInputSchema,
   })

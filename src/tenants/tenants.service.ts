@@ -3,15 +3,18 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { type FieldProblem, ProblemError } from '../common/errors/problem.js';
 import { SecretBox } from '../common/crypto/secret-box.js';
 import { AppConfig } from '../config/app-config.js';
+import { DirectoryDatabases } from '../database/directory-databases.js';
 import { type ConfigChange, diffConfigs } from './config-diff.js';
 import { type ConfigCheck, type ConfigInput, ConfigValidator } from './config-validator.js';
-import type { TenantConfig } from './tenant-config.schema.js';
+import type { TenantConfig, TrainingConfigInput } from './tenant-config.schema.js';
 import { TenantConfigVersionEntity, TenantEntity, TenantSecretEntity } from './tenant.entities.js';
-import type { CreateTenantInput, UpdateConfigInput } from './tenant-inputs.js';
+import { type CreateTenantInput, databaseTarget, type UpdateConfigInput } from './tenant-inputs.js';
 
 /** A configuration as the admin API shows it: the secret only as a reference (whether set, which, when). */
-export type ConfigView = Omit<TenantConfig, 'okta'> & {
+export type ConfigView = Omit<TenantConfig, 'okta' | 'training'> & {
   okta: Omit<TenantConfig['okta'], 'clientSecretId'> & { clientSecret: { set: true; id: string; updatedAt: string } };
+  /** The training database URL only as "set": where it points is `databaseTarget`. */
+  training: Omit<StoredTraining, 'databaseUrlSecretId'> & { databaseUrl?: { set: true } };
 };
 
 export interface TenantView {
@@ -59,7 +62,11 @@ export interface SecretView {
   retiredAt: string | null;
 }
 
-const secretAad = (tenantId: string) => `tenant-client-secret:${tenantId}`;
+/** What a sealed tenant secret is for; bound into the ciphertext, so one can never be opened as the other. */
+export type SecretPurpose = 'client-secret' | 'training-database-url';
+const secretAad = (tenantId: string, purpose: SecretPurpose = 'client-secret') =>
+  purpose === 'client-secret' ? `tenant-client-secret:${tenantId}` : `tenant-training-database-url:${tenantId}`;
+type StoredTraining = NonNullable<TenantConfig['training']>;
 
 /**
  * Account managers' changes to tenants. Every save is a new immutable version with author, time and a diff;
@@ -73,6 +80,7 @@ export class TenantsService {
     private readonly validator: ConfigValidator,
     private readonly box: SecretBox,
     config: AppConfig,
+    private readonly directories: DirectoryDatabases,
   ) {
     this.loginStateTtl = config.env.LOGIN_STATE_TTL_S;
   }
@@ -86,10 +94,12 @@ export class TenantsService {
       check.conflict = true;
     }
     refuseUnlessOk(check, 'The tenant was not created.');
+    checkTraining(input.config.training, input.trainingDatabaseUrl, undefined);
     const tenantId = await this.inTransaction(async (m) => {
       const tenant = await m.getRepository(TenantEntity).save({ slug: input.slug, name: input.name, status: 'active', activeVersion: null });
       const secretId = await this.sealSecret(m, tenant.id, input.clientSecret, actor, 'initial');
-      const config = { ...input.config, okta: { ...input.config.okta, endpoints: check.endpoints!, clientSecretId: secretId } };
+      const training = await this.storedTraining(m, tenant.id, input.config.training, input.trainingDatabaseUrl, undefined, actor);
+      const config = { ...input.config, okta: { ...input.config.okta, endpoints: check.endpoints!, clientSecretId: secretId }, training };
       await this.insertVersion(m, tenant.id, 1, config, 'draft', actor, 'created', null, check);
       await this.putInForce(m, tenant.id, 1, null, 'activate', actor, null);
       return tenant.id;
@@ -160,7 +170,7 @@ export class TenantsService {
       `SELECT s.id, s.label, s.created_by, s.created_at, s.retired_at,
               COALESCE((SELECT array_agg(v.version ORDER BY v.version) FROM tenant_config_versions v WHERE v.tenant_id = s.tenant_id AND v.config->'okta'->>'clientSecretId' = s.id::text AND v.status <> 'discarded'), '{}') AS versions,
               EXISTS (SELECT 1 FROM tenants t JOIN tenant_config_versions v ON v.tenant_id = t.id AND v.version = t.active_version WHERE t.id = s.tenant_id AND v.config->'okta'->>'clientSecretId' = s.id::text) AS in_use
-         FROM tenant_secrets s WHERE s.tenant_id = $1 ORDER BY s.created_at DESC`,
+         FROM tenant_secrets s WHERE s.tenant_id = $1 AND s.purpose = 'client-secret' ORDER BY s.created_at DESC`,
       [tenantId],
     );
     return rows.map((r: Record<string, any>) => ({
@@ -173,7 +183,7 @@ export class TenantsService {
   async retireSecret(tenantId: string, secretId: string, actor: string): Promise<SecretView> {
     await this.db.transaction(async (m) => {
       await m.query(`SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE`, [tenantId]);
-      const secret = (await this.secrets(tenantId)).find((s) => s.id === secretId);
+      const secret = (await this.secrets(tenantId)).find((s) => s.id === secretId); // client secrets only
       if (!secret) throw ProblemError.notFound('Secret');
       if (secret.status === 'retired') return;
       if (secret.status === 'in-use') throw ProblemError.conflict('This secret is used by the version in force; activate a version with the new secret first.', [{ field: 'secret', reason: 'in use by the active version' }]);
@@ -218,11 +228,11 @@ export class TenantsService {
     return { version: row.version, status: row.status as VersionStatus, config: row.config };
   }
 
-  /** The Okta client secret of a configuration version, decrypted (for outbound calls only). */
-  async openSecret(tenantId: string, secretId: string): Promise<string> {
+  /** A sealed secret of a configuration version, decrypted (for outbound calls and connections only). */
+  async openSecret(tenantId: string, secretId: string, purpose: SecretPurpose = 'client-secret'): Promise<string> {
     const s = await this.db.getRepository(TenantSecretEntity).findOneByOrFail({ id: secretId, tenantId });
-    if (!s.ciphertext || !s.iv || !s.tag) throw new Error(`The client secret ${secretId} of tenant ${tenantId} was retired`);
-    return this.box.open({ keyId: s.keyId, iv: s.iv, ciphertext: s.ciphertext, tag: s.tag }, secretAad(tenantId));
+    if (!s.ciphertext || !s.iv || !s.tag) throw new Error(`The secret ${secretId} of tenant ${tenantId} was retired`);
+    return this.box.open({ keyId: s.keyId, iv: s.iv, ciphertext: s.ciphertext, tag: s.tag }, secretAad(tenantId, purpose));
   }
 
   // ---- internals ----
@@ -245,12 +255,15 @@ export class TenantsService {
         ? await this.sealSecret(m, tenantId, input.clientSecret, actor, null)
         : input.clientSecretId ?? current?.config.okta.clientSecretId;
       if (!secretId) throw ProblemError.validation([{ field: 'clientSecret', reason: 'this tenant has no client secret yet; give one' }]);
-      const config: TenantConfig = { ...input.config, okta: { ...input.config.okta, endpoints: check.endpoints!, clientSecretId: secretId } };
+      checkTraining(input.config.training, input.trainingDatabaseUrl, current?.config.training);
+      const training = await this.storedTraining(m, tenantId, input.config.training, input.trainingDatabaseUrl, current?.config.training, actor);
+      const config: TenantConfig = { ...input.config, okta: { ...input.config.okta, endpoints: check.endpoints!, clientSecretId: secretId }, training };
       const next = latest + 1;
       await this.insertVersion(m, tenantId, next, config, 'draft', actor, input.note ?? null, active, check);
       if (activate) await this.putInForce(m, tenantId, next, active, 'activate', actor, input.note ?? null);
       return next;
     });
+    if (activate) await this.directories.configurationChanged(tenantId);
     return { version, check };
   }
 
@@ -271,6 +284,8 @@ export class TenantsService {
       if (again.status !== row.status) throw ProblemError.conflict(`Version ${version} changed while it was being checked; try again.`);
       await this.putInForce(m, tenantId, version, tenant.active_version, kind, actor, note ?? null);
     });
+    // A training pool for a database the version now in force no longer names is closed now, not when idle.
+    await this.directories.configurationChanged(tenantId);
     return this.viewById(tenantId);
   }
 
@@ -307,11 +322,23 @@ export class TenantsService {
     await m.query(`INSERT INTO tenant_config_activations (tenant_id, version, previous_version, kind, actor, note) VALUES ($1, $2, $3, $4, $5, $6)`, [tenantId, version, previous, kind, actor, note]);
   }
 
-  private async sealSecret(m: EntityManager, tenantId: string, secret: string, actor: string, label: string | null): Promise<string> {
-    const sealed = this.box.seal(secret, secretAad(tenantId));
+  /** The training section as stored: a new connection URL sealed, or the one in force kept. */
+  private async storedTraining(
+    m: EntityManager, tenantId: string, input: TrainingConfigInput, url: string | undefined, current: StoredTraining | undefined, actor: string,
+  ): Promise<StoredTraining> {
+    if (input.database !== 'url') return input;
+    if (url) {
+      const databaseUrlSecretId = await this.sealSecret(m, tenantId, url, actor, 'training database', 'training-database-url');
+      return { ...input, databaseUrlSecretId, databaseTarget: databaseTarget(url) };
+    }
+    return { ...input, databaseUrlSecretId: current!.databaseUrlSecretId, databaseTarget: current!.databaseTarget };
+  }
+
+  private async sealSecret(m: EntityManager, tenantId: string, secret: string, actor: string, label: string | null, purpose: SecretPurpose = 'client-secret'): Promise<string> {
+    const sealed = this.box.seal(secret, secretAad(tenantId, purpose));
     const rows = await m.query(
-      `INSERT INTO tenant_secrets (tenant_id, key_id, iv, ciphertext, tag, created_by, label) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-      [tenantId, sealed.keyId, sealed.iv, sealed.ciphertext, sealed.tag, actor, label],
+      `INSERT INTO tenant_secrets (tenant_id, key_id, iv, ciphertext, tag, created_by, label, purpose) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+      [tenantId, sealed.keyId, sealed.iv, sealed.ciphertext, sealed.tag, actor, label, purpose],
     );
     return rows[0].id;
   }
@@ -368,7 +395,12 @@ export class TenantsService {
 
   private configView(config: TenantConfig, at: Date, secretAt?: Date): ConfigView {
     const { clientSecretId, ...okta } = config.okta;
-    return { ...config, okta: { ...okta, clientSecret: { set: true, id: clientSecretId, updatedAt: (secretAt ?? at).toISOString() } } };
+    const { databaseUrlSecretId, ...training } = config.training ?? { enabled: false, database: 'managed' as const };
+    return {
+      ...config,
+      okta: { ...okta, clientSecret: { set: true, id: clientSecretId, updatedAt: (secretAt ?? at).toISOString() } },
+      training: { ...training, ...(databaseUrlSecretId ? { databaseUrl: { set: true as const } } : {}) },
+    };
   }
 
   private async inTransaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
@@ -403,6 +435,16 @@ export class TenantsService {
       drafts: versions.filter((v) => v.status === 'draft').map((v) => v.version),
       config, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString(),
     };
+  }
+}
+
+/** A training database named by URL needs the URL, given now or kept from the configuration in force. */
+function checkTraining(input: TrainingConfigInput, url: string | undefined, current: StoredTraining | undefined): void {
+  if (input.database === 'url' && !url && !current?.databaseUrlSecretId) {
+    throw ProblemError.validation([{ field: 'trainingDatabaseUrl', reason: 'is required when config.training.database is "url" (it is write-only: give it once, later saves keep it)' }]);
+  }
+  if (input.database !== 'url' && url) {
+    throw ProblemError.validation([{ field: 'trainingDatabaseUrl', reason: 'is only used when config.training.database is "url"' }]);
   }
 }
 

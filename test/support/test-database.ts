@@ -60,7 +60,14 @@ export async function createTestDatabase(kind: 'control' | 'empty' = 'control'):
       await pool.end();
       const a = new pg.Client(adminUrl());
       await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => a.end());
+      try {
+        // With it, the managed training databases the service created beside it (<name>_trn_<tenant>).
+        const training = await a.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`${name}\\_trn\\_%`]);
+        for (const { datname } of training.rows) await a.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`);
+        await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await a.end();
+      }
     },
   };
 }

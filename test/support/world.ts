@@ -44,7 +44,7 @@ export class World {
   }
 
   /** An Okta authorization server with our service registered as its OIDC client, and a tenant pointing at it. */
-  async addTenant(slug: string, domains: string[], config: Record<string, unknown> = {}): Promise<TenantSetup> {
+  async addTenant(slug: string, domains: string[], config: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<TenantSetup> {
     const authServer = this.okta.addAuthServer(`aus${slug.replace(/[^a-z0-9]/gi, '')}`);
     const oktaClientId = `0oa${slug}${randomBytes(4).toString('hex')}`;
     await authServer.addClient({ client_id: oktaClientId, client_secret: OKTA_CLIENT_SECRET, redirect_uris: [`${this.service.url}/oauth2/callback`], post_logout_redirect_uris: [`${this.service.url}/oauth2/logout/callback`], grant_types: ['authorization_code', 'refresh_token', 'password', 'client_credentials'] });
@@ -52,6 +52,7 @@ export class World {
       slug,
       name: `${slug} Inc.`,
       clientSecret: OKTA_CLIENT_SECRET,
+      ...extra,
       config: {
         okta: { issuer: authServer.issuer, clientId: oktaClientId, ...(config.okta as object) },
         domains,
@@ -111,6 +112,46 @@ export class World {
   async me(app: oidc.Configuration, accessToken: string) {
     const res = await oidc.fetchProtectedResource(app, accessToken, new URL(`${this.service.url}/v1/me`), 'GET');
     return { status: res.status, body: await res.json() };
+  }
+
+  /** GET a bearer-protected path (e.g. /v1/training/me) with a token; the body parsed when it is JSON. */
+  async bearer(path: string, accessToken: string) {
+    const res = await fetch(`${this.service.url}${path}`, { headers: { authorization: `Bearer ${accessToken}` } });
+    const text = await res.text();
+    let body: any = text;
+    try { body = JSON.parse(text); } catch { /* not JSON */ }
+    return { status: res.status, body, headers: res.headers };
+  }
+
+  /** A raw token request (grant_type=password by default) from a confidential client, HTTP Basic authenticated. */
+  async tokenRequest(client: { clientId: string; clientSecret?: string }, form: Record<string, string>, service: { url: string } = this.service) {
+    const enc = (v: string) => encodeURIComponent(v).replace(/%20/g, '+');
+    const res = await fetch(`${service.url}/oauth2/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        ...(client.clientSecret ? { authorization: `Basic ${Buffer.from(`${enc(client.clientId)}:${enc(client.clientSecret)}`).toString('base64')}` } : {}),
+      },
+      body: new URLSearchParams(client.clientSecret ? form : { client_id: client.clientId, ...form }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, any>, headers: res.headers };
+  }
+
+  passwordGrant(client: { clientId: string; clientSecret?: string }, username: string, password: string, extra: Record<string, string> = {}, service?: { url: string }) {
+    return this.tokenRequest(client, { grant_type: 'password', username, password, scope: 'openid profile email', ...extra }, service);
+  }
+
+  /** The tenant's configuration as saved now, ready to PUT back changed (read-only parts are dropped by the API). */
+  async configOf(slug: string): Promise<Record<string, any>> {
+    const res = await this.service.admin('GET', `/admin/tenants/${slug}`);
+    if (res.status !== 200) throw new Error(`tenant ${slug}: ${res.status}`);
+    return res.body.config;
+  }
+
+  async putConfig(slug: string, config: Record<string, any>, extra: Record<string, unknown> = {}) {
+    const res = await this.service.admin('PUT', `/admin/tenants/${slug}/config`, { config, ...extra });
+    if (res.status !== 200) throw new Error(`config ${slug}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
   }
 
   audits(slug: string) {

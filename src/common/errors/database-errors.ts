@@ -7,6 +7,8 @@ const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying
 export function isDatabaseUnavailable(e: unknown): boolean {
   for (let cur = e as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown } | undefined, depth = 0; cur && depth < 4; depth++) {
     if (typeof cur.code === 'string' && (UNAVAILABLE_SQLSTATES.has(cur.code) || UNAVAILABLE_CODES.has(cur.code))) return true;
+    // An error that already says so (a tenant's training database that is down: see DirectoryDatabases).
+    if ((cur as { databaseUnavailable?: unknown }).databaseUnavailable === true) return true;
     if (typeof cur.message === 'string' && UNAVAILABLE_MESSAGES.test(cur.message)) return true;
     cur = (cur.driverError ?? cur.cause) as typeof cur;
   }

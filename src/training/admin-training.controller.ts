@@ -1,0 +1,105 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Put, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { AdminGuard, AdminTenant, type AdminTenantRef } from '../admin-auth/admin.guard.js';
+import { ProblemError } from '../common/errors/problem.js';
+import { jsonSchema } from '../common/validation/openapi.js';
+import { parseOrProblem } from '../common/validation/zod.js';
+import { DirectoryDatabases, TrainingDatabaseUnavailable, TrainingDisabled } from '../database/directory-databases.js';
+import { DirectoryUsers } from '../provisioning/directory-users.js';
+import { CompanyTree, type LocationInput } from '../tenants/company-tree.service.js';
+import { locationsSchema } from '../tenants/tenant-inputs.js';
+import { TenantsService } from '../tenants/tenants.service.js';
+
+const trainingLocationsSchema = z.union([
+  locationsSchema,
+  z.object({ copyFromProduction: z.literal(true) }),
+]);
+
+/**
+ * Account managers' side of a tenant's training environment. Its configuration is the `training` section of
+ * the versioned tenant configuration (PUT /admin/tenants/{slug}/config); this is its data: the training
+ * company tree (loaded separately from production, or copied from it on request), its users, and whether
+ * its database answers.
+ */
+@ApiTags('training')
+@ApiSecurity('admin-key')
+@Controller('admin/tenants/:slug/training')
+@UseGuards(AdminGuard)
+export class AdminTrainingController {
+  constructor(
+    private readonly tenants: TenantsService,
+    private readonly directories: DirectoryDatabases,
+    private readonly tree: CompanyTree,
+    private readonly users: DirectoryUsers,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Training status: on or off, which database, whether it answers, how many users and locations it holds.' })
+  async status(@Param('slug') slug: string) {
+    const view = await this.tenants.get(slug);
+    const training = view.config?.training ?? { enabled: false, database: 'managed' as const };
+    const base = { enabled: training.enabled, database: training.database, databaseTarget: training.databaseTarget ?? null };
+    if (!training.enabled) return { ...base, status: 'disabled' };
+    try {
+      const db = await this.directories.forEnvironment(view.id, 'training');
+      const [counts] = await db.query(
+        `SELECT (SELECT count(*)::int FROM users WHERE tenant_id = $1) AS users, (SELECT count(*)::int FROM locations WHERE tenant_id = $1) AS locations,
+                (SELECT name FROM schema_migrations ORDER BY id DESC LIMIT 1) AS schema`,
+        [view.id],
+      );
+      const pool = this.directories.openPools().find((p) => p.tenantId === view.id);
+      return { ...base, status: 'available', schema: counts.schema, users: counts.users, locations: counts.locations, pool: pool ? { maxConnections: pool.maxConnections } : null };
+    } catch (e) {
+      if (e instanceof TrainingDatabaseUnavailable) return { ...base, status: 'unavailable', detail: e.description };
+      throw e;
+    }
+  }
+
+  @Put('locations')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Load the training company tree (External Node Identifiers), or copy production\'s with {"copyFromProduction": true}. Adds and changes; reports what changed.' })
+  @ApiBody({ schema: { ...jsonSchema(trainingLocationsSchema), example: { locations: [{ externalId: 'TRN-1', name: 'Training Store' }] } } })
+  async putLocations(@AdminTenant() tenant: AdminTenantRef, @Body() body: unknown) {
+    const input = parseOrProblem(trainingLocationsSchema, body);
+    const locations: LocationInput[] = 'copyFromProduction' in input
+      ? (await this.tree.list(tenant.id, 'production') as Array<{ externalId: string; name: string; parentExternalId: string | null }>)
+          .map((l) => ({ externalId: l.externalId, name: l.name, parentExternalId: l.parentExternalId ?? undefined }))
+      : input.locations;
+    return this.inTraining(() => this.tree.load(tenant.id, locations, 'training'));
+  }
+
+  @Get('locations')
+  @ApiOperation({ summary: 'The training company tree.' })
+  async locations(@AdminTenant() tenant: AdminTenantRef) {
+    return this.inTraining(() => this.tree.list(tenant.id, 'training'));
+  }
+
+  @Get('users/:id')
+  @ApiOperation({ summary: 'A training user with their locations.' })
+  async user(@AdminTenant() tenant: AdminTenantRef, @Param('id', new ParseUUIDPipe({ exceptionFactory: () => ProblemError.notFound('User') })) id: string) {
+    const user = await this.inTraining(() => this.users.find('training', tenant.id, id));
+    if (!user) throw ProblemError.notFound('User');
+    return user;
+  }
+
+  @Delete('users')
+  @ApiOperation({ summary: 'Reset training: delete every training user of the tenant and their location assignments (the training company tree stays). Production is not touched.' })
+  async reset(@AdminTenant() tenant: AdminTenantRef) {
+    return this.inTraining(async () => {
+      const db = await this.directories.forEnvironment(tenant.id, 'training');
+      const rows = await db.query(`WITH d AS (DELETE FROM users WHERE tenant_id = $1 RETURNING 1) SELECT count(*)::int AS deleted FROM d`, [tenant.id]);
+      return { deleted: rows[0].deleted as number };
+    });
+  }
+
+  private async inTraining<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (e) {
+      if (e instanceof TrainingDisabled) throw ProblemError.conflict('Training is not enabled for this tenant: turn it on in the configuration (training.enabled) first.');
+      if (e instanceof TrainingDatabaseUnavailable) throw new ProblemError(503, 'Service Unavailable', "The tenant's training database is not available right now.");
+      throw e;
+    }
+  }
+}
