@@ -1,20 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Put, UseGuards } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
-import { AdminGuard, AdminTenant, type AdminTenantRef } from '../admin-auth/admin.guard.js';
+import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Put, Req, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { AdminGuard, AdminTenant, type AdminTenantRef, noteAdminAction } from '../admin-auth/admin.guard.js';
 import { ProblemError } from '../common/errors/problem.js';
 import { jsonSchema } from '../common/validation/openapi.js';
-import { parseOrProblem } from '../common/validation/zod.js';
 import { DirectoryDatabases, TrainingDatabaseUnavailable, TrainingDisabled } from '../database/directory-databases.js';
 import { DirectoryUsers } from '../provisioning/directory-users.js';
-import { CompanyTree, type LocationInput } from '../tenants/company-tree.service.js';
+import { readBulkBody } from '../tenants/bulk/bulk-body.js';
+import { CompanyTree } from '../tenants/company-tree.service.js';
 import { locationsSchema } from '../tenants/tenant-inputs.js';
 import { TenantsService } from '../tenants/tenants.service.js';
-
-const trainingLocationsSchema = z.union([
-  locationsSchema,
-  z.object({ copyFromProduction: z.literal(true) }),
-]);
 
 /**
  * Account managers' side of a tenant's training environment. Its configuration is the `training` section of
@@ -58,15 +53,20 @@ export class AdminTrainingController {
 
   @Put('locations')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Load the training company tree (External Node Identifiers), or copy production\'s with {"copyFromProduction": true}. Adds and changes; reports what changed.' })
-  @ApiBody({ schema: { ...jsonSchema(trainingLocationsSchema), example: { locations: [{ externalId: 'TRN-1', name: 'Training Store' }] } } })
-  async putLocations(@AdminTenant() tenant: AdminTenantRef, @Body() body: unknown) {
-    const input = parseOrProblem(trainingLocationsSchema, body);
-    const locations: LocationInput[] = 'copyFromProduction' in input
-      ? (await this.tree.list(tenant.id, 'production') as Array<{ externalId: string; name: string; parentExternalId: string | null }>)
-          .map((l) => ({ externalId: l.externalId, name: l.name, parentExternalId: l.parentExternalId ?? undefined }))
-      : input.locations;
-    return this.inTraining(() => this.tree.load(tenant.id, locations, 'training'));
+  @ApiConsumes('application/json', 'text/csv')
+  @ApiOperation({ summary: 'Bulk load the training company tree, as JSON or CSV exactly like production\'s (PUT /admin/tenants/{slug}/locations), or copy production\'s once with {"copyFromProduction": true}. Adds and changes, never deletes; reports what was added, changed and rejected.' })
+  @ApiBody({ schema: { ...jsonSchema(locationsSchema), example: { locations: [{ externalId: 'TRN-1', name: 'Training Store' }] } } })
+  async putLocations(@AdminTenant() tenant: AdminTenantRef, @Req() req: Request) {
+    const body = req.body as Record<string, unknown> | undefined;
+    const copy = !/csv/i.test(req.headers['content-type'] ?? '') && body?.copyFromProduction === true;
+    const rows = copy
+      ? (await this.tree.list(tenant.id, 'production')).map((l: { externalId: string; name: string; parentExternalId: string | null }, row: number) => ({
+          row, record: { externalId: l.externalId, name: l.name, ...(l.parentExternalId ? { parentExternalId: l.parentExternalId } : {}) },
+        }))
+      : (await readBulkBody(req, 'locations', 20000)).rows;
+    const report = await this.inTraining(() => this.tree.loadRows(tenant.id, rows, 'training'));
+    noteAdminAction(req, { environment: 'training', copyFromProduction: copy, added: report.added.length, changed: report.changed.length, rejected: report.rejected.length });
+    return report;
   }
 
   @Get('locations')

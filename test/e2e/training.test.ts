@@ -35,7 +35,7 @@ describe('training sign-in', () => {
     plain = await w.addTenant('plain', ['plain.com']);
     await w.addLocations('kentel', ['LOC-1', 'LOC-2']);
     const loaded = await w.service.admin('PUT', '/admin/tenants/kentel/training/locations', { locations: [{ externalId: 'TRN-1', name: 'Training store' }, { externalId: 'LOC-2', name: 'Store 2' }] });
-    expect(loaded).toMatchObject({ status: 200, body: { added: ['TRN-1', 'LOC-2'] } });
+    expect(loaded).toMatchObject({ status: 200, body: { added: ['LOC-2', 'TRN-1'], changed: [], rejected: [] } });
     await w.addApp('hub');
     await w.addApp('hub-training', { environment: 'training' });
     hub = await w.app('hub');
@@ -159,6 +159,14 @@ describe('training sign-in', () => {
     expect((await trainingDb.query(`SELECT count(*)::int AS n FROM users`)).rows[0].n).toBe(0);
     expect((await trainingDb.query(`SELECT count(*)::int AS n FROM locations`)).rows[0].n).toBe(2);
     expect(await w.db.query(`SELECT 1 FROM users WHERE subject = '00uALICE0001'`)).toHaveLength(1);
+
+    // The training tree is its own: loaded like production's (here CSV), or copied from it once on request.
+    const csv = await w.service.admin('PUT', '/admin/tenants/kentel/training/locations', 'externalId,name,parentExternalId\nTRN-2,Training store 2,TRN-1\n', { 'content-type': 'text/csv' });
+    expect(csv).toMatchObject({ status: 200, body: { added: ['TRN-2'], changed: [], rejected: [] } });
+    const copied = await w.service.admin('PUT', '/admin/tenants/kentel/training/locations', { copyFromProduction: true });
+    expect(copied).toMatchObject({ status: 200, body: { added: ['LOC-1'], changed: ['LOC-2'], rejected: [] } });
+    expect((await w.service.admin('GET', '/admin/tenants/kentel/training/locations')).body.map((l: { externalId: string }) => l.externalId)).toEqual(['LOC-1', 'LOC-2', 'TRN-1', 'TRN-2']);
+    expect((await w.service.admin('GET', '/admin/tenants/kentel/locations')).body.map((l: { externalId: string }) => l.externalId)).toEqual(['LOC-1', 'LOC-2']);
   });
 
   async function trainingConnections(): Promise<number> {
