@@ -1,0 +1,338 @@
+/**
+ * `npm run bench`: how fast the broker is, measured in one run on this machine against baselines measured
+ * in the same run at the same concurrency, printed as ratios. All local: the service (node dist/src/main.js),
+ * an Okta stand-in answering from precomputed, correctly signed responses (bench/fast-okta.ts), a bare Nest
+ * app (bench/bare-nest.ts), Postgres from BENCH_DATABASE_URL (default: the local server).
+ *   (a) callbacks/s (code exchange, ID token verification, UserInfo, provisioning, our code) vs the same
+ *       provisioning SQL, same parameters, through bare pg;
+ *   (b) /v1/me (token verification + user read) vs a bare Nest route, autocannon;
+ *   (c) sign-in p99 (authorize and callback legs) with 10 tenants vs 10,000;
+ *   (d) resident memory idle vs a bare Nest app, and after a 2-minute run (growth in its second minute);
+ *   and jose sign/verify rates for RS256 and ES256 (the choice of TOKEN_SIGNING_ALG).
+ * Environment: BENCH_CONCURRENCY (16), BENCH_SECONDS (10), BENCH_TENANTS (10000), BENCH_SOAK_SECONDS (120).
+ */
+import 'reflect-metadata';
+import { type ChildProcess, fork } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { generateKeyPair, jwtVerify, SignJWT } from 'jose';
+import pg from 'pg';
+import { Pool } from 'undici';
+import { ensureTestPki } from '../tools/pki.mjs';
+import { freePort } from '../tools/ports.js';
+import { ProvisioningService } from '../src/provisioning/provisioning.service.js';
+import type { Grant } from './fast-okta.js';
+
+const C = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const MANY = Number(process.env.BENCH_TENANTS ?? 10000);
+const SOAK_S = Number(process.env.BENCH_SOAK_SECONDS ?? 120);
+const ADMIN_KEY = `bench-admin-${randomBytes(12).toString('hex')}`;
+const SECRETS_KEYS = `b1:${randomBytes(32).toString('base64')}`;
+const REDIRECT = 'http://127.0.0.1:9/cb';
+const root = process.cwd();
+const dist = (p: string) => join(root, 'dist', p);
+const log = (...a: unknown[]) => console.log(...a);
+const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
+
+function rss(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m![1]) * 1024;
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (sorted: number[], p: number) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+
+function child(script: string, env: Record<string, string>, ipc = true): ChildProcess {
+  return fork(script, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', ...(ipc ? ['ipc' as const] : ['ipc' as const])] });
+}
+function message<T>(c: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: { type: string }) => {
+      if (m.type === type) {
+        c.off('message', on);
+        resolve(m as T);
+      }
+    };
+    c.on('message', on);
+  });
+}
+async function waitReady(url: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch { /* starting */ }
+    await sleep(100);
+  }
+  throw new Error(`${url} never became ready`);
+}
+
+/** Runs `fn` from `workers` concurrent loops until `items` run out or `ms` pass; latencies in ms. */
+async function closedLoop<T>(workers: number, items: T[] | null, ms: number, fn: (item: T | undefined) => Promise<boolean>) {
+  let next = 0;
+  let ok = 0;
+  let failed = 0;
+  const lat: number[] = [];
+  const start = performance.now();
+  const end = start + ms;
+  await Promise.all(Array.from({ length: workers }, async () => {
+    while (performance.now() < end) {
+      if (items && next >= items.length) return;
+      const item = items ? items[next++] : undefined;
+      const t0 = performance.now();
+      const good = await fn(item).catch(() => false);
+      lat.push(performance.now() - t0);
+      if (good) ok++;
+      else failed++;
+    }
+  }));
+  const elapsed = (performance.now() - start) / 1000;
+  lat.sort((x, y) => x - y);
+  return { ok, failed, rps: ok / elapsed, p50: pct(lat, 50), p99: pct(lat, 99), elapsed };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+const pki = await ensureTestPki(join(root, '.test-tmp', 'pki'));
+const dbServer = new URL(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+const dbName = `iqsso_bench_${Date.now()}`;
+const adminDb = new pg.Client(dbServer.toString());
+await adminDb.connect();
+for (const { datname } of (await adminDb.query(`SELECT datname FROM pg_database WHERE datname ~ '^iqsso_bench_'`)).rows) {
+  await adminDb.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`); // left by an interrupted run
+}
+await adminDb.query(`CREATE DATABASE ${dbName}`);
+const dbUrl = new URL(dbServer.toString());
+dbUrl.pathname = `/${dbName}`;
+const children: ChildProcess[] = [];
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+
+const okta = child(dist('bench/fast-okta.js'), { TEST_PKI_DIR: join(root, '.test-tmp', 'pki') });
+children.push(okta);
+const { origin: oktaOrigin } = await message<{ origin: string }>(okta, 'listening');
+
+async function startService(): Promise<{ proc: ChildProcess; url: string; pool: Pool }> {
+  const port = await freePort();
+  const proc = child(dist('src/main.js'), {
+    NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`, DATABASE_URL: dbUrl.toString(),
+    ADMIN_API_KEY: ADMIN_KEY, SECRETS_KEYS, OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true', NODE_EXTRA_CA_CERTS: pki.caCertPath,
+    LOG_FILE: join(root, '.test-tmp', 'bench', `service-${port}.log`), LOG_LEVEL: 'info',
+    RATE_LIMIT_SIGNIN_PER_MIN: '1000000', RATE_LIMIT_TOKEN_PER_MIN: '1000000', RATE_LIMIT_ADMIN_PER_MIN: '1000000',
+    TOKEN_SIGNING_ALG: process.env.TOKEN_SIGNING_ALG ?? 'RS256',
+  });
+  children.push(proc);
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(`${url}/health/ready`);
+  return { proc, url, pool: new Pool(url, { connections: C * 2 }) };
+}
+async function stopService(s: { proc: ChildProcess; pool: Pool }): Promise<void> {
+  await s.pool.close();
+  const exited = new Promise((r) => s.proc.once('exit', r));
+  s.proc.kill('SIGTERM');
+  await exited;
+}
+
+// (d) idle: a bare Nest app and the service, each 5 s after it is ready.
+const barePort = await freePort();
+const bare = child(dist('bench/bare-nest.js'), { PORT: String(barePort) });
+children.push(bare);
+await message(bare, 'listening');
+await sleep(5000);
+const bareIdle = rss(bare.pid!);
+let svc = await startService();
+await sleep(5000);
+const svcIdleFirst = rss(svc.proc.pid!);
+log(`idle RSS: bare Nest ${mib(bareIdle)}, service ${mib(svcIdleFirst)}`);
+
+// --- setup: an app, 10 tenants --------------------------------------------------------------------------
+async function adminPost(base: string, path: string, body: unknown): Promise<void> {
+  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'x-admin-key': ADMIN_KEY, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (res.status !== 201) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+}
+await adminPost(svc.url, '/admin/clients', { clientId: 'bench', name: 'bench', type: 'public', redirectUris: [REDIRECT] });
+const tenantBody = (i: number) => ({
+  slug: `t${i}`, name: `Tenant ${i}`, clientSecret: `secret-${i}-0123456789`,
+  config: { okta: { issuer: `${oktaOrigin}/oauth2/t${i}`, clientId: `client-t${i}` }, domains: [`t${i}.bench`], roles: { map: { Associate: 'RQ-Associate' } } },
+});
+async function addTenants(from: number, to: number): Promise<void> {
+  const ids = Array.from({ length: to - from }, (_, k) => from + k);
+  await closedLoop(8, ids, 3_600_000, async (i) => {
+    await adminPost(svc.url, '/admin/tenants', tenantBody(i!));
+    const res = await fetch(`${svc.url}/admin/tenants/t${i}/locations`, { method: 'PUT', headers: { 'x-admin-key': ADMIN_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ locations: [{ externalId: 'L1', name: 'One' }, { externalId: 'L2', name: 'Two' }] }) });
+    if (res.status !== 200) throw new Error(`locations t${i}: ${res.status}`);
+    return true;
+  });
+}
+await addTenants(0, 10);
+let tenantCount = 10;
+
+// --- sign-ins: the authorize leg through the service, then precomputed Okta answers ------------------------
+interface Prepared { state: string; cookie: string; code: string; verifier: string; tenant: number; sub: string }
+let seq = 0;
+async function authorizeMany(n: number, tenantOf: (k: number) => number, workers = C) {
+  const out: Prepared[] = [];
+  const grants: Grant[] = [];
+  const jobs = Array.from({ length: n }, (_, k) => k);
+  const r = await closedLoop(workers, jobs, 3_600_000, async (k) => {
+    const t = tenantOf(k!);
+    const i = seq++;
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const q = new URLSearchParams({ client_id: 'bench', response_type: 'code', redirect_uri: REDIRECT, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256', state: `s${i}`, login_hint: `u${i}@t${t}.bench` });
+    const res = await svc.pool.request({ path: `/oauth2/authorize?${q}`, method: 'GET' });
+    await res.body.dump();
+    if (res.statusCode !== 302) return false;
+    const location = new URL(String(res.headers.location));
+    const cookie = String(([] as string[]).concat(res.headers['set-cookie'] ?? [])[0] ?? '').split(';')[0]!;
+    const code = randomBytes(18).toString('base64url');
+    const sub = `00u${i.toString(36).padStart(8, '0')}`;
+    out.push({ state: location.searchParams.get('state')!, cookie, code, verifier, tenant: t, sub });
+    grants.push({
+      code, issuer: `${oktaOrigin}/oauth2/t${t}`, clientId: `client-t${t}`, nonce: location.searchParams.get('nonce')!, sub,
+      claims: { userName: `u${i}@t${t}.bench`, name: `User ${i}`, family_name: 'Bench', email: `u${i}@t${t}.bench`, security_group_name: 'Associate', assigned_entity_client_entity_ids: ['L1', 'L2'] },
+    });
+    return true;
+  });
+  if (r.failed) throw new Error(`${r.failed} authorize requests failed`);
+  const ready = message(okta, 'ready');
+  okta.send({ type: 'prepare', grants });
+  await ready;
+  return { prepared: out, authorize: r };
+}
+async function callbackOne(p: Prepared): Promise<string | undefined> {
+  const res = await svc.pool.request({ path: `/oauth2/callback?code=${p.code}&state=${encodeURIComponent(p.state)}`, method: 'GET', headers: { cookie: p.cookie } });
+  await res.body.dump();
+  const loc = String(res.headers.location ?? '');
+  return res.statusCode === 302 && loc.startsWith(`${REDIRECT}?code=`) ? new URL(loc).searchParams.get('code')! : undefined;
+}
+const callbacks = (list: Prepared[], ms = 3_600_000) => closedLoop(C, list, ms, async (p) => Boolean(await callbackOne(p!)));
+
+// warm-up (JIT, pools, each tenant's JWKS and strategy); its rate sizes the timed run's supply of sign-ins
+const warm = await callbacks((await authorizeMany(C * 25, (k) => k % 10)).prepared);
+
+// --- (a) callbacks/s vs the provisioning SQL through bare pg ------------------------------------------------
+const expectedA = Math.ceil(warm.rps * SECONDS * 2) + C * 10;
+const forA = await authorizeMany(expectedA, (k) => k % 10);
+const a = await callbacks(forA.prepared, SECONDS * 1000);
+log(`(a) callbacks: ${a.rps.toFixed(0)}/s at ${C} (p50 ${a.p50.toFixed(1)} ms, p99 ${a.p99.toFixed(1)} ms, ${a.failed} failed)`);
+
+// The baseline: ProvisioningService (the same mapper) records the exact statement and parameters a sign-in
+// sends; they are then replayed through a bare pg pool of the same size.
+const pgPool = new pg.Pool({ connectionString: dbUrl.toString(), max: C });
+const configs = new Map<string, { id: string; version: number; config: any }>();
+for (const row of (await pgPool.query(`SELECT t.id, t.slug, v.version, v.config FROM tenants t JOIN tenant_config_versions v ON v.tenant_id = t.id AND v.version = t.active_version WHERE t.slug ~ '^t[0-9]$'`)).rows) configs.set(row.slug, row);
+const captured: Array<Array<{ sql: string; params: unknown[] }>> = [];
+let recording: Array<{ sql: string; params: unknown[] }> = [];
+const fakeDb = { query: async (sql: string, params: unknown[]) => { recording.push({ sql, params }); return [{ user_id: randomBytes(8).toString('hex'), written: true, outcome: 'created', changes: {}, reasons: [], warnings: [], audit_id: 'x' }]; } };
+const provisioning = new (ProvisioningService as any)(fakeDb, { forEnvironment: async () => fakeDb });
+for (let i = 0; i < Math.max(a.ok, 1000) * 2; i++) {
+  const t = configs.get(`t${i % 10}`)!;
+  const sub = `00ubase${i}`;
+  const claims = { userName: `b${i}@t${i % 10}.bench`, name: `Base ${i}`, family_name: 'Bench', email: `b${i}@t${i % 10}.bench`, security_group_name: 'Associate', assigned_entity_client_entity_ids: ['L1', 'L2'] };
+  recording = [];
+  await provisioning.provision({ tenantId: t.id, configVersion: t.version, config: t.config, environment: 'production', source: 'sign-in', correlationId: randomBytes(8).toString('hex') },
+    { idToken: { iss: `${oktaOrigin}/oauth2/t${i % 10}`, sub, aud: 'x' }, userinfo: { sub, ...claims } }, `${oktaOrigin}/oauth2/t${i % 10}`);
+  captured.push(recording);
+}
+const statements = captured[0]!.length;
+const base = await closedLoop(C, captured, SECONDS * 1000, async (stmts) => {
+  for (const s of stmts!) await pgPool.query(s.sql, s.params as unknown[]);
+  return true;
+});
+log(`(a) baseline: provisioning SQL (${statements} statement${statements > 1 ? 's' : ''}) through bare pg: ${base.rps.toFixed(0)}/s at ${C}`);
+
+// --- (b) /v1/me vs a bare Nest route -----------------------------------------------------------------------
+const one = (await authorizeMany(1, () => 0)).prepared[0]!;
+const ourCode = await callbackOne(one);
+const tokenRes = await fetch(`${svc.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code', client_id: 'bench', code: ourCode!, redirect_uri: REDIRECT, code_verifier: one.verifier }) });
+const accessToken = ((await tokenRes.json()) as { access_token: string }).access_token;
+const cannon = (url: string, headers: Record<string, string> = {}) => new Promise<autocannon.Result>((resolve, reject) => {
+  autocannon({ url, connections: C, duration: SECONDS, headers }, (err, res) => (err ? reject(err) : resolve(res)));
+});
+const me = await cannon(`${svc.url}/v1/me`, { authorization: `Bearer ${accessToken}` });
+const hello = await cannon(`http://127.0.0.1:${barePort}/hello`);
+const meOk = me.requests.total - me.non2xx - me.errors;
+log(`(b) /v1/me: ${me.requests.average.toFixed(0)}/s (${me.non2xx} non-2xx); bare Nest route: ${hello.requests.average.toFixed(0)}/s`);
+
+// --- (c) sign-in p99, 10 tenants vs many --------------------------------------------------------------------
+const N_C = Math.max(1000, C * 60);
+async function signInLatency(label: string) {
+  const { prepared, authorize } = await authorizeMany(N_C, () => Math.floor(Math.random() * tenantCount));
+  const cb = await callbacks(prepared);
+  log(`(c) ${label}: authorize p99 ${authorize.p99.toFixed(1)} ms (p50 ${authorize.p50.toFixed(1)}), callback p99 ${cb.p99.toFixed(1)} ms (p50 ${cb.p50.toFixed(1)}), ${cb.failed} failed`);
+  return { authorize, cb };
+}
+const c10 = await signInLatency('10 tenants');
+const t0 = performance.now();
+await addTenants(10, MANY);
+tenantCount = MANY;
+log(`    created ${MANY - 10} more tenants in ${((performance.now() - t0) / 1000).toFixed(0)} s; warming every tenant once`);
+for (let from = 0; from < MANY; from += 2000) {
+  const n = Math.min(2000, MANY - from);
+  await callbacks((await authorizeMany(n, (k) => from + k)).prepared);
+}
+const cMany = await signInLatency(`${MANY} tenants`);
+const rssAfterMany = rss(svc.proc.pid!);
+log(`    RSS with ${MANY} tenants warm: ${mib(rssAfterMany)}`);
+
+// --- (d) a fresh instance: idle, then a 2-minute run of sign-ins and /v1/me ------------------------------
+await stopService(svc);
+svc = await startService();
+await sleep(5000);
+const svcIdle = rss(svc.proc.pid!);
+const soakStart = performance.now();
+let rssMid = 0;
+let soakSignIns = 0;
+let soakMe = 0;
+while (performance.now() - soakStart < SOAK_S * 1000) {
+  const { prepared } = await authorizeMany(1000, (k) => k % 10);
+  soakSignIns += (await callbacks(prepared)).ok;
+  const r = await cannon(`${svc.url}/v1/me`, { authorization: `Bearer ${accessToken}` }).catch(() => undefined);
+  soakMe += r ? r.requests.total : 0;
+  if (!rssMid && performance.now() - soakStart >= (SOAK_S * 1000) / 2) rssMid = rss(svc.proc.pid!);
+}
+const rssEnd = rss(svc.proc.pid!);
+log(`(d) idle ${mib(svcIdle)} (bare Nest ${mib(bareIdle)}); after ${SOAK_S} s (${soakSignIns} sign-ins, ${soakMe} /v1/me): ${mib(rssEnd)}, at half-time ${mib(rssMid)}`);
+
+// --- jose: the signing algorithm of our own tokens ----------------------------------------------------------
+async function joseRates(alg: 'RS256' | 'ES256') {
+  const { privateKey, publicKey } = await generateKeyPair(alg);
+  const payload = { sub: 'u', tid: 't', client_id: 'c', scope: 'openid', env: 'production' };
+  let n = 0;
+  let jwt = '';
+  let t = performance.now();
+  while (performance.now() - t < 1000) { jwt = await new SignJWT(payload).setProtectedHeader({ alg, typ: 'at+jwt' }).setIssuedAt().setExpirationTime('5m').sign(privateKey); n++; }
+  const sign = n / ((performance.now() - t) / 1000);
+  n = 0;
+  t = performance.now();
+  while (performance.now() - t < 1000) { await jwtVerify(jwt, publicKey); n++; }
+  return { sign, verify: n / ((performance.now() - t) / 1000) };
+}
+const rs = await joseRates('RS256');
+const es = await joseRates('ES256');
+// Per token: one signature at issue, V verifications. RS256 costs less CPU once V exceeds this break-even.
+const breakEven = (1 / rs.sign - 1 / es.sign) / (1 / es.verify - 1 / rs.verify);
+
+await stopService(svc);
+bare.send({ type: 'stop' });
+okta.send({ type: 'stop' });
+await pgPool.end();
+await adminDb.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+await adminDb.end();
+
+const ratio = (x: number) => x.toFixed(2);
+const rows = [
+  ['(a) callback handling/s ÷ provisioning SQL via bare pg', `${a.rps.toFixed(0)} / ${base.rps.toFixed(0)}`, ratio(a.rps / base.rps), '≥ 0.6'],
+  ['(b) /v1/me/s ÷ bare Nest route/s', `${me.requests.average.toFixed(0)} / ${hello.requests.average.toFixed(0)}`, ratio(me.requests.average / hello.requests.average), '≥ 0.6'],
+  [`(c) callback p99, ${MANY} tenants ÷ 10`, `${cMany.cb.p99.toFixed(1)} / ${c10.cb.p99.toFixed(1)} ms`, ratio(cMany.cb.p99 / c10.cb.p99), '≤ 1.1'],
+  [`(c) authorize p99, ${MANY} tenants ÷ 10`, `${cMany.authorize.p99.toFixed(1)} / ${c10.authorize.p99.toFixed(1)} ms`, ratio(cMany.authorize.p99 / c10.authorize.p99), '≤ 1.1'],
+  ['(d) RSS idle ÷ bare Nest idle', `${mib(svcIdle)} / ${mib(bareIdle)}`, ratio(svcIdle / bareIdle), '≤ 1.5'],
+  [`(d) RSS after ${SOAK_S} s ÷ bare Nest idle`, `${mib(rssEnd)} / ${mib(bareIdle)}`, ratio(rssEnd / bareIdle), '≤ 1.5'],
+  [`(d) RSS growth in the run's second half`, `${mib(rssEnd - rssMid)}`, ratio(rssEnd / rssMid), '≈ 1.0'],
+];
+log(`\nbenchmark, concurrency ${C}, ${SECONDS} s per throughput figure, node ${process.version}, ${(await import('node:os')).cpus().length} CPUs`);
+log('| figure | measured | ratio | target |\n|---|---|---|---|');
+for (const r of rows) log(`| ${r.join(' | ')} |`);
+log(`\njose per core: RS256 sign ${rs.sign.toFixed(0)}/s verify ${rs.verify.toFixed(0)}/s; ES256 sign ${es.sign.toFixed(0)}/s verify ${es.verify.toFixed(0)}/s; RS256 is cheaper once a token is verified more than ${breakEven.toFixed(1)} times`);
+log(`(/v1/me ${meOk} answered; ${a.ok} callbacks measured, ${statements} SQL statement(s) per provisioning)`);
+process.exit(0);
