@@ -86,7 +86,7 @@ describe('several instances', () => {
     // Behind one load balancer both instances have the same public URL (here: A's address).
     const publicUrl = `http://127.0.0.1:${pa}`;
     a = spawnInstance('a', pa, publicUrl, db.url);
-    b = spawnInstance('b', pb, publicUrl, db.url, { SHUTDOWN_DRAIN_S: '1' });
+    b = spawnInstance('b', pb, publicUrl, db.url, { SHUTDOWN_DRAIN_S: '2' });
     await Promise.all([ready(a), ready(b)]);
 
     w = new World();
@@ -139,9 +139,9 @@ describe('several instances', () => {
   it('on SIGTERM an in-flight sign-in finishes, readiness says so, then the process exits cleanly', async () => {
     const s = await toCallback(w, app, user);
     t.authServer.clearRequests();
-    t.authServer.faults.next('token', { delayMs: 1500 });
+    t.authServer.faults.next('token', { delayMs: 4000 }); // past the 2 s drain: still in flight when the listener closes
     const pending = callback(s.browser, s.callbackUrl.replace(a.url, b.url));
-    for (let i = 0; i < 100 && t.authServer.requestsTo('token').length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && t.authServer.requestsTo('token').length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(t.authServer.requestsTo('token')).toHaveLength(1); // B is waiting for Okta now
     b.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 200));

@@ -107,10 +107,10 @@ describe('Postgres restarted during a sign-in', () => {
     const u = person();
     const s = await toCallback(w, app, u);
     t.authServer.clearRequests();
-    t.authServer.faults.next('userinfo', { delayMs: 1500 });
+    t.authServer.faults.next('userinfo', { delayMs: 4000 });
     const pending = callback(s.browser, s.callbackUrl);
     // Wait until the callback is at Okta's UserInfo (login state already consumed), then stop Postgres.
-    for (let i = 0; i < 100 && t.authServer.requestsTo('userinfo').length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && t.authServer.requestsTo('userinfo').length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(t.authServer.requestsTo('userinfo')).toHaveLength(1);
     await server.stop();
     let r;
