@@ -22,6 +22,7 @@ import pg from 'pg';
 import { Pool } from 'undici';
 import { ensureTestPki } from '../tools/pki.mjs';
 import { freePort } from '../tools/ports.js';
+import { loadConfig } from '../src/config/app-config.js';
 import { ProvisioningService } from '../src/provisioning/provisioning.service.js';
 import type { Grant } from './fast-okta.js';
 
@@ -224,7 +225,8 @@ for (const row of (await pgPool.query(`SELECT t.id, t.slug, v.version, v.config 
 const captured: Array<Array<{ sql: string; params: unknown[] }>> = [];
 let recording: Array<{ sql: string; params: unknown[] }> = [];
 const fakeDb = { query: async (sql: string, params: unknown[]) => { recording.push({ sql, params }); return [{ user_id: randomBytes(8).toString('hex'), written: true, outcome: 'created', changes: {}, reasons: [], warnings: [], audit_id: 'x' }]; } };
-const provisioning = new (ProvisioningService as any)(fakeDb, { forEnvironment: async () => fakeDb });
+const benchConfig = loadConfig({ NODE_ENV: 'test', ADMIN_API_KEY: ADMIN_KEY, SECRETS_KEYS, DATA_DIR: join(root, '.test-tmp', 'bench') });
+const provisioning = new (ProvisioningService as any)(fakeDb, { forEnvironment: async () => fakeDb }, benchConfig);
 for (let i = 0; i < Math.max(a.ok, 1000) * 2; i++) {
   const t = configs.get(`t${i % 10}`)!;
   const sub = `00ubase${i}`;
