@@ -9,6 +9,7 @@ import { DirectoryDatabases, type Environment } from '../database/directory-data
 import { columnOf } from './fields/field-table.js';
 import { type ClaimSet, mapClaims, type ProvisioningPlan } from './mapper.js';
 import { auditInsertSql, auditInsertWithUserSql, positional, type ProvisionParams, provisionAndAuditSql, provisionSql } from './provisioning.sql.js';
+import { preparedQuery, preparedUnderLock } from './prepared.js';
 import { auditClaims, jsonbSafe } from './redaction.js';
 
 export type Outcome = 'created' | 'updated' | 'unchanged' | 'refused' | 'failed';
@@ -97,12 +98,10 @@ export class ProvisioningService {
       try {
         // First optimistically, as one statement. A run that lost a race goes again holding the row lock
         // from the start of its transaction, so its statement's snapshot is current and it cannot be stale.
+        const name = sameDatabase ? 'iqsso_provision_audit' : 'iqsso_provision';
         const rows: ResultRow[] = run === 1
-          ? await directory.query(sql, params)
-          : await directory.transaction(async (m) => {
-            await m.query(lockSql, [ctx.tenantId, plan.issuer, plan.subject]);
-            return m.query(sql, params);
-          });
+          ? await preparedQuery<ResultRow>(directory, name, sql, params)
+          : await preparedUnderLock<ResultRow>(directory, { text: lockSql, values: [ctx.tenantId, plan.issuer, plan.subject] }, name, sql, params);
         if (rows[0]!.outcome !== 'retry') row = rows[0];
         error = undefined;
       } catch (e) {
@@ -190,7 +189,8 @@ export class ProvisioningService {
     claims: unknown,
   ): Promise<string | undefined> {
     // Production users live beside the audit: a refusal still names the existing user. Training users do not.
-    const rows = await this.control.query(ctx.environment === 'production' ? auditInsertWithUserSql : auditInsertSql, [
+    const production = ctx.environment === 'production';
+    const rows = await preparedQuery<{ id: string }>(this.control, production ? 'iqsso_audit_with_user' : 'iqsso_audit', production ? auditInsertWithUserSql : auditInsertSql, [
       ctx.tenantId, ctx.environment, ctx.source, ctx.configVersion, plan.issuer, plan.subject || null, plan.username ?? null, r.userId,
       r.outcome, JSON.stringify(r.changes), JSON.stringify(plan.sources), JSON.stringify(jsonbSafe(r.reasons)), JSON.stringify(jsonbSafe(r.warnings)),
       claims === null ? null : JSON.stringify(claims), ctx.correlationId ?? null, null,
