@@ -10,9 +10,11 @@ interface PgPool {
   connect(): Promise<PgClient>;
 }
 
+/** The pg pool under a TypeORM Postgres data source; anything else (another driver, a stand-in) gets plain queries. */
 function poolOf(ds: DataSource): PgPool | undefined {
-  const pool = (ds.driver as unknown as { master?: PgPool }).master;
-  return ds.options.type === 'postgres' && pool && typeof pool.query === 'function' ? pool : undefined;
+  const d = ds as Partial<Pick<DataSource, 'driver' | 'options'>>;
+  const pool = (d.driver as unknown as { master?: PgPool } | undefined)?.master;
+  return d.options?.type === 'postgres' && pool && typeof pool.query === 'function' && typeof pool.connect === 'function' ? pool : undefined;
 }
 
 /**
