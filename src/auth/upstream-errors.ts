@@ -11,6 +11,40 @@ export type UpstreamFailure =
   | 'id-token-invalid'   // signature, issuer, audience, expiry, nonce
   | 'userinfo-mismatch';
 
+/**
+ * What Okta's token endpoint refused, read from its error code and description (which are never passed on):
+ * the password grant answers the app differently for each.
+ */
+export type OktaRefusal =
+  | 'invalid-credentials' // invalid_grant: wrong username or password
+  | 'locked'              // invalid_grant: the Okta user is locked out
+  | 'mfa-required'        // the sign-on policy needs a second factor, which a password grant cannot give
+  | 'policy-denied'       // access_denied: the sign-on policy refused
+  | 'grant-not-allowed'   // unauthorized_client / unsupported_grant_type: the tenant's Okta app does not allow it
+  | 'client-auth'         // invalid_client: our credentials at the tenant's Okta are wrong
+  | 'scope';              // invalid_scope: the authorization server lacks a scope we ask for
+
+export function classifyRefusal(code: string | undefined, description: unknown): OktaRefusal | undefined {
+  const d = typeof description === 'string' ? description.slice(0, 500) : '';
+  switch (code) {
+    case 'invalid_grant':
+      if (/lock/i.test(d)) return 'locked';
+      if (/multi-?factor|\bmfa\b|second factor|factor enrollment/i.test(d)) return 'mfa-required';
+      return 'invalid-credentials';
+    case 'access_denied':
+      return /multi-?factor|\bmfa\b/i.test(d) ? 'mfa-required' : 'policy-denied';
+    case 'unauthorized_client':
+    case 'unsupported_grant_type':
+      return 'grant-not-allowed';
+    case 'invalid_client':
+      return 'client-auth';
+    case 'invalid_scope':
+      return 'scope';
+    default:
+      return undefined;
+  }
+}
+
 export class UpstreamError extends Error {
   constructor(
     readonly kind: UpstreamFailure,
@@ -18,6 +52,8 @@ export class UpstreamError extends Error {
     readonly oktaError?: string,
     /** For okta-rate-limited: seconds until the tenant's Okta may be asked again. */
     readonly retryAfterS?: number,
+    /** For a refused token request: what kind of refusal (the password grant answers each differently). */
+    readonly refusal?: OktaRefusal,
   ) {
     super(message);
   }

@@ -26,6 +26,6 @@ export class TokenController {
     const client = await this.clients.authenticate(authorization, params);
     if (!client.grantTypes.includes(type as GrantType)) throw new UnauthorizedClient(`This client may not use the ${type} grant.`);
     res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
-    return handler.handle(client, params, { correlationId: (res.req as { id?: string }).id });
+    return handler.handle(client, params, { correlationId: (res.req as { id?: string }).id, setHeader: (name, value) => res.set(name, value) });
   }
 }

@@ -25,6 +25,7 @@ describe('training sign-in', () => {
   beforeAll(async () => {
     w = await World.start({ TRAINING_POOL_SIZE: '2' });
     kentel = await w.addTenant('kentel', ['kentel.com'], {
+      okta: { passwordGrant: true },
       training: {
         enabled: true,
         // The training company tree differs: LOC-1 is TRN-1 there, and trainees get a trainee role.
@@ -121,6 +122,18 @@ describe('training sign-in', () => {
     expect((await w.signIn(hub, { login: 'bob@plain.com', password: 'B0b' })).error).toBeUndefined();
   });
 
+  it('credential forwarding from a training client provisions into training only', async () => {
+    const pos = await w.addApp('pos-training', { type: 'confidential', grantTypes: ['password', 'refresh_token'], environment: 'training' });
+    kentel.authServer.setUser('carol@kentel.com', { password: 'C4rol-pass', sub: '00uCAROL', claims: { userName: 'carol@kentel.com', security_group_name: 'Store Manager', assigned_entity_client_entity_ids: 'LOC-1' } });
+    const r = await w.passwordGrant(pos, 'carol@kentel.com', 'C4rol-pass');
+    expect(r.status).toBe(200);
+    expect(decodeJwt(r.body.access_token)).toMatchObject({ aud: 'urn:iqmetrix:api:training', env: 'training', locations: ['TRN-1'] });
+    expect(await w.db.query(`SELECT 1 FROM users WHERE subject = '00uCAROL'`)).toHaveLength(0);
+    expect((await trainingDb.query(`SELECT username FROM users WHERE subject = '00uCAROL'`)).rows).toEqual([{ username: 'carol@kentel.com' }]);
+    const audits = await w.audits('kentel');
+    expect(audits[audits.length - 1]).toMatchObject({ environment: 'training', source: 'password', outcome: 'created' });
+  });
+
   it('training pools are bounded per tenant, closed when idle and when the configuration changes', async () => {
     const directories = w.service.app.get(DirectoryDatabases);
     const tenantId = (await w.service.admin('GET', '/admin/tenants/kentel')).body.id;
@@ -149,13 +162,13 @@ describe('training sign-in', () => {
 
   it('account managers see the training status, its tree, and can reset its users without touching production', async () => {
     const status = await w.service.admin('GET', '/admin/tenants/kentel/training');
-    expect(status).toMatchObject({ status: 200, body: { enabled: true, database: 'managed', status: 'available', users: 1, locations: 2, schema: directoryMigrations[directoryMigrations.length - 1]!.name } });
+    expect(status).toMatchObject({ status: 200, body: { enabled: true, database: 'managed', status: 'available', users: 2, locations: 2, schema: directoryMigrations[directoryMigrations.length - 1]!.name } });
     expect(await w.service.admin('GET', '/admin/tenants/plain/training')).toMatchObject({ status: 200, body: { enabled: false, status: 'disabled' } });
     const copy = await w.service.admin('PUT', '/admin/tenants/plain/training/locations', { copyFromProduction: true });
     expect(copy).toMatchObject({ status: 409, body: { detail: expect.stringMatching(/Training is not enabled for this tenant/) } });
 
     const reset = await w.service.admin('DELETE', '/admin/tenants/kentel/training/users');
-    expect(reset).toMatchObject({ status: 200, body: { deleted: 1 } });
+    expect(reset).toMatchObject({ status: 200, body: { deleted: 2 } });
     expect((await trainingDb.query(`SELECT count(*)::int AS n FROM users`)).rows[0].n).toBe(0);
     expect((await trainingDb.query(`SELECT count(*)::int AS n FROM locations`)).rows[0].n).toBe(2);
     expect(await w.db.query(`SELECT 1 FROM users WHERE subject = '00uALICE0001'`)).toHaveLength(1);

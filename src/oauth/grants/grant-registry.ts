@@ -4,11 +4,17 @@ import type { TokenResponse } from '../token-request.js';
 import { AuthorizationCodeGrant } from './authorization-code.grant.js';
 import { RefreshTokenGrant } from './refresh-token.grant.js';
 
-export interface GrantHandler {
-  handle(client: OAuthClientEntity, params: Record<string, string>, context: { correlationId?: string }): Promise<TokenResponse>;
+export interface GrantContext {
+  correlationId?: string;
+  /** Sets a response header (e.g. Retry-After on a throttled attempt), also when the grant then fails. */
+  setHeader?: (name: string, value: string) => void;
 }
 
-/** The token endpoint's grants, one handler each; further grants (the password grant) register here. */
+export interface GrantHandler {
+  handle(client: OAuthClientEntity, params: Record<string, string>, context: GrantContext): Promise<TokenResponse>;
+}
+
+/** The token endpoint's grants, one handler each; further grants register here (the password grant does, from the auth module). */
 @Injectable()
 export class GrantRegistry {
   private readonly handlers = new Map<GrantType, GrantHandler>();

@@ -81,6 +81,25 @@ export class RefreshTokens {
     return rows[0].consumed ? { consumed: true, token } : { consumed: false };
   }
 
+  /**
+   * A new grant without an authorization code (the password grant): its token_grants row and, if asked, the
+   * family's first refresh token, in one statement.
+   */
+  async issue(grant: GrantRecord & { familyId: string }, refresh: { scope: string[]; authTime: number; ttl: number } | undefined): Promise<{ token?: string }> {
+    const token = refresh ? randomToken(32) : undefined;
+    await this.db.query(
+      `WITH g AS (
+         INSERT INTO token_grants (id, client_id, tenant_id, user_id, environment, session_id, expires_at)
+         VALUES ($1, $2, $3, $4, $5, NULL, now() + make_interval(secs => $6))
+         RETURNING id)
+       INSERT INTO refresh_tokens (token_hash, family_id, client_id, tenant_id, user_id, environment, scope, auth_time, expires_at)
+       SELECT $7, g.id, $2, $3, $4, $5, $8, to_timestamp($9), now() + make_interval(secs => $10) FROM g WHERE $7::text IS NOT NULL`,
+      [grant.familyId, grant.clientId, grant.tenantId, grant.userId, grant.environment, grant.ttl,
+        token ? sha256(token) : null, refresh?.scope.join(' ') ?? null, refresh?.authTime ?? null, refresh?.ttl ?? 0],
+    );
+    return { token };
+  }
+
   /** Revokes a grant: its refresh tokens and (through gid) its access tokens. */
   async revokeFamily(familyId: string, reason: RevocationReason = 'reuse'): Promise<void> {
     await this.db.query(
