@@ -4,6 +4,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AdminAuthModule } from './admin-auth/admin-auth.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CommonModule } from './common/common.module.js';
+import { ConsoleModule } from './console/console.module.js';
 import { loggingParams } from './common/logging/logging.js';
 import { AppConfig } from './config/app-config.js';
 import { HostResolver, SystemHostResolver } from './common/http/host-resolver.js';
@@ -42,6 +43,7 @@ export class AppModule {
         ScimModule,
         LifecycleModule,
         TrainingModule,
+        ConsoleModule,
       ],
       providers: [{ provide: AppConfig, useValue: config }, { provide: HostResolver, useValue: adapters.hostResolver ?? new SystemHostResolver() }],
       exports: [AppConfig, HostResolver],

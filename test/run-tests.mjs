@@ -28,6 +28,11 @@ if (!process.env.SKIP_TYPECHECK) {
   if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 }
 
+// The console's browser code (src/console/web) is compiled into dist/console, which the service serves: built
+// every run, so the browser tests always drive the current code (this is also its type-check).
+const consoleBuild = spawnSync(process.execPath, [join(root, 'tools', 'build-console.mjs')], { stdio: 'inherit', cwd: root });
+if (consoleBuild.status !== 0) process.exit(consoleBuild.status ?? 1);
+
 const pki = await ensureTestPki(join(tmp, 'pki'));
 const env = { ...process.env, TEST_RUN_ID: `${Date.now()}-${process.pid}`, NODE_EXTRA_CA_CERTS: pki.caCertPath, TEST_PKI_DIR: join(tmp, 'pki'), NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules --no-warnings=ExperimentalWarning`.trim() };
 

@@ -9,7 +9,7 @@ export type LimitedSurface = 'signin' | 'token' | 'admin';
 export function limitedSurface(path: string): LimitedSurface | undefined {
   if (/^\/oauth2\/(authorize|callback)\b/.test(path) || path.startsWith('/signin')) return 'signin';
   if (/^\/oauth2\/(token|revoke|introspect)\b/.test(path)) return 'token';
-  if (path === '/admin' || path.startsWith('/admin/')) return 'admin';
+  if (path === '/admin' || path.startsWith('/admin/') || path.startsWith('/console/api/')) return 'admin';
   return undefined;
 }
 

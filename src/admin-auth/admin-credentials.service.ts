@@ -8,6 +8,8 @@ import type { AdminActor, AdminRole } from './admin-actor.js';
 /** Admin API tokens: a recognisable prefix (secret scanners), then 256 random bits. */
 export const ADMIN_TOKEN_PREFIX = 'iqsso_am_';
 const TOKEN_SHAPE = /^iqsso_am_[A-Za-z0-9_-]{43}$/;
+/** Console sessions (src/console): `iqsso_cs_` + 256 random bits, only ever carried in the console's cookie. */
+const SESSION_SHAPE = /^iqsso_cs_[A-Za-z0-9_-]{43}$/;
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a tenant slug');
 export const createPrincipalSchema = z.object({
@@ -78,9 +80,12 @@ interface CredentialRow {
 export class AdminCredentials {
   constructor(private readonly db: DataSource) {}
 
-  /** The actor a presented token belongs to, if it is valid now. One indexed lookup. */
-  async authenticate(token: string): Promise<Authenticated> {
-    if (!TOKEN_SHAPE.test(token)) return { ok: false, reason: 'unknown' };
+  /**
+   * The actor a presented token belongs to, if it is valid now. One indexed lookup. A header carries API
+   * tokens only; a console session is accepted only from the console's cookie (kind 'session').
+   */
+  async authenticate(token: string, kind: 'api-token' | 'session' = 'api-token'): Promise<Authenticated> {
+    if (!(kind === 'session' ? SESSION_SHAPE : TOKEN_SHAPE).test(token)) return { ok: false, reason: 'unknown' };
     const rows: CredentialRow[] = await this.db.query(
       `SELECT c.id AS credential_id, p.id AS principal_id, p.name, p.role, p.status AS principal_status, c.kind,
               c.expires_at <= now() AS expired, c.revoked_at IS NOT NULL AS revoked,
@@ -92,7 +97,7 @@ export class AdminCredentials {
       [sha256(token)],
     );
     const r = rows[0];
-    if (!r) return { ok: false, reason: 'unknown' };
+    if (!r || r.kind !== kind) return { ok: false, reason: 'unknown' };
     if (r.revoked || r.parent_invalid) return { ok: false, reason: 'revoked' };
     if (r.expired) return { ok: false, reason: 'expired' };
     if (r.principal_status !== 'active') return { ok: false, reason: 'disabled' };

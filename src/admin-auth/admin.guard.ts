@@ -7,6 +7,7 @@ import { ProblemError } from '../common/errors/problem.js';
 import { ADMIN_ACCESS, ADMIN_TENANT_PARAM, type AdminActor, type AdminTenantRef, mayTouchTenant } from './admin-actor.js';
 import { AdminActionLog, type AdminRequest } from './admin-action-log.js';
 import { AdminCredentials } from './admin-credentials.service.js';
+import { assertConsoleRequest, consoleSessionToken } from '../console/console-session.js';
 
 export type { AdminActor, AdminTenantRef } from './admin-actor.js';
 export { AdminAccess, AdminTenantParam } from './admin-actor.js';
@@ -23,7 +24,8 @@ const refusals = {
 /**
  * Every admin route's gate, deny by default:
  * 1. authenticates the caller (X-Admin-Key or Authorization: Bearer: the bootstrap operator key from the
- *    environment, or an account manager's API token);
+ *    environment, or an account manager's API token; or, with neither header, the console's session cookie,
+ *    whose state-changing requests must carry the console's anti-forgery token and Origin: src/console);
  * 2. a route with a tenant parameter (`:slug`, or the name given by @AdminTenantParam) is answered only for a
  *    tenant in the caller's scope; any other tenant, existing or not, is 404 (never 403, so tenants cannot be
  *    enumerated) and the attempt is logged. The resolved tenant is available through @AdminTenant();
@@ -34,7 +36,7 @@ export class AdminGuard implements CanActivate {
   private readonly keyHash: string;
 
   constructor(
-    config: AppConfig,
+    private readonly config: AppConfig,
     private readonly credentials: AdminCredentials,
     private readonly actions: AdminActionLog,
     private readonly reflector: Reflector,
@@ -67,9 +69,18 @@ export class AdminGuard implements CanActivate {
     const header = req.headers['x-admin-key'];
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
     const key = (typeof header === 'string' ? header : undefined) ?? bearer;
-    if (!key) throw ProblemError.unauthorized('An admin credential is required (X-Admin-Key header or Authorization: Bearer).');
-    if (safeEqual(sha256(key), this.keyHash)) return { ...BOOTSTRAP, tenantIds: new Set() };
-    const result = await this.credentials.authenticate(key);
+    const session = key ? undefined : consoleSessionToken(req, this.config);
+    if (!key && !session) throw ProblemError.unauthorized('An admin credential is required (X-Admin-Key header or Authorization: Bearer).');
+    if (key && safeEqual(sha256(key), this.keyHash)) return { ...BOOTSTRAP, tenantIds: new Set() };
+    if (session) {
+      try {
+        assertConsoleRequest(req, this.config, session);
+      } catch (e) {
+        await this.actions.record({ actor: null, method: req.method, route, path: req.path, status: 403, outcome: 'denied', detail: { reason: 'console request without its anti-forgery proof' }, correlationId: req.id });
+        throw e;
+      }
+    }
+    const result = session ? await this.credentials.authenticate(session, 'session') : await this.credentials.authenticate(key!);
     if (!result.ok) {
       await this.actions.record({ actor: null, method: req.method, route, path: req.path, status: 401, outcome: 'denied', detail: { reason: result.reason }, correlationId: req.id });
       throw ProblemError.unauthorized(refusals[result.reason]);

@@ -67,6 +67,8 @@ export const envSchema = z.object({
     .describe('Token, revocation and introspection requests per client address per minute, per instance.'),
   RATE_LIMIT_ADMIN_PER_MIN: z.coerce.number().int().min(1).max(1000000).default(300)
     .describe('Admin API requests per client address per minute, per instance.'),
+  CONSOLE_SESSION_TTL_S: seconds(28800, 300, 86400)
+    .describe('Lifetime of an account-manager console session (never beyond the expiry of the API token it was opened with).'),
   OPS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional()
     .describe('Bearer token for /metrics and /health/idp (operators, Prometheus). Unset: the admin API key is accepted there.'),
   METRICS_TENANT_LABELS: z.coerce.number().int().min(0).max(10000).default(200)

@@ -6,12 +6,20 @@ import type { AppConfig } from '../../config/app-config.js';
 const PAGE_DIRECTIVES: Record<string, string[]> = {
   'default-src': ["'none'"], 'style-src': ["'unsafe-inline'"], 'img-src': ["'self'"], 'form-action': ["'self'"], 'frame-ancestors': ["'none'"], 'base-uri': ["'none'"],
 };
+/**
+ * The console (/console, src/console): its own script and style files only — no inline script or style, no
+ * eval, no other origin; it talks to this service alone (connect-src 'self').
+ */
+export const CONSOLE_DIRECTIVES: Record<string, string[]> = {
+  'default-src': ["'none'"], 'script-src': ["'self'"], 'style-src': ["'self'"], 'img-src': ["'self'"], 'connect-src': ["'self'"],
+  'form-action': ["'self'"], 'frame-ancestors': ["'none'"], 'base-uri': ["'none'"],
+};
 /** As helmet writes it (directives joined by ";"), so a page and any other answer carry the same header. */
 export const PAGE_CSP = Object.entries(PAGE_DIRECTIVES).map(([k, v]) => `${k} ${v.join(' ')}`).join(';');
 
 /**
  * Strict security headers (helmet) on every response: the pages' CSP, no framing, nosniff, no referrer,
- * same-origin opener/resource policies, HSTS when the public URL is HTTPS. The API documentation at /docs
+ * same-origin opener/resource policies, HSTS when the public URL is HTTPS. The console gets CONSOLE_DIRECTIVES. The API documentation at /docs
  * (Swagger UI: its own scripts and styles) gets a CSP that allows exactly that, and nothing else.
  */
 export function securityHeaders(config: AppConfig): RequestHandler {
@@ -31,5 +39,7 @@ export function securityHeaders(config: AppConfig): RequestHandler {
       directives: { 'default-src': ["'self'"], 'script-src': ["'self'"], 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'], 'frame-ancestors': ["'none'"], 'base-uri': ["'none'"], 'form-action': ["'self'"] },
     },
   });
-  return (req, res, next) => (req.path === '/docs' || req.path.startsWith('/docs/') ? docs : pages)(req, res, next);
+  const consolePages = helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives: CONSOLE_DIRECTIVES } });
+  return (req, res, next) =>
+    (req.path === '/docs' || req.path.startsWith('/docs/') ? docs : req.path === '/console' || req.path.startsWith('/console/') ? consolePages : pages)(req, res, next);
 }

@@ -1,0 +1,254 @@
+import { ApiError, api } from './api.js';
+import { announce } from './app.js';
+import { h, replace } from './dom.js';
+import { checkField, clearProblems, lines, messageArea, rowsEditor, selectField, showProblems, textField } from './forms.js';
+
+/**
+ * The tenant configuration document as the console edits it, and the form sections that edit it. The
+ * console never builds its own rules: every value goes to the tenant API, whose per-field reasons come back
+ * next to the fields. Sections keep what they do not know about (fields added to the API later) untouched.
+ */
+export type Config = Record<string, any> & {
+  okta: Record<string, any>;
+  domains: string[];
+};
+
+export interface Endpoints {
+  authorization: string;
+  token: string;
+  userinfo: string;
+  jwks: string;
+  endSession?: string;
+  scopesSupported?: string[];
+  tokenEndpointAuthMethods?: string[];
+}
+
+export interface TenantView {
+  id: string;
+  slug: string;
+  name: string;
+  status: string;
+  activeVersion: number | null;
+  config: (Config & { okta: { endpoints?: Endpoints; clientSecret?: { set: boolean; updatedAt?: string } } }) | null;
+  /** Versions staged and not yet activated (tenant API with drafts). */
+  drafts?: number[];
+  latestVersion?: number | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const DEFAULT_SCOPES = ['openid', 'email', 'profile', 'phone', 'iqmetrix'];
+
+/** The guide's fields a tenant may feed from another claim (provisioning's field table). */
+export const CLAIM_FIELDS: Array<[string, string, string]> = [
+  ['username', 'Username', 'userName'], ['firstName', 'First name', 'name'], ['lastName', 'Last name', 'family_name'],
+  ['securityRole', 'Security role', 'security_group_name'], ['locations', 'Locations', 'assigned_entity_client_entity_ids'],
+  ['email', 'Email', 'email'], ['emailDisplayName', 'Email display name', 'attribute_EmailDisplayName'], ['homePhone', 'Home phone', 'phone_number'],
+  ['cellPhone', 'Cell phone', 'mobile_number'], ['organizationalRoleId', 'Organizational role', 'attribute_OrganizationalRoleID'],
+  ['supervisor', 'Supervisor', 'attribute_SupervisorUPN'], ['idNumber', 'ID number', 'attribute_SpecialIdentifier'],
+  ['commissionGroupId', 'Commission group', 'attribute_CommissionGroupID'], ['commissionType', 'Commission type', 'attribute_CommissionType'],
+];
+
+/** The configuration in force as an input document: what discovery said and the secret reference are the server's. */
+export function toInput(view: TenantView): Config {
+  const copy = structuredClone(view.config ?? { okta: {}, domains: [] }) as Config;
+  delete copy.okta.endpoints;
+  delete copy.okta.clientSecret;
+  delete copy.okta.clientSecretId;
+  return copy;
+}
+
+export interface Section {
+  root: HTMLElement;
+  /** Writes the section's fields into the document. */
+  read(config: Config): void;
+  /** data-field paths this section owns (a problem about one of them reveals the section). */
+  fields: string[];
+}
+
+/** Step 1 of onboarding: the issuer, and discovery fetched from it (as the save will fetch it). */
+export function issuerSection(config: Config, onDiscovered: (e: Endpoints | null) => void, known?: Endpoints): Section {
+  const issuer = textField({
+    label: 'Okta issuer', field: 'okta.issuer', value: config.okta.issuer ?? '', required: true, type: 'url', inputmode: 'url',
+    hint: 'The issuer of the customer\'s Okta authorization server, exactly as Okta shows it, e.g. https://company.okta.com/oauth2/aus123abc (no trailing slash).',
+  });
+  const msg = messageArea();
+  const result = h('div', { class: 'discovered' });
+  const button = h('button', { type: 'button', class: 'secondary' }, 'Fetch discovery');
+  const showEndpoints = (e: Endpoints) =>
+    replace(result, h('h3', {}, 'Endpoints from discovery'), h('dl', { class: 'pairs' },
+      h('dt', {}, 'Authorization'), h('dd', { 'data-endpoint': 'authorization' }, e.authorization),
+      h('dt', {}, 'Token'), h('dd', { 'data-endpoint': 'token' }, e.token),
+      h('dt', {}, 'UserInfo'), h('dd', { 'data-endpoint': 'userinfo' }, e.userinfo),
+      h('dt', {}, 'JWKS'), h('dd', { 'data-endpoint': 'jwks' }, e.jwks),
+      e.endSession ? [h('dt', {}, 'Sign-out'), h('dd', {}, e.endSession)] : null,
+      h('dt', {}, 'Scopes supported'), h('dd', {}, e.scopesSupported?.join(' ') ?? '(not listed)'),
+      h('dt', {}, 'Client authentication'), h('dd', {}, e.tokenEndpointAuthMethods?.join(', ') ?? '(not listed)')));
+  if (known) showEndpoints(known);
+  const root = h('div', { class: 'section' });
+  button.addEventListener('click', async () => {
+    const form = root.closest('form') ?? root;
+    msg.info('Fetching the discovery document…');
+    button.disabled = true;
+    replace(result);
+    try {
+      const r = await api<{ endpoints: Endpoints }>('POST', '/admin/console/discovery', { okta: { issuer: issuer.input.value.trim() } });
+      clearProblems(form as HTMLElement);
+      msg.info('Discovery fetched: the endpoints below come from the customer\'s Okta.');
+      showEndpoints(r.endpoints);
+      onDiscovered(r.endpoints);
+      announce('Discovery fetched.');
+    } catch (e) {
+      onDiscovered(null);
+      msg.clear();
+      if (e instanceof ApiError && e.errors.length) showProblems(form as HTMLElement, e.errors, 'The issuer could not be verified');
+      else msg.error('Discovery failed.', e instanceof Error ? e.message : String(e));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  issuer.input.addEventListener('input', () => onDiscovered(null));
+  root.append(issuer.root, h('div', { class: 'actions' }, button), msg.root, result);
+  return { root, fields: ['okta.issuer'], read: (c) => void (c.okta.issuer = issuer.input.value.trim()) };
+}
+
+/** Step 2: the Okta client. The secret field is write-only: it never shows a stored value. */
+export function clientSection(config: Config, opts: { secretSet?: { updatedAt?: string } | null; endpoints?: Endpoints | null }): Section & { setEndpoints(e: Endpoints | null): void } {
+  const clientId = textField({ label: 'Client ID', field: 'okta.clientId', value: config.okta.clientId ?? '', required: true, hint: 'The Client ID of the OIDC app the customer created in their Okta for iQmetrix.' });
+  const secret = textField({
+    label: opts.secretSet ? 'New client secret (optional)' : 'Client secret', field: 'clientSecret', type: 'password', autocomplete: 'new-password', required: !opts.secretSet,
+    hint: opts.secretSet
+      ? `A secret is stored${opts.secretSet.updatedAt ? ` (set ${new Date(opts.secretSet.updatedAt).toLocaleDateString()})` : ''}; it is never shown. Leave empty to keep it, or paste a new one to replace it.`
+      : 'Paste the client secret from Okta. It is stored encrypted and can never be shown again.',
+  });
+  secret.input.value = '';
+  const method = selectField({
+    label: 'Client authentication', field: 'okta.tokenEndpointAuthMethod', value: config.okta.tokenEndpointAuthMethod ?? 'client_secret_basic',
+    options: [['client_secret_basic', 'Client secret in HTTP Basic (Okta default)'], ['client_secret_post', 'Client secret in the request body']],
+  });
+  const scopesBox = h('div', { class: 'field', 'data-field': 'okta.scopes', 'data-item': 'scope' });
+  const chosen = new Set<string>(config.okta.scopes ?? DEFAULT_SCOPES);
+  let supported: string[] | undefined = opts.endpoints?.scopesSupported;
+  const drawScopes = () => {
+    const all = [...new Set([...DEFAULT_SCOPES, ...chosen])];
+    replace(scopesBox,
+      h('fieldset', {},
+        h('legend', {}, 'Scopes'),
+        h('p', { class: 'hint', id: 'scopes-hint' }, 'Auto-provisioning needs openid email profile phone iqmetrix; sign-in alone needs only openid.'),
+        h('p', { class: 'field-error', hidden: true }),
+        all.map((s) => {
+          const c = checkField({ label: s, field: `okta.scopes.${s}`, checked: chosen.has(s), hint: supported && !supported.includes(s) ? 'not listed as supported by this Okta' : undefined });
+          c.input.dataset.scope = s;
+          c.input.addEventListener('change', () => (c.input.checked ? chosen.add(s) : chosen.delete(s)));
+          if (s === 'openid') c.input.disabled = true;
+          return c.root;
+        })));
+  };
+  chosen.add('openid');
+  drawScopes();
+  const auto = checkField({ label: 'Auto-provisioning', field: 'okta.autoProvisioning', checked: config.okta.autoProvisioning ?? true, hint: 'Create and update users from their Okta claims at each sign-in.' });
+  const pwd = checkField({ label: 'Password forwarding', field: 'okta.passwordGrant', checked: config.okta.passwordGrant ?? false, hint: 'Let apps that collect the password themselves (e.g. a desktop POS) sign users in through this Okta. Off unless the customer asks.' });
+  const redirect = h('p', { class: 'callout' }, 'The customer registers this sign-in redirect URI in their Okta app: ', h('code', {}, `${location.origin}/oauth2/callback`));
+  const root = h('div', { class: 'section' }, redirect, clientId.root, secret.root, method.root, scopesBox, auto.root, pwd.root);
+  return {
+    root,
+    fields: ['okta.clientId', 'clientSecret', 'clientSecretId', 'okta.tokenEndpointAuthMethod', 'okta.scopes', 'okta.autoProvisioning', 'okta.passwordGrant'],
+    setEndpoints: (e) => {
+      supported = e?.scopesSupported;
+      drawScopes();
+      const methods = e?.tokenEndpointAuthMethods;
+      if (methods?.length && !methods.includes(method.input.value)) {
+        const first = (['client_secret_basic', 'client_secret_post'] as const).find((m) => methods.includes(m));
+        if (first) method.input.value = first;
+      }
+    },
+    read: (c) => {
+      c.okta.clientId = clientId.input.value.trim();
+      c.okta.tokenEndpointAuthMethod = method.input.value;
+      c.okta.scopes = [...chosen];
+      c.okta.autoProvisioning = auto.input.checked;
+      c.okta.passwordGrant = pwd.input.checked;
+      const s = secret.input.value;
+      if (s) c.__clientSecret = s;
+      else delete c.__clientSecret;
+    },
+  };
+}
+
+/** Step 3: verified domains and username rewrite rules. */
+export function domainsSection(config: Config): Section {
+  const domains = textField({
+    label: 'Verified domains', field: 'domains', multiline: true, rows: 3, value: (config.domains ?? []).join('\n'), item: 'line',
+    hint: 'One per line. Usernames must end in one of these, and the work email\'s domain picks this tenant at sign-in. A domain belongs to one tenant only.',
+  });
+  const rewrites = rowsEditor({
+    field: 'usernameRewrites', label: 'Username rewrite rules', addLabel: 'Add a rewrite rule',
+    hint: 'Rewrite the domain of usernames Okta sends, e.g. from yvr.kentel.local to kentel.com (john.smith@yvr.kentel.local becomes john.smith@kentel.com).',
+    columns: [{ label: 'From domain', placeholder: 'yvr.kentel.local' }, { label: 'To domain', placeholder: 'kentel.com' }],
+    rows: (config.usernameRewrites ?? []).map((r: { from: string; to: string }) => [r.from, r.to]),
+  });
+  return {
+    root: h('div', { class: 'section' }, domains.root, rewrites.root),
+    fields: ['domains', 'usernameRewrites'],
+    read: (c) => {
+      c.domains = lines(domains.input.value);
+      c.usernameRewrites = rewrites.get().map(([from, to]) => ({ from, to }));
+    },
+  };
+}
+
+/** Mappings: roles, RQ IDs, commission types, custom fields, claim overrides, unknown locations. */
+export function mappingSections(config: Config): Section[] {
+  const roles = rowsEditor({
+    field: 'roles.map', label: 'Security roles', addLabel: 'Add a role mapping',
+    hint: 'The value of the security_group_name claim, and the RQ security role it gives.',
+    columns: [{ label: 'Claim value', placeholder: 'Store Manager' }, { label: 'RQ role', placeholder: 'RQ-StoreManager' }],
+    rows: Object.entries(config.roles?.map ?? {}).map(([k, v]) => [k, String(v)]),
+  });
+  const defaultRole = textField({ label: 'Default role (optional)', field: 'roles.defaultRole', value: config.roles?.defaultRole ?? '', hint: 'Given when the claim value has no mapping. Empty: such a sign-in is refused with a clear reason.' });
+  const orgRoles = textField({ label: 'Organizational role RQ IDs', field: 'rqIds.organizationalRoles', multiline: true, rows: 3, item: 'line', value: (config.rqIds?.organizationalRoles ?? []).join('\n'), hint: 'One RQ ID per line: the values attribute_OrganizationalRoleID may take.' });
+  const groups = textField({ label: 'Commission group RQ IDs', field: 'rqIds.commissionGroups', multiline: true, rows: 3, item: 'line', value: (config.rqIds?.commissionGroups ?? []).join('\n'), hint: 'One RQ ID per line: the values attribute_CommissionGroupID may take.' });
+  const commission = rowsEditor({
+    field: 'commissionTypes', label: 'Commission type values', addLabel: 'Add a commission type',
+    hint: 'The value Okta sends in attribute_CommissionType, and the RQ value it becomes.',
+    columns: [{ label: 'Claim value' }, { label: 'RQ value' }],
+    rows: Object.entries(config.commissionTypes ?? {}).map(([k, v]) => [k, String(v)]),
+  });
+  const custom = rowsEditor({
+    field: 'customFields', label: 'Declared custom fields', addLabel: 'Add a custom field',
+    hint: 'Each name is sent by Okta as attribute_rqCustomField_{name}; undeclared ones are reported, not stored.',
+    columns: [{ label: 'Name', placeholder: 'BadgeNumber' }, { label: 'Longest value', type: 'number', placeholder: '255' }],
+    rows: (config.customFields ?? []).map((f: { name: string; maxLength?: number }) => [f.name, String(f.maxLength ?? 255)]),
+  });
+  const claims = rowsEditor({
+    field: 'claims', label: 'Claim overrides', addLabel: 'Add a claim override',
+    hint: 'Feed a field from another claim than the guide\'s default, e.g. First name from given_name.',
+    columns: [{ label: 'Field', options: CLAIM_FIELDS.map(([k, l, d]) => [k, `${l} (default ${d})`]) }, { label: 'Claim', placeholder: 'given_name' }],
+    rows: Object.entries(config.claims ?? {}).map(([k, v]) => [k, String(v)]),
+  });
+  const unknown = selectField({
+    label: 'Unknown location identifiers', field: 'unknownLocations', value: config.unknownLocations ?? 'refuse',
+    options: [['refuse', 'Refuse the sign-in'], ['assign-known', 'Assign the known locations and report the rest']],
+  });
+  const section = (title: string, ...parts: Array<{ root: HTMLElement }>) => h('section', { class: 'section', 'aria-label': title }, h('h2', {}, title), parts.map((p) => p.root));
+  return [
+    { root: section('Security roles', roles, defaultRole), fields: ['roles'], read: (c) => {
+      c.roles = { ...(c.roles ?? {}), map: Object.fromEntries(roles.get()) };
+      if (defaultRole.input.value.trim()) c.roles.defaultRole = defaultRole.input.value.trim();
+      else delete c.roles.defaultRole;
+    } },
+    { root: section('RQ IDs', orgRoles, groups), fields: ['rqIds'], read: (c) => void (c.rqIds = { ...(c.rqIds ?? {}), organizationalRoles: lines(orgRoles.input.value), commissionGroups: lines(groups.input.value) }) },
+    { root: section('Commission types', commission), fields: ['commissionTypes'], read: (c) => void (c.commissionTypes = Object.fromEntries(commission.get())) },
+    { root: section('Custom fields', custom), fields: ['customFields'], read: (c) => void (c.customFields = custom.get().map(([name, max]) => ({ name, maxLength: max ? Number(max) : 255 }))) },
+    { root: section('Claims and unknown locations', claims, unknown), fields: ['claims', 'unknownLocations'], read: (c) => {
+      c.claims = Object.fromEntries(claims.get());
+      c.unknownLocations = unknown.input.value;
+    } },
+  ];
+}
+
+/** The request body for a save: the document, and the secret only when one was typed. */
+export function saveBody(config: Config, note?: string): Record<string, unknown> {
+  const { __clientSecret, ...doc } = config;
+  return { ...(__clientSecret ? { clientSecret: __clientSecret } : {}), ...(note ? { note } : {}), config: doc };
+}

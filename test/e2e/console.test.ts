@@ -1,0 +1,280 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { BrowserContext, Page } from 'playwright-core';
+import { type Launch, launchChromium, screenshotDir } from '../support/chromium.js';
+import { OKTA_CLIENT_SECRET, World } from '../support/world.js';
+
+/**
+ * The account-manager console in a real browser (Debian's Chromium through playwright-core) against the real
+ * service, Postgres and the Okta stand-in: an account manager signs in with their API token, onboards a
+ * tenant end to end, sees per-field reasons, loads a company tree, and reads the audit of a real sign-in.
+ */
+const launch: Launch = await launchChromium();
+if (!launch.ok) console.warn(`\n  SKIPPED the console browser tests: ${launch.reason}\n`);
+const describeInBrowser = launch.ok ? describe : describe.skip;
+
+describeInBrowser('the account-manager console, in Chromium', () => {
+  let w: World;
+  let context: BrowserContext;
+  let page: Page;
+  let token: string;
+  let issuer: string;
+  let oktaClientId: string;
+  const shots = screenshotDir();
+  const seen: string[] = [];
+  const cspViolations: string[] = [];
+  const alice = { login: 'alice@consoletest.com', password: 'Al1ce-pass' };
+
+  const url = (path: string) => `${w.service.url}${path}`;
+  const shot = async (name: string, width = 1280) => {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  };
+  /** Every form control on the page has an accessible name (a label or aria-label). */
+  const unlabelled = () =>
+    page.evaluate<string[]>(`[...document.querySelectorAll('input:not([type=hidden]),select,textarea')]
+      .filter((e) => !e.labels?.length && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
+      .map((e) => e.outerHTML)`);
+  /** Runs an expression in the page (the test program has no DOM types of its own). */
+  const inPage = <T>(expression: string) => page.evaluate<T>(expression);
+
+  beforeAll(async () => {
+    w = await World.start();
+    const authServer = w.okta.addAuthServer('ausconsole');
+    issuer = authServer.issuer;
+    oktaClientId = '0oaconsole0001';
+    await authServer.addClient({ client_id: oktaClientId, client_secret: OKTA_CLIENT_SECRET, redirect_uris: [`${w.service.url}/oauth2/callback`], grant_types: ['authorization_code', 'refresh_token', 'client_credentials'] });
+    authServer.setUser(alice.login, {
+      password: alice.password, sub: '00uCONSOLE01',
+      claims: { userName: 'alice@consoletest.com', name: 'Alice', family_name: 'Archer', email: 'alice@consoletest.com', security_group_name: 'Store Manager', assigned_entity_client_entity_ids: ['LOC-1'] },
+    });
+    const p = await w.service.admin('POST', '/admin/principals', { name: 'Casey Manager', role: 'manager', tenants: [] });
+    const c = await w.service.admin('POST', `/admin/principals/${p.body.id}/credentials`, { label: 'console test', expiresInDays: 7 });
+    token = c.body.token;
+    await w.addApp('hub');
+    if (!launch.ok) return;
+    context = await launch.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.on('response', async (r) => {
+      if (!r.url().startsWith(w.service.url)) return;
+      seen.push(await r.text().catch(() => ''));
+    });
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
+  });
+  afterAll(async () => {
+    await context?.close();
+    if (launch.ok) await launch.close();
+    await w?.close();
+  });
+
+  it('serves the console with a strict Content-Security-Policy and signs a manager in with their API token', async () => {
+    const res = await page.goto(url('/console'));
+    const csp = res!.headers()['content-security-policy']!;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
+    await page.getByLabel('API token').waitFor();
+    expect(await unlabelled()).toEqual([]);
+    await shot('sign-in');
+
+    // A wrong token: the reason next to the field.
+    await page.getByLabel('API token').fill('iqsso_am_not-a-real-token-not-a-real-token-not-a-rea');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('.field[data-field="token"] .field-error').getByText('This is not a valid account-manager API token.').waitFor();
+
+    await page.getByLabel('API token').fill(token);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
+    await page.getByText('Casey Manager').waitFor();
+    const cookie = (await context.cookies()).find((k) => k.name === 'iqsso_console')!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
+    expect(cookie.value).toMatch(/^iqsso_cs_/);
+    expect(await inPage('document.cookie')).toBe('');
+  });
+
+  it('onboards a tenant step by step: discovery refuses a trailing slash with both values, then fills the endpoints in', async () => {
+    await page.getByRole('link', { name: 'Onboard a tenant' }).click();
+    await page.getByLabel('Okta issuer').fill(`${issuer}/`);
+    await page.getByRole('button', { name: 'Fetch discovery' }).click();
+    const issuerError = page.locator('.field[data-field="okta.issuer"] .field-error');
+    await issuerError.getByText(`the configured issuer "${issuer}/" does not exactly match the issuer "${issuer}" in its discovery document; use that value`).waitFor();
+    expect(await page.getByLabel('Okta issuer').getAttribute('aria-invalid')).toBe('true');
+
+    await page.getByLabel('Okta issuer').fill(issuer);
+    await page.getByRole('button', { name: 'Fetch discovery' }).click();
+    await page.locator('[data-endpoint="token"]').getByText(`${issuer}/v1/token`).waitFor();
+    expect(await page.locator('[data-endpoint="jwks"]').textContent()).toBe(`${issuer}/v1/keys`);
+    expect(await issuerError.isHidden()).toBe(true);
+    await shot('onboarding-issuer');
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    await page.getByLabel('Client ID').fill(oktaClientId);
+    await page.getByLabel('Client secret').fill(OKTA_CLIENT_SECRET);
+    expect(await page.getByLabel('Auto-provisioning').isChecked()).toBe(true);
+    expect(await page.getByLabel('Password forwarding').isChecked()).toBe(false);
+    expect(await unlabelled()).toEqual([]);
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    await page.getByLabel('Verified domains').fill('consoletest.com');
+    await page.getByRole('button', { name: 'Add a rewrite rule' }).click();
+    await page.getByLabel('From domain, row 1').fill('yvr.consoletest.local');
+    await page.getByLabel('To domain, row 1').fill('consoletest.com');
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    await page.getByLabel('Customer name').fill('Console Test');
+    expect(await page.getByLabel('Tenant ID (slug)').inputValue()).toBe('console-test');
+    await page.getByText('entered (hidden)').waitFor();
+    await page.getByRole('button', { name: 'Create tenant' }).click();
+    await page.getByRole('heading', { name: 'Troubleshoot', level: 1 }).waitFor();
+
+    const t = await w.service.admin('GET', '/admin/tenants/console-test');
+    expect(t.status).toBe(200);
+    expect(t.body.config).toMatchObject({ okta: { issuer, clientId: oktaClientId, autoProvisioning: true, passwordGrant: false }, domains: ['consoletest.com'], usernameRewrites: [{ from: 'yvr.consoletest.local', to: 'consoletest.com' }] });
+    const actions = await w.db.query<{ actor_name: string }>(`SELECT actor_name FROM admin_actions WHERE route = '/admin/tenants' AND method = 'POST' AND outcome = 'ok'`);
+    expect(actions.map((a) => a.actor_name)).toEqual(['Casey Manager']);
+  });
+
+  it('a broken issuer is refused at save with its reason next to the field; the secret field never shows a stored value', async () => {
+    await page.goto(url('/console/t/console-test/okta'));
+    const secret = page.getByLabel('New client secret (optional)');
+    await secret.waitFor();
+    expect(await secret.inputValue()).toBe('');
+    expect(await page.content()).not.toContain(OKTA_CLIENT_SECRET);
+    await page.getByLabel('Okta issuer').fill(`${issuer}-nope`);
+    await page.getByRole('button', { name: 'Save and activate' }).click();
+    const error = page.locator('.field[data-field="okta.issuer"] .field-error');
+    await error.getByText(/answered HTTP 404; check the issuer is an Okta authorization server/).waitFor();
+    await page.locator('.error-summary').getByRole('link').first().waitFor();
+    expect(await inPage("document.activeElement?.classList.contains('error-summary')")).toBe(true);
+    await shot('okta-issuer-refused');
+    const t = await w.service.admin('GET', '/admin/tenants/console-test');
+    expect(t.body.config.okta.issuer).toBe(issuer);
+  });
+
+  it('loads a company tree: a file with one bad row is rejected with its row and reason, a good one is reported', async () => {
+    await page.goto(url('/console/t/console-test/locations'));
+    await page.getByRole('heading', { name: 'Bulk load' }).waitFor();
+    const bad = JSON.stringify([{ externalId: 'LOC-1', name: 'Downtown' }, { externalId: 'LOC\u0007-2', name: 'Bell' }]);
+    await page.locator('#loc-file').setInputFiles({ name: 'tree.json', mimeType: 'application/json', buffer: Buffer.from(bad) });
+    await page.getByRole('button', { name: 'Load locations' }).click();
+    await page.locator('.error-summary').getByText(/Rejected/).waitFor();
+    await page.locator('.field[data-field="locations"] .field-error').getByText('row 2 (externalId): must not contain control characters').waitFor();
+    expect((await w.service.admin('GET', '/admin/tenants/console-test/locations')).body).toEqual([]);
+
+    const good = JSON.stringify([{ externalId: 'REG-W', name: 'West' }, { externalId: 'LOC-1', name: 'Downtown', parentExternalId: 'REG-W' }, { externalId: 'LOC-2', name: 'Harbour', parentExternalId: 'REG-W' }]);
+    await page.locator('#loc-file').setInputFiles({ name: 'tree.json', mimeType: 'application/json', buffer: Buffer.from(good) });
+    await page.getByRole('button', { name: 'Load locations' }).click();
+    await page.getByRole('heading', { name: 'Added (3)' }).waitFor();
+    await page.locator('#tree').getByText('Harbour').waitFor();
+    await page.getByLabel('Search by identifier or name').fill('harb');
+    await page.locator('#loc-results').getByText('LOC-2').waitFor();
+    await page.getByLabel('Search by identifier or name').fill('');
+    await shot('company-tree');
+  });
+
+  it('maps security roles through the tenant API and opens the audit of a real sign-in: field diff, sources, version', async () => {
+    await page.goto(url('/console/t/console-test/mappings'));
+    await page.getByRole('button', { name: 'Add a role mapping' }).click();
+    await page.getByLabel('Claim value, row 1').fill('Store Manager');
+    await page.getByLabel('RQ role, row 1').fill('RQ-StoreManager');
+    expect(await unlabelled()).toEqual([]);
+    await shot('mappings');
+    await page.getByRole('button', { name: 'Save and activate' }).click();
+    await page.getByRole('heading', { name: /history/i, level: 1 }).waitFor();
+    const t = await w.service.admin('GET', '/admin/tenants/console-test');
+    expect(t.body.config.roles.map).toEqual({ 'Store Manager': 'RQ-StoreManager' });
+    const version = t.body.activeVersion as number;
+
+    const app = await w.app('hub');
+    const r = await w.signIn(app, alice);
+    expect(r.error).toBeUndefined();
+
+    await page.goto(url('/console'));
+    const row = page.locator('tr[data-tenant="console-test"]');
+    await row.getByText('alice@consoletest.com').waitFor();
+    await shot('tenants');
+    await page.goto(url('/console/t/console-test/audits?outcome=created'));
+    await page.locator('#audits tbody tr').first().waitFor();
+    await shot('audits');
+    await page.locator('#audits tbody tr').first().getByRole('link').click();
+    await page.getByRole('heading', { name: 'Sign-in audit', level: 1 }).waitFor();
+    const diff = page.locator('#audit-diff');
+    await diff.locator('tr[data-field="securityRole"]').getByText('"RQ-StoreManager"').or(diff.locator('tr[data-field="securityRole"]').getByText('RQ-StoreManager')).first().waitFor();
+    expect(await diff.locator('tr[data-field="firstName"] td').last().textContent()).toBe('UserInfo');
+    expect(await page.locator('[data-config-version]').getAttribute('data-config-version')).toBe(String(version));
+    await shot('audit');
+  });
+
+  it('reads well at 390 px: no sideways scrolling on the main screens', async () => {
+    for (const path of ['/console', '/console/t/console-test/audits', '/console/t/console-test/okta', '/console/t/console-test/locations']) {
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto(url(path));
+      await page.locator('h1').first().waitFor();
+      await page.waitForLoadState('networkidle');
+      const overflow = await inPage<number>('document.documentElement.scrollWidth - window.innerWidth');
+      expect({ path, overflow }).toEqual({ path, overflow: 0 });
+    }
+    await page.goto(url('/console'));
+    await page.locator('#tenants').waitFor();
+    await shot('tenants-390', 390);
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('is usable by keyboard: focus starts on the page heading and Tab walks the tabs to the first field, always visibly', async () => {
+    await page.goto(url('/console/t/console-test/okta'));
+    await page.getByRole('textbox', { name: 'Okta issuer' }).waitFor();
+    expect(await inPage('document.activeElement.tagName + " " + document.activeElement.textContent')).toBe('H1 Okta and domains — Console Test');
+    const path: string[] = [];
+    for (let i = 0; i < 15; i++) {
+      await page.keyboard.press('Tab');
+      const [name, outline] = await inPage<[string, string]>('[document.activeElement.getAttribute("name") ?? document.activeElement.textContent, getComputedStyle(document.activeElement).outlineStyle]');
+      path.push(name);
+      expect({ name, outline }).toEqual({ name, outline: 'solid' });
+      if (name === 'okta.issuer') break;
+    }
+    expect(path).toEqual(['Overview', 'Okta and domains', 'Mappings', 'Company tree', 'Training', 'History', 'Troubleshoot', 'Audits', 'okta.issuer']);
+    await page.keyboard.press('Shift+Tab');
+    expect(await inPage('document.activeElement.textContent')).toBe('Audits');
+  });
+
+  it('protects every change against cross-site forgery: without the anti-forgery token or from another origin, 403', async () => {
+    const cookie = (await context.cookies()).find((k) => k.name === 'iqsso_console')!;
+    const headers = { cookie: `iqsso_console=${cookie.value}`, 'content-type': 'application/json' };
+    const read = await fetch(url('/admin/me'), { headers });
+    expect(read.status).toBe(200);
+    expect(await read.json()).toMatchObject({ name: 'Casey Manager', via: 'session' });
+    const noToken = await fetch(url('/admin/tenants/console-test/locations'), { method: 'PUT', headers: { ...headers, origin: w.service.url }, body: JSON.stringify({ locations: [{ externalId: 'X-1', name: 'Forged' }] }) });
+    expect(noToken.status).toBe(403);
+    expect(await noToken.json()).toMatchObject({ type: '/problems/csrf', detail: 'The console request is missing its anti-forgery token; reload the console and try again.' });
+    const session = (await (await fetch(url('/console/api/session'), { headers })).json()) as { csrfToken: string };
+    const otherSite = await fetch(url('/admin/tenants/console-test/locations'), { method: 'PUT', headers: { ...headers, origin: 'https://evil.example', 'x-csrf-token': session.csrfToken }, body: JSON.stringify({ locations: [{ externalId: 'X-1', name: 'Forged' }] }) });
+    expect(otherSite.status).toBe(403);
+    const signIn = await fetch(url('/console/api/session'), { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body: JSON.stringify({ token }) });
+    expect(signIn.status).toBe(403);
+    const asBearer = await fetch(url('/admin/me'), { headers: { authorization: `Bearer ${cookie.value}` } });
+    expect(asBearer.status).toBe(401);
+    expect((await w.service.admin('GET', '/admin/tenants/console-test/locations')).body.map((l: { externalId: string }) => l.externalId)).not.toContain('X-1');
+  });
+
+  it('never lets a secret reach the page, and raised no Content-Security-Policy violation', () => {
+    const all = seen.join('\n');
+    expect(all).not.toContain(OKTA_CLIENT_SECRET);
+    expect(all).not.toContain(token);
+    expect(all).not.toMatch(/iqsso_cs_[A-Za-z0-9_-]{43}/);
+    expect(cspViolations).toEqual([]);
+  });
+
+  it('signs out: the session ends on the server at once', async () => {
+    const cookie = (await context.cookies()).find((k) => k.name === 'iqsso_console')!;
+    await page.goto(url('/console'));
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API token').waitFor();
+    const after = await fetch(url('/admin/me'), { headers: { cookie: `iqsso_console=${cookie.value}` } });
+    expect(after.status).toBe(401);
+    writeFileSync(join(shots, '.last-run'), new Date().toISOString());
+  });
+});
