@@ -1,7 +1,7 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { AdminAccess, AdminGuard, AdminTenant, type AdminTenantRef } from '../admin-auth/admin.guard.js';
+import { AdminAccess, AdminGuard, AdminTenant, type AdminTenantRef, noteAdminAction } from '../admin-auth/admin.guard.js';
 import { jsonSchema } from '../common/validation/openapi.js';
 import { parseOrProblem } from '../common/validation/zod.js';
 import { OktaDiscovery } from './okta-discovery.js';
@@ -54,8 +54,11 @@ export class AdminTroubleshootController {
   @ApiOperation({ summary: 'Check the tenant\'s Okta: discovery, TLS certificate, signing keys, scopes, client ID and secret, endpoints. Each check is pass, warn or fail with a plain sentence. Optionally for a draft version, or with a staged secret.' })
   @ApiBody({ schema: { ...jsonSchema(troubleshootSchema), example: { version: 4, clientSecretId: '5b0e7c7e-8f9a-4c1d-9e2f-3a4b5c6d7e8f' } } })
   @ApiResponse({ status: 200, schema: { example: exampleReport } })
-  troubleshoot(@AdminTenant() tenant: AdminTenantRef, @Body() body: unknown) {
-    return this.troubleshooter.run(tenant, parseOrProblem(troubleshootSchema, body));
+  async troubleshoot(@AdminTenant() tenant: AdminTenantRef, @Body() body: unknown, @Req() req: unknown) {
+    const report = await this.troubleshooter.run(tenant, parseOrProblem(troubleshootSchema, body));
+    // The console's tenant list shows the last result at a glance (from the admin action log).
+    noteAdminAction(req, { result: report.status, version: report.version });
+    return report;
   }
 
   @Post('tenants/:slug/dry-run')

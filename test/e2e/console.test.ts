@@ -101,7 +101,7 @@ describeInBrowser('the account-manager console, in Chromium', () => {
     await page.getByLabel('Okta issuer').fill(`${issuer}/`);
     await page.getByRole('button', { name: 'Fetch discovery' }).click();
     const issuerError = page.locator('.field[data-field="okta.issuer"] .field-error');
-    await issuerError.getByText(`the configured issuer "${issuer}/" does not exactly match the issuer "${issuer}" in its discovery document; use that value`).waitFor();
+    await issuerError.getByText(`the configured issuer "${issuer}/" does not exactly match the issuer "${issuer}" in its discovery document: remove the trailing slash`).waitFor();
     expect(await page.getByLabel('Okta issuer').getAttribute('aria-invalid')).toBe('true');
 
     await page.getByLabel('Okta issuer').fill(issuer);
@@ -136,6 +136,20 @@ describeInBrowser('the account-manager console, in Chromium', () => {
     expect(t.body.config).toMatchObject({ okta: { issuer, clientId: oktaClientId, autoProvisioning: true, passwordGrant: false }, domains: ['consoletest.com'], usernameRewrites: [{ from: 'yvr.consoletest.local', to: 'consoletest.com' }] });
     const actions = await w.db.query<{ actor_name: string }>(`SELECT actor_name FROM admin_actions WHERE route = '/admin/tenants' AND method = 'POST' AND outcome = 'ok'`);
     expect(actions.map((a) => a.actor_name)).toEqual(['Casey Manager']);
+  });
+
+  it('runs the troubleshooting checks with a visible state per check: all pass against the stand-in', async () => {
+    // Straight after onboarding the console is on the tenant's troubleshooting page.
+    const states = () => page.locator('#checks [data-check]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-check')}:${e.getAttribute('data-state')}`));
+    expect(await states()).toEqual(['discovery:pending', 'tls:pending', 'jwks:pending', 'scopes:pending', 'client-authentication:pending', 'endpoints:pending']);
+    await page.getByRole('button', { name: 'Run all checks' }).click();
+    await page.locator('#checks-summary').getByText(/^Version 1: 6 checks/).waitFor();
+    expect(await states()).toEqual(['discovery:pass', 'tls:pass', 'jwks:pass', 'scopes:pass', 'client-authentication:pass', 'endpoints:pass']);
+    expect(await page.locator('#checks-summary').textContent()).toBe('Version 1: 6 checks, 6 passed, 0 with warnings, 0 failed.');
+    await page.locator('[data-check="jwks"] .sentence').getByText(/signing key/).waitFor();
+    await shot('troubleshoot');
+    await page.getByRole('link', { name: 'Tenants', exact: true }).click();
+    await page.locator('tr[data-tenant="console-test"]').getByText('Pass').waitFor();
   });
 
   it('a broken issuer is refused at save with its reason next to the field; the secret field never shows a stored value', async () => {
@@ -207,6 +221,61 @@ describeInBrowser('the account-manager console, in Chromium', () => {
     expect(await diff.locator('tr[data-field="firstName"] td').last().textContent()).toBe('UserInfo');
     expect(await page.locator('[data-config-version]').getAttribute('data-config-version')).toBe(String(version));
     await shot('audit');
+  });
+
+  it('stages a draft, activates it, and rolls back: the history shows each version with author, time and diff', async () => {
+    await page.goto(url('/console/t/console-test/okta'));
+    await page.getByLabel('Password forwarding').check();
+    await page.getByLabel('Note for the history (optional)').fill('Customer wants POS sign-in');
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+    const draft = page.locator('article.version[data-status="draft"]');
+    await draft.getByText('okta.passwordGrant: changed from false to true').waitFor();
+    await draft.getByText('Casey Manager').waitFor();
+    await draft.getByText('“Customer wants POS sign-in”').waitFor();
+    const draftVersion = Number(await draft.getAttribute('data-version'));
+    expect((await w.service.admin('GET', '/admin/tenants/console-test')).body).toMatchObject({ activeVersion: draftVersion - 1, drafts: [draftVersion] });
+    await shot('history');
+
+    await page.getByRole('button', { name: `Activate v${draftVersion}` }).click();
+    await page.locator(`article.version[data-version="${draftVersion}"][data-status="active"]`).waitFor();
+    await page.locator('#history-message').getByText(`Version ${draftVersion} is now in force.`).waitFor();
+    expect((await w.service.admin('GET', '/admin/tenants/console-test')).body.config.okta.passwordGrant).toBe(true);
+
+    await page.getByRole('button', { name: `Roll back to v${draftVersion - 1}` }).click();
+    await page.locator(`article.version[data-version="${draftVersion - 1}"][data-status="active"]`).waitFor();
+    await page.locator('#history-message').getByText(`Rolled back: version ${draftVersion - 1} is in force again.`).waitFor();
+    const t = (await w.service.admin('GET', '/admin/tenants/console-test')).body;
+    expect(t.activeVersion).toBe(draftVersion - 1);
+    expect(t.config.okta.passwordGrant).toBe(false);
+  });
+
+  it('runs a dry run: pasted claims give the resulting user, the diff against the stored one and every problem', async () => {
+    await page.goto(url('/console/t/console-test/troubleshoot'));
+    await page.getByLabel('Claims (JSON)').fill(JSON.stringify({
+      sub: '00uCONSOLE01', userName: 'alice@yvr.consoletest.local', name: 'Alicia', family_name: 'Archer', email: 'alice@consoletest.com',
+      security_group_name: 'Key Holder', assigned_entity_client_entity_ids: 'LOC-1;LOC-2',
+    }));
+    await page.getByRole('button', { name: 'Dry run' }).click();
+    const result = page.locator('#dry-result');
+    await result.getByRole('heading', { name: /Problems/ }).waitFor();
+    await result.locator('.problems li').getByText(': claim security_group_name "Key Holder" is not mapped to a security role for this tenant, and it has no default role').waitFor();
+    await shot('dry-run');
+
+    await page.getByLabel('Claims (JSON)').fill(JSON.stringify({
+      sub: '00uCONSOLE01', userName: 'alice@yvr.consoletest.local', name: 'Alicia', family_name: 'Archer', email: 'alice@consoletest.com',
+      security_group_name: 'Store Manager', assigned_entity_client_entity_ids: 'LOC-1;LOC-2',
+    }));
+    await page.getByRole('button', { name: 'Dry run' }).click();
+    await result.getByText('No problem').waitFor();
+    const diff = result.locator('table.diff-table');
+    await diff.locator('tr', { hasText: 'firstName' }).getByText('Alicia').waitFor();
+    expect(await diff.locator('tr', { hasText: 'firstName' }).locator('td').first().textContent()).toBe('Alice');
+    await result.getByText('Nothing was written.', { exact: false }).waitFor();
+    expect(await w.db.query(`SELECT first_name FROM users WHERE username = 'alice@consoletest.com'`)).toEqual([{ first_name: 'Alice' }]);
+
+    await page.getByLabel('Claims (JSON)').fill('{not json');
+    await page.getByRole('button', { name: 'Dry run' }).click();
+    await page.locator('.field[data-field="claims"] .field-error').getByText(/must be a JSON object of claims/).waitFor();
   });
 
   it('reads well at 390 px: no sideways scrolling on the main screens', async () => {

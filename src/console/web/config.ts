@@ -92,7 +92,9 @@ export function issuerSection(config: Config, onDiscovered: (e: Endpoints | null
     button.disabled = true;
     replace(result);
     try {
-      const r = await api<{ endpoints: Endpoints }>('POST', '/admin/console/discovery', { okta: { issuer: issuer.input.value.trim() } });
+      // The tenant API's discovery preview: what a save would fetch and check, without saving anything.
+      const r = await api<{ ok: boolean; endpoints?: Endpoints; problem?: { field: string; reason: string } }>('POST', '/admin/discovery', { issuer: issuer.input.value.trim() });
+      if (!r.ok || !r.endpoints) throw new ApiError(422, 'Validation failed', 'The issuer could not be verified.', [r.problem ?? { field: 'okta.issuer', reason: 'discovery failed' }]);
       clearProblems(form as HTMLElement);
       msg.info('Discovery fetched: the endpoints below come from the customer\'s Okta.');
       showEndpoints(r.endpoints);
@@ -101,7 +103,7 @@ export function issuerSection(config: Config, onDiscovered: (e: Endpoints | null
     } catch (e) {
       onDiscovered(null);
       msg.clear();
-      if (e instanceof ApiError && e.errors.length) showProblems(form as HTMLElement, e.errors, 'The issuer could not be verified');
+      if (e instanceof ApiError && e.errors.length) showProblems(form as HTMLElement, e.errors.map((p) => (p.field === 'issuer' ? { ...p, field: 'okta.issuer' } : p)), 'The issuer could not be verified');
       else msg.error('Discovery failed.', e instanceof Error ? e.message : String(e));
     } finally {
       button.disabled = false;

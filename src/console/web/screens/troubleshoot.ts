@@ -6,18 +6,24 @@ import { tenantFrame } from './tenant-frame.js';
 
 export interface Check {
   id: string;
-  title?: string;
-  name?: string;
-  status: 'pass' | 'warn' | 'fail' | 'skip';
-  message?: string;
-  sentence?: string;
-  detail?: unknown;
+  title: string;
+  status: 'pass' | 'warn' | 'fail';
+  /** The plain sentence an account manager reads. */
+  summary: string;
+  details?: Record<string, unknown>;
+}
+export interface Report {
+  version: number;
+  issuer: string;
+  ranAt: string;
+  status: 'pass' | 'warn' | 'fail';
+  checks: Check[];
 }
 
 /** The checks the tool runs, in order, shown as pending before the first answer. */
 const KNOWN_CHECKS: Array<[string, string]> = [
-  ['discovery', 'Discovery document'], ['tls', 'TLS certificate'], ['jwks', 'Signing keys (JWKS)'],
-  ['scopes', 'Scopes'], ['client-auth', 'Client authentication'],
+  ['discovery', 'Okta discovery document'], ['tls', 'Security certificate (TLS)'], ['jwks', 'Signing keys (JWKS)'],
+  ['scopes', 'Scopes the integration needs'], ['client-authentication', 'Client ID and secret'], ['endpoints', 'Sign-in endpoints'],
 ];
 
 const STATE_LABEL = { pending: 'Waiting', running: 'Running…', pass: 'Pass', warn: 'Warning', fail: 'Fail', skip: 'Skipped' } as const;
@@ -59,16 +65,14 @@ export function troubleshootScreen(params: Record<string, string>): Screen {
         KNOWN_CHECKS.forEach(([id, title]) => row(id, title, 'running'));
         announce('Running the troubleshooting checks…');
         try {
-          const r = await api<{ checks: Check[]; result?: string }>('POST', `${base}/troubleshoot`);
-          const checks = Array.isArray(r) ? (r as unknown as Check[]) : r.checks;
-          rows.clear();
-          replace(list);
-          // Shown one after another, so the progress of each check is visible and announced.
+          const r = await api<Report>('POST', `${base}/troubleshoot`, {});
+          const checks = r.checks;
+          for (const id of rows.keys()) if (!checks.some((c) => c.id === id)) rows.get(id)!.remove();
           for (const c of checks) {
-            row(c.id, c.title ?? c.name ?? c.id, c.status, c.sentence ?? c.message, c.detail ? h('details', {}, h('summary', {}, 'Details'), h('pre', {}, show(c.detail))) : undefined);
+            row(c.id, c.title, c.status, c.summary, c.details && Object.keys(c.details).length ? h('details', {}, h('summary', {}, 'Technical details'), h('pre', {}, JSON.stringify(c.details, null, 2))) : undefined);
           }
           const n = (s: string) => checks.filter((c) => c.status === s).length;
-          summary.textContent = `${checks.length} checks: ${n('pass')} passed, ${n('warn')} with warnings, ${n('fail')} failed.`;
+          summary.textContent = `Version ${r.version}: ${checks.length} checks, ${n('pass')} passed, ${n('warn')} with warnings, ${n('fail')} failed.`;
           announce(`Checks finished. ${summary.textContent}`);
         } catch (e) {
           rows.clear();
@@ -87,11 +91,13 @@ export function troubleshootScreen(params: Record<string, string>): Screen {
         hint: 'Paste the claims of a user as Okta sends them (ID token and UserInfo merged), e.g. {"sub":"00u123","userName":"jane@kentel.com","security_group_name":"Store Manager"}. Nothing is written.',
       });
       const useLast = h('input', { type: 'checkbox', id: 'dry-last' });
+      const version = textField({ label: 'Configuration version (optional)', field: 'version', type: 'number', inputmode: 'numeric', hint: 'Empty: the version in force. A draft can be tried before it is activated.' });
       const dryMsg = messageArea();
       const dryOut = h('div', { id: 'dry-result' });
       const dryRun = h('button', { type: 'submit' }, 'Dry run');
       const dryForm = h('form', { novalidate: true, id: 'dry-form' }, claims.root,
         h('div', { class: 'field field-check' }, useLast, h('label', { for: 'dry-last' }, 'Use the claims of the last sign-in instead')),
+        version.root,
         h('div', { class: 'actions' }, dryRun), dryMsg.root, dryOut);
       dryForm.addEventListener('submit', async (e) => {
         e.preventDefault();
@@ -109,6 +115,7 @@ export function troubleshootScreen(params: Record<string, string>): Screen {
             return;
           }
         }
+        if (version.input.value.trim()) body.version = Number(version.input.value);
         dryRun.disabled = true;
         dryMsg.info('Mapping the claims as a real sign-in would (nothing is written)…');
         try {
@@ -137,6 +144,8 @@ export function troubleshootScreen(params: Record<string, string>): Screen {
 }
 
 export interface DryRun {
+  version?: number;
+  claimsFrom?: string;
   outcome?: string;
   user?: Record<string, unknown> | null;
   stored?: Record<string, unknown> | null;
@@ -155,6 +164,7 @@ function dryResult(r: DryRun): Child {
   const rows = diffRows(r.diff);
   return [
     h('h3', { tabindex: -1 }, 'Result', r.outcome ? [' ', badge(r.outcome, r.outcome === 'refused' || r.outcome === 'failed' ? 'fail' : 'ok')] : null),
+    r.version ? h('p', { class: 'muted' }, `Mapped with version ${r.version}${r.claimsFrom ? `, claims ${r.claimsFrom === 'pasted' ? 'pasted' : `from ${r.claimsFrom}`}` : ''}. Nothing was written.`) : null,
     r.problems?.length ? h('section', { class: 'problems', 'aria-label': 'Problems' }, h('h4', {}, `Problems (${r.problems.length})`), h('ul', {}, r.problems.map((p) => h('li', {}, h('code', {}, p.field), ': ', p.reason)))) : h('p', {}, badge('No problem', 'ok')),
     r.warnings?.length ? h('section', { class: 'warnings', 'aria-label': 'Warnings' }, h('h4', {}, `Warnings (${r.warnings.length})`), h('ul', {}, r.warnings.map((p) => h('li', {}, h('code', {}, p.field), ': ', p.reason)))) : null,
     r.user ? h('section', { 'aria-label': 'Resulting user' }, h('h4', {}, 'The user as provisioning would write it'),
