@@ -141,7 +141,7 @@ function changeRows(a: Audit): Array<{ field: string; before: Child; after: Chil
   return out;
 }
 
-const SOURCE_LABEL: Record<string, string> = { id_token: 'ID token', userinfo: 'UserInfo', manual: 'set by hand', scim: 'SCIM' };
+const SOURCE_LABEL: Record<string, string> = { id_token: 'ID token', userinfo: 'UserInfo', manual: 'set by hand', admin: 'set by hand', scim: 'SCIM' };
 
 export function auditDetail(a: Audit, slug: string): Child {
   const rows = changeRows(a);
