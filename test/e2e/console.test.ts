@@ -171,17 +171,22 @@ describeInBrowser('the account-manager console, in Chromium', () => {
   it('loads a company tree: a file with one bad row is rejected with its row and reason, a good one is reported', async () => {
     await page.goto(url('/console/t/console-test/locations'));
     await page.getByRole('heading', { name: 'Bulk load' }).waitFor();
-    const bad = JSON.stringify([{ externalId: 'LOC-1', name: 'Downtown' }, { externalId: 'LOC\u0007-2', name: 'Bell' }]);
-    await page.locator('#loc-file').setInputFiles({ name: 'tree.json', mimeType: 'application/json', buffer: Buffer.from(bad) });
+    // A CSV from a spreadsheet, with one bad row (its parent does not exist): that row is rejected, the rest loaded.
+    const csv = 'externalId,name,parentExternalId\nREG-W,West,\nLOC-1,Downtown,REG-W\nLOC-9,Nowhere,REGION-X\n';
+    await page.locator('#loc-file').setInputFiles({ name: 'tree.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     await page.getByRole('button', { name: 'Load locations' }).click();
-    await page.locator('.error-summary').getByText(/Rejected/).waitFor();
-    await page.locator('.field[data-field="locations"] .field-error').getByText('row 2 (externalId): must not contain control characters').waitFor();
-    expect((await w.service.admin('GET', '/admin/tenants/console-test/locations')).body).toEqual([]);
+    const report = page.locator('#loc-report');
+    await report.getByRole('heading', { name: 'Rejected (1)' }).waitFor();
+    expect(await report.locator('.report-fail li').allTextContents()).toEqual(['Row 4 LOC-9: its parent REGION-X is neither in the company tree nor accepted in this load']);
+    expect(await report.locator('.report-ok li').allTextContents()).toEqual(['LOC-1', 'REG-W']);
+    expect((await w.service.admin('GET', '/admin/tenants/console-test/locations')).body.map((l: { externalId: string }) => l.externalId)).toEqual(['LOC-1', 'REG-W']);
+    await shot('company-tree-rejected');
 
-    const good = JSON.stringify([{ externalId: 'REG-W', name: 'West' }, { externalId: 'LOC-1', name: 'Downtown', parentExternalId: 'REG-W' }, { externalId: 'LOC-2', name: 'Harbour', parentExternalId: 'REG-W' }]);
-    await page.locator('#loc-file').setInputFiles({ name: 'tree.json', mimeType: 'application/json', buffer: Buffer.from(good) });
+    // JSON works the same way; pasted rows too.
+    await page.locator('#loc-file').setInputFiles([]);
+    await page.getByLabel('Or paste the rows').fill(JSON.stringify([{ externalId: 'LOC-2', name: 'Harbour', parentExternalId: 'REG-W' }]));
     await page.getByRole('button', { name: 'Load locations' }).click();
-    await page.getByRole('heading', { name: 'Added (3)' }).waitFor();
+    await report.getByRole('heading', { name: 'Added (1)' }).waitFor();
     await page.locator('#tree').getByText('Harbour').waitFor();
     await page.getByLabel('Search by identifier or name').fill('harb');
     await page.locator('#loc-results').getByText('LOC-2').waitFor();
@@ -210,6 +215,20 @@ describeInBrowser('the account-manager console, in Chromium', () => {
     const row = page.locator('tr[data-tenant="console-test"]');
     await row.getByText('alice@consoletest.com').waitFor();
     await shot('tenants');
+    // Filters: by outcome, by user, by time (the audit API's own filters).
+    await page.goto(url('/console/t/console-test/audits'));
+    await page.getByLabel('Outcome').selectOption('refused');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('0 attempts shown.').waitFor();
+    await page.getByLabel('Outcome').selectOption('created');
+    await page.getByLabel('User').fill('ALICE@consoletest.com');
+    await page.getByLabel('From').fill('2000-01-01T00:00');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('1 attempt shown.').waitFor();
+    expect(new URL(page.url()).search).toBe('?user=ALICE%40consoletest.com&outcome=created&from=2000-01-01T00%3A00');
+    await page.getByLabel('From').fill('2999-01-01T00:00');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('0 attempts shown.').waitFor();
     await page.goto(url('/console/t/console-test/audits?outcome=created'));
     await page.locator('#audits tbody tr').first().waitFor();
     await shot('audits');
