@@ -22,7 +22,7 @@ export const editSchema = z
 
 const listQuery = z.object({
   username: z.string().trim().min(1).max(254).optional(),
-  after: z.string().max(300).optional(),
+  cursor: z.string().max(400).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 }).strict();
 
@@ -44,9 +44,9 @@ export class AdminUsersController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Users of the tenant in username order; username filters by case-insensitive prefix; pass next back as after.' })
+  @ApiOperation({ summary: 'Users of the tenant in username order; username filters by case-insensitive prefix; cursor paging (pass nextCursor back as cursor).' })
   @ApiQuery({ name: 'username', required: false })
-  @ApiQuery({ name: 'after', required: false })
+  @ApiQuery({ name: 'cursor', required: false })
   @ApiQuery({ name: 'limit', required: false })
   list(@AdminTenant() tenant: AdminTenantRef, @Query() query: unknown) {
     return this.users.list(tenant.id, parseOrProblem(listQuery, query, 'query'));

@@ -83,13 +83,20 @@ export class AdminUsers {
   }
 
   /** Users of a tenant by username (case-insensitive prefix), in username order, with a cursor. */
-  async list(tenantId: string, q: { username?: string; after?: string; limit: number }) {
+  async list(tenantId: string, q: { username?: string; cursor?: string; limit: number }) {
+    let after: string | null = null;
+    if (q.cursor) {
+      after = Buffer.from(q.cursor, 'base64url').toString('utf8');
+      if (!after || Buffer.from(after).toString('base64url') !== q.cursor) {
+        throw ProblemError.validation([{ field: 'cursor', reason: 'is not a cursor from this API (pass nextCursor from the previous page)' }], 'The request query has invalid fields.');
+      }
+    }
     const rows: Array<Record<string, unknown>> = await this.control.query(
       `SELECT u.id, u.username, u.username_key, u.status, u.first_name, u.last_name, u.security_role, u.last_login_at, u.updated_at
          FROM users u
         WHERE u.tenant_id = $1 AND ($2::text IS NULL OR u.username_key LIKE $2 || '%') AND ($3::text IS NULL OR u.username_key > $3)
         ORDER BY u.username_key LIMIT $4`,
-      [tenantId, q.username ? usernameKey(q.username).replace(/[\\%_]/g, '\\$&') : null, q.after ?? null, q.limit + 1],
+      [tenantId, q.username ? usernameKey(q.username).replace(/[\\%_]/g, '\\$&') : null, after, q.limit + 1],
     );
     const page = rows.slice(0, q.limit);
     return {
@@ -97,7 +104,7 @@ export class AdminUsers {
         id: u.id, username: u.username, status: u.status, firstName: u.first_name, lastName: u.last_name, securityRole: u.security_role,
         lastLoginAt: u.last_login_at ? new Date(u.last_login_at as string).toISOString() : null, updatedAt: new Date(u.updated_at as string).toISOString(),
       })),
-      next: rows.length > q.limit ? (page[page.length - 1]!.username_key as string) : null,
+      nextCursor: rows.length > q.limit ? Buffer.from(page[page.length - 1]!.username_key as string).toString('base64url') : null,
     };
   }
 

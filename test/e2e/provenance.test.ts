@@ -163,7 +163,14 @@ describe('provenance: hand edits and sign-in', () => {
   it('lists users by username prefix, case-insensitively', async () => {
     const r = await w.service.admin('GET', '/admin/tenants/kentel/users?username=PAT');
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ items: [{ id: userId, username: 'pat@kentel.com', firstName: 'Patty' }], next: null });
+    expect(r.body).toMatchObject({ items: [{ id: userId, username: 'pat@kentel.com', firstName: 'Patty' }], nextCursor: null });
     expect((await w.service.admin('GET', '/admin/tenants/kentel/users?username=zz')).body.items).toEqual([]);
+    kentel.authServer.setUser('pam@kentel.com', { password: 'Pa55-word', sub: '00uPAM000001', claims: { userName: 'pam@kentel.com', name: 'Pam', security_group_name: 'Associate' } });
+    expect((await w.signIn(app, { login: 'pam@kentel.com', password: 'Pa55-word' })).error).toBeUndefined();
+    const page1 = await w.service.admin('GET', '/admin/tenants/kentel/users?username=pa&limit=1');
+    expect(page1.body.items.map((u: { username: string }) => u.username)).toEqual(['pam@kentel.com']);
+    const page2 = await w.service.admin('GET', `/admin/tenants/kentel/users?username=pa&limit=1&cursor=${page1.body.nextCursor}`);
+    expect(page2.body).toMatchObject({ items: [{ username: 'pat@kentel.com' }], nextCursor: null });
+    expect((await w.service.admin('GET', '/admin/tenants/kentel/users?cursor=%%%')).status).toBe(422);
   });
 });

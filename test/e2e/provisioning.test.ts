@@ -205,6 +205,19 @@ describe('auto-provisioning through the sign-in', () => {
       reason: `claim "attribute_rqCustomField_Undeclared" is not a custom field declared for this tenant; its value was ignored (declare it in the tenant's customFields to provision it)`,
     });
     expect((await userOf('00uEXTRA0001')).custom_fields).toEqual({ Region: 'North' });
+
+    // The dry run shows the same reasons, writing nothing.
+    const dry = await w.service.admin('POST', '/admin/tenants/kentel/dry-run', {
+      idToken: { sub: '00uDRY000001' },
+      userinfo: { sub: '00uDRY000001', ...profile('dr\u0007y@kentel.com'), family_name: 'x'.repeat(10_000), attribute_rqCustomField_Undeclared: 'v' },
+    });
+    expect(dry.status).toBe(200);
+    expect(dry.body.outcome).toBe('refused');
+    expect(dry.body.problems).toEqual(expect.arrayContaining([
+      { field: 'username', reason: 'claim userName contains a control character (U+0007) at position 3; a username has no spaces, control or invisible characters' },
+      { field: 'lastName', reason: 'claim family_name is 10000 characters long; at most 100 are allowed' },
+    ]));
+    expect(dry.body.warnings).toContainEqual(expect.objectContaining({ field: 'custom.Undeclared' }));
   });
 
   describe('identity and uniqueness', () => {
