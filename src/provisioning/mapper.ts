@@ -112,7 +112,7 @@ export function mapClaims(input: ClaimSet, config: TenantConfig, issuer: string)
     if (values === null) {
       const sent = names.length === 1 ? `claim ${claim} was not sent` : `none of the claims ${names.join(', ')} was sent`;
       if (row.required === 'always') { problems.push({ field: row.field, reason: sent }); continue; }
-      warnings.push({ field: row.field, reason: `${sent}; the stored value was kept` });
+      warnings.push({ field: row.field, reason: `${sent}; the field was left unchanged` });
       if (row.required === 'on-create') {
         if (fallback !== undefined) plan.onCreate[row.field] = fallback;
         else plan.problemsIfNew.push({ field: row.field, reason: `${sent}, this tenant has no default, and a new user needs one` });
@@ -149,7 +149,7 @@ function mapLocations(claims: Record<string, unknown>, config: TenantConfig, pla
   const claim = names.find((n) => present(claims, n)) ?? names[0]!;
   const l = list(claims, claim, MAX_LOCATIONS);
   if (l.kind === 'absent') {
-    plan.warnings.push({ field: 'locations', reason: `claim ${claim} was not sent; location assignments were kept` });
+    plan.warnings.push({ field: 'locations', reason: `claim ${claim} was not sent; location assignments were left unchanged` });
     return;
   }
   if (l.kind === 'invalid') {
@@ -185,7 +185,7 @@ function mapCustomFields(claims: Record<string, unknown>, config: TenantConfig, 
     const claim = `${customFieldPrefix}${decl.name}`;
     const field = `custom.${decl.name}`;
     const v = single(claims, claim);
-    if (v.kind === 'absent') { plan.warnings.push({ field, reason: `claim ${claim} was not sent; the stored value was kept` }); continue; }
+    if (v.kind === 'absent') { plan.warnings.push({ field, reason: `claim ${claim} was not sent; the field was left unchanged` }); continue; }
     if (v.kind === 'invalid') { plan.problems.push({ field, reason: `claim ${claim} ${v.reason}` }); continue; }
     plan.sources[field] = source(claim);
     if (v.kind === 'empty') { plan.customFields[decl.name] = null; continue; }

@@ -32,7 +32,7 @@ const exampleDryRun = {
   user: { username: 'alice@kentel.com', firstName: 'Alicia', lastName: 'Archer', securityRole: 'RQ-StoreManager', email: 'alice@kentel.com', locations: ['LOC-2', 'LOC-3'], customFields: {} },
   stored: { id: '2c4e6a8b-0d1f-4a3c-9e5b-7d9f1b3d5f7a', status: 'active', username: 'alice@kentel.com', firstName: 'Alice', locations: ['LOC-1', 'LOC-2'] },
   diff: { firstName: { from: 'Alice', to: 'Alicia' }, locations: { from: ['LOC-1', 'LOC-2'], to: ['LOC-2', 'LOC-3'] } },
-  problems: [], warnings: [{ field: 'homePhone', reason: 'claim phone_number was not sent; the stored value was kept' }], sources: { username: 'id_token', firstName: 'id_token' },
+  problems: [], warnings: [{ field: 'homePhone', reason: 'claim phone_number was not sent; the field was left unchanged' }], sources: { username: 'id_token', firstName: 'id_token' },
 };
 
 /** The troubleshooting tool and the dry run, for one tenant (scoped like every admin route). */

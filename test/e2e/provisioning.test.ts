@@ -93,7 +93,7 @@ describe('auto-provisioning through the sign-in', () => {
       const audit = await lastAudit(sub);
       expect({ claim, outcome: audit.outcome, locations: audit.changes.locations }).toEqual({ claim, outcome, locations: change });
       const absentWarning = audit.warnings.find((x: { field: string }) => x.field === 'locations');
-      expect({ claim, warning: absentWarning?.reason }).toEqual({ claim, warning: claim === undefined ? `claim ${LOCATION_CLAIM} was not sent; location assignments were kept` : undefined });
+      expect({ claim, warning: absentWarning?.reason }).toEqual({ claim, warning: claim === undefined ? `claim ${LOCATION_CLAIM} was not sent; location assignments were left unchanged` : undefined });
     }
     expect(await audits(sub)).toHaveLength(steps.length);
   });
@@ -164,6 +164,23 @@ describe('auto-provisioning through the sign-in', () => {
     await w.signIn(app, who);
     expect((await userOf('00uDEFAULT01')).security_role).toBe('RQ-Basic');
     expect((await lastAudit('00uDEFAULT01')).warnings).toContainEqual({ field: 'securityRole', reason: `claim security_group_name: "Janitor" is not mapped to a security role; the tenant's default role applies` });
+  });
+
+  it('unknown location identifiers: refused by default; with assign-known, the known ones are assigned and the rest reported', async () => {
+    const who = person(kentel, 'unknown@kentel.com', '00uUNKNOWN01', profile('unknown@kentel.com', { [LOCATION_CLAIM]: ['LOC-1', 'LOC-404'] }));
+    expect((await w.signIn(app, who)).error).toBe('access_denied');
+    expect((await lastAudit('00uUNKNOWN01')).reasons).toEqual([{ field: 'locations', reason: "unknown External Node Identifiers (not in this tenant's company tree): LOC-404" }]);
+    expect(await userOf('00uUNKNOWN01')).toBeUndefined();
+
+    const lenient = await w.addTenant('lenient', ['lenient.com'], { unknownLocations: 'assign-known', claims: { firstName: 'given_name' } });
+    await w.addLocations('lenient', ['LOC-1']);
+    const other = person(lenient, 'lee@lenient.com', '00uLENIENT01', profile('lee@lenient.com', { name: 'Lee Lenient', given_name: 'Lee', [LOCATION_CLAIM]: 'LOC-1; LOC-404' }));
+    expect((await w.signIn(app, other)).error).toBeUndefined();
+    const audit = await lastAudit('00uLENIENT01');
+    expect(audit.outcome).toBe('created');
+    expect(audit.warnings).toContainEqual({ field: 'locations', reason: 'unknown External Node Identifiers were not assigned: LOC-404' });
+    expect(await locationsOf('00uLENIENT01')).toEqual(['LOC-1']);
+    expect((await userOf('00uLENIENT01')).first_name).toBe('Lee'); // the tenant's claim override
   });
 
   it('an ID token sub of 00uAAAA with a UserInfo sub of 00uBBBB: refused', async () => {

@@ -112,7 +112,7 @@ describe('mapClaims, row by row', () => {
     it('leaves an absent claim alone (reported) and clears an empty one', () => {
       const absent = mapClaims({ idToken: { sub: SUB }, userinfo: { sub: SUB, userName: 'alice@kentel.com', security_group_name: 'Associate', name: '' } }, tenantConfig(), ISSUER);
       expect('lastName' in absent.fields).toBe(false);
-      expect(warningsOf(absent, 'lastName')).toEqual(['claim family_name was not sent; the stored value was kept']);
+      expect(warningsOf(absent, 'lastName')).toEqual(['claim family_name was not sent; the field was left unchanged']);
       expect(absent.fields.firstName).toBeNull();
       expect(absent.problems).toEqual([]);
     });
@@ -173,7 +173,7 @@ describe('mapClaims, row by row', () => {
     it('keeps assignments when absent, and reports it', () => {
       const plan = map({ assigned_entity_client_entity_ids: undefined });
       expect(plan.locations).toEqual({ present: false });
-      expect(warningsOf(plan, 'locations')).toEqual(['claim assigned_entity_client_entity_ids was not sent; location assignments were kept']);
+      expect(warningsOf(plan, 'locations')).toEqual(['claim assigned_entity_client_entity_ids was not sent; location assignments were left unchanged']);
     });
     it('refuses identifiers with control characters, too long, or too many', () => {
       expect(problemsOf(map({ assigned_entity_client_entity_ids: ['LOC\u00001'] }), 'locations')).toEqual([
