@@ -109,6 +109,16 @@ export function localRules(config: ConfigInput, warnings: FieldProblem[]): Field
   if (config.okta.autoProvisioning && mappedRoles.length === 0 && !config.roles.defaultRole) {
     warnings.push({ field: 'roles.map', reason: 'no security role is mapped and there is no default role: every auto-provisioned sign-in will be refused' });
   }
+  // Training's own role mapping: the training RQ database may name roles differently, so production's list only warns.
+  const trainingRoles = config.training?.roles;
+  if (trainingRoles && roles.length) {
+    for (const [claim, role] of Object.entries(trainingRoles.map)) {
+      if (!roles.includes(role)) warnings.push({ field: `training.roles.map[${JSON.stringify(claim)}]`, reason: `${role} is not one of this tenant's production RQ security roles; make sure the training database has it` });
+    }
+  }
+  if (config.training?.enabled && config.okta.autoProvisioning && trainingRoles && Object.keys(trainingRoles.map).length === 0 && !trainingRoles.defaultRole) {
+    warnings.push({ field: 'training.roles', reason: 'the training role mapping is empty and has no default role: every auto-provisioned training sign-in will be refused (omit training.roles to use production\'s)' });
+  }
   const types = config.rqIds.commissionTypes;
   const mappedTypes = Object.entries(config.commissionTypes);
   if (types.length) {

@@ -70,6 +70,9 @@ describe('password grant (credential forwarding)', () => {
     const audits = await w.audits('kentel');
     expect(audits[audits.length - 1]).toMatchObject({ source: 'password', environment: 'production', outcome: 'created', subject: '00uALICE0001', user_id: me.body.sub });
 
+    const discovery = (await (await fetch(`${w.service.url}/.well-known/openid-configuration`)).json()) as { grant_types_supported: string[] };
+    expect(discovery.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'refresh_token', 'password']));
+
     const refreshed = await w.tokenRequest(pos, { grant_type: 'refresh_token', refresh_token: r.body.refresh_token });
     expect(refreshed.status).toBe(200);
     expect(decodeJwt(refreshed.body.access_token)).toMatchObject({ sub: me.body.sub, env: 'production' });

@@ -167,6 +167,12 @@ describe('training sign-in', () => {
     const copy = await w.service.admin('PUT', '/admin/tenants/plain/training/locations', { copyFromProduction: true });
     expect(copy).toMatchObject({ status: 409, body: { detail: expect.stringMatching(/Training is not enabled for this tenant/) } });
 
+    // Saving a training role mapping that maps nothing is allowed, with a warning.
+    const config = await w.configOf('kentel');
+    const saved = await w.putConfig('kentel', { ...config, training: { ...config.training, roles: { map: {} } } });
+    expect(saved.warnings).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'training.roles' })]));
+    await w.putConfig('kentel', config);
+
     const reset = await w.service.admin('DELETE', '/admin/tenants/kentel/training/users');
     expect(reset).toMatchObject({ status: 200, body: { deleted: 2 } });
     expect((await trainingDb.query(`SELECT count(*)::int AS n FROM users`)).rows[0].n).toBe(0);
