@@ -45,9 +45,11 @@ function rss(pid: number): number {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (sorted: number[], p: number) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 
-function child(script: string, env: Record<string, string>, ipc = true): ChildProcess {
-  return fork(script, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', ...(ipc ? ['ipc' as const] : ['ipc' as const])] });
+function child(script: string, env: Record<string, string>, execArgv: string[] = []): ChildProcess {
+  return fork(script, [], { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
 }
+/** BENCH_PROFILE=dir: the service writes a V8 CPU profile there when it stops (see README, Benchmark). */
+const PROFILE_DIR = process.env.BENCH_PROFILE;
 function message<T>(c: ChildProcess, type: string): Promise<T> {
   return new Promise((resolve) => {
     const on = (m: { type: string }) => {
@@ -120,7 +122,7 @@ async function startService(): Promise<{ proc: ChildProcess; url: string; pool: 
     LOG_FILE: join(root, '.test-tmp', 'bench', `service-${port}.log`), LOG_LEVEL: 'info',
     RATE_LIMIT_SIGNIN_PER_MIN: '1000000', RATE_LIMIT_TOKEN_PER_MIN: '1000000', RATE_LIMIT_ADMIN_PER_MIN: '1000000',
     TOKEN_SIGNING_ALG: process.env.TOKEN_SIGNING_ALG ?? 'RS256',
-  });
+  }, PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []);
   children.push(proc);
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/health/ready`);
@@ -242,6 +244,11 @@ const base = await closedLoop(C, captured, SECONDS * 1000, async (stmts) => {
   return true;
 });
 log(`(a) baseline: provisioning SQL (${statements} statement${statements > 1 ? 's' : ''}) through bare pg: ${base.rps.toFixed(0)}/s at ${C}`);
+if (process.env.BENCH_ONLY === 'a') {
+  await stopService(svc);
+  log(`(a) ratio ${(a.rps / base.rps).toFixed(2)}`);
+  process.exit(0);
+}
 
 // --- (b) /v1/me vs a bare Nest route -----------------------------------------------------------------------
 const one = (await authorizeMany(1, () => 0)).prepared[0]!;

@@ -21,6 +21,8 @@ export class SigningKeys implements OnModuleInit {
   private active!: ActiveKey;
   private publicJwks: JWK[] = [];
   private verifyKeys = new Map<string, CryptoKey>();
+  /** HKDF outputs per keyring entry (derived once: every sign-in issues a code and every exchange opens one). */
+  private readonly codeKeys = new Map<string, Uint8Array>();
 
   constructor(
     private readonly db: DataSource,
@@ -77,6 +79,11 @@ export class SigningKeys implements OnModuleInit {
   codeKey(keyId?: string): { keyId: string; key: Uint8Array } | undefined {
     const entry = keyId ? this.config.secretsKeys.find((k) => k.id === keyId) : this.config.secretsKeys[0];
     if (!entry) return undefined;
-    return { keyId: entry.id, key: new Uint8Array(hkdfSync('sha256', entry.key, 'iqsso', 'authorization-code-v1', 32)) };
+    let key = this.codeKeys.get(entry.id);
+    if (!key) {
+      key = new Uint8Array(hkdfSync('sha256', entry.key, 'iqsso', 'authorization-code-v1', 32));
+      this.codeKeys.set(entry.id, key);
+    }
+    return { keyId: entry.id, key };
   }
 }
