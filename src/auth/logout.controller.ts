@@ -101,12 +101,13 @@ export class LogoutController {
 
     if (!session) return redirect ? this.redirect(res, redirect.uri, redirect.state) : this.signedOut(res);
     const stateHandle = randomToken(24);
+    const upstreamIdToken = this.sessions.upstreamIdToken(req, environment ?? session.environment);
     const ended = await this.sessions.end(session.publicId, 'logout', { stateHandle, redirect });
     this.sessions.clearCookie(res, environment ?? session.environment);
     const endSession = ended ? await this.oktaEndSession(ended.tenantId) : undefined;
-    if (ended && endSession && ended.upstreamIdToken) {
+    if (ended && endSession && upstreamIdToken) {
       const url = new URL(endSession);
-      url.searchParams.set('id_token_hint', ended.upstreamIdToken);
+      url.searchParams.set('id_token_hint', upstreamIdToken);
       url.searchParams.set('post_logout_redirect_uri', `${this.config.publicUrl}/oauth2/logout/callback`);
       url.searchParams.set('state', stateHandle);
       res.set('Cache-Control', 'no-store').redirect(302, url.toString());

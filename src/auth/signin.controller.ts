@@ -17,7 +17,7 @@ import { sendHomeRealmPage } from './home-realm.page.js';
 import type { LoginState } from './login-state.store.js';
 import type { UpstreamRequest } from './okta-oauth-client.js';
 import { SignInCompletion, type SignInContext } from './sign-in-completion.js';
-import { type SsoSession, SsoSessions } from './sso-sessions.js';
+import { type PreparedSession, SsoSessions } from './sso-sessions.js';
 import { UpstreamSignIn } from './upstream-signin.service.js';
 import { UpstreamError } from './upstream-errors.js';
 
@@ -189,15 +189,15 @@ export class SignInController {
     }
     const userId = done.userId;
     const authTime = typeof identity.idToken.auth_time === 'number' ? identity.idToken.auth_time : Math.floor(Date.now() / 1000);
-    const session: SsoSession = await this.sessions.establish(req, res, { tenantId: tenant.id, environment: state.environment, userId, authTime }, (req as Req & UpstreamRequest).upstreamIdToken);
-    await this.sendCode(res, state.request, tenant, userId, authTime, session.publicId);
+    const session = this.sessions.prepare(req, res, state.environment, (req as Req & UpstreamRequest).upstreamIdToken);
+    await this.sendCode(res, state.request, tenant, userId, authTime, session.publicId, session.startsSession);
     this.metrics.signIn(tenant, 'success');
   }
 
-  private async sendCode(res: Response, r: LoginState['request'], tenant: { id: string; slug: string }, userId: string, authTime: number, sessionId: string): Promise<void> {
+  private async sendCode(res: Response, r: LoginState['request'], tenant: { id: string; slug: string }, userId: string, authTime: number, sessionId: string, startsSession?: PreparedSession['startsSession']): Promise<void> {
     const code = await this.codes.issue({
       clientId: r.clientId, redirectUri: r.redirectUri, userId, tenantId: tenant.id, tenantSlug: tenant.slug, environment: r.environment,
-      scope: r.scope, nonce: r.nonce, codeChallenge: r.codeChallenge, authTime, sessionId,
+      scope: r.scope, nonce: r.nonce, codeChallenge: r.codeChallenge, authTime, sessionId, ...(startsSession ? { startsSession } : {}),
     });
     const url = new URL(r.redirectUri);
     url.searchParams.set('code', code);

@@ -18,19 +18,18 @@ export interface SsoSession {
   authTime: number;
 }
 
-export interface EndedSession extends SsoSession {
-  /** The tenant's Okta ID token, opened, for id_token_hint at Okta's logout (then forgotten). */
-  upstreamIdToken?: string;
+/** What a sign-in's authorization code carries so that redeeming it starts the session (see prepare). */
+export interface PreparedSession {
+  publicId: string;
+  startsSession: { handleHash: string; previous?: string; ttl: number };
 }
-
-type Sealed = { keyId: string; iv: string; ciphertext: string; tag: string };
 
 /**
  * This service's own sign-in session (SSO across iQmetrix apps), in Postgres like every login state. The
  * browser holds a random handle in an HttpOnly cookie (one per environment); only its hash is stored. A session
- * belongs to one tenant and one environment, lasts SSO_SESSION_IDLE_S without use and SSO_SESSION_MAX_S at most,
- * and keeps the tenant's Okta ID token sealed (AES-256-GCM) for the logout hint. Grants issued in it carry its
- * public id (sid), so ending it revokes them.
+ * belongs to one tenant and one environment, lasts SSO_SESSION_IDLE_S without use and SSO_SESSION_MAX_S at most.
+ * It starts when the app redeems the sign-in's code (see prepare). Grants issued in it carry its public id (sid),
+ * so ending it revokes them.
  */
 @Injectable()
 export class SsoSessions {
@@ -70,36 +69,41 @@ export class SsoSessions {
   }
 
   /**
-   * After a sign-in at Okta: the browser's live session for the same tenant, environment and user continues
-   * under a new handle (so grants issued in it stay together); otherwise a new session starts.
+   * After a sign-in at Okta: a new session handle in the cookie, and what the authorization code must carry so
+   * that redeeming it starts the session (or continues the browser's live one for the same tenant, environment
+   * and user, so grants issued in it stay together). Nothing is written here: the sign-in callback stays at two
+   * database round trips. The tenant's Okta ID token, needed only as id_token_hint at Okta's logout, stays in
+   * this browser, sealed (AES-256-GCM, bound to the session handle) in a cookie sent only to /oauth2/logout.
    */
-  async establish(req: Request, res: Response, s: Omit<SsoSession, 'publicId'>, upstreamIdToken: string | undefined): Promise<SsoSession> {
-    const old = this.handle(req, s.environment);
+  prepare(req: Request, res: Response, environment: Environment, upstreamIdToken: string | undefined): PreparedSession {
+    const old = this.handle(req, environment);
     const handle = randomToken(32);
-    const maxAge = this.config.env.SSO_SESSION_MAX_S;
-    const rotated: Array<{ public_id: string }> = old
-      ? await this.db.query(
-        `WITH s AS (
-           UPDATE sso_sessions SET id = $2, auth_time = to_timestamp($6), last_seen_at = now(), expires_at = now() + make_interval(secs => $7)
-            WHERE id = $1 AND tenant_id = $3 AND environment = $4 AND user_id = $5 AND ended_at IS NULL AND expires_at > now()
-           RETURNING public_id)
-         SELECT * FROM s`,
-        [sha256(old), sha256(handle), s.tenantId, s.environment, s.userId, s.authTime, maxAge],
-      )
-      : [];
-    let publicId = rotated[0]?.public_id;
-    if (!publicId) {
-      publicId = randomUUID();
-      await this.db.query(
-        `INSERT INTO sso_sessions (id, public_id, tenant_id, environment, user_id, auth_time, expires_at)
-         VALUES ($1, $2, $3, $4, $5, to_timestamp($6), now() + make_interval(secs => $7))`,
-        [sha256(handle), publicId, s.tenantId, s.environment, s.userId, s.authTime, maxAge],
-      );
+    const handleHash = sha256(handle);
+    const ttl = this.config.env.SSO_SESSION_MAX_S;
+    setCookie(res, this.config, SsoSessions.cookieBase(environment), handle, ttl);
+    const hintCookie = `${SsoSessions.cookieBase(environment)}_hint`;
+    if (upstreamIdToken && upstreamIdToken.length < 3000) {
+      const sealed = this.box.seal(upstreamIdToken, `sso-hint:${handleHash}`);
+      const value = [sealed.keyId, sealed.iv, sealed.ciphertext, sealed.tag].map((x) => (typeof x === 'string' ? x : x.toString('base64url'))).join('.');
+      res.cookie(hintCookie, value, { httpOnly: true, sameSite: 'lax', secure: this.config.secureCookies, path: '/oauth2/logout', maxAge: ttl * 1000 });
+    } else {
+      res.clearCookie(hintCookie, { path: '/oauth2/logout' });
     }
-    const sealed = upstreamIdToken ? this.seal(upstreamIdToken, publicId) : null;
-    await this.db.query(`UPDATE sso_sessions SET upstream_id_token = $2 WHERE public_id = $1`, [publicId, sealed]);
-    setCookie(res, this.config, SsoSessions.cookieBase(s.environment), handle, maxAge);
-    return { ...s, publicId };
+    return { publicId: randomUUID(), startsSession: { handleHash, ...(old ? { previous: sha256(old) } : {}), ttl } };
+  }
+
+  /** The tenant's Okta ID token this browser keeps for the session behind its cookie, opened (for Okta's logout). */
+  upstreamIdToken(req: Request, environment: Environment): string | undefined {
+    const handle = this.handle(req, environment);
+    const raw = readCookie(req, `${SsoSessions.cookieBase(environment)}_hint`);
+    if (!handle || !raw) return undefined;
+    const [keyId, iv, ciphertext, tag] = raw.split('.');
+    if (!keyId || !iv || !ciphertext || !tag) return undefined;
+    try {
+      return this.box.open({ keyId, iv: Buffer.from(iv, 'base64url'), ciphertext: Buffer.from(ciphertext, 'base64url'), tag: Buffer.from(tag, 'base64url') }, `sso-hint:${sha256(handle)}`);
+    } catch {
+      return undefined; // another session's, tampered with, or sealed with a key no longer in the keyring
+    }
   }
 
   async byPublicId(publicId: string): Promise<SsoSession | undefined> {
@@ -113,14 +117,14 @@ export class SsoSessions {
   }
 
   /**
-   * Ends a session (RP-initiated logout): revokes the grants issued in it, forgets the Okta ID token (returned
-   * once, opened, for the upstream logout), and, when the browser goes on to Okta, remembers where to go after.
+   * Ends a session (RP-initiated logout): revokes the grants issued in it and, when the browser goes on to
+   * Okta, remembers where to go after.
    */
-  async end(publicId: string, reason: string, continuation?: { stateHandle: string; redirect: { uri: string; state?: string } | null }): Promise<EndedSession | undefined> {
+  async end(publicId: string, reason: string, continuation?: { stateHandle: string; redirect: { uri: string; state?: string } | null }): Promise<SsoSession | undefined> {
     const rows = await this.db.query(
-      `WITH s AS (SELECT id, public_id, tenant_id, environment, user_id, extract(epoch FROM auth_time)::bigint AS auth_time, upstream_id_token
+      `WITH s AS (SELECT id, public_id, tenant_id, environment, user_id, extract(epoch FROM auth_time)::bigint AS auth_time
                     FROM sso_sessions WHERE public_id = $1 AND ended_at IS NULL FOR UPDATE),
-       u AS (UPDATE sso_sessions x SET ended_at = now(), ended_reason = $2, upstream_id_token = NULL, logout_state = $3, logout_redirect = $4
+       u AS (UPDATE sso_sessions x SET ended_at = now(), ended_reason = $2, logout_state = $3, logout_redirect = $4
                FROM s WHERE x.id = s.id RETURNING x.id)
        SELECT s.* FROM s`,
       [publicId, reason, continuation ? sha256(continuation.stateHandle) : null, continuation?.redirect ? JSON.stringify(continuation.redirect) : null],
@@ -128,13 +132,7 @@ export class SsoSessions {
     const r = rows[0];
     if (!r) return undefined;
     await this.refresh.revokeSession(publicId, 'logout');
-    let upstreamIdToken: string | undefined;
-    try {
-      upstreamIdToken = r.upstream_id_token ? this.open(r.upstream_id_token, publicId) : undefined;
-    } catch {
-      upstreamIdToken = undefined; // a rotated-away key: the Okta logout goes without a hint
-    }
-    return { ...toSession(r), upstreamIdToken };
+    return toSession(r);
   }
 
   /** Where a browser coming back from Okta's logout goes next (single use). */
@@ -151,16 +149,9 @@ export class SsoSessions {
 
   clearCookie(res: Response, environment: Environment): void {
     setCookie(res, this.config, SsoSessions.cookieBase(environment), '', 0);
+    res.clearCookie(`${SsoSessions.cookieBase(environment)}_hint`, { path: '/oauth2/logout' });
   }
 
-  private seal(value: string, publicId: string): Sealed {
-    const s = this.box.seal(value, `sso-session:${publicId}`);
-    return { keyId: s.keyId, iv: s.iv.toString('base64'), ciphertext: s.ciphertext.toString('base64'), tag: s.tag.toString('base64') };
-  }
-
-  private open(s: Sealed, publicId: string): string {
-    return this.box.open({ keyId: s.keyId, iv: Buffer.from(s.iv, 'base64'), ciphertext: Buffer.from(s.ciphertext, 'base64'), tag: Buffer.from(s.tag, 'base64') }, `sso-session:${publicId}`);
-  }
 }
 
 function toSession(r: Record<string, any>): SsoSession {

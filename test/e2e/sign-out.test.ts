@@ -78,10 +78,14 @@ describe('SSO session and sign-out', () => {
     const b = await exchange(await w.startSignIn(app, dana, {}, browser)); // same session, second grant
     const sid = a.claims()!.sid as string;
     expect(b.claims()!.sid).toBe(sid);
-    // The Okta ID token is kept for the logout hint, sealed: never in clear.
-    const [row] = await w.db.query<{ sealed: string }>(`SELECT upstream_id_token::text AS sealed FROM sso_sessions WHERE public_id = $1`, [sid]);
-    expect(row!.sealed).toMatch(/"ciphertext"/);
-    expect(row!.sealed).not.toMatch(/eyJ/);
+    // The Okta ID token is kept for the logout hint in this browser only: sealed, in a cookie sent only to
+    // /oauth2/logout, never in clear, and not in the database.
+    const columns = await w.db.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'sso_sessions'`);
+    expect(columns.map((c) => c.column_name)).not.toContain('upstream_id_token');
+    const sealed = browser.jar.get('iqsso_session_hint', new URL(`${w.service.url}/oauth2/logout`));
+    expect(sealed?.httpOnly).toBe(true);
+    expect(sealed?.value).not.toMatch(/eyJ/);
+    expect(browser.jar.get('iqsso_session_hint', new URL(`${w.service.url}/oauth2/authorize`))).toBeUndefined();
 
     const logout = new URL(`${w.service.url}/oauth2/logout`);
     logout.search = new URLSearchParams({ id_token_hint: a.id_token!, post_logout_redirect_uri: APP_SIGNED_OUT, state: 'bye-123' }).toString();
@@ -100,8 +104,9 @@ describe('SSO session and sign-out', () => {
       await expect(oidc.refreshTokenGrant(app, t.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant', error_description: 'The refresh token has been revoked.' });
       expect(await oidc.tokenIntrospection(api, t.access_token)).toEqual({ active: false });
     }
-    const [ended] = await w.db.query<{ ended: boolean; reason: string; token: unknown }>(`SELECT ended_at IS NOT NULL AS ended, ended_reason AS reason, upstream_id_token AS token FROM sso_sessions WHERE public_id = $1`, [sid]);
-    expect(ended).toEqual({ ended: true, reason: 'logout', token: null });
+    const [ended] = await w.db.query<{ ended: boolean; reason: string }>(`SELECT ended_at IS NOT NULL AS ended, ended_reason AS reason FROM sso_sessions WHERE public_id = $1`, [sid]);
+    expect(ended).toEqual({ ended: true, reason: 'logout' });
+    expect(browser.jar.get('iqsso_session_hint', new URL(`${w.service.url}/oauth2/logout`))).toBeUndefined();
 
     // The next authorize goes to the tenant's Okta, whose session has ended too: its login form is shown.
     const before = oktaAuthorizes().length;
@@ -109,6 +114,16 @@ describe('SSO session and sign-out', () => {
     expect(oktaAuthorizes()).toHaveLength(before + 1);
     expect(again.result.reached).toBe(false);
     expect(again.result.response!.body).toMatch(/<form[^>]+id="form-login"/);
+  });
+
+  it('a code issued in a session that has signed out since is refused when redeemed', async () => {
+    const browser = new Browser();
+    const first = await exchange(await w.startSignIn(app, dana, {}, browser));
+    const pending = await w.startSignIn(app, dana, {}, browser); // from the live session, not redeemed yet
+    const logout = `${w.service.url}/oauth2/logout?${new URLSearchParams({ id_token_hint: first.id_token!, post_logout_redirect_uri: APP_SIGNED_OUT })}`;
+    expect((await browser.follow(logout, { stopAt: APP_SIGNED_OUT })).reached).toBe(true);
+    await expect(oidc.authorizationCodeGrant(app, pending.callback!, { pkceCodeVerifier: pending.verifier, expectedState: pending.state, expectedNonce: pending.nonce }))
+      .rejects.toMatchObject({ error: 'invalid_grant', error_description: 'The user signed out after this code was issued.' });
   });
 
   it('refuses a post_logout_redirect_uri that is not registered, without redirecting to it', async () => {

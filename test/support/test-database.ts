@@ -52,6 +52,8 @@ export async function createTestDatabase(kind: 'control' | 'empty' = 'control'):
   }
   const url = withDatabase(name);
   const pool = new pg.Pool({ connectionString: url, max: 4 });
+  // An idle test connection terminated by the server (57P01, e.g. a test restarting a cluster) must not crash the file.
+  pool.on('error', () => undefined);
   return {
     name,
     url,

@@ -52,7 +52,8 @@ export class AuthorizationCodeGrant {
       await this.refresh.revokeFamily(grant.familyId, 'code-replay');
       throw new InvalidGrant('The authorization code has already been used.');
     }
-    const subject = { user, tenantSlug: grant.tenantSlug, environment: grant.environment, authTime: grant.authTime, grantId: grant.familyId, sessionId: grant.sessionId };
+    if (redeemed.sessionEnded) throw new InvalidGrant('The user signed out after this code was issued.');
+    const subject = { user, tenantSlug: grant.tenantSlug, environment: grant.environment, authTime: grant.authTime, grantId: grant.familyId, sessionId: redeemed.sessionId };
     const accessToken = await this.issuer.accessToken(client.clientId, subject, grant.scope);
     return {
       access_token: accessToken,

@@ -23,13 +23,21 @@ export interface CodeGrant {
   authTime: number;
   /** The SSO session the code was issued in (its public id), so logout can revoke what it led to. */
   sessionId?: string;
+  /**
+   * A session this sign-in starts: it is recorded when the code is redeemed (one statement with the grant), so
+   * the sign-in callback itself writes nothing but the provisioning. `handleHash` is the hash of the new
+   * session cookie; `previous` the hash of the browser's earlier cookie, whose session it continues if it is
+   * the same tenant, environment and user.
+   */
+  startsSession?: { handleHash: string; previous?: string; ttl: number };
   exp: number;
 }
 
 /**
  * Authorization codes are self-contained: the grant, encrypted and authenticated (JWE dir + A256GCM) with a
  * key derived from the secrets keyring. Issuing one needs no database write, so a sign-in callback costs
- * two round trips (login state, provisioning). Single use is enforced when it is redeemed (consumed_codes).
+ * two round trips (login state, provisioning). Single use is enforced when it is redeemed (consumed_codes),
+ * in the same statement that records the grant and starts the SSO session the sign-in established.
  */
 @Injectable()
 export class AuthorizationCodes {

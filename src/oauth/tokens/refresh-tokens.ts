@@ -55,30 +55,57 @@ export interface RefreshTokenView {
 export class RefreshTokens {
   constructor(private readonly db: DataSource) {}
 
-  /** Redeems a code: marks it consumed, records the grant and, if asked, issues the family's first refresh token, in one statement. */
+  /**
+   * Redeems a code in one statement: marks it consumed, starts (or continues) the SSO session its sign-in
+   * established, records the grant in that session and, if asked, issues the family's first refresh token.
+   * A code issued from a session that has since ended (signed out) is consumed and refused.
+   */
   async consumeCode(
-    code: { jti: string; familyId: string; exp: number },
+    code: { jti: string; familyId: string; exp: number; sessionId?: string; authTime: number; startsSession?: { handleHash: string; previous?: string; ttl: number } },
     grant: GrantRecord,
     refresh: { scope: string[]; authTime: number; ttl: number } | undefined,
-  ): Promise<{ consumed: boolean; token?: string }> {
+  ): Promise<{ consumed: boolean; sessionEnded?: boolean; sessionId?: string; token?: string }> {
     const token = refresh ? randomToken(32) : undefined;
+    const start = code.startsSession;
     const rows = await this.db.query(
       `WITH c AS (
          INSERT INTO consumed_codes (jti, family_id, expires_at) VALUES ($1, $2, to_timestamp($3) + interval '1 day')
          ON CONFLICT (jti) DO NOTHING RETURNING jti),
+       continued AS (
+         UPDATE sso_sessions s SET id = $14, auth_time = to_timestamp($17), last_seen_at = now(), expires_at = now() + make_interval(secs => $16)
+           FROM c
+          WHERE $15::text IS NOT NULL AND s.id = $15 AND s.tenant_id = $6 AND s.environment = $8 AND s.user_id = $7
+            AND s.ended_at IS NULL AND s.expires_at > now()
+         RETURNING s.public_id),
+       started AS (
+         INSERT INTO sso_sessions (id, public_id, tenant_id, environment, user_id, auth_time, expires_at)
+         SELECT $14, $13::uuid, $6, $8, $7, to_timestamp($17), now() + make_interval(secs => $16) FROM c
+          WHERE $14::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM continued)
+         ON CONFLICT DO NOTHING
+         RETURNING public_id),
+       existing AS (
+         SELECT public_id, ended_at IS NOT NULL OR expires_at <= now() AS ended FROM sso_sessions WHERE $14::text IS NULL AND public_id = $13::uuid),
+       sid AS (
+         SELECT public_id FROM continued UNION ALL SELECT public_id FROM started UNION ALL SELECT public_id FROM existing WHERE NOT ended),
        g AS (
          INSERT INTO token_grants (id, client_id, tenant_id, user_id, environment, session_id, expires_at)
-         SELECT $2, $5, $6, $7, $8, (SELECT public_id FROM sso_sessions WHERE public_id = $13::uuid), now() + make_interval(secs => $12) FROM c
-         RETURNING id),
+         SELECT $2, $5, $6, $7, $8, (SELECT public_id FROM sid LIMIT 1), now() + make_interval(secs => $12) FROM c
+          WHERE NOT EXISTS (SELECT 1 FROM existing WHERE ended)
+         RETURNING id, session_id),
        r AS (
          INSERT INTO refresh_tokens (token_hash, family_id, client_id, tenant_id, user_id, environment, scope, auth_time, expires_at)
          SELECT $4, g.id, $5, $6, $7, $8, $9, to_timestamp($10), now() + make_interval(secs => $11) FROM g WHERE $4::text IS NOT NULL
          RETURNING id)
-       SELECT EXISTS (SELECT 1 FROM c) AS consumed, (SELECT count(*) FROM r) AS refresh_rows`,
+       SELECT EXISTS (SELECT 1 FROM c) AS consumed, EXISTS (SELECT 1 FROM existing WHERE ended) AS session_ended,
+              (SELECT session_id FROM g) AS session_id, (SELECT count(*) FROM r) AS refresh_rows`,
       [code.jti, code.familyId, code.exp, token ? sha256(token) : null, grant.clientId, grant.tenantId, grant.userId, grant.environment,
-        refresh?.scope.join(' ') ?? null, refresh?.authTime ?? null, refresh?.ttl ?? 0, grant.ttl, grant.sessionId ?? null],
+        refresh?.scope.join(' ') ?? null, refresh?.authTime ?? null, refresh?.ttl ?? 0, grant.ttl, code.sessionId ?? null,
+        start?.handleHash ?? null, start?.previous ?? null, start?.ttl ?? 0, code.authTime],
     );
-    return rows[0].consumed ? { consumed: true, token } : { consumed: false };
+    const r = rows[0];
+    if (!r.consumed) return { consumed: false };
+    if (r.session_ended) return { consumed: true, sessionEnded: true };
+    return { consumed: true, token, sessionId: r.session_id ?? undefined };
   }
 
   /**
