@@ -35,7 +35,7 @@ describe('abuse limits and hardening', () => {
     await w.addTenant('acme', ['acme.com']);
     await w.addApp('hub');
     proxied = await startService(w.db.url, { PUBLIC_URL: 'https://sso.example.test', TRUST_PROXY: '1' });
-    limited = await startService(w.db.url, { TRUST_PROXY: '1', RATE_LIMIT_SIGNIN_PER_MIN: '3', RATE_LIMIT_TOKEN_PER_MIN: '2', RATE_LIMIT_ADMIN_PER_MIN: '2' });
+    limited = await startService(w.db.url, { TRUST_PROXY: '1', RATE_LIMIT_SIGNIN_PER_MIN: '3', RATE_LIMIT_TOKEN_PER_MIN: '2', RATE_LIMIT_ADMIN_PER_MIN: '2', RATE_LIMIT_SCIM_PER_MIN: '2' });
     direct = await startService(w.db.url, { RATE_LIMIT_ADMIN_PER_MIN: '2' });
   });
   afterAll(async () => {
@@ -115,6 +115,21 @@ describe('abuse limits and hardening', () => {
     expect(res.status).toBe(429);
     expect(res.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
     expect(await res.json()).toMatchObject({ status: 429, title: 'Too Many Requests', detail: 'Too many admin API requests from this address; slow down.' });
+  });
+
+  it('rate-limits SCIM per tenant and address in SCIM form, counting failed authentications too', async () => {
+    const from = { 'x-forwarded-for': '203.0.113.11', authorization: 'Bearer wrong-scim-token' };
+    for (let i = 0; i < 2; i++) expect((await fetch(`${limited.url}/scim/v2/acme/Users`, { headers: from })).status).toBe(401);
+    const res = await fetch(`${limited.url}/scim/v2/acme/Users?filter=${encodeURIComponent('userName eq "a@acme.com"')}`, { headers: from });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
+    expect(res.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
+    expect(await res.json()).toEqual({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '429',
+      detail: 'Too many SCIM requests for this tenant from this address; retry after the time in Retry-After.',
+    });
+    // Okta pushes every customer's changes from the same few addresses: another tenant keeps its own budget.
+    expect((await fetch(`${limited.url}/scim/v2/other/Users`, { headers: from })).status).not.toBe(429);
   });
 
   it('without TRUST_PROXY, X-Forwarded-For does not let a client pick a fresh bucket', async () => {

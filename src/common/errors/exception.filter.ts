@@ -162,6 +162,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       e = new ScimError(status, http?.message ?? `An unexpected error occurred (reference ${req.id ?? 'none'}).`, status === 400 ? 'invalidSyntax' : undefined);
     }
     if (e.status === 401) res.set('WWW-Authenticate', 'Bearer realm="scim"');
+    if (exception instanceof TooManyRequests) res.set('Retry-After', String(exception.retryAfterS));
     res.status(e.status).set('Cache-Control', 'no-store').type('application/scim+json').send(JSON.stringify(e.body()));
   }
 
