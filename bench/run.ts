@@ -14,7 +14,7 @@
 import 'reflect-metadata';
 import { type ChildProcess, fork } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { generateKeyPair, jwtVerify, SignJWT } from 'jose';
@@ -42,6 +42,47 @@ function rss(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m![1]) * 1024;
 }
+/** CPU time (user + system, clock ticks of 10 ms) of one process, from /proc. */
+function ticksOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return 0;
+  }
+}
+/** Every Postgres process on this machine (server and backends), by pid. */
+function postgresTicks(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') out.set(Number(d), ticksOf(Number(d)));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+/**
+ * Where the CPU goes during a measured run: CPU ms per operation for the service, the Okta stand-in, all
+ * Postgres processes and this benchmark client. On 2 cores they all share the same CPUs, so a figure's
+ * ratio is bounded by the sum of these, not by the service's part alone.
+ */
+function cpuMeter(pids: Record<string, number | undefined>) {
+  const start = { procs: Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid ? ticksOf(pid) : 0])), pg: postgresTicks(), self: process.cpuUsage() };
+  return (ops: number) => {
+    const out: Record<string, number> = {};
+    for (const [k, pid] of Object.entries(pids)) out[k] = pid ? ((ticksOf(pid) - start.procs[k]!) * 10) / ops : 0;
+    let pgTicks = 0;
+    for (const [pid, t] of postgresTicks()) pgTicks += t - (start.pg.get(pid) ?? 0);
+    out.postgres = (pgTicks * 10) / ops;
+    const self = process.cpuUsage(start.self);
+    out['bench client'] = (self.user + self.system) / 1000 / ops;
+    return out;
+  };
+}
+const cpuLine = (per: Record<string, number>) => Object.entries(per).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')
+  + ` (sum ${Object.values(per).reduce((x, y) => x + y, 0).toFixed(2)}) CPU ms per operation`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (sorted: number[], p: number) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 
@@ -216,8 +257,11 @@ const warm = await callbacks((await authorizeMany(C * 25, (k) => k % 10)).prepar
 // --- (a) callbacks/s vs the provisioning SQL through bare pg ------------------------------------------------
 const expectedA = Math.ceil(warm.rps * SECONDS * 2) + C * 10;
 const forA = await authorizeMany(expectedA, (k) => k % 10);
+const meterA = cpuMeter({ service: svc.proc.pid, 'okta stand-in': okta.pid });
 const a = await callbacks(forA.prepared, SECONDS * 1000);
+const cpuA = meterA(a.ok);
 log(`(a) callbacks: ${a.rps.toFixed(0)}/s at ${C} (p50 ${a.p50.toFixed(1)} ms, p99 ${a.p99.toFixed(1)} ms, ${a.failed} failed)`);
+log(`    ${cpuLine(cpuA)}`);
 
 // The baseline: ProvisioningService (the same mapper) records the exact statement and parameters a sign-in
 // sends; they are then replayed through a bare pg pool of the same size.
@@ -239,14 +283,19 @@ for (let i = 0; i < Math.max(a.ok, 1000) * 2; i++) {
   captured.push(recording);
 }
 const statements = captured[0]!.length;
+// As the service sends it: a named prepared statement, parsed and planned once per connection.
+const nameOf = (sql: string) => `bench_${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`;
+const meterBase = cpuMeter({});
 const base = await closedLoop(C, captured, SECONDS * 1000, async (stmts) => {
-  for (const s of stmts!) await pgPool.query(s.sql, s.params as unknown[]);
+  for (const s of stmts!) await pgPool.query({ name: nameOf(s.sql), text: s.sql, values: s.params as unknown[] });
   return true;
 });
-log(`(a) baseline: provisioning SQL (${statements} statement${statements > 1 ? 's' : ''}) through bare pg: ${base.rps.toFixed(0)}/s at ${C}`);
+const cpuBase = meterBase(base.ok);
+log(`(a) baseline: provisioning SQL (${statements} statement${statements > 1 ? 's' : ''}, prepared) through bare pg: ${base.rps.toFixed(0)}/s at ${C}`);
+log(`    ${cpuLine(cpuBase)}`);
 if (process.env.BENCH_ONLY === 'a') {
   await stopService(svc);
-  log(`(a) ratio ${(a.rps / base.rps).toFixed(2)}`);
+  log(`(a) ratio ${(a.rps / base.rps).toFixed(2)}; CPU per callback ÷ per baseline statement ${(Object.values(cpuA).reduce((x, y) => x + y, 0) / Object.values(cpuBase).reduce((x, y) => x + y, 0)).toFixed(2)}`);
   process.exit(0);
 }
 
@@ -343,5 +392,6 @@ log(`\nbenchmark, concurrency ${C}, ${SECONDS} s per throughput figure, node ${p
 log('| figure | measured | ratio | target |\n|---|---|---|---|');
 for (const r of rows) log(`| ${r.join(' | ')} |`);
 log(`\njose per core: RS256 sign ${rs.sign.toFixed(0)}/s verify ${rs.verify.toFixed(0)}/s; ES256 sign ${es.sign.toFixed(0)}/s verify ${es.verify.toFixed(0)}/s; RS256 is cheaper once a token is verified more than ${breakEven.toFixed(1)} times`);
+log(`(a) per callback: ${cpuLine(cpuA)}; per baseline transaction: ${cpuLine(cpuBase)}`);
 log(`(/v1/me ${meOk} answered; ${a.ok} callbacks measured, ${statements} SQL statement(s) per provisioning)`);
 process.exit(0);

@@ -5,6 +5,7 @@ import { randomToken, sha256 } from '../common/crypto/tokens.js';
 import { OktaBackoff } from '../common/http/okta-backoff.js';
 import { rateLimitedMessage, UpstreamError } from './upstream-errors.js';
 import type { Environment } from '../database/directory-databases.js';
+import { preparedQuery } from '../database/prepared.js';
 import type { PendingAuthorization } from '../oauth/authorization-request.js';
 
 /** A sign-in between our redirect to Okta and Okta's redirect back. */
@@ -25,6 +26,17 @@ export interface StartedLogin {
   request: PendingAuthorization;
   /** Random value also set as a cookie: the state only counts when it comes back in the same browser. */
   browserBinding: string;
+}
+
+interface ConsumedRow {
+  tenant_id: string;
+  config_version: number;
+  environment: Environment;
+  nonce: string;
+  code_verifier: string;
+  request: PendingAuthorization;
+  browser_binding: string;
+  fresh: boolean;
 }
 
 export type ConsumeResult = { ok: true; state: LoginState } | { ok: false; reason: 'unknown' | 'expired' | 'other-browser' };
@@ -51,8 +63,9 @@ export class LoginStateStore {
     const waitHere = this.backoff.remainingS(appState.tenantId);
     if (waitHere > 0) return cb(new UpstreamError('okta-rate-limited', rateLimitedMessage(waitHere), undefined, waitHere));
     const handle = randomToken(32);
-    this.db
-      .query(
+    preparedQuery<{ wait_s: number | null; until_ms: string | null }>(
+        this.db,
+        'iqsso_login_state_insert',
         `WITH b AS (SELECT ceil(extract(epoch FROM until - now()))::int AS wait_s, floor(extract(epoch FROM until) * 1000)::bigint AS until_ms
                       FROM okta_backoff WHERE tenant_id = $3 AND until > now()),
          ins AS (
@@ -62,7 +75,7 @@ export class LoginStateStore {
          SELECT (SELECT wait_s FROM b) AS wait_s, (SELECT until_ms FROM b) AS until_ms`,
         [sha256(handle), sha256(appState.browserBinding), appState.tenantId, appState.configVersion, appState.environment, ctx.nonce, appState.codeVerifier, JSON.stringify(appState.request), this.config.env.LOGIN_STATE_TTL_S],
       )
-      .then((rows: Array<{ wait_s: number | null; until_ms: string | null }>) => {
+      .then((rows) => {
         const wait = rows[0]?.wait_s;
         if (wait) {
           this.backoff.remember(appState.tenantId, Number(rows[0]!.until_ms));
@@ -82,7 +95,9 @@ export class LoginStateStore {
   /** Takes a state out of the store (single use), checking it came back to the browser that started it. */
   async consume(handle: string, browserBinding: string | undefined): Promise<ConsumeResult> {
     if (!handle || handle.length > 200) return { ok: false, reason: 'unknown' };
-    const rows = await this.db.query(
+    const rows = await preparedQuery<ConsumedRow>(
+      this.db,
+      'iqsso_login_state_consume',
       // (Wrapped in a CTE: TypeORM returns [rows, count] for a bare DELETE … RETURNING.)
       `WITH d AS (DELETE FROM login_states WHERE id = $1
          RETURNING tenant_id, config_version, environment, nonce, code_verifier, request, browser_binding, expires_at > now() AS fresh)

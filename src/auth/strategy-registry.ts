@@ -8,12 +8,15 @@ import { OktaOAuthClient } from './okta-oauth-client.js';
 import passport from 'passport';
 import { TenantOktaStrategy } from './okta.strategy.js';
 
-const MAX_STRATEGIES = 5000;
-
-/** One passport strategy per (tenant, configuration version), built on first use from that version. */
+/**
+ * One passport strategy per tenant, for its configuration version in force, built on first use from that
+ * version; a newer version replaces it. At most TENANT_CACHE_MAX, least recently used out.
+ */
 @Injectable()
 export class StrategyRegistry {
+  /** By tenant id, least recently used first. */
   private readonly strategies = new Map<string, TenantOktaStrategy>();
+  private readonly max: number;
   /** This application's own Passport instance for upstream strategies. */
   readonly passport = new passport.Passport();
 
@@ -22,32 +25,33 @@ export class StrategyRegistry {
     private readonly http: OutboundHttp,
     private readonly verifier: IdTokenVerifier,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.max = config.env.TENANT_CACHE_MAX;
+  }
 
   get(tenant: LoadedTenant): TenantOktaStrategy {
     const key = `okta:${tenant.id}:${tenant.version}`;
-    let s = this.strategies.get(key);
-    if (!s) {
-      for (const [k, old] of this.strategies) {
-        if (k.startsWith(`okta:${tenant.id}:`)) this.evict(k, old);
+    const s = this.strategies.get(tenant.id);
+    if (s) {
+      this.strategies.delete(tenant.id);
+      if (s.name === key) {
+        this.strategies.set(tenant.id, s); // most recently used last
+        return s;
       }
-      if (this.strategies.size >= MAX_STRATEGIES) {
-        const [k, old] = this.strategies.entries().next().value!;
-        this.evict(k, old);
-      }
-      s = new TenantOktaStrategy(key, tenant, new OktaOAuthClient(tenant, this.http, this.verifier), this.store, this.config.oktaCallbackUrl);
-      this.strategies.set(key, s);
-      this.passport.use(key, s);
+      this.passport.unuse(s.name); // an older (or, during a rollback, another) version
     }
-    return s;
+    if (this.strategies.size >= this.max) {
+      const [id, old] = this.strategies.entries().next().value!;
+      this.strategies.delete(id);
+      this.passport.unuse(old.name);
+    }
+    const fresh = new TenantOktaStrategy(key, tenant, new OktaOAuthClient(tenant, this.http, this.verifier), this.store, this.config.oktaCallbackUrl);
+    this.strategies.set(tenant.id, fresh);
+    this.passport.use(key, fresh);
+    return fresh;
   }
 
   client(tenant: LoadedTenant): OktaOAuthClient {
     return new OktaOAuthClient(tenant, this.http, this.verifier);
-  }
-
-  private evict(key: string, _s: TenantOktaStrategy): void {
-    this.strategies.delete(key);
-    this.passport.unuse(key);
   }
 }

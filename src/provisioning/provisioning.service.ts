@@ -9,7 +9,7 @@ import { DirectoryDatabases, type Environment } from '../database/directory-data
 import { columnOf } from './fields/field-table.js';
 import { type ClaimSet, mapClaims, type ProvisioningPlan } from './mapper.js';
 import { auditInsertSql, auditInsertWithUserSql, positional, type ProvisionParams, provisionAndAuditSql, provisionSql } from './provisioning.sql.js';
-import { preparedQuery, preparedUnderLock } from './prepared.js';
+import { preparedQuery, preparedUnderLock } from '../database/prepared.js';
 import { auditClaims, jsonbSafe } from './redaction.js';
 
 export type Outcome = 'created' | 'updated' | 'unchanged' | 'refused' | 'failed';

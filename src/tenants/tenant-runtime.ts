@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config.js';
 import { TenantsService } from './tenants.service.js';
 import type { TenantConfig } from './tenant-config.schema.js';
 
@@ -16,17 +17,19 @@ export interface LoadedTenant extends TenantRef {
   clientSecret: string;
 }
 
-const MAX_CACHED = 2000;
-
 /** Read side of tenant configuration for the sign-in path. */
 @Injectable()
 export class TenantRuntime {
   private readonly cache = new Map<string, Promise<LoadedTenant>>();
+  private readonly maxCached: number;
 
   constructor(
     private readonly db: DataSource,
     private readonly tenants: TenantsService,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.maxCached = config.env.TENANT_CACHE_MAX;
+  }
 
   /** The tenant owning a work email's domain: a verified domain, or a domain its username rewrites map from. */
   async byDomain(domain: string): Promise<TenantRef | null> {
@@ -58,7 +61,7 @@ export class TenantRuntime {
     hit = this.fetch(ref.id, ref.version);
     hit.catch(() => this.cache.delete(key));
     this.cache.set(key, hit);
-    if (this.cache.size > MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
+    if (this.cache.size > this.maxCached) this.cache.delete(this.cache.keys().next().value!);
     return hit;
   }
 

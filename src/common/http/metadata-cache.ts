@@ -30,7 +30,6 @@ const MIN_AGE_MS = 60_000;
 const DEFAULT_AGE_MS = 600_000;
 /** A stale copy still serves when a refetch fails (Okta briefly down), for at most this long past its freshness. */
 const STALE_IF_ERROR_MS = 24 * 3600_000;
-const MAX_ENTRIES = 20_000;
 
 /** A document that is not what its endpoint must serve: not cached, reported like an Okta error. */
 export class MetadataInvalid extends Error {
@@ -66,6 +65,8 @@ export class MetadataCache {
   private readonly inflight = new Map<string, Promise<Entry>>();
   private readonly maxAgeMs: number;
   private readonly refillMs: number;
+  /** Two documents per tenant: discovery and JWKS. */
+  private readonly maxEntries: number;
 
   constructor(
     private readonly http: OutboundHttp,
@@ -73,6 +74,7 @@ export class MetadataCache {
   ) {
     this.maxAgeMs = config.env.METADATA_MAX_AGE_S * 1000;
     this.refillMs = config.env.METADATA_REFETCH_INTERVAL_S * 1000;
+    this.maxEntries = 2 * config.env.TENANT_CACHE_MAX;
   }
 
   /** The cached document while fresh, else a fetched one (or the stale one if fetching fails). */
@@ -150,6 +152,6 @@ export class MetadataCache {
   private touch(url: string, entry: Entry): void {
     this.entries.delete(url);
     this.entries.set(url, entry);
-    if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 }
