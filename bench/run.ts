@@ -9,7 +9,8 @@
  *   (c) sign-in p99 (authorize and callback legs) with 10 tenants vs 10,000;
  *   (d) resident memory idle vs a bare Nest app, and after a 2-minute run (growth in its second minute);
  *   and jose sign/verify rates for RS256 and ES256 (the choice of TOKEN_SIGNING_ALG).
- * Environment: BENCH_CONCURRENCY (16), BENCH_SECONDS (10), BENCH_TENANTS (10000), BENCH_SOAK_SECONDS (120).
+ * Environment: BENCH_CONCURRENCY (16), BENCH_SECONDS (10), BENCH_TENANTS (10000), BENCH_SOAK_SECONDS (120);
+ * BENCH_ONLY=a or ab stops after (a) or (b); BENCH_SERVICE_FLAGS, BENCH_PROFILE (see their definitions).
  */
 import 'reflect-metadata';
 import { type ChildProcess, fork } from 'node:child_process';
@@ -91,6 +92,8 @@ function child(script: string, env: Record<string, string>, execArgv: string[] =
 }
 /** BENCH_PROFILE=dir: the service writes a V8 CPU profile there when it stops (see README, Benchmark). */
 const PROFILE_DIR = process.env.BENCH_PROFILE;
+/** BENCH_SERVICE_FLAGS: Node flags for the service, e.g. "--max-semi-space-size=2" to see their effect on the figures. */
+const SERVICE_FLAGS = (process.env.BENCH_SERVICE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 function message<T>(c: ChildProcess, type: string): Promise<T> {
   return new Promise((resolve) => {
     const on = (m: { type: string }) => {
@@ -163,11 +166,20 @@ async function startService(): Promise<{ proc: ChildProcess; url: string; pool: 
     LOG_FILE: join(root, '.test-tmp', 'bench', `service-${port}.log`), LOG_LEVEL: 'info',
     RATE_LIMIT_SIGNIN_PER_MIN: '1000000', RATE_LIMIT_TOKEN_PER_MIN: '1000000', RATE_LIMIT_ADMIN_PER_MIN: '1000000',
     TOKEN_SIGNING_ALG: process.env.TOKEN_SIGNING_ALG ?? 'RS256',
-  }, PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []);
+  }, [...SERVICE_FLAGS, ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])]);
   children.push(proc);
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/health/ready`);
   return { proc, url, pool: new Pool(url, { connections: C * 2 }) };
+}
+/** What the service's resident memory is made of (its own Prometheus metrics): V8 heap used/total, external. */
+async function memoryOf(s: { url: string }): Promise<string> {
+  const text = await (await fetch(`${s.url}/metrics`, { headers: { 'x-admin-key': ADMIN_KEY } })).text();
+  const val = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+  const used = val(/^iqsso_nodejs_heap_size_used_bytes (\S+)$/m);
+  const total = val(/^iqsso_nodejs_heap_size_total_bytes (\S+)$/m);
+  const external = val(/^iqsso_nodejs_external_memory_bytes (\S+)$/m);
+  return `V8 heap used ${mib(used)} of ${mib(total)}, external ${mib(external)}`;
 }
 async function stopService(s: { proc: ChildProcess; pool: Pool }): Promise<void> {
   await s.pool.close();
@@ -186,7 +198,7 @@ const bareIdle = rss(bare.pid!);
 let svc = await startService();
 await sleep(5000);
 const svcIdleFirst = rss(svc.proc.pid!);
-log(`idle RSS: bare Nest ${mib(bareIdle)}, service ${mib(svcIdleFirst)}`);
+log(`idle RSS: bare Nest ${mib(bareIdle)}, service ${mib(svcIdleFirst)} (${await memoryOf(svc)})`);
 
 // --- setup: an app, 10 tenants --------------------------------------------------------------------------
 async function adminPost(base: string, path: string, body: unknown): Promise<void> {
@@ -293,6 +305,7 @@ const base = await closedLoop(C, captured, SECONDS * 1000, async (stmts) => {
 const cpuBase = meterBase(base.ok);
 log(`(a) baseline: provisioning SQL (${statements} statement${statements > 1 ? 's' : ''}, prepared) through bare pg: ${base.rps.toFixed(0)}/s at ${C}`);
 log(`    ${cpuLine(cpuBase)}`);
+log(`    service RSS now ${mib(rss(svc.proc.pid!))} (${await memoryOf(svc)})`);
 if (process.env.BENCH_ONLY === 'a') {
   await stopService(svc);
   log(`(a) ratio ${(a.rps / base.rps).toFixed(2)}; CPU per callback ÷ per baseline statement ${(Object.values(cpuA).reduce((x, y) => x + y, 0) / Object.values(cpuBase).reduce((x, y) => x + y, 0)).toFixed(2)}`);
@@ -311,6 +324,11 @@ const me = await cannon(`${svc.url}/v1/me`, { authorization: `Bearer ${accessTok
 const hello = await cannon(`http://127.0.0.1:${barePort}/hello`);
 const meOk = me.requests.total - me.non2xx - me.errors;
 log(`(b) /v1/me: ${me.requests.average.toFixed(0)}/s (${me.non2xx} non-2xx); bare Nest route: ${hello.requests.average.toFixed(0)}/s`);
+if (process.env.BENCH_ONLY === 'ab') {
+  log(`(b) ratio ${(me.requests.average / hello.requests.average).toFixed(2)}; service RSS now ${mib(rss(svc.proc.pid!))} (${await memoryOf(svc)})`);
+  await stopService(svc);
+  process.exit(0);
+}
 
 // --- (c) sign-in p99, 10 tenants vs many --------------------------------------------------------------------
 const N_C = Math.max(1000, C * 60);
@@ -331,13 +349,14 @@ for (let from = 0; from < MANY; from += 2000) {
 }
 const cMany = await signInLatency(`${MANY} tenants`);
 const rssAfterMany = rss(svc.proc.pid!);
-log(`    RSS with ${MANY} tenants warm: ${mib(rssAfterMany)}`);
+log(`    RSS with ${MANY} tenants warm: ${mib(rssAfterMany)} (${await memoryOf(svc)})`);
 
 // --- (d) a fresh instance: idle, then a 2-minute run of sign-ins and /v1/me ------------------------------
 await stopService(svc);
 svc = await startService();
 await sleep(5000);
 const svcIdle = rss(svc.proc.pid!);
+const memIdle = await memoryOf(svc);
 const soakStart = performance.now();
 let rssMid = 0;
 let soakSignIns = 0;
@@ -347,9 +366,13 @@ while (performance.now() - soakStart < SOAK_S * 1000) {
   soakSignIns += (await callbacks(prepared)).ok;
   const r = await cannon(`${svc.url}/v1/me`, { authorization: `Bearer ${accessToken}` }).catch(() => undefined);
   soakMe += r ? r.requests.total : 0;
-  if (!rssMid && performance.now() - soakStart >= (SOAK_S * 1000) / 2) rssMid = rss(svc.proc.pid!);
+  if (!rssMid && performance.now() - soakStart >= (SOAK_S * 1000) / 2) {
+    rssMid = rss(svc.proc.pid!);
+    log(`    at half-time: ${mib(rssMid)} (${await memoryOf(svc)})`);
+  }
 }
 const rssEnd = rss(svc.proc.pid!);
+log(`    idle: ${memIdle}; at the end: ${await memoryOf(svc)}`);
 log(`(d) idle ${mib(svcIdle)} (bare Nest ${mib(bareIdle)}); after ${SOAK_S} s (${soakSignIns} sign-ins, ${soakMe} /v1/me): ${mib(rssEnd)}, at half-time ${mib(rssMid)}`);
 
 // --- jose: the signing algorithm of our own tokens ----------------------------------------------------------
