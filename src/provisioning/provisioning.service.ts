@@ -122,7 +122,14 @@ export class ProvisioningService {
     }
     let auditId = row.audit_id ?? undefined;
     if (!sameDatabase) {
-      auditId = await this.insertAudit(ctx, plan, { outcome: row.outcome as Outcome, userId: row.user_id, changes: row.changes, reasons: row.reasons, warnings: row.warnings }, stored);
+      // Two databases, so two transactions: the training user is committed first. If production cannot take
+      // the audit row now, the change stands unaudited; say so in the log, tied to the attempt, and fail.
+      auditId = await this.insertAudit(ctx, plan, { outcome: row.outcome as Outcome, userId: row.user_id, changes: row.changes, reasons: row.reasons, warnings: row.warnings }, stored)
+        .catch((e: unknown) => {
+          this.log.error({ tenantId: ctx.tenantId, environment: ctx.environment, outcome: row!.outcome, userId: row!.user_id, code: (e as { code?: string }).code, correlationId: ctx.correlationId },
+            'Training user written, but its audit row could not be: the production database refused it');
+          throw e;
+        });
     }
     return this.finish(ctx, {
       outcome: row.outcome as Outcome, userId: row.user_id ?? undefined, status: row.status ?? undefined, auditId, username: plan.username,
