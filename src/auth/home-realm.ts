@@ -1,13 +1,15 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { preparedQuery } from '../database/prepared.js';
+import { lookupCandidates } from '../tenants/domain-claims.js';
 import type { TenantRef } from '../tenants/tenant-runtime.js';
 
 export type HomeRealmResult =
   | { kind: 'found'; tenant: TenantRef; domain: string }
   /** Not an address of the form name@domain. */
   | { kind: 'invalid' }
-  /** No tenant has this domain, or the domains of several tenants' rewrite rules overlap on it. */
-  | { kind: 'unknown' | 'ambiguous'; domain: string };
+  /** No tenant claims this domain. */
+  | { kind: 'unknown'; domain: string };
 
 const domainFormat = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{1,63}$/;
 
@@ -24,46 +26,29 @@ export function emailDomain(value: string): string | undefined {
  * Home-realm discovery: which tenant a work email (a login_hint, the address typed on our page, or a
  * password grant's username) belongs to. A verified domain wins; then a domain the tenant's username
  * rewrite rules map from (`yvr.kentel.local`), then a wildcard rule (`*.kentel.local`, longest suffix first).
- * Two tenants claiming the same domain at the same rank is a configuration conflict: nobody is picked.
+ * The claims are the rows of tenant_domains for each tenant's version in force (see domain-claims.ts).
  */
 @Injectable()
 export class HomeRealm {
-  private readonly log = new Logger(HomeRealm.name);
-
   constructor(private readonly db: DataSource) {}
 
   async find(email: string): Promise<HomeRealmResult> {
     const domain = emailDomain(email);
     if (!domain) return { kind: 'invalid' };
-    const verified: Row[] = await this.db.query(
-      `SELECT t.id, t.slug, t.status, t.active_version, 0 AS rank FROM tenant_domains d JOIN tenants t ON t.id = d.tenant_id
-        WHERE d.domain = $1 AND t.active_version IS NOT NULL`,
-      [domain],
-    );
-    const rows = verified.length ? verified : await this.byRewriteRules(domain);
-    if (rows.length === 0) return { kind: 'unknown', domain };
-    const best = rows.filter((r) => r.rank === rows[0]!.rank);
-    if (new Set(best.map((r) => r.id)).size > 1) {
-      this.log.warn({ domain, tenants: best.map((r) => r.slug) }, 'Home-realm discovery: several tenants claim this domain');
-      return { kind: 'ambiguous', domain };
-    }
-    const r = best[0]!;
-    return { kind: 'found', domain, tenant: { id: r.id, slug: r.slug, status: r.status, version: r.active_version } };
-  }
-
-  /** Rewrite rules of the configuration in force, exact source domains before wildcards, longer suffix first. */
-  private byRewriteRules(domain: string): Promise<Row[]> {
-    return this.db.query(
-      `SELECT DISTINCT t.id, t.slug, t.status, t.active_version,
-              CASE WHEN r->>'from' = $1 THEN 1 ELSE 1000 - length(r->>'from') END AS rank
-         FROM tenants t
-         JOIN tenant_config_versions v ON v.tenant_id = t.id AND v.version = t.active_version
-         CROSS JOIN LATERAL jsonb_array_elements(COALESCE(v.config->'usernameRewrites', '[]'::jsonb)) r
-        WHERE r->>'from' = $1
-           OR (left(r->>'from', 2) = '*.' AND right($1, length(r->>'from') - 1) = substr(r->>'from', 2))
+    // One index lookup: the domain itself (verified, or a rewrite source) and the wildcards of its parents.
+    const rows: Row[] = await preparedQuery<Row>(this.db, 'iqsso_home_realm',
+      `SELECT t.id, t.slug, t.status, t.active_version,
+              CASE WHEN d.kind = 'verified' THEN 0 WHEN d.domain = $1 THEN 1 ELSE 1000 - length(d.domain) END AS rank
+         FROM tenant_domains d JOIN tenants t ON t.id = d.tenant_id
+        WHERE d.domain = ANY($2::text[]) AND t.active_version IS NOT NULL
         ORDER BY rank`,
-      [domain],
+      [domain, lookupCandidates(domain)],
     );
+    // Each candidate is one row (the domain is the key) and claims of two tenants never overlap
+    // (domain-claims.ts), so the best-ranked row is the one owner.
+    const r = rows[0];
+    if (!r) return { kind: 'unknown', domain };
+    return { kind: 'found', domain, tenant: { id: r.id, slug: r.slug, status: r.status, version: r.active_version } };
   }
 }
 

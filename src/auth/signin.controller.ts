@@ -147,8 +147,6 @@ export class SignInController {
         return { kind: 'problem', message: 'Enter your work email address, like name@company.com.' };
       case 'unknown':
         return { kind: 'problem', message: `No organization is set up for sign-in with ${found.domain} addresses. Check the address, or ask your administrator.` };
-      case 'ambiguous':
-        return { kind: 'problem', message: `More than one organization is set up for ${found.domain} addresses, so sign-in cannot tell which is yours. Ask your administrator.` };
     }
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { FieldProblem } from '../common/errors/problem.js';
+import { claimsOf, conflictingClaims, conflictReason, fieldOfClaim } from './domain-claims.js';
 import { type OktaEndpoints, OktaDiscovery } from './okta-discovery.js';
 import type { TenantConfig } from './tenant-config.schema.js';
 
@@ -63,18 +64,10 @@ export class ConfigValidator {
     return { ok: problems.length === 0, problems, warnings, conflict: conflicts.length > 0, endpoints };
   }
 
-  /** Verified domains are globally unique; a rewrite may not map from a domain another tenant has verified. */
+  /** No two tenants may claim overlapping addresses through verified domains or rewrite sources (domain-claims.ts). */
   private async domainConflicts(config: ConfigInput, tenantId?: string): Promise<FieldProblem[]> {
-    const wanted = [...new Set([...config.domains, ...config.usernameRewrites.map((r) => r.from)])];
-    const owned: Array<{ domain: string }> = await this.db.query(
-      `SELECT domain FROM tenant_domains WHERE domain = ANY($1::text[]) AND ($2::uuid IS NULL OR tenant_id <> $2)`,
-      [wanted, tenantId ?? null],
-    );
-    const taken = new Set(owned.map((o) => o.domain));
-    const out: FieldProblem[] = [];
-    config.domains.forEach((d, i) => taken.has(d) && out.push({ field: `domains[${i}]`, reason: `${d} is already a verified domain of another tenant` }));
-    config.usernameRewrites.forEach((r, i) => taken.has(r.from) && out.push({ field: `usernameRewrites[${i}].from`, reason: `${r.from} is a verified domain of another tenant; its users cannot be rewritten here` }));
-    return out;
+    const conflicts = await conflictingClaims(this.db, claimsOf(config), tenantId);
+    return conflicts.map((c) => ({ field: fieldOfClaim(config, c.claim), reason: conflictReason(c) }));
   }
 }
 

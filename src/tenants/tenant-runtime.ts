@@ -31,20 +31,6 @@ export class TenantRuntime {
     this.maxCached = config.env.TENANT_CACHE_MAX;
   }
 
-  /** The tenant owning a work email's domain: a verified domain, or a domain its username rewrites map from. */
-  async byDomain(domain: string): Promise<TenantRef | null> {
-    const rows: Array<TenantRef & { active_version: number }> = await this.db.query(
-      `SELECT t.id, t.slug, t.status, t.active_version FROM tenant_domains d JOIN tenants t ON t.id = d.tenant_id WHERE d.domain = $1
-       UNION ALL
-       SELECT t.id, t.slug, t.status, t.active_version FROM tenants t
-         JOIN tenant_config_versions v ON v.tenant_id = t.id AND v.version = t.active_version
-        WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(v.config->'usernameRewrites') r WHERE r->>'from' = $1)
-       LIMIT 1`,
-      [domain.toLowerCase()],
-    );
-    return rows[0] ? { id: rows[0].id, slug: rows[0].slug, status: rows[0].status, version: rows[0].active_version } : null;
-  }
-
   async bySlug(slug: string): Promise<TenantRef | null> {
     const rows = await this.db.query(`SELECT id, slug, status, active_version FROM tenants WHERE slug = $1 AND active_version IS NOT NULL`, [slug]);
     return rows[0] ? { id: rows[0].id, slug: rows[0].slug, status: rows[0].status, version: rows[0].active_version } : null;

@@ -31,6 +31,8 @@ export class TenantConfigVersionEntity {
 export class TenantDomainEntity {
   @PrimaryColumn('text') domain!: string;
   @Column('uuid', { name: 'tenant_id' }) tenantId!: string;
+  /** A verified domain, or the source domain of a username rewrite (see domain-claims.ts). */
+  @Column('text') kind!: 'verified' | 'rewrite';
 }
 
 @Entity('tenant_secrets')

@@ -5,6 +5,7 @@ import { SecretBox } from '../common/crypto/secret-box.js';
 import { AppConfig } from '../config/app-config.js';
 import { DirectoryDatabases } from '../database/directory-databases.js';
 import { type ConfigChange, diffConfigs } from './config-diff.js';
+import { claimsOf, conflictingClaims, conflictReason, DOMAIN_CLAIMS_LOCK, fieldOfClaim } from './domain-claims.js';
 import { type ConfigCheck, type ConfigInput, ConfigValidator } from './config-validator.js';
 import type { TenantConfig, TrainingConfigInput } from './tenant-config.schema.js';
 import { TenantConfigVersionEntity, TenantEntity, TenantSecretEntity } from './tenant.entities.js';
@@ -317,8 +318,16 @@ export class TenantsService {
     // (a bare UPDATE … RETURNING comes back as [rows, count]: wrapped in a CTE)
     const [row] = await m.query(`WITH u AS (UPDATE tenant_config_versions SET status = 'active' WHERE tenant_id = $1 AND version = $2 RETURNING config) SELECT config FROM u`, [tenantId, version]);
     await m.query(`UPDATE tenants SET active_version = $2, updated_at = now() WHERE id = $1`, [tenantId, version]);
+    // The domains this version claims, checked again here under one lock for every tenant's activations, so two
+    // saves at once cannot both take overlapping addresses (the check at save time only gives the early reasons).
+    const claims = claimsOf(row.config as TenantConfig);
+    await m.query(`SELECT pg_advisory_xact_lock(${DOMAIN_CLAIMS_LOCK})`);
+    const conflicts = await conflictingClaims(m, claims, tenantId);
+    if (conflicts.length) {
+      throw ProblemError.conflict('A domain of this version is claimed by another tenant.', conflicts.map((c) => ({ field: fieldOfClaim(row.config as TenantConfig, c.claim), reason: conflictReason(c) })));
+    }
     await m.query(`DELETE FROM tenant_domains WHERE tenant_id = $1`, [tenantId]);
-    await m.query(`INSERT INTO tenant_domains (domain, tenant_id) SELECT unnest($2::text[]), $1`, [tenantId, (row.config as TenantConfig).domains]);
+    await m.query(`INSERT INTO tenant_domains (domain, tenant_id, kind) SELECT unnest($2::text[]), $1, unnest($3::text[])`, [tenantId, claims.map((c) => c.domain), claims.map((c) => c.kind)]);
     await m.query(`INSERT INTO tenant_config_activations (tenant_id, version, previous_version, kind, actor, note) VALUES ($1, $2, $3, $4, $5, $6)`, [tenantId, version, previous, kind, actor, note]);
   }
 

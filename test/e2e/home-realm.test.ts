@@ -20,9 +20,6 @@ describe('home-realm discovery', () => {
       training: { enabled: true },
     });
     await w.addTenant('other', ['other.com']);
-    // Two tenants whose rewrite rules both claim shared.local: nobody can be picked for it.
-    await w.addTenant('amb-one', ['amb-one.com'], { usernameRewrites: [{ from: 'shared.local', to: 'amb-one.com' }] });
-    await w.addTenant('amb-two', ['amb-two.com'], { usernameRewrites: [{ from: 'shared.local', to: 'amb-two.com' }] });
     await w.addApp('hub');
     app = await w.app('hub');
     kentel.authServer.setUser('alice@kentel.com', { password: 'Al1ce', sub: '00uALICE0001', claims: { userName: 'alice@kentel.com', security_group_name: 'Associate' } });
@@ -72,7 +69,6 @@ describe('home-realm discovery', () => {
   it.each([
     ['an unknown domain', { login_hint: 'someone@nowhere.example' }, 'No organization is set up for sign-in with nowhere.example addresses. Check the address, or ask your administrator.'],
     ['a hint that is not an email', { login_hint: 'alice' }, 'Enter your work email address, like name@company.com.'],
-    ['a domain two tenants claim', { login_hint: 'x@shared.local' }, 'More than one organization is set up for shared.local addresses, so sign-in cannot tell which is yours. Ask your administrator.'],
     ['an unknown tenant', { tenant: 'nope' }, 'That organization is not set up for sign-in here. Enter your work email instead.'],
   ])('%s gets a clear page to try again, not an error', async (_what, params, message) => {
     const r = await start(params);
@@ -84,6 +80,42 @@ describe('home-realm discovery', () => {
     const [form] = parseForms(r.body, `${w.service.url}/oauth2/authorize`);
     expect(form!.fields.client_id).toBe('hub');
     expect(form!.fields.tenant).toBeUndefined(); // an unknown tenant is not sent again
+  });
+
+  describe('no tenant can claim addresses another tenant already claims', () => {
+    const create = (slug: string, domains: string[], usernameRewrites: Array<{ from: string; to: string }>) => w.service.admin('POST', '/admin/tenants', {
+      slug, name: slug, clientSecret: 'okta-secret-0123456789',
+      config: { okta: { issuer: kentel.authServer.issuer, clientId: `0oa${slug}` }, domains, usernameRewrites },
+    });
+    it.each([
+      ['the same rewrite source', ['rw2.com'], [{ from: 'yvr.kentel.local', to: 'rw2.com' }], 'usernameRewrites[0].from', 'yvr.kentel.local overlaps the username rewrite from yvr.kentel.local of another tenant'],
+      ['a wildcard over its rewrite source', ['rw3.com'], [{ from: '*.kentel.local', to: 'rw3.com' }], 'usernameRewrites[0].from', '*.kentel.local overlaps the username rewrite from yvr.kentel.local of another tenant'],
+      ['a wildcard over its wildcard', ['rw4.com'], [{ from: '*.mtl.stores.kentel.local', to: 'rw4.com' }], 'usernameRewrites[0].from', '*.mtl.stores.kentel.local overlaps the username rewrite from *.stores.kentel.local of another tenant'],
+      ['a rewrite source under its verified domain', ['rw5.com'], [{ from: 'store.kentel.com', to: 'rw5.com' }], 'usernameRewrites[0].from', 'store.kentel.com overlaps the verified domain kentel.com of another tenant'],
+      ['a wildcard over its verified domain', ['rw6.com'], [{ from: '*.kentel.com', to: 'rw6.com' }], 'usernameRewrites[0].from', '*.kentel.com overlaps the verified domain kentel.com of another tenant'],
+      ['its rewrite source as a verified domain', ['yvr.kentel.local'], [], 'domains[0]', 'yvr.kentel.local overlaps the username rewrite from yvr.kentel.local of another tenant'],
+    ])('refuses %s, with the field and the reason, and leaves the owner alone', async (_what, domains, rewrites, field, reason) => {
+      const res = await create(`grab${Math.random().toString(36).slice(2, 8)}`, domains, rewrites);
+      expect([409, 422]).toContain(res.status);
+      const problems = (res.body as { errors?: Array<{ field: string; reason: string }> }).errors ?? [];
+      expect(problems).toContainEqual({ field, reason: `${reason}; two tenants cannot claim the same addresses` });
+      expect(JSON.stringify(res.body)).not.toContain('kentel Inc.'); // the other tenant is not named
+      for (const hint of ['john.smith@yvr.kentel.local', 'pat@store12.stores.kentel.local', 'alice@kentel.com']) {
+        const r = await start({ login_hint: hint });
+        expect(new URL(r.location!).origin + new URL(r.location!).pathname).toBe(kentel.authServer.endpoints.authorization);
+      }
+    });
+
+    it('two tenants saved at once with the same rewrite source: exactly one gets it', async () => {
+      const results = await Promise.all(['race-a', 'race-b', 'race-c'].map((slug) => create(slug, [`${slug}.com`], [{ from: 'race.shared.local', to: `${slug}.com` }])));
+      expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+      const winner = ['race-a', 'race-b', 'race-c'][results.findIndex((r) => r.status === 201)];
+      for (const r of results.filter((x) => x.status !== 201)) expect([409, 422]).toContain(r.status);
+      const r = await start({ login_hint: 'x@race.shared.local' });
+      expect(r.status).toBe(302);
+      expect(new URL(r.location!).pathname).toContain(`/oauth2/aus${kentel.slug}`); // the stand-in server they all use
+      expect(winner).toBeDefined();
+    });
   });
 
   it('escapes what was typed', async () => {
