@@ -64,9 +64,9 @@ try {
 
 // Nothing secret in any log this run wrote: the known test secrets, tokens, codes (a finding fails the run).
 if (code === 0) {
-  const { TEST_ADMIN_KEY, TEST_SECRETS_KEYS, OKTA_CLIENT_SECRET } = await import('./support/secrets.mjs');
+  const { TEST_ADMIN_KEY, TEST_SECRETS_KEYS, TEST_SECRETS_KEY_2, OKTA_CLIENT_SECRET } = await import('./support/secrets.mjs');
   const files = logFiles(join(tmp, 'logs'), startedAt);
-  const findings = scanLogs(files, [TEST_ADMIN_KEY, TEST_SECRETS_KEYS.split(':')[1], OKTA_CLIENT_SECRET]);
+  const findings = scanLogs(files, [TEST_ADMIN_KEY, TEST_SECRETS_KEYS.split(':')[1], TEST_SECRETS_KEY_2.split(':')[1], OKTA_CLIENT_SECRET]);
   if (findings.length > 0) {
     console.error(`\nlog scan: ${findings.length} secret(s) or token(s) in the service logs of this run:`);
     for (const f of findings.slice(0, 20)) console.error(`  ${f.file}:${f.line}: ${f.what} after "${f.excerpt}"`);

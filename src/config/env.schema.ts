@@ -38,7 +38,7 @@ export const envSchema = z.object({
   ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters').optional()
     .describe('Bootstrap operator key for the admin API (X-Admin-Key or Bearer). Required in production.'),
   SECRETS_KEYS: z.string().optional()
-    .describe('Keyring for encrypting tenant secrets at rest: comma-separated keyId:base64(32 bytes). The first is used for new secrets; the others still decrypt. Required in production.'),
+    .describe('Keyring for encrypting tenant secrets at rest: comma-separated keyId:base64(32 bytes). The first is used for new secrets; the others still decrypt (rotation: put the new key first, POST /admin/secrets/reseal, then remove the old one; see README). Required in production.'),
   OUTBOUND_ALLOW_PRIVATE_NETWORKS: bool('false')
     .describe('Allow calls to tenant issuers on loopback, link-local and private addresses (tests and the demo only).'),
   OUTBOUND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000).describe('Time limit for each call to a tenant Okta.'),

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { AdminSecretsController } from './admin-secrets.controller.js';
 import { AdminTenantsController } from './admin-tenants.controller.js';
+import { SecretsReseal } from './secrets-reseal.js';
 import { AdminTroubleshootController } from './admin-troubleshoot.controller.js';
 import { DryRun } from './troubleshoot/dry-run.js';
 import { TlsProbe } from './troubleshoot/tls-probe.js';
@@ -13,8 +15,8 @@ import { TenantsService } from './tenants.service.js';
 
 /** Tenant configuration: tenants, their Okta, domains, mappings and company tree. */
 @Module({
-  controllers: [AdminTenantsController, AdminTroubleshootController],
-  providers: [TenantsService, TenantRuntime, OktaDiscovery, CompanyTree, ConfigValidator, TlsProbe, Troubleshooter, DryRun, RqIds],
+  controllers: [AdminTenantsController, AdminTroubleshootController, AdminSecretsController],
+  providers: [SecretsReseal, TenantsService, TenantRuntime, OktaDiscovery, CompanyTree, ConfigValidator, TlsProbe, Troubleshooter, DryRun, RqIds],
   exports: [TenantsService, TenantRuntime, OktaDiscovery, CompanyTree, ConfigValidator, TlsProbe],
 })
 export class TenantsModule {}

@@ -65,7 +65,7 @@ export interface SecretView {
 
 /** What a sealed tenant secret is for; bound into the ciphertext, so one can never be opened as the other. */
 export type SecretPurpose = 'client-secret' | 'training-database-url';
-const secretAad = (tenantId: string, purpose: SecretPurpose = 'client-secret') =>
+export const secretAad = (tenantId: string, purpose: SecretPurpose = 'client-secret') =>
   purpose === 'client-secret' ? `tenant-client-secret:${tenantId}` : `tenant-training-database-url:${tenantId}`;
 type StoredTraining = NonNullable<TenantConfig['training']>;
 

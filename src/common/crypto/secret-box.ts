@@ -10,6 +10,16 @@ export interface SealedSecret {
 }
 
 /**
+ * A sealed value names a key id that is not in SECRETS_KEYS (an old key removed before its values were
+ * resealed, or an instance started with another keyring). Safe to show: a key id is not a secret.
+ */
+export class SecretKeyMissing extends Error {
+  constructor(readonly keyId: string) {
+    super(`A secret was sealed with key "${keyId}", which is not in SECRETS_KEYS`);
+  }
+}
+
+/**
  * AES-256-GCM with a keyring from the environment: new secrets use the first key, any listed key
  * still opens what it sealed, so keys rotate by prepending a new one. `aad` binds a sealed value to its owner.
  */
@@ -23,6 +33,20 @@ export class SecretBox {
     this.activeId = config.secretsKeys[0]!.id;
   }
 
+  /** The key new secrets are sealed with (the first of SECRETS_KEYS). */
+  get activeKeyId(): string {
+    return this.activeId;
+  }
+
+  /** The key ids of the keyring, in order (never the keys). */
+  keyIds(): string[] {
+    return [...this.keys.keys()];
+  }
+
+  has(keyId: string): boolean {
+    return this.keys.has(keyId);
+  }
+
   seal(plaintext: string, aad: string): SealedSecret {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.activeId)!, iv);
@@ -33,7 +57,7 @@ export class SecretBox {
 
   open(sealed: SealedSecret, aad: string): string {
     const key = this.keys.get(sealed.keyId);
-    if (!key) throw new Error(`Secret was sealed with key "${sealed.keyId}", which is not in SECRETS_KEYS`);
+    if (!key) throw new SecretKeyMissing(sealed.keyId);
     const decipher = createDecipheriv('aes-256-gcm', key, sealed.iv);
     decipher.setAAD(Buffer.from(aad));
     decipher.setAuthTag(sealed.tag);

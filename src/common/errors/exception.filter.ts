@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { SecretKeyMissing } from '../crypto/secret-box.js';
 import { html, sendPage } from '../web/page.js';
 import { isDatabaseUnavailable } from './database-errors.js';
 import { AuthorizationRedirectError, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable } from './oauth-errors.js';
@@ -78,6 +79,17 @@ export class AllExceptionsFilter implements ExceptionFilter {
     // Health checks (terminus) answer 503 with their own report, which probes and operators read as is.
     if (req.path.startsWith('/health/') && exception instanceof HttpException && exception.getStatus() === 503) {
       res.status(503).set('Cache-Control', 'no-store').json(exception.getResponse());
+      return;
+    }
+
+    // A sealed value (a tenant's client secret...) needs a key this instance's SECRETS_KEYS lacks: the operators'
+    // configuration, named in the log and to admins; apps and users get a plain 503.
+    if (exception instanceof SecretKeyMissing) {
+      this.log.error({ keyId: exception.keyId, correlationId: req.id }, 'A sealed value needs a key that is not in SECRETS_KEYS');
+      const message = 'The service cannot open a secret it needs right now; an operator has to fix its configuration.';
+      if (surface === 'oauth-json') this.sendOAuth(res, new TemporarilyUnavailable(message));
+      else if (surface === 'browser') sendPage(res, 503, 'Temporarily unavailable', html`<p>${message}</p>${this.reference(req)}`);
+      else this.sendProblem(res, req, new ProblemError(503, 'Service Unavailable', `${exception.message}: add that key back to SECRETS_KEYS (after the active one), then reseal (POST /admin/secrets/reseal).`));
       return;
     }
 

@@ -5,6 +5,9 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config.js';
 import { SecretBox } from '../../common/crypto/secret-box.js';
 
+/** The additional data a signing key's sealed private half is bound to. */
+export const signingKeyAad = (kid: string) => `signing-key:${kid}`;
+
 export interface ActiveKey {
   kid: string;
   alg: string;
@@ -43,7 +46,7 @@ export class SigningKeys implements OnModuleInit {
         const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, modulusLength: 2048 });
         const pub = await exportJWK(publicKey);
         const kid = createHash('sha256').update(JSON.stringify(pub)).digest('base64url').slice(0, 16);
-        const sealed = this.box.seal(JSON.stringify(await exportJWK(privateKey)), `signing-key:${kid}`);
+        const sealed = this.box.seal(JSON.stringify(await exportJWK(privateKey)), signingKeyAad(kid));
         await m.query(`UPDATE signing_keys SET status = 'retired' WHERE status = 'active'`);
         await m.query(`INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk, status) VALUES ($1, $2, $3, $4, 'active')`, [
           kid, alg, { ...pub, kid, alg, use: 'sig' },
@@ -56,7 +59,7 @@ export class SigningKeys implements OnModuleInit {
     );
     const activeRow = rows.find((r) => r.status === 'active' && r.alg === alg)!;
     const p = activeRow.private_jwk;
-    const privateJwk = JSON.parse(this.box.open({ keyId: p.keyId!, iv: Buffer.from(p.iv!, 'base64'), ciphertext: Buffer.from(p.ciphertext!, 'base64'), tag: Buffer.from(p.tag!, 'base64') }, `signing-key:${activeRow.kid}`));
+    const privateJwk = JSON.parse(this.box.open({ keyId: p.keyId!, iv: Buffer.from(p.iv!, 'base64'), ciphertext: Buffer.from(p.ciphertext!, 'base64'), tag: Buffer.from(p.tag!, 'base64') }, signingKeyAad(activeRow.kid)));
     this.active = { kid: activeRow.kid, alg: activeRow.alg, privateKey: (await importJWK(privateJwk, activeRow.alg)) as CryptoKey };
     this.publicJwks = rows.map((r) => r.public_jwk);
     this.verifyKeys = new Map(await Promise.all(rows.map(async (r) => [r.kid, (await importJWK(r.public_jwk, r.alg)) as CryptoKey] as const)));

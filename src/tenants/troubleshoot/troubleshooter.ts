@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { SecretKeyMissing } from '../../common/crypto/secret-box.js';
 import { importJWK, type JWK } from 'jose';
 import { basicCredentials } from '../../auth/okta-oauth-client.js';
 import { Clock } from '../../common/clock.js';
@@ -200,7 +201,10 @@ export class Troubleshooter {
     let secret: string;
     try {
       secret = await this.tenants.openSecret(label.id, secretId);
-    } catch {
+    } catch (e) {
+      if (e instanceof SecretKeyMissing) {
+        return result('client-authentication', 'fail', `${cap(which)} cannot be opened: it was sealed with key "${e.keyId}", which is not in SECRETS_KEYS. An operator must add that key back, then reseal (POST /admin/secrets/reseal).`, base);
+      }
       return result('client-authentication', 'fail', `${cap(which)} cannot be used (it was retired). Save a version with a current secret.`, base);
     }
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
