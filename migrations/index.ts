@@ -17,6 +17,7 @@ import { DirectorySchema1764770000100 } from './directory/1764770000100-director
 import { Lifecycle1796320617271 } from './control/1796320617271-lifecycle.js';
 import { UserLifecycle1796320617371 } from './directory/1796320617371-user-lifecycle.js';
 import { Provenance1796320967286 } from './directory/1796320967286-provenance.js';
+import { UsersBySubject1796331000000 } from './directory/1796331000000-users-by-subject.js';
 
 export const controlMigrations = [ControlSchema1764770000000, AdminAuth1796320591793, Lifecycle1796320617271, OktaBackoff1796320645203, ConfigLifecycle1796320932163, ProvisioningAuditQuery1796320967186, SecretPurpose1796322400563, PasswordGrantThrottle1796326831593, SessionHintInBrowser1796329441591, DomainClaims1796340000000];
-export const directoryMigrations = [DirectorySchema1764770000100, UserLifecycle1796320617371, Provenance1796320967286];
+export const directoryMigrations = [DirectorySchema1764770000100, UserLifecycle1796320617371, Provenance1796320967286, UsersBySubject1796331000000];

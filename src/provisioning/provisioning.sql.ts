@@ -31,8 +31,10 @@ const P = {
   ifNew: [15, 'jsonb'],
   /** boolean: the attempt is a login (sets last_login_at); SCIM pushes are not. */
   login: [16, 'boolean'],
+  /** text: the origin of the issuer (its Okta org), or null: a user of the tenant under another issuer of this origin is this user. */
+  issuerOrigin: [17, 'text'],
   // Audit variant only.
-  environment: [17, 'text'], source: [18, 'text'], configVersion: [19, 'integer'], sources: [20, 'jsonb'], claims: [21, 'jsonb'], correlationId: [22, 'text'],
+  environment: [18, 'text'], source: [19, 'text'], configVersion: [20, 'integer'], sources: [21, 'jsonb'], claims: [22, 'jsonb'], correlationId: [23, 'text'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ProvisionParams = { [K in keyof typeof P]: unknown };
@@ -41,7 +43,7 @@ const $ = (k: keyof typeof P) => `$${P[k][0]}::${P[k][1]}`;
 
 /** Orders named values as the statement's positional parameters. */
 export function positional(values: Partial<ProvisionParams>, audit: boolean): unknown[] {
-  return provisionParamNames.filter((k) => audit || P[k][0] <= 16).sort((a, b) => P[a][0] - P[b][0]).map((k) => values[k] ?? null);
+  return provisionParamNames.filter((k) => audit || P[k][0] <= 17).sort((a, b) => P[a][0] - P[b][0]).map((k) => values[k] ?? null);
 }
 
 const rows = fieldTable.filter((r) => r.field !== 'username');
@@ -84,13 +86,25 @@ const overridden = `CASE f ${rows.map((r) => `WHEN '${r.field}' THEN c.${r.colum
     ELSE (c.custom_fields->substr(f, 8)) IS DISTINCT FROM NULLIF(${$('custom')}->substr(f, 8), 'null'::jsonb) END`;
 
 const identity = `tenant_id = ${$('tenant')} AND issuer = ${$('issuer')} AND subject = ${$('subject')}`;
+/**
+ * The user this attempt is about: (tenant, issuer, sub), or, when the tenant's issuer changed within one Okta org
+ * (same origin: Okta user ids are the same across an org's authorization servers), the tenant's user with this sub
+ * under an earlier issuer of that origin, whose issuer the write then moves to the new one. Only a tenant's own
+ * issuers ever key its users, so this never reaches into another tenant or another Okta org. The exact identity
+ * wins if both exist. Index: users_tenant_subject.
+ */
+const sameOrg = `(${$('issuerOrigin')} IS NOT NULL AND (issuer = ${$('issuerOrigin')} OR starts_with(issuer, ${$('issuerOrigin')} || '/')))`;
+const match = `tenant_id = ${$('tenant')} AND subject = ${$('subject')} AND (issuer = ${$('issuer')} OR ${sameOrg})`;
+const preferExact = `ORDER BY (issuer = ${$('issuer')}) DESC LIMIT 1`;
 const locationsChange = `(EXISTS (SELECT 1 FROM plan_add) OR EXISTS (SELECT 1 FROM plan_del))`;
 
 const core = `
-snap AS (SELECT locations_rev FROM users WHERE ${identity}),
-cur AS (SELECT * FROM users WHERE ${identity} FOR UPDATE),
+snap AS (SELECT locations_rev FROM users WHERE ${match} ${preferExact}),
+cur AS (SELECT * FROM users WHERE ${match} ${preferExact} FOR UPDATE),
+moved AS (SELECT issuer AS from_issuer FROM cur WHERE issuer <> ${$('issuer')}),
 taken AS (
-  SELECT tenant_id = ${$('tenant')} AS same_tenant FROM users WHERE username_key = ${$('usernameKey')} AND NOT (${identity}) LIMIT 1
+  SELECT tenant_id = ${$('tenant')} AS same_tenant FROM users x
+   WHERE username_key = ${$('usernameKey')} AND NOT (x.tenant_id = ${$('tenant')} AND x.issuer = ${$('issuer')} AND x.subject = ${$('subject')}) AND NOT EXISTS (SELECT 1 FROM cur WHERE cur.id = x.id) LIMIT 1
 ),
 wanted AS (SELECT DISTINCT unnest(${$('locIds')}) AS ext),
 known AS (SELECT l.external_id AS ext FROM locations l JOIN wanted w ON w.ext = l.external_id WHERE l.tenant_id = ${$('tenant')}),
@@ -119,12 +133,12 @@ ins AS (
 ),
 upd AS (
   UPDATE users u SET
-    username = ${$('username')}, username_key = ${$('usernameKey')},
+    issuer = ${$('issuer')}, username = ${$('username')}, username_key = ${$('usernameKey')},
     ${rows.map((r) => `${r.column} = ${newValue(r)}`).join(',\n    ')},
     status = ${statusValue},
     custom_fields = ${newCustom},
     idp_fields = ARRAY(SELECT DISTINCT f COLLATE "C" FROM unnest(u.idp_fields || ${$('asserted')}) AS f WHERE NOT (f = ANY(u.manual_fields)) ORDER BY 1),
-    updated_at = CASE WHEN ${locationsChange} OR ROW(${$('username')}, ${rows.map(newValue).join(', ')}, ${statusValue}, ${newCustom})
+    updated_at = CASE WHEN ${locationsChange} OR u.issuer <> ${$('issuer')} OR ROW(${$('username')}, ${rows.map(newValue).join(', ')}, ${statusValue}, ${newCustom})
                       IS DISTINCT FROM ROW(u.username, ${rows.map((r) => `u.${r.column}`).join(', ')}, u.status, u.custom_fields)
                  THEN now() ELSE u.updated_at END,
     last_login_at = CASE WHEN ${$('login')} THEN now() ELSE u.last_login_at END,
@@ -160,12 +174,14 @@ result AS (
          WHEN NOT (g.username_free AND g.locations_ok AND g.create_ok) THEN 'refused'
          WHEN EXISTS (SELECT 1 FROM ins) THEN 'created'
          WHEN NOT EXISTS (SELECT 1 FROM n) THEN 'retry'
-         WHEN COALESCE((SELECT fields FROM diff), '{}') <> '{}' OR EXISTS (SELECT 1 FROM added) OR EXISTS (SELECT 1 FROM del) THEN 'updated'
+         WHEN COALESCE((SELECT fields FROM diff), '{}') <> '{}' OR EXISTS (SELECT 1 FROM added) OR EXISTS (SELECT 1 FROM del) OR EXISTS (SELECT 1 FROM moved) THEN 'updated'
          ELSE 'unchanged' END AS outcome,
     COALESCE((SELECT fields FROM diff), '{}')
       || CASE WHEN EXISTS (SELECT 1 FROM added) OR EXISTS (SELECT 1 FROM del) THEN jsonb_build_object('locations', jsonb_build_object(
            'added', (SELECT COALESCE(jsonb_agg(ext ORDER BY ext), '[]') FROM added),
            'removed', (SELECT COALESCE(jsonb_agg(ext ORDER BY ext), '[]') FROM del)))
+         ELSE '{}' END
+      || CASE WHEN EXISTS (SELECT 1 FROM upd) AND EXISTS (SELECT 1 FROM moved) THEN jsonb_build_object('issuer', jsonb_build_object('from', (SELECT from_issuer FROM moved), 'to', ${$('issuer')}))
          ELSE '{}' END AS changes,
     (SELECT COALESCE(jsonb_agg(jsonb_build_object('field', 'username', 'reason', 'the username ' || ${$('username')} || CASE WHEN t.same_tenant
         THEN ' already belongs to another user of this tenant (a different identity-provider subject); it was not taken over'
@@ -181,7 +197,10 @@ result AS (
     || (CASE WHEN EXISTS (SELECT 1 FROM excluded) THEN jsonb_build_array(jsonb_build_object('field', 'locations', 'reason',
         'unassigned by hand by an account manager, so not assigned again: ' || (SELECT string_agg(ext, ', ' ORDER BY ext) FROM excluded)))
       ELSE '[]' END)
-    || (SELECT w FROM skipped) AS warnings
+    || (SELECT w FROM skipped)
+    || (CASE WHEN EXISTS (SELECT 1 FROM upd) AND EXISTS (SELECT 1 FROM moved) THEN jsonb_build_array(jsonb_build_object('field', 'issuer', 'reason',
+        'signed in before through ' || (SELECT from_issuer FROM moved) || ', an earlier issuer of this tenant in the same Okta org; matched by the Okta user id and moved to ' || ${$('issuer')}))
+      ELSE '[]' END) AS warnings
   FROM gate g
 )`;
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { FieldProblem } from '../common/errors/problem.js';
+import { issuerOrigin } from '../provisioning/issuer-origin.js';
 import { claimsOf, conflictingClaims, conflictReason, fieldOfClaim } from './domain-claims.js';
 import { type OktaEndpoints, OktaDiscovery } from './okta-discovery.js';
 import type { TenantConfig } from './tenant-config.schema.js';
@@ -40,6 +41,7 @@ export class ConfigValidator {
     const conflicts = await this.domainConflicts(config, tenantId);
     problems.push(...conflicts);
     problems.push(...localRules(config, warnings));
+    if (tenantId) warnings.push(...(await this.issuerChange(config.okta.issuer, tenantId)));
 
     const found = await this.discovery.discover(config.okta.issuer);
     let endpoints: OktaEndpoints | undefined;
@@ -62,6 +64,26 @@ export class ConfigValidator {
       }
     }
     return { ok: problems.length === 0, problems, warnings, conflict: conflicts.length > 0, endpoints };
+  }
+
+  /**
+   * Users are keyed by (tenant, issuer, sub). A version whose issuer is not the one the tenant's users came
+   * through changes what a returning user is: within the same Okta org (same origin) Okta user ids are the same,
+   * so provisioning matches them by sub and moves them to the new issuer; from another org they are new people
+   * to this service, whose usernames their old accounts still own.
+   */
+  private async issuerChange(issuer: string, tenantId: string): Promise<FieldProblem[]> {
+    const rows: Array<{ issuer: string; n: number }> = await this.db.query(
+      `SELECT issuer, count(*)::int AS n FROM users WHERE tenant_id = $1 AND issuer <> $2 GROUP BY issuer ORDER BY n DESC, issuer LIMIT 5`,
+      [tenantId, issuer],
+    );
+    const origin = issuerOrigin(issuer);
+    return rows.map(({ issuer: old, n }) => {
+      const who = `${n} user${n === 1 ? '' : 's'} of this tenant ${n === 1 ? 'was' : 'were'} provisioned through ${old}`;
+      return origin !== null && issuerOrigin(old) === origin
+        ? { field: 'okta.issuer', reason: `the issuer changes from ${old}: ${who}. It is the same Okta org (${origin}), where Okta user ids stay the same, so each of them is matched by their Okta user id at their next sign-in and moved to the new issuer; nobody is locked out` }
+        : { field: 'okta.issuer', reason: `the issuer changes from ${old}, another Okta org: ${who}. Okta user ids differ between orgs, so at their next sign-in each of them looks like a new person and is refused, because their username still belongs to their existing account. Keep the old issuer unless these users are meant to be replaced` };
+    });
   }
 
   /** No two tenants may claim overlapping addresses through verified domains or rewrite sources (domain-claims.ts). */
