@@ -3,8 +3,10 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppConfig } from '../config/app-config.js';
 import {
-  AccessDenied, AuthorizationRedirectError, LoginRequired, type OAuthError, ServerError, TemporarilyUnavailable,
+  AccessDenied, AuthorizationRedirectError, InvalidRequest, LoginRequired, type OAuthError, ServerError, TemporarilyUnavailable,
 } from '../common/errors/oauth-errors.js';
+import { isInvalidTextInput } from '../common/errors/database-errors.js';
+import { UNSTORABLE_TEXT } from '../common/errors/unsafe-input.js';
 import { DirectoryDatabases, TrainingDatabaseUnavailable, TrainingDisabled } from '../database/directory-databases.js';
 import { AuthorizeValidator, type ValidatedAuthorization } from '../oauth/authorize-validator.js';
 import { AuthorizationCodes } from '../oauth/tokens/authorization-code.js';
@@ -111,6 +113,8 @@ export class SignInController {
         this.metrics.signIn(ref, 'rate_limited');
         throw back(new TemporarilyUnavailable(e.message));
       }
+      // Backstop (the input guard refuses a NUL first): the app's bad input is its invalid_request, not an outage.
+      if (isInvalidTextInput(e)) throw back(new InvalidRequest(UNSTORABLE_TEXT));
       this.log.error({ err: e, correlationId: req.id }, 'Could not start the upstream sign-in');
       throw back(new TemporarilyUnavailable('Sign-in could not start right now; try again in a moment.'));
     }

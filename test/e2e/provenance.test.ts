@@ -155,9 +155,13 @@ describe('provenance: hand edits and sign-in', () => {
     const res = await location('PUT', 'LOC-404');
     expect(res.status).toBe(404);
     expect(res.body.detail).toBe(`Location "LOC-404" in this tenant's company tree does not exist.`);
+    // A control character in an admin path is refused before the route runs (common/web/input-guard.ts).
     const bad = await location('PUT', encodeURIComponent('LOC\u00071'));
-    expect(bad.status).toBe(422);
-    expect(bad.body.errors).toEqual([{ field: 'externalId', reason: 'must not contain control characters' }]);
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([{ field: '(path)', reason: 'must not contain control characters (U+0007 at position 3)' }]);
+    const invisible = await location('PUT', encodeURIComponent('LOC\u200B1'));
+    expect(invisible.status).toBe(422);
+    expect(invisible.body.errors).toEqual([{ field: 'externalId', reason: 'must not contain control characters' }]);
   });
 
   it('lists users by username prefix, case-insensitively', async () => {

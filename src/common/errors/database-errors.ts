@@ -14,3 +14,18 @@ export function isDatabaseUnavailable(e: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * SQLSTATEs meaning the input held text Postgres cannot store: 22021 (invalid byte sequence, e.g. a NUL in a
+ * text value) and 22P05 (unsupported Unicode escape, e.g. \u0000 in jsonb). The input guard refuses these
+ * before any handler runs; this is the backstop, so that one it missed is still the client's 400, never a 500.
+ */
+const INVALID_TEXT_SQLSTATES = new Set(['22021', '22P05']);
+
+export function isInvalidTextInput(e: unknown): boolean {
+  for (let cur = e as { code?: unknown; driverError?: unknown; cause?: unknown } | undefined, depth = 0; cur && depth < 4; depth++) {
+    if (typeof cur.code === 'string' && INVALID_TEXT_SQLSTATES.has(cur.code)) return true;
+    cur = (cur.driverError ?? cur.cause) as typeof cur;
+  }
+  return false;
+}

@@ -2,10 +2,11 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import type { Request, Response } from 'express';
 import { SecretKeyMissing } from '../crypto/secret-box.js';
 import { html, sendPage } from '../web/page.js';
-import { isDatabaseUnavailable } from './database-errors.js';
+import { isDatabaseUnavailable, isInvalidTextInput } from './database-errors.js';
 import { AuthorizationRedirectError, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable } from './oauth-errors.js';
 import { BrowserError, ProblemError } from './problem.js';
 import { ScimError } from './scim-error.js';
+import { UNSTORABLE_TEXT, UnsafeInput } from './unsafe-input.js';
 
 type Surface = 'oauth-json' | 'browser' | 'rest' | 'scim';
 
@@ -42,6 +43,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (res.headersSent) return;
     const surface = surfaceOf(req.path);
 
+    // Refused characters (the input guard), or text Postgres refused (the backstop): the client's 400.
+    const unsafe = this.unsafeInput(exception, req);
+    if (unsafe) {
+      if (surface === 'scim') this.sendScim(res, req, ScimError.invalidValue(unsafe.sentence));
+      else if (surface === 'oauth-json') this.sendOAuth(res, new InvalidRequest(unsafe.sentence));
+      else if (surface === 'browser') sendPage(res, 400, 'This request could not be handled', html`<p>${unsafe.sentence}</p>${this.reference(req)}`);
+      else this.sendProblem(res, req, new ProblemError(400, 'Bad Request', unsafe.detail, unsafe.errors));
+      return;
+    }
     if (surface === 'scim') {
       this.sendScim(res, req, exception);
       return;
@@ -123,6 +133,20 @@ export class AllExceptionsFilter implements ExceptionFilter {
     } else {
       this.sendProblem(res, req, new ProblemError(status, http?.title ?? 'Internal Server Error', message));
     }
+  }
+
+  private unsafeInput(e: unknown, req: Request & { id?: string }): { sentence: string; detail: string; errors?: { field: string; reason: string }[] } | undefined {
+    if (e instanceof UnsafeInput) {
+      this.log.warn({ correlationId: req.id, status: 400, part: e.part, field: e.field, reason: e.reason }, 'Request refused');
+      return { sentence: e.sentence(), detail: e.detail(), errors: [{ field: e.field, reason: e.reason }] };
+    }
+    if (isInvalidTextInput(e)) {
+      // Only the SQLSTATE and Postgres' own message: never the statement's parameters (the input itself).
+      const pg = e as { code?: string; driverError?: { code?: string; message?: string }; message?: string };
+      this.log.warn({ correlationId: req.id, status: 400, sqlState: pg.driverError?.code ?? pg.code, reason: pg.driverError?.message ?? pg.message }, 'Request refused: text the database cannot store');
+      return { sentence: UNSTORABLE_TEXT, detail: UNSTORABLE_TEXT };
+    }
+    return undefined;
   }
 
   private fromHttpException(e: unknown): { status: number; title: string; message: string; retryAfterS?: number } | undefined {

@@ -54,6 +54,8 @@ export async function readBulkBody(req: Request, listField: string, maxRows: num
 }
 
 async function readText(req: Request): Promise<string> {
+  // Normally already read by the text body parser (bootstrap.ts), which the input guard has checked.
+  if (typeof req.body === 'string') return checkedUtf8(req.body);
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > CSV_LIMIT_BYTES) throw new ProblemError(413, 'Payload Too Large', `A CSV load may be at most ${CSV_LIMIT_BYTES} bytes.`);
   const chunks: Buffer[] = [];
@@ -63,7 +65,10 @@ async function readText(req: Request): Promise<string> {
     if (size > CSV_LIMIT_BYTES) throw new ProblemError(413, 'Payload Too Large', `A CSV load may be at most ${CSV_LIMIT_BYTES} bytes.`);
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  return checkedUtf8(Buffer.concat(chunks).toString('utf8'));
+}
+
+function checkedUtf8(text: string): string {
   if (text.includes('\uFFFD')) throw ProblemError.validation([{ field: '(csv)', reason: 'the CSV must be UTF-8' }], 'The request body is not valid CSV.');
   return text;
 }

@@ -1,0 +1,126 @@
+import type { NextFunction, Request, Response } from 'express';
+import { type InputPart, UnsafeInput } from '../errors/unsafe-input.js';
+
+/** A NUL: Postgres refuses it in text (22021) and in jsonb (22P05), and nothing here has a use for it. */
+const NUL = /\u0000/;
+/**
+ * Stricter, for what people type into the admin API and the console: C0 controls other than tab, LF and CR,
+ * DEL and the C1 controls, and the bidirectional embedding, override and isolate controls (which make a name
+ * read differently from what it is, e.g. "Acme\u202Egnp.exe").
+ */
+const UNSAFE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+
+/** Where the stricter rule applies. */
+const STRICT_PATHS = /^\/(admin|console\/api)(\/|$)/;
+/**
+ * The dry run maps a pasted claim set exactly as a sign-in would, and showing what the mapper says about a
+ * control character in a claim is its purpose: only NUL (which no query can carry) is refused in its body.
+ */
+const CLAIM_BODIES = /^\/admin\/tenants\/[^/]+\/dry-run\/?$/;
+/** Our cookies (see auth/cookies.ts): the only ones read, so the only ones checked. */
+const OUR_COOKIE = /^(__Host-)?iqsso_/;
+
+const MAX_FIELD = 200;
+
+/** The reason a value is refused, or undefined. */
+export function unsafeCharacter(value: string, strict: boolean): string | undefined {
+  const m = (strict ? UNSAFE : NUL).exec(value);
+  if (!m) return undefined;
+  const code = m[0].charCodeAt(0);
+  const u = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (code === 0) return 'must not contain a NUL character (U+0000)';
+  if (code >= 0x202a) return `must not contain bidirectional text controls (${u} at position ${m.index})`;
+  return `must not contain control characters (${u} at position ${m.index})`;
+}
+
+/**
+ * The first refused string in a parsed body or query (any nested string, and object keys), iteratively so
+ * that a deeply nested JSON body cannot exhaust the stack. Returns [dotted path, reason, whether it is a key].
+ */
+export function findUnsafe(root: unknown, strict: boolean): { path: string; reason: string } | undefined {
+  const stack: Array<[unknown, string]> = [[root, '']];
+  while (stack.length) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === 'string') {
+      const reason = unsafeCharacter(value, strict);
+      if (reason) return { path, reason };
+    } else if (value && typeof value === 'object') {
+      const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value as Record<string, unknown>);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, child] = entries[i]!;
+        const reason = unsafeCharacter(key, strict);
+        if (reason) return { path, reason: `has a key that ${reason}` };
+        stack.push([child, path ? `${path}.${key}` : key]);
+      }
+    }
+  }
+  return undefined;
+}
+
+const fieldName = (path: string, none: string) => (path || none).slice(0, MAX_FIELD);
+
+function checkParsed(part: InputPart, value: unknown, strict: boolean, none: string): void {
+  const found = findUnsafe(value, strict);
+  if (found) throw new UnsafeInput(part, fieldName(found.path, none), found.reason);
+}
+
+function decodeOr(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw; // not valid percent-encoding: routing and the handlers refuse it on their own
+  }
+}
+
+/** What a client authenticates with in HTTP Basic (RFC 6749 §2.3.1: base64 of form-encoded id and secret). */
+function checkBasic(authorization: string | undefined): void {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization ?? '');
+  if (!m) return;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const plain = decodeOr(decoded.replace(/\+/g, '%20'));
+  if (NUL.test(decoded) || NUL.test(plain)) throw new UnsafeInput('header', 'Authorization', 'must not carry client credentials with a NUL character (U+0000)');
+}
+
+function checkCookies(header: string | undefined): void {
+  if (!header) return;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i <= 0) continue;
+    const name = part.slice(0, i).trim();
+    if (OUR_COOKIE.test(name) && NUL.test(decodeOr(part.slice(i + 1).trim()))) throw new UnsafeInput('cookie', name.slice(0, 60), 'must not contain a NUL character (U+0000)');
+  }
+}
+
+/**
+ * Refuses, before any handler runs, input that carries a NUL anywhere (path, query, form, JSON and CSV bodies,
+ * the Basic credentials and our cookies), and on /admin and /console/api also other control and bidi
+ * characters. Registered after the body parsers (bootstrap.ts); AllExceptionsFilter renders the UnsafeInput.
+ */
+export function inputGuard(req: Request, _res: Response, next: NextFunction): void {
+  try {
+    const strict = STRICT_PATHS.test(req.path);
+    // A NUL in a URL can only arrive percent-encoded (Node refuses a raw one in the request line).
+    const segments = req.path.split('/').map(decodeOr);
+    for (const s of segments) {
+      const reason = unsafeCharacter(s, strict);
+      if (reason) throw new UnsafeInput('path', '(path)', reason);
+    }
+    checkParsed('query', req.query, strict, '(query)');
+    if (typeof req.body === 'string') {
+      // A text body (a CSV bulk load): name the line, as the load's report does.
+      const reason = unsafeCharacter(req.body, strict);
+      if (reason) {
+        const at = (strict ? UNSAFE : NUL).exec(req.body)!.index;
+        const line = req.body.slice(0, at).split('\n').length;
+        throw new UnsafeInput('body', `(line ${line})`, reason.replace(/ at position \d+\)$/, ')'));
+      }
+    } else if (req.body && typeof req.body === 'object') {
+      checkParsed('body', req.body, strict && !CLAIM_BODIES.test(req.path), '(body)');
+    }
+    checkBasic(req.headers.authorization);
+    checkCookies(req.headers.cookie);
+    next();
+  } catch (e) {
+    next(e);
+  }
+}
