@@ -11,6 +11,8 @@ export function dataSourceOptions(url: string, kind: SchemaKind, poolSize = 20, 
     migrationsTableName: 'schema_migrations',
     synchronize: false,
     migrationsRun: false,
+    // Never on: TypeORM's logger prints a failed query with its parameters (nonces, PKCE verifiers, sealed
+    // secrets). Failures reach the logs only through pino, whose error serializer drops them (common/logging).
     logging: false,
     extra: { max: poolSize, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000, application_name: applicationName },
   };

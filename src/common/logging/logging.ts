@@ -22,6 +22,34 @@ export const redactPaths = [
   '*.accessToken', '*.refreshToken', '*.idToken', '*.code', '*.assertion', '*.authorization', '*.token',
 ];
 
+/**
+ * Keys of a database error that carry the statement's input: TypeORM's QueryFailedError keeps `parameters`
+ * (nonces, PKCE verifiers, sealed secrets, token hashes…), and Postgres' `detail` ("Key (x)=(…) already exists"),
+ * `where` ("unnamed portal parameter $1 = '…'") and `internalQuery` can quote values. None of them is logged;
+ * the SQLSTATE, the message and the statement text (placeholders, not values) are.
+ */
+const SQL_VALUE_KEYS = new Set(['parameters']);
+const PG_CONTEXT_KEYS = new Set(['detail', 'where', 'internalQuery']);
+const isPgError = (o: Record<string, unknown>) => typeof o.code === 'string' && /^[0-9A-Z]{5}$/.test(o.code) && ('severity' in o || 'driverError' in o || 'query' in o);
+
+/** A serialized error (and what it wraps: driverError, cause, nested errors) without any SQL parameter. */
+export function scrubError(value: unknown, depth = 0): unknown {
+  if (!value || typeof value !== 'object' || depth > 8) return value;
+  if (Array.isArray(value)) return value.map((v) => scrubError(v, depth + 1));
+  const o = value as Record<string, unknown>;
+  const pg = isPgError(o);
+  // `code` is redacted wherever it appears (an OAuth code, see redactPaths); a SQLSTATE is not a secret.
+  const out: Record<string, unknown> = pg ? { sqlState: o.code } : {};
+  for (const [k, v] of Object.entries(o)) {
+    if (SQL_VALUE_KEYS.has(k) || (pg && PG_CONTEXT_KEYS.has(k))) {
+      out[k] = '[redacted]';
+      continue;
+    }
+    out[k] = v instanceof Error ? scrubError(pino.stdSerializers.err(v), depth + 1) : scrubError(v, depth + 1);
+  }
+  return out;
+}
+
 /** Structured JSON logs with a correlation id per request (taken from X-Request-Id when it is well-formed). */
 export function loggingParams(level: string, file?: string): Params {
   return {
@@ -31,7 +59,16 @@ export function loggingParams(level: string, file?: string): Params {
       // Assigned before the body parsers by requestId (bootstrap.ts); reused here.
       genReqId: existingRequestId,
       redact: { paths: redactPaths, censor: '[redacted]' },
+      // Errors logged under another key than `err` are serialized (and scrubbed) the same way.
+      formatters: {
+        log: (obj: Record<string, unknown>) => {
+          for (const [k, v] of Object.entries(obj)) if (k !== 'err' && v instanceof Error) obj[k] = scrubError(pino.stdSerializers.err(v));
+          return obj;
+        },
+      },
       serializers: {
+        // pino-http hands this the standard serialization of the error (type, message, stack, own fields).
+        err: (err: unknown) => scrubError(err),
         req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
