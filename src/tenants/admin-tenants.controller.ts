@@ -8,8 +8,8 @@ import { ProblemError } from '../common/errors/problem.js';
 import { jsonSchema } from '../common/validation/openapi.js';
 import { parseOrProblem } from '../common/validation/zod.js';
 import { readBulkBody } from './bulk/bulk-body.js';
-import { CompanyTree } from './company-tree.service.js';
-import { RqIds, rqIdsOptionsSchema } from './rq-ids.service.js';
+import { CompanyTree, LOCATION_COLUMNS } from './company-tree.service.js';
+import { RQ_ID_COLUMNS, RqIds, rqIdsOptionsSchema } from './rq-ids.service.js';
 import { tenantConfigInputSchema } from './tenant-config.schema.js';
 import { exampleConfig, exampleProblem, exampleTenant, exampleVersion } from './openapi-examples.js';
 import { activateSchema, createTenantSchema, locationsSchema, rollbackSchema, stageSecretSchema, updateConfigSchema } from './tenant-inputs.js';
@@ -193,7 +193,7 @@ export class AdminTenantsController {
   })
   @ApiResponse({ status: 200, description: 'What was added, changed and rejected.', schema: { example: { added: ['LOC-1', 'REGION-W'], changed: [], unchanged: 0, rejected: [{ row: 4, externalId: 'LOC-9', reason: 'its parent REGION-X is neither in the company tree nor accepted in this load' }] } } })
   async putLocations(@AdminTenant() tenant: AdminTenantRef, @Req() req: Request) {
-    const report = await this.tree.loadRows(tenant.id, (await readBulkBody(req, 'locations', 20000)).rows);
+    const report = await this.tree.loadRows(tenant.id, (await readBulkBody(req, 'locations', 20000, LOCATION_COLUMNS)).rows);
     noteAdminAction(req, { added: report.added.length, changed: report.changed.length, rejected: report.rejected.length });
     return report;
   }
@@ -210,7 +210,7 @@ export class AdminTenantsController {
   @ApiResponse({ status: 200, schema: { example: { version: 5, status: 'active', kinds: { organizationalRoles: { added: ['102'], removed: [], unchanged: 1 }, commissionGroups: { added: [], removed: [], unchanged: 1 }, securityRoles: { added: [], removed: [], unchanged: 2 }, commissionTypes: { added: [], removed: [], unchanged: 0 } }, rejected: [{ row: 3, kind: 'organizationalRoles', id: '10 1', reason: 'id must be an RQ ID (letters, digits, - or _; at most 50)' }], warnings: [] } } })
   async putRqIds(@AdminTenant() tenant: AdminTenantRef, @Req() req: Request, @Actor() actor: AdminActor) {
     const body = /^(text|application)\/csv\b/i.test(req.headers['content-type'] ?? '')
-      ? await readBulkBody(req, 'rows', 20000)
+      ? await readBulkBody(req, 'rows', 20000, RQ_ID_COLUMNS)
       : RqIds.rowsFromLists(req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {});
     const report = await this.rqIds.load(tenant.id, body, actor.id);
     noteAdminAction(req, { version: report.version, rejected: report.rejected.length });

@@ -31,7 +31,10 @@ export const locationRowSchema = z.object({
   parentExternalId: z.string().trim().min(1).max(100, 'must be at most 100 characters').optional(),
 });
 
-const aliases: Record<string, string> = { external_id: 'externalId', externalid: 'externalId', id: 'externalId', parent: 'parentExternalId', parent_external_id: 'parentExternalId', parentexternalid: 'parentExternalId' };
+export const locationAliases: Record<string, string> = { external_id: 'externalId', externalid: 'externalId', id: 'externalId', parent: 'parentExternalId', parent_external_id: 'parentExternalId', parentexternalid: 'parentExternalId' };
+
+/** The header of a company tree CSV load. */
+export const LOCATION_COLUMNS = { required: ['externalId', 'name'], optional: ['parentExternalId'], aliases: locationAliases };
 
 /** A tenant's company tree: the locations users are assigned to, by External Node Identifier. */
 @Injectable()
@@ -47,7 +50,7 @@ export class CompanyTree {
     const rejected: RejectedRow[] = [];
     const accepted = new Map<string, LocationInput & { row: number }>();
     for (const { row, record } of input) {
-      const normalized = Object.fromEntries(Object.entries(record).map(([k, v]) => [aliases[k.toLowerCase()] ?? k, v]));
+      const normalized = Object.fromEntries(Object.entries(record).map(([k, v]) => [locationAliases[k.toLowerCase()] ?? k, v]));
       const parsed = locationRowSchema.safeParse(normalized);
       const id = typeof normalized.externalId === 'string' ? normalized.externalId.trim().slice(0, 100) : undefined;
       if (!parsed.success) {

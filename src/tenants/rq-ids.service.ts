@@ -17,6 +17,9 @@ const kindOf = (raw: unknown): RqIdKind | undefined => {
 
 const elementOf = (kind: RqIdKind) => (tenantConfigInputSchema.shape.rqIds.unwrap().shape[kind] as unknown as z.ZodDefault<z.ZodArray<z.ZodType<string>>>).unwrap().element;
 
+/** The header of an RQ ID CSV load. */
+export const RQ_ID_COLUMNS = { required: ['kind', 'id'] };
+
 export const rqIdsOptionsSchema = z.object({
   /** merge (default): add to the IDs already known; replace: the load is the whole list of each kind it names. */
   mode: z.enum(['merge', 'replace']).default('merge'),

@@ -7,7 +7,7 @@ import { jsonSchema } from '../common/validation/openapi.js';
 import { DirectoryDatabases, TrainingDatabaseUnavailable, TrainingDisabled } from '../database/directory-databases.js';
 import { DirectoryUsers } from '../provisioning/directory-users.js';
 import { readBulkBody } from '../tenants/bulk/bulk-body.js';
-import { CompanyTree } from '../tenants/company-tree.service.js';
+import { CompanyTree, LOCATION_COLUMNS } from '../tenants/company-tree.service.js';
 import { locationsSchema } from '../tenants/tenant-inputs.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 
@@ -63,7 +63,7 @@ export class AdminTrainingController {
       ? (await this.tree.list(tenant.id, 'production')).map((l: { externalId: string; name: string; parentExternalId: string | null }, row: number) => ({
           row, record: { externalId: l.externalId, name: l.name, ...(l.parentExternalId ? { parentExternalId: l.parentExternalId } : {}) },
         }))
-      : (await readBulkBody(req, 'locations', 20000)).rows;
+      : (await readBulkBody(req, 'locations', 20000, LOCATION_COLUMNS)).rows;
     const report = await this.inTraining(() => this.tree.loadRows(tenant.id, rows, 'training'));
     noteAdminAction(req, { environment: 'training', copyFromProduction: copy, added: report.added.length, changed: report.changed.length, rejected: report.rejected.length });
     return report;

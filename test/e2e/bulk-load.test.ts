@@ -87,6 +87,39 @@ describe('bulk loads: company tree and RQ IDs', () => {
     expect([wrong.status, wrong.body.errors]).toEqual([422, [{ field: 'locations', reason: 'must be an array' }]]);
   });
 
+  it('refuses a CSV whose header has a duplicate, unknown or missing column, naming the expected header (nothing is loaded)', async () => {
+    const before = (await w.service.admin('GET', '/admin/tenants/kentel/locations')).body;
+    const expected = 'The CSV header must be externalId,name,parentExternalId (parentExternalId optional).';
+    const refusal = (...reasons: string[]) => ({
+      type: '/problems/validation', title: 'Validation failed', status: 422, detail: expected,
+      errors: reasons.map((reason) => ({ field: '(csv header)', reason })), instance: '/admin/tenants/kentel/locations', correlationId: expect.any(String),
+    });
+    const dup = await csv('/admin/tenants/kentel/locations', 'externalId,externalId,name\nA,B,C\n');
+    expect([dup.status, dup.body]).toEqual([422, refusal('column externalId is given more than once')]);
+    // An alias is its column: external_id and externalId together are the same column twice.
+    const alias = await csv('/admin/tenants/kentel/locations', 'externalId,name,external_id\nA,B,C\n');
+    expect(alias.body.errors).toEqual([{ field: '(csv header)', reason: 'column externalId is given more than once' }]);
+    const wrong = await csv('/admin/tenants/kentel/locations', 'foo,bar\n1,2\n');
+    expect([wrong.status, wrong.body]).toEqual([422, refusal('unknown column "foo"', 'unknown column "bar"', 'column externalId is missing', 'column name is missing')]);
+    const semicolons = await csv('/admin/tenants/kentel/locations', 'externalId;name\nA;B\n');
+    expect(semicolons.body.errors).toEqual([{ field: '(csv header)', reason: 'unknown column "externalId;name"' }, { field: '(csv header)', reason: 'column externalId is missing' }, { field: '(csv header)', reason: 'column name is missing' }]);
+    const empty = await csv('/admin/tenants/kentel/locations', '');
+    expect([empty.status, empty.body.errors]).toEqual([422, [{ field: '(csv header)', reason: 'the CSV is empty; its first line is the header' }]]);
+    expect((await w.service.admin('GET', '/admin/tenants/kentel/locations')).body).toEqual(before);
+
+    // Case and the documented aliases are still a header.
+    const aliases = await csv('/admin/tenants/kentel/locations', 'External_ID,NAME,parent\nLOC-H,Header store,REGION-W\n');
+    expect([aliases.status, aliases.body.added]).toEqual([200, ['LOC-H']]);
+
+    const rq = await csv('/admin/tenants/kentel/rq-ids?activate=false', 'a,b\nsecurityRoles,X\n');
+    expect([rq.status, rq.body.detail, rq.body.errors]).toEqual([422, 'The CSV header must be kind,id.', [
+      { field: '(csv header)', reason: 'unknown column "a"' }, { field: '(csv header)', reason: 'unknown column "b"' },
+      { field: '(csv header)', reason: 'column kind is missing' }, { field: '(csv header)', reason: 'column id is missing' },
+    ]]);
+    const training = await csv('/admin/tenants/kentel/training/locations', 'id,id,name\nA,B,C\n');
+    expect([training.status, training.body.errors]).toEqual([422, [{ field: '(csv header)', reason: 'column externalId is given more than once' }]]);
+  });
+
   it('loads RQ IDs from JSON as a new version the mapper uses at the next sign-in', async () => {
     const res = await w.service.admin('PUT', '/admin/tenants/kentel/rq-ids', {
       organizationalRoles: ['101', '102', '10 3', '101'],

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { parse } from 'csv-parse/sync';
-import { ProblemError } from '../../common/errors/problem.js';
+import { type FieldProblem, ProblemError } from '../../common/errors/problem.js';
 
 /** Largest CSV accepted by a bulk load (JSON bodies are bounded by the JSON body parser). */
 export const CSV_LIMIT_BYTES = 5 * 1024 * 1024;
@@ -18,6 +18,39 @@ export interface BulkBody {
   options: Record<string, unknown>;
 }
 
+/** The columns a CSV load's header row must name (case-insensitively; aliases map to a column). */
+export interface CsvColumns {
+  required: string[];
+  optional?: string[];
+  aliases?: Record<string, string>;
+}
+
+/**
+ * The header row, checked: every column known, none twice (an alias counts as its column), every required one
+ * there. Otherwise the load is refused as a whole, naming the expected header — not read as every row rejected.
+ * Returns the header with each column's canonical name.
+ */
+function checkedHeader(header: string[], columns: CsvColumns): string[] {
+  const known = new Map<string, string>();
+  for (const c of [...columns.required, ...(columns.optional ?? [])]) known.set(c.toLowerCase(), c);
+  for (const [alias, c] of Object.entries(columns.aliases ?? {})) known.set(alias.toLowerCase(), c);
+  const problems: FieldProblem[] = [];
+  const seen = new Set<string>();
+  const names = header.map((raw) => {
+    const name = known.get(raw.toLowerCase());
+    if (!name) problems.push({ field: '(csv header)', reason: raw ? `unknown column "${raw.slice(0, 50)}"` : 'a column has no name' });
+    else if (seen.has(name)) problems.push({ field: '(csv header)', reason: `column ${name} is given more than once` });
+    else seen.add(name);
+    return name ?? raw;
+  });
+  for (const c of columns.required) if (!seen.has(c)) problems.push({ field: '(csv header)', reason: `column ${c} is missing` });
+  if (problems.length) throw ProblemError.validation(problems, `The CSV header must be ${expectedHeader(columns)}.`);
+  return names;
+}
+
+const expectedHeader = (columns: CsvColumns) =>
+  [...columns.required, ...(columns.optional ?? [])].join(',') + (columns.optional?.length ? ` (${columns.optional.join(', ')} optional)` : '');
+
 const isCsv = (req: Request) => /^(text\/csv|application\/csv)\b/i.test(req.headers['content-type'] ?? '');
 
 /**
@@ -25,15 +58,21 @@ const isCsv = (req: Request) => /^(text\/csv|application\/csv)\b/i.test(req.head
  * options from the query string). Rows are returned unchecked: each is validated on its own, so one bad row is
  * rejected in the report instead of failing the whole load.
  */
-export async function readBulkBody(req: Request, listField: string, maxRows: number): Promise<BulkBody> {
+export async function readBulkBody(req: Request, listField: string, maxRows: number, columns: CsvColumns): Promise<BulkBody> {
   if (isCsv(req)) {
     const text = await readText(req);
     let records: Array<{ record: Record<string, string>; info: { lines: number } }>;
+    let header: string[] | undefined;
     try {
-      records = parse(text, { columns: (h: string[]) => h.map((c) => c.trim()), bom: true, trim: true, skip_empty_lines: true, relax_column_count: false, info: true, max_record_size: 10_000 });
+      records = parse(text, { columns: (h: string[]) => (header = h.map((c) => String(c).trim())), bom: true, trim: true, skip_empty_lines: true, relax_column_count: false, info: true, max_record_size: 10_000 });
     } catch (e) {
       throw ProblemError.validation([{ field: '(csv)', reason: `the CSV could not be read: ${String((e as Error).message).slice(0, 200)}` }], 'The request body is not valid CSV.');
     }
+    if (!header) throw ProblemError.validation([{ field: '(csv header)', reason: 'the CSV is empty; its first line is the header' }], `The CSV header must be ${expectedHeader(columns)}.`);
+    const names = checkedHeader(header, columns);
+    // Keyed by canonical column names (the records were keyed by the header as written).
+    const rename = new Map(header.map((raw, i) => [raw, names[i]!]));
+    for (const r of records) r.record = Object.fromEntries(Object.entries(r.record).map(([k, v]) => [rename.get(k) ?? k, v]));
     if (records.length > maxRows) throw ProblemError.validation([{ field: '(csv)', reason: `at most ${maxRows} rows per load` }]);
     const rows = records.map((r) => ({ row: r.info.lines, record: Object.fromEntries(Object.entries(r.record).map(([k, v]) => [k, v === '' ? undefined : v])) }));
     return { format: 'csv', rows, options: { ...(req.query as Record<string, unknown>) } };
