@@ -3,13 +3,13 @@ import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiSecurity, ApiTags } fr
 import { z } from 'zod';
 import { ProblemError } from '../common/errors/problem.js';
 import { jsonSchema } from '../common/validation/openapi.js';
-import { parseOrProblem } from '../common/validation/zod.js';
+import { decimalInt, parseOrProblem } from '../common/validation/zod.js';
 import { AdminActionLog } from './admin-action-log.js';
 import { createPrincipalSchema, AdminCredentials, issueCredentialSchema, updatePrincipalSchema } from './admin-credentials.service.js';
 import { Actor, AdminAccess, type AdminActor, AdminGuard, AdminTenant, type AdminTenantRef } from './admin.guard.js';
 
 const actionsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: decimalInt(1, 500).default(100),
   before: z.iso.datetime({ offset: true }).optional(),
   principal: z.uuid().optional(),
 });

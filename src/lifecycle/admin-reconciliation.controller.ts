@@ -4,10 +4,10 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { AdminGuard, AdminTenant, type AdminTenantRef } from '../admin-auth/admin.guard.js';
 import { ProblemError } from '../common/errors/problem.js';
-import { parseOrProblem } from '../common/validation/zod.js';
+import { decimalInt, parseOrProblem } from '../common/validation/zod.js';
 import { Reconciliation } from './reconciliation.service.js';
 
-const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) });
+const listQuery = z.object({ limit: decimalInt(1, 1000).default(200) });
 
 /** Account managers' list of users not seen for the tenant's chosen period (flagged, never deleted). */
 @ApiTags('lifecycle')

@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, Injectable, SetMetadata } from
 import { Reflector } from '@nestjs/core';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { AppConfig } from '../config/app-config.js';
-import { InvalidToken } from '../common/errors/oauth-errors.js';
+import { InvalidToken, MissingToken } from '../common/errors/oauth-errors.js';
 import type { Environment } from '../database/directory-databases.js';
 import { SigningKeys } from './keys/signing-keys.js';
 import { apiAudience } from './tokens/audiences.js';
@@ -35,8 +35,10 @@ export class AccessTokenGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; accessToken?: AccessTokenClaims }>();
     const env = this.reflector.getAllAndOverride<Environment>(ENVIRONMENT, [context.getHandler(), context.getClass()]) ?? 'production';
-    const m = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(req.headers.authorization ?? '');
-    if (!m) throw new InvalidToken('A bearer access token is required.');
+    const authorization = req.headers.authorization ?? '';
+    if (!/^Bearer(\s|$)/i.test(authorization)) throw new MissingToken('A bearer access token is required.');
+    const m = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(authorization);
+    if (!m) throw new InvalidToken('The access token is malformed.');
     try {
       const { payload } = await jwtVerify(m[1]!, (header) => {
         const key = this.keys.verificationKey(header.kid);

@@ -24,13 +24,13 @@ export class TokenLifecycleController {
 
   @Post('revoke')
   @HttpCode(200)
-  async revoke(@Body() body: unknown, @Headers('content-type') contentType: string | undefined, @Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) res: Response): Promise<string> {
+  async revoke(@Body() body: unknown, @Headers('content-type') contentType: string | undefined, @Headers('authorization') authorization: string | undefined, @Res() res: Response): Promise<void> {
     const params = formParams(body, contentType);
     const client = await this.clients.authenticate(authorization, params);
     const token = required(params, 'token');
     await this.tokens.revoke(token, params.token_type_hint, client);
-    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
-    return '';
+    // RFC 7009 §2.2: 200, and the body is ignored; sent empty with no content type (res.send('') says text/html).
+    res.status(200).set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' }).end();
   }
 
   @Post('introspect')

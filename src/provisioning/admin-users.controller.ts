@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { Actor, type AdminActor, AdminGuard, AdminTenant, type AdminTenantRef } from '../admin-auth/admin.guard.js';
 import { ProblemError } from '../common/errors/problem.js';
 import { jsonSchema } from '../common/validation/openapi.js';
-import { parseOrProblem } from '../common/validation/zod.js';
+import { decimalInt, parseOrProblem } from '../common/validation/zod.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { type AdminContext, AdminUsers } from './admin-users.service.js';
 import { RequestId } from './request-id.js';
@@ -23,7 +23,7 @@ export const editSchema = z
 const listQuery = z.object({
   username: z.string().trim().min(1).max(254).optional(),
   cursor: z.string().max(400).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  limit: decimalInt(1, 200).default(50),
 }).strict();
 
 const externalId = z.string().trim().min(1).max(100).regex(/^[^\p{Cc}\p{Cf}]+$/u, 'must not contain control characters');

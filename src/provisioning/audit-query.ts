@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ProblemError } from '../common/errors/problem.js';
+import { decimalInt } from '../common/validation/zod.js';
 
 const outcomes = ['created', 'updated', 'unchanged', 'refused', 'failed'] as const;
 
@@ -18,7 +19,7 @@ export const auditListQuery = z
     source: z.enum(['sign-in', 'password', 'scim', 'admin']).optional(),
     from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-01T00:00:00Z' }).optional().describe('Inclusive.'),
     to: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-02T00:00:00Z' }).optional().describe('Exclusive.'),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    limit: decimalInt(1, 200).default(50),
     cursor: z.string().max(300).optional().describe('nextCursor of the previous page.'),
   })
   .strict()

@@ -6,7 +6,7 @@ import { Actor, AdminAccess, type AdminActor, AdminGuard, AdminTenant, type Admi
 import { AdminCredentials } from '../admin-auth/admin-credentials.service.js';
 import { ProblemError } from '../common/errors/problem.js';
 import { jsonSchema } from '../common/validation/openapi.js';
-import { parseOrProblem } from '../common/validation/zod.js';
+import { decimalInt, parseOrProblem } from '../common/validation/zod.js';
 import { readBulkBody } from './bulk/bulk-body.js';
 import { CompanyTree, LOCATION_COLUMNS } from './company-tree.service.js';
 import { RQ_ID_COLUMNS, RqIds, rqIdsOptionsSchema } from './rq-ids.service.js';
@@ -16,7 +16,7 @@ import { activateSchema, createTenantSchema, locationsSchema, rollbackSchema, st
 import { TenantsService } from './tenants.service.js';
 
 const rqIdsBodySchema = tenantConfigInputSchema.shape.rqIds.unwrap().partial().extend(rqIdsOptionsSchema.shape);
-const versionParam = z.coerce.number().int().min(1).max(2_147_483_647);
+const versionParam = decimalInt(1, 2_147_483_647);
 const versionQuery = z.object({ against: versionParam.optional() });
 const parseVersion = (raw: string) => {
   const v = versionParam.safeParse(raw);

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { SecretKeyMissing } from '../crypto/secret-box.js';
 import { html, sendPage } from '../web/page.js';
 import { isDatabaseUnavailable, isInvalidTextInput } from './database-errors.js';
-import { AuthorizationRedirectError, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable } from './oauth-errors.js';
+import { AuthorizationRedirectError, InvalidRequest, MissingToken, OAuthError, ServerError, TemporarilyUnavailable } from './oauth-errors.js';
 import { BrowserError, ProblemError } from './problem.js';
 import { ScimError } from './scim-error.js';
 import { UNSTORABLE_TEXT, UnsafeInput } from './unsafe-input.js';
@@ -18,6 +18,23 @@ export class TooManyRequests extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * Why the JSON body parser refused a body: not JSON at all, or valid JSON that is not an object or array
+ * (null, "x", 42: body-parser's strict mode refuses them with the same error, keeping the text as `body`).
+ */
+function unparsedJsonMessage(e: unknown): string {
+  const text = (e as { body?: unknown } | undefined)?.body;
+  if (typeof text === 'string') {
+    try {
+      JSON.parse(text);
+      return 'The request body must be a JSON object.';
+    } catch {
+      /* not JSON */
+    }
+  }
+  return 'The request body is not valid JSON.';
 }
 
 /** Which protocol's error form a path speaks. */
@@ -72,7 +89,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       }
       if (surface === 'rest') {
         // Bearer-protected REST API (RFC 6750): the challenge in the header, the body as problem details.
-        if (exception.status === 401 || exception.status === 403) {
+        if (exception instanceof MissingToken) res.set('WWW-Authenticate', 'Bearer realm="api"');
+        else if (exception.status === 401 || exception.status === 403) {
           res.set('WWW-Authenticate', `Bearer error="${exception.error}", error_description="${exception.description.replace(/["\\]/g, '')}"`);
         }
         this.sendProblem(res, req, new ProblemError(exception.status, exception.error, exception.description));
@@ -158,7 +176,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (e instanceof HttpException) {
       const status = e.getStatus();
       // Nest wraps body-parser's SyntaxError; its message is the JSON parser's, not ours.
-      if ((e.cause as { type?: string } | undefined)?.type === 'entity.parse.failed') return { status, title: 'Bad Request', message: 'The request body is not valid JSON.' };
+      if ((e.cause as { type?: string } | undefined)?.type === 'entity.parse.failed') return { status, title: 'Bad Request', message: unparsedJsonMessage(e.cause) };
       const body = e.getResponse();
       const raw = typeof body === 'object' && body && 'message' in body ? (body as { message: unknown }).message : e.message;
       const title = typeof body === 'object' && body && 'error' in body ? String((body as { error: unknown }).error) : e.name;
@@ -172,7 +190,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const err = e as { status?: number; type?: string; expose?: boolean };
     if (err && typeof err.status === 'number' && err.status >= 400 && err.status < 500 && err.expose) {
       const message =
-        err.type === 'entity.parse.failed' ? 'The request body is not valid JSON.'
+        err.type === 'entity.parse.failed' ? unparsedJsonMessage(err)
         : err.type === 'entity.too.large' ? 'The request body is too large.'
         : err.type === 'parameters.too.many' ? 'The request has too many parameters.'
         : err.type === 'encoding.unsupported' || err.type === 'charset.unsupported' ? 'The request body encoding is not supported.'

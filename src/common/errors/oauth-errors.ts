@@ -24,6 +24,11 @@ export class TemporarilyUnavailable extends OAuthError { readonly error = 'tempo
 export class SlowDown extends OAuthError { readonly error = 'slow_down'; override readonly status = 429; }
 /** RFC 6750: a bearer token that is missing, expired, revoked or for another audience. */
 export class InvalidToken extends OAuthError { readonly error = 'invalid_token'; override readonly status = 401; }
+/**
+ * RFC 6750 §3.1: a request with no authentication at all (no Authorization header, or another scheme) gets a
+ * challenge without an error code; `invalid_token` is for a token that was sent and is bad.
+ */
+export class MissingToken extends InvalidToken {}
 export class InsufficientScope extends OAuthError { readonly error = 'insufficient_scope'; override readonly status = 403; }
 
 /**

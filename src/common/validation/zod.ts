@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { type FieldProblem, ProblemError } from '../errors/problem.js';
 
 export function fieldProblems(error: z.ZodError): FieldProblem[] {
@@ -7,7 +7,23 @@ export function fieldProblems(error: z.ZodError): FieldProblem[] {
 
 /** Parses a request part against a schema; a failure is a 422 problem with one reason per field. */
 export function parseOrProblem<S extends z.ZodType>(schema: S, value: unknown, where = 'body'): z.infer<S> {
+  if (where === 'body' && value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value)) && isObjectSchema(schema)) {
+    throw new ProblemError(400, 'Bad Request', 'The request body must be a JSON object.');
+  }
   const result = schema.safeParse(value ?? {});
   if (!result.success) throw ProblemError.validation(fieldProblems(result.error), `The request ${where} has invalid fields.`);
   return result.data;
+}
+
+/**
+ * An integer in a path or query parameter, written in plain decimal: "0x1", "1e0", " 1", "+1", "01" and ""
+ * are not 1 (z.coerce.number would read them through Number()).
+ */
+export function decimalInt(min: number, max: number) {
+  return z.string().regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a whole number in decimal digits').transform(Number).pipe(z.number().int().min(min).max(max));
+}
+
+/** True when `schema` validates an object (so that an array or a scalar for it is not "the body" at all). */
+function isObjectSchema(schema: z.ZodType): boolean {
+  return (schema as unknown as { _zod?: { def?: { type?: string } } })._zod?.def?.type === 'object';
 }

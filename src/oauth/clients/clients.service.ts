@@ -6,16 +6,32 @@ import { ProblemError } from '../../common/errors/problem.js';
 import { randomToken, safeEqual, sha256 } from '../../common/crypto/tokens.js';
 import { OAuthClientEntity } from './client.entity.js';
 
-const redirectUri = z.string().max(2000).refine((v) => {
+/**
+ * A redirect URI as registered, matched exactly: HTTPS, loopback HTTP for native apps (RFC 8252 §7.3), or a
+ * private-use scheme (RFC 8252 §7.1). Never a fragment (RFC 6749 §3.1.2), userinfo, or an empty or wildcard
+ * host (it is matched exactly, so "*" would only mislead a reader into thinking it matches subdomains).
+ */
+const redirectUri = z.string().max(2000).superRefine((v, ctx) => {
+  const refuse = (message: string) => ctx.addIssue({ code: 'custom', message });
+  let u: URL;
   try {
-    const u = new URL(v);
-    if (u.hash) return false;
-    // HTTPS, loopback HTTP for native apps (RFC 8252 §7.3), or a private-use scheme (RFC 8252 §7.1).
-    return u.protocol === 'https:' || (u.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname)) || /^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/.test(u.protocol);
+    u = new URL(v);
   } catch {
-    return false;
+    return refuse('must be an absolute URL');
   }
-}, 'must be an absolute https URL without fragment, a loopback http URL, or a private-use scheme like com.iqmetrix.rq:/callback');
+  if (v.includes('#')) return refuse('must not have a fragment (#)');
+  const special = u.protocol === 'https:' || u.protocol === 'http:';
+  // The authority as written (the URL parser makes "https:///cb" into host "cb" and drops an empty userinfo).
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(v)?.[1];
+  if (special && authority === undefined) return refuse('must be written scheme://host/path');
+  if (authority !== undefined) {
+    if (authority.includes('@') || u.username || u.password) return refuse('must not contain a user name or password');
+    if (authority === '' || (special && !u.hostname)) return refuse('must have a host');
+  }
+  if (u.hostname.includes('*') || /%2a/i.test(authority ?? '')) return refuse('must not have a wildcard (*) in its host; every redirect URI is matched exactly');
+  const ok = u.protocol === 'https:' || (u.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname)) || /^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/.test(u.protocol);
+  if (!ok) refuse('must be an absolute https URL without fragment, a loopback http URL, or a private-use scheme like com.iqmetrix.rq:/callback');
+});
 
 export const createClientSchema = z.object({
   clientId: z.string().regex(/^[A-Za-z0-9._-]{3,100}$/, 'must be 3-100 letters, digits, dot, underscore or hyphen'),

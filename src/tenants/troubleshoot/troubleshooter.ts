@@ -1,3 +1,4 @@
+import { ProblemError } from '../../common/errors/problem.js';
 import { Injectable } from '@nestjs/common';
 import { SecretKeyMissing } from '../../common/crypto/secret-box.js';
 import { importJWK, type JWK } from 'jose';
@@ -61,6 +62,9 @@ export class Troubleshooter {
   ) {}
 
   async run(tenant: { id: string; slug: string }, options: { version?: number; clientSecretId?: string } = {}): Promise<TroubleshootReport> {
+    if (options.clientSecretId !== undefined && !(await this.tenants.secrets(tenant.id)).some((s) => s.id === options.clientSecretId)) {
+      throw ProblemError.validation([{ field: 'clientSecretId', reason: 'there is no client secret with this id for this tenant' }]);
+    }
     const stored = await this.tenants.storedVersion(tenant.id, options.version);
     const config = stored.config;
     const label = { id: tenant.id, slug: tenant.slug };
