@@ -241,6 +241,34 @@ describeInBrowser('the account-manager console, in Chromium', () => {
     await shot('audit');
   });
 
+  it('the tenant list\'s last sign-in and last failure count sign-ins only, not SCIM pushes or hand edits', async () => {
+    const signIn = (await w.db.query<{ id: string }>(`SELECT id FROM provisioning_audit WHERE source = 'sign-in' AND username = 'alice@consoletest.com' ORDER BY created_at DESC LIMIT 1`))[0]!;
+    // After alice's sign-in: a SCIM push that provisions bob, one that is refused, and a hand edit of bob.
+    const scimToken = (await w.service.admin('POST', '/admin/tenants/console-test/scim-tokens', { label: 'console test' })).body.token as string;
+    const scim = (body: unknown) => fetch(url('/scim/v2/console-test/Users'), {
+      method: 'POST', headers: { authorization: `Bearer ${scimToken}`, 'content-type': 'application/scim+json' }, body: JSON.stringify(body),
+    });
+    const user = (login: string, sub: string, group: string) => ({
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', 'urn:iqmetrix:params:scim:schemas:extension:rq:2.0:User'],
+      userName: login, name: { givenName: 'Bob', familyName: 'Baker' }, emails: [{ primary: true, value: login, type: 'work' }], externalId: sub, active: true,
+      'urn:iqmetrix:params:scim:schemas:extension:rq:2.0:User': { security_group_name: [group], assigned_entity_client_entity_ids: ['LOC-1'] },
+    });
+    expect((await scim(user('bob@consoletest.com', '00uCONSOLEBOB', 'Store Manager'))).status).toBe(201);
+    expect((await scim(user('carl@consoletest.com', '00uCONSOLECARL', 'Janitor'))).status).toBe(400);
+    const bob = (await w.service.admin('GET', '/admin/tenants/console-test/users?username=bob%40')).body.items[0];
+    expect((await w.service.admin('PATCH', `/admin/tenants/console-test/users/${bob.id}`, { set: { homePhone: '+1 604 555 0199' } })).status).toBe(200);
+    expect((await w.db.query<{ source: string; outcome: string }>(`SELECT source, outcome FROM provisioning_audit WHERE created_at > (SELECT created_at FROM provisioning_audit WHERE id = $1) ORDER BY created_at`, [signIn.id]))
+      .map((a) => `${a.source}:${a.outcome}`)).toEqual(['scim:created', 'scim:refused', 'admin:updated']);
+
+    const status = (await w.service.admin('GET', '/admin/console/status')).body.find((s: { slug: string }) => s.slug === 'console-test');
+    expect(status.lastSuccess).toMatchObject({ username: 'alice@consoletest.com', auditId: signIn.id });
+    expect(status.lastFailure).toBeNull();
+    await page.goto(url('/console'));
+    const row = page.locator('tr[data-tenant="console-test"]');
+    await row.getByText('alice@consoletest.com').waitFor();
+    expect(await row.locator('td[data-label="Last failure"]').textContent()).toBe('None');
+  });
+
   it('stages a draft, activates it, and rolls back: the history shows each version with author, time and diff', async () => {
     await page.goto(url('/console/t/console-test/okta'));
     await page.getByLabel('Password forwarding').check();
