@@ -324,6 +324,71 @@ describeInBrowser('the account-manager console, in Chromium', () => {
     await page.locator('.field[data-field="claims"] .field-error').getByText(/must be a JSON object of claims/).waitFor();
   });
 
+  /** The tenant's configuration in force as GET shows it, without the secret's timestamp (a view detail). */
+  const configInForce = async () => {
+    const t = (await w.service.admin('GET', '/admin/tenants/console-test')).body;
+    const { clientSecret: _s, ...okta } = t.config.okta;
+    return { version: t.activeVersion as number, config: { ...t.config, okta } as Record<string, any> };
+  };
+  /** The configuration in force as an input document (what the API takes), with a change applied. */
+  const putConfig = async (change: (config: Record<string, any>) => void) => {
+    const { config } = await configInForce();
+    const { endpoints: _e, ...okta } = config.okta;
+    const input = structuredClone({ ...config, okta });
+    change(input);
+    const r = await w.service.admin('PUT', '/admin/tenants/console-test/config', { config: input, note: 'set through the API' });
+    expect({ status: r.status, body: r.status === 200 ? null : r.body }).toEqual({ status: 200, body: null });
+  };
+
+  it('saving a configuration screen keeps every property it does not edit (custom field value maps, claim lists, lifecycle, training)', async () => {
+    await putConfig((c) => {
+      c.rqIds = { ...c.rqIds, securityRoles: ['RQ-StoreManager', 'RQ-Associate'], commissionTypes: ['FT', 'PT'] };
+      c.roles = { map: { 'Store Manager': 'RQ-StoreManager' }, defaultRole: 'RQ-Associate' };
+      c.commissionTypes = { 'Full time': 'FT' };
+      c.customFields = [{ name: 'BadgeNumber', maxLength: 20, values: { A: 'Alpha', B: 'Bravo' } }, { name: 'Region', maxLength: 40 }];
+      c.claims = { lastName: ['family_name'] };
+      c.lifecycle = { deactivatedLocations: 'keep', flagUnseenAfterDays: 90 };
+      c.training = { enabled: false, database: 'managed', roles: { map: { 'Store Manager': 'RQ-Associate' }, defaultRole: 'RQ-Associate' }, locations: { map: { 'LOC-1': 'TR-1' } } };
+    });
+    const loaded = await configInForce();
+
+    // Mappings: change the unknown-location policy and the longest value of the custom field that has a value map.
+    await page.goto(url('/console/t/console-test/mappings'));
+    await page.getByLabel('Longest value, row 1').waitFor();
+    await page.getByLabel('Longest value, row 1').fill('30');
+    await page.getByLabel('Unknown location identifiers').selectOption('assign-known');
+    expect(await unlabelled()).toEqual([]);
+    await page.getByRole('button', { name: 'Save and activate' }).click();
+    await page.getByRole('heading', { name: /history/i, level: 1 }).waitFor();
+    const mapped = await configInForce();
+    expect(mapped.version).toBe(loaded.version + 1);
+    const expected = structuredClone(loaded.config);
+    expected.unknownLocations = 'assign-known';
+    expected.customFields[0].maxLength = 30;
+    expect(mapped.config).toEqual(expected);
+
+    // Okta and domains: one switch changed, nothing else.
+    await page.goto(url('/console/t/console-test/okta'));
+    await page.getByLabel('Password forwarding').check();
+    await page.getByRole('button', { name: 'Save and activate' }).click();
+    await page.getByRole('heading', { name: /history/i, level: 1 }).waitFor();
+    expected.okta.passwordGrant = true;
+    expect((await configInForce()).config).toEqual(expected);
+
+    // Training: its unknown-location policy changed; its role mapping, default role and translations kept.
+    await page.goto(url('/console/t/console-test/training'));
+    await page.getByLabel('Unknown location identifiers in training').selectOption('refuse');
+    await page.getByRole('button', { name: 'Save and activate' }).click();
+    await page.locator('#live').getByText(/is now in force/).waitFor();
+    expected.training.locations.unknownLocations = 'refuse';
+    expect((await configInForce()).config).toEqual(expected);
+
+    // What the screen does not edit, it says it keeps.
+    await page.goto(url('/console/t/console-test/mappings'));
+    await page.getByLabel('Longest value, row 1').waitFor();
+    expect(await page.locator('.field[data-field="customFields"] tbody tr').first().textContent()).toContain('2 mapped values (kept)');
+  });
+
   it('reads well at 390 px: no sideways scrolling on the main screens', async () => {
     for (const path of ['/console', '/console/t/console-test/audits', '/console/t/console-test/okta', '/console/t/console-test/locations']) {
       await page.setViewportSize({ width: 390, height: 844 });

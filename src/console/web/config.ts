@@ -1,12 +1,14 @@
 import { ApiError, api } from './api.js';
 import { announce } from './app.js';
 import { h, replace } from './dom.js';
-import { checkField, clearProblems, lines, messageArea, rowsEditor, selectField, showProblems, textField } from './forms.js';
+import { checkField, clearProblems, lines, messageArea, rowsEditor, selectField, showProblems, textField, tracked } from './forms.js';
 
 /**
  * The tenant configuration document as the console edits it, and the form sections that edit it. The
  * console never builds its own rules: every value goes to the tenant API, whose per-field reasons come back
- * next to the fields. Sections keep what they do not know about (fields added to the API later) untouched.
+ * next to the fields. A screen edits a copy of the whole document it loaded (`toInput`), and each section
+ * writes into it only the values the user changed: what a section does not show (fields added to the API
+ * later, a custom field's value map) and what the user left alone go back exactly as they were loaded.
  */
 export type Config = Record<string, any> & {
   okta: Record<string, any>;
@@ -60,7 +62,7 @@ export function toInput(view: TenantView): Config {
 
 export interface Section {
   root: HTMLElement;
-  /** Writes the section's fields into the document. */
+  /** Writes into the document the section's values the user changed (and those the document has none of yet). */
   read(config: Config): void;
   /** data-field paths this section owns (a problem about one of them reveals the section). */
   fields: string[];
@@ -111,7 +113,8 @@ export function issuerSection(config: Config, onDiscovered: (e: Endpoints | null
   });
   issuer.input.addEventListener('input', () => onDiscovered(null));
   root.append(issuer.root, h('div', { class: 'actions' }, button), msg.root, result);
-  return { root, fields: ['okta.issuer'], read: (c) => void (c.okta.issuer = issuer.input.value.trim()) };
+  const value = tracked(() => issuer.input.value.trim());
+  return { root, fields: ['okta.issuer'], read: (c) => void (value.changed() || c.okta.issuer === undefined ? (c.okta.issuer = value.now()) : undefined) };
 }
 
 /** Step 2: the Okta client. The secret field is write-only: it never shows a stored value. */
@@ -150,6 +153,13 @@ export function clientSection(config: Config, opts: { secretSet?: { updatedAt?: 
   drawScopes();
   const auto = checkField({ label: 'Auto-provisioning', field: 'okta.autoProvisioning', checked: config.okta.autoProvisioning ?? true, hint: 'Create and update users from their Okta claims at each sign-in.' });
   const pwd = checkField({ label: 'Password forwarding', field: 'okta.passwordGrant', checked: config.okta.passwordGrant ?? false, hint: 'Let apps that collect the password themselves (e.g. a desktop POS) sign users in through this Okta. Off unless the customer asks.' });
+  const edited = {
+    clientId: tracked(() => clientId.input.value.trim()),
+    tokenEndpointAuthMethod: tracked(() => method.input.value),
+    scopes: tracked(() => [...chosen]),
+    autoProvisioning: tracked(() => auto.input.checked),
+    passwordGrant: tracked(() => pwd.input.checked),
+  };
   const redirect = h('p', { class: 'callout' }, 'The customer registers this sign-in redirect URI in their Okta app: ', h('code', {}, `${location.origin}/oauth2/callback`));
   const root = h('div', { class: 'section' }, redirect, clientId.root, secret.root, method.root, scopesBox, auto.root, pwd.root);
   return {
@@ -165,11 +175,7 @@ export function clientSection(config: Config, opts: { secretSet?: { updatedAt?: 
       }
     },
     read: (c) => {
-      c.okta.clientId = clientId.input.value.trim();
-      c.okta.tokenEndpointAuthMethod = method.input.value;
-      c.okta.scopes = [...chosen];
-      c.okta.autoProvisioning = auto.input.checked;
-      c.okta.passwordGrant = pwd.input.checked;
+      for (const [key, value] of Object.entries(edited)) if (value.changed() || c.okta[key] === undefined) c.okta[key] = value.now();
       const s = secret.input.value;
       if (s) c.__clientSecret = s;
       else delete c.__clientSecret;
@@ -188,13 +194,18 @@ export function domainsSection(config: Config): Section {
     hint: 'Rewrite the domain of usernames Okta sends, e.g. from yvr.kentel.local to kentel.com (john.smith@yvr.kentel.local becomes john.smith@kentel.com).',
     columns: [{ label: 'From domain', placeholder: 'yvr.kentel.local' }, { label: 'To domain', placeholder: 'kentel.com' }],
     rows: (config.usernameRewrites ?? []).map((r: { from: string; to: string }) => [r.from, r.to]),
+    kept: config.usernameRewrites ?? [],
   });
+  const domainList = tracked(() => lines(domains.input.value));
+  const rewriteRows = tracked(() => rewrites.get());
   return {
     root: h('div', { class: 'section' }, domains.root, rewrites.root),
     fields: ['domains', 'usernameRewrites'],
     read: (c) => {
-      c.domains = lines(domains.input.value);
-      c.usernameRewrites = rewrites.get().map(([from, to]) => ({ from, to }));
+      if (domainList.changed() || c.domains === undefined) c.domains = domainList.now();
+      if (rewriteRows.changed() || c.usernameRewrites === undefined) {
+        c.usernameRewrites = rewrites.entries().map((r) => (r.unchanged ? r.kept : { ...(r.kept as object | undefined), from: r.cells[0], to: r.cells[1] }));
+      }
     },
   };
 }
@@ -216,35 +227,70 @@ export function mappingSections(config: Config): Section[] {
     columns: [{ label: 'Claim value' }, { label: 'RQ value' }],
     rows: Object.entries(config.commissionTypes ?? {}).map(([k, v]) => [k, String(v)]),
   });
+  const customFields: Array<Record<string, any>> = config.customFields ?? [];
   const custom = rowsEditor({
     field: 'customFields', label: 'Declared custom fields', addLabel: 'Add a custom field',
-    hint: 'Each name is sent by Okta as attribute_rqCustomField_{name}; undeclared ones are reported, not stored.',
+    hint: 'Each name is sent by Okta as attribute_rqCustomField_{name}; undeclared ones are reported, not stored. A value map set through the API is kept as it is.',
     columns: [{ label: 'Name', placeholder: 'BadgeNumber' }, { label: 'Longest value', type: 'number', placeholder: '255' }],
-    rows: (config.customFields ?? []).map((f: { name: string; maxLength?: number }) => [f.name, String(f.maxLength ?? 255)]),
+    rows: customFields.map((f) => [f.name, String(f.maxLength ?? 255)]),
+    kept: customFields,
+    extra: {
+      label: 'Allowed values',
+      cell: (f) => {
+        const values = (f as { values?: Record<string, string> } | undefined)?.values;
+        const n = values ? Object.keys(values).length : 0;
+        return n ? `${n} mapped value${n === 1 ? '' : 's'} (kept)` : 'any';
+      },
+    },
   });
   const claims = rowsEditor({
     field: 'claims', label: 'Claim overrides', addLabel: 'Add a claim override',
     hint: 'Feed a field from another claim than the guide\'s default, e.g. First name from given_name.',
     columns: [{ label: 'Field', options: CLAIM_FIELDS.map(([k, l, d]) => [k, `${l} (default ${d})`]) }, { label: 'Claim', placeholder: 'given_name' }],
     rows: Object.entries(config.claims ?? {}).map(([k, v]) => [k, String(v)]),
+    kept: Object.values(config.claims ?? {}),
   });
   const unknown = selectField({
     label: 'Unknown location identifiers', field: 'unknownLocations', value: config.unknownLocations ?? 'refuse',
     options: [['refuse', 'Refuse the sign-in'], ['assign-known', 'Assign the known locations and report the rest']],
   });
+  const edited = {
+    roles: tracked(() => roles.get()),
+    defaultRole: tracked(() => defaultRole.input.value.trim()),
+    organizationalRoles: tracked(() => lines(orgRoles.input.value)),
+    commissionGroups: tracked(() => lines(groups.input.value)),
+    commissionTypes: tracked(() => commission.get()),
+    customFields: tracked(() => custom.get()),
+    claims: tracked(() => claims.get()),
+    unknownLocations: tracked(() => unknown.input.value),
+  };
   const section = (title: string, ...parts: Array<{ root: HTMLElement }>) => h('section', { class: 'section', 'aria-label': title }, h('h2', {}, title), parts.map((p) => p.root));
   return [
     { root: section('Security roles', roles, defaultRole), fields: ['roles'], read: (c) => {
-      c.roles = { ...(c.roles ?? {}), map: Object.fromEntries(roles.get()) };
-      if (defaultRole.input.value.trim()) c.roles.defaultRole = defaultRole.input.value.trim();
-      else delete c.roles.defaultRole;
+      if (!edited.roles.changed() && !edited.defaultRole.changed() && c.roles !== undefined) return;
+      c.roles = { ...(c.roles ?? {}) };
+      if (edited.roles.changed() || c.roles.map === undefined) c.roles.map = Object.fromEntries(roles.get());
+      if (edited.defaultRole.changed()) {
+        if (edited.defaultRole.now()) c.roles.defaultRole = edited.defaultRole.now();
+        else delete c.roles.defaultRole;
+      }
     } },
-    { root: section('RQ IDs', orgRoles, groups), fields: ['rqIds'], read: (c) => void (c.rqIds = { ...(c.rqIds ?? {}), organizationalRoles: lines(orgRoles.input.value), commissionGroups: lines(groups.input.value) }) },
-    { root: section('Commission types', commission), fields: ['commissionTypes'], read: (c) => void (c.commissionTypes = Object.fromEntries(commission.get())) },
-    { root: section('Custom fields', custom), fields: ['customFields'], read: (c) => void (c.customFields = custom.get().map(([name, max]) => ({ name, maxLength: max ? Number(max) : 255 }))) },
+    { root: section('RQ IDs', orgRoles, groups), fields: ['rqIds'], read: (c) => {
+      for (const kind of ['organizationalRoles', 'commissionGroups'] as const) {
+        if (edited[kind].changed() || c.rqIds?.[kind] === undefined) c.rqIds = { ...(c.rqIds ?? {}), [kind]: edited[kind].now() };
+      }
+    } },
+    { root: section('Commission types', commission), fields: ['commissionTypes'], read: (c) => {
+      if (edited.commissionTypes.changed() || c.commissionTypes === undefined) c.commissionTypes = Object.fromEntries(commission.get());
+    } },
+    { root: section('Custom fields', custom), fields: ['customFields'], read: (c) => {
+      if (!edited.customFields.changed() && c.customFields !== undefined) return;
+      // A row keeps every property of the field it was loaded from (its value map, and any the API adds later).
+      c.customFields = custom.entries().map((r) => (r.unchanged ? r.kept : { ...(r.kept as object | undefined), name: r.cells[0], maxLength: r.cells[1] ? Number(r.cells[1]) : 255 }));
+    } },
     { root: section('Claims and unknown locations', claims, unknown), fields: ['claims', 'unknownLocations'], read: (c) => {
-      c.claims = Object.fromEntries(claims.get());
-      c.unknownLocations = unknown.input.value;
+      if (edited.claims.changed() || c.claims === undefined) c.claims = Object.fromEntries(claims.entries().map((r) => [r.cells[0], r.unchanged ? r.kept : r.cells[1]]));
+      if (edited.unknownLocations.changed() || c.unknownLocations === undefined) c.unknownLocations = unknown.input.value;
     } },
   ];
 }

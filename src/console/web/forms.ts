@@ -64,8 +64,26 @@ export function lines(text: string): string[] {
 }
 
 /**
+ * What a screen showed when it was drawn, to tell a value the user changed from one left alone: a section
+ * writes a value into the document only when it changed (or the document has none yet, as when onboarding),
+ * so every value it leaves alone goes back exactly as it was loaded.
+ */
+export interface Tracked<T> {
+  now(): T;
+  changed(): boolean;
+  /** The value shown now becomes the one "as loaded" (after the screen reloaded its document). */
+  reset(): void;
+}
+export function tracked<T>(now: () => T): Tracked<T> {
+  let first = JSON.stringify(now());
+  return { now, changed: () => JSON.stringify(now()) !== first, reset: () => void (first = JSON.stringify(now())) };
+}
+
+/**
  * An editable table of rows (a map like claim value → RQ role, or a list of rule objects), with add and
- * remove buttons that keep keyboard focus in a sensible place.
+ * remove buttons that keep keyboard focus in a sensible place. Each row loaded from the document keeps the
+ * item it came from (`kept`), so a list of objects can be written back with the properties the table does
+ * not show, and a row left as it was can be written back exactly as it was loaded.
  */
 export interface Column {
   label: string;
@@ -73,10 +91,25 @@ export interface Column {
   type?: string;
   options?: Array<[string, string]>;
 }
-export function rowsEditor(o: { field: string; label: string; hint?: string; columns: Column[]; rows: string[][]; addLabel: string; item?: string }): { root: HTMLElement; get(): string[][] } {
+export interface RowEntry {
+  cells: string[];
+  /** The document's item this row was loaded from (undefined for a row added here). */
+  kept?: unknown;
+  /** Whether the row still shows what it was loaded with. */
+  unchanged: boolean;
+}
+export function rowsEditor(o: {
+  field: string; label: string; hint?: string; columns: Column[]; rows: string[][]; addLabel: string; item?: string;
+  /** The item each of `rows` was loaded from. */
+  kept?: unknown[];
+  /** A read-only column about the loaded item (what the table does not edit), e.g. a custom field's value map. */
+  extra?: { label: string; cell(kept: unknown): Child };
+}): { root: HTMLElement; get(): string[][]; entries(): RowEntry[] } {
   const id = uid('t');
   const body = h('tbody');
-  const addRow = (values: string[], focus = false) => {
+  const loaded = new WeakMap<Element, { kept: unknown; cells: string[] }>();
+  const cellsOf = (tr: Element) => [...tr.querySelectorAll('input,select')].map((c) => (c as HTMLInputElement).value.trim());
+  const addRow = (values: string[], focus = false, from?: { kept: unknown }) => {
     const tr = h('tr');
     const n = () => [...body.children].indexOf(tr) + 1;
     const cells = o.columns.map((c, i) => {
@@ -93,8 +126,9 @@ export function rowsEditor(o: { field: string; label: string; hint?: string; col
       const next = body.children[i - 1] ?? body.children[i - 2];
       ((next?.querySelector('input,select') as HTMLElement | null) ?? add).focus();
     });
-    tr.append(...cells, h('td', {}, remove));
+    tr.append(...cells, o.extra ? h('td', { class: 'muted' }, o.extra.cell(from?.kept)) : '', h('td', {}, remove));
     body.append(tr);
+    if (from) loaded.set(tr, { kept: from.kept, cells: cellsOf(tr) });
     if (focus) (cells[0]?.firstChild as HTMLElement | null)?.focus();
   };
   const relabel = () =>
@@ -102,13 +136,13 @@ export function rowsEditor(o: { field: string; label: string; hint?: string; col
       tr.querySelectorAll('input,select').forEach((c, i) => c.setAttribute('aria-label', `${o.columns[i]!.label}, row ${r + 1}`));
       tr.querySelector('button')?.setAttribute('aria-label', `Remove row ${r + 1}`);
     });
-  for (const r of o.rows) addRow(r);
+  o.rows.forEach((r, i) => addRow(r, false, { kept: o.kept?.[i] }));
   const add = h('button', { type: 'button', class: 'secondary' }, o.addLabel);
   add.addEventListener('click', () => addRow([], true));
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
   const table = h('table', { class: 'rows-editor', 'aria-labelledby': `${id}-label`, 'aria-describedby': [o.hint ? hintId : '', errorId].filter(Boolean).join(' ') },
-    h('thead', {}, h('tr', {}, o.columns.map((c) => h('th', { scope: 'col' }, c.label)), h('th', {}, h('span', { class: 'sr-only' }, 'Actions')))),
+    h('thead', {}, h('tr', {}, o.columns.map((c) => h('th', { scope: 'col' }, c.label)), o.extra ? h('th', { scope: 'col' }, o.extra.label) : null, h('th', {}, h('span', { class: 'sr-only' }, 'Actions')))),
     body);
   const root = h('div', { class: 'field', 'data-field': o.field, 'data-item': o.item ?? 'row' },
     h('p', { class: 'label', id: `${id}-label` }, o.label),
@@ -116,10 +150,15 @@ export function rowsEditor(o: { field: string; label: string; hint?: string; col
     h('p', { class: 'field-error', id: errorId, hidden: true }),
     h('div', { class: 'table-scroll' }, table),
     add);
-  return {
-    root,
-    get: () => [...body.children].map((tr) => [...tr.querySelectorAll('input,select')].map((c) => (c as HTMLInputElement).value.trim())).filter((r) => r.some(Boolean)),
-  };
+  const entries = () =>
+    [...body.children]
+      .map((tr) => {
+        const cells = cellsOf(tr);
+        const from = loaded.get(tr);
+        return { cells, kept: from?.kept, unchanged: from !== undefined && JSON.stringify(cells) === JSON.stringify(from.cells) };
+      })
+      .filter((r) => r.cells.some(Boolean));
+  return { root, get: () => entries().map((r) => r.cells), entries };
 }
 
 /** `config.roles.map["Store Manager"]` and `domains[1]` become `roles.map.Store Manager` and `domains.1`. */

@@ -2,7 +2,7 @@ import { ApiError, api, enc } from '../api.js';
 import type { Screen } from '../app.js';
 import { type Config, type Section, toInput } from '../config.js';
 import { type Child, badge, h, show } from '../dom.js';
-import { checkField, rowsEditor, selectField } from '../forms.js';
+import { checkField, rowsEditor, selectField, tracked } from '../forms.js';
 import { saveBar } from '../save.js';
 import type { Location } from './locations.js';
 import { tenantFrame } from './tenant-frame.js';
@@ -70,16 +70,34 @@ export function trainingScreen(params: Record<string, string>): Screen {
         hint: 'Where the training company tree uses other External Node Identifiers than production.',
         columns: [{ label: 'Production identifier (as Okta sends it)' }, { label: 'Training identifier' }], rows: Object.entries(training.locations?.map ?? {}).map(([k, v]) => [k, String(v)]),
       });
+      const edited = {
+        enabled: tracked(() => enabled.input.checked),
+        overrideRoles: tracked(() => overrideRoles.input.checked),
+        roles: tracked(() => roles.get()),
+        unknown: tracked(() => unknown.input.value),
+        map: tracked(() => map.get()),
+      };
+      // Only what was changed here is written: the rest of the training section (the database, a training
+      // default role, anything the API adds later) goes back as it was loaded.
       const section: Section = {
         root: h('div', {}, enabled.root, overrideRoles.root, roles.root, unknown.root, map.root),
         fields: ['training'],
         read: (c: Config) => {
-          const t: Record<string, any> = { ...(c.training ?? { database: 'managed' }), enabled: enabled.input.checked };
-          if (overrideRoles.input.checked) t.roles = { ...(t.roles ?? {}), map: Object.fromEntries(roles.get()) };
-          else delete t.roles;
-          const locations: Record<string, any> = { map: Object.fromEntries(map.get()) };
-          if (unknown.input.value) locations.unknownLocations = unknown.input.value;
-          t.locations = locations;
+          const t: Record<string, any> = { ...(c.training ?? { database: 'managed' }) };
+          if (edited.enabled.changed() || t.enabled === undefined) t.enabled = enabled.input.checked;
+          if (edited.overrideRoles.changed() || (overrideRoles.input.checked && edited.roles.changed())) {
+            if (overrideRoles.input.checked) t.roles = { ...(t.roles ?? {}), map: Object.fromEntries(roles.get()) };
+            else delete t.roles;
+          }
+          if (edited.map.changed() || edited.unknown.changed()) {
+            const locations: Record<string, any> = { ...(t.locations ?? {}) };
+            if (edited.map.changed() || locations.map === undefined) locations.map = Object.fromEntries(map.get());
+            if (edited.unknown.changed()) {
+              if (unknown.input.value) locations.unknownLocations = unknown.input.value;
+              else delete locations.unknownLocations;
+            }
+            t.locations = locations;
+          }
           c.training = t;
         },
       };
