@@ -389,6 +389,32 @@ describeInBrowser('the account-manager console, in Chromium', () => {
     expect(await page.locator('.field[data-field="customFields"] tbody tr').first().textContent()).toContain('2 mapped values (kept)');
   });
 
+  it('shows a claim override with fallback claims as a list, and saves an edited one as a list the API takes', async () => {
+    await putConfig((c) => void (c.claims = { firstName: ['given_name', 'name'] }));
+    await page.goto(url('/console/t/console-test/mappings'));
+    const claim = page.getByLabel('Claim, row 1');
+    await claim.waitFor();
+    expect(await page.getByLabel('Field, row 1').inputValue()).toBe('firstName');
+    expect(await claim.inputValue()).toBe('given_name, name');
+    await claim.fill('given_name, nickname ,name');
+    await page.getByRole('button', { name: 'Add a claim override' }).click();
+    await page.getByLabel('Field, row 2').selectOption('lastName');
+    await page.getByLabel('Claim, row 2').fill('sn');
+    await page.getByRole('button', { name: 'Save and activate' }).click();
+    await page.getByRole('heading', { name: /history/i, level: 1 }).waitFor();
+    expect((await configInForce()).config.claims).toEqual({ firstName: ['given_name', 'nickname', 'name'], lastName: 'sn' });
+
+    // A bad name in the list comes back next to the field, naming the entry.
+    await page.goto(url('/console/t/console-test/mappings'));
+    await page.getByLabel('Claim, row 1').waitFor();
+    const row = (await page.getByLabel('Field, row 1').inputValue()) === 'firstName' ? 1 : 2;
+    await page.getByLabel(`Claim, row ${row}`).fill('given_name, not a claim');
+    await page.getByRole('button', { name: 'Save and activate' }).click();
+    await page.locator('.field[data-field="claims"] .field-error').getByText(/firstName/).waitFor();
+    expect((await configInForce()).config.claims).toEqual({ firstName: ['given_name', 'nickname', 'name'], lastName: 'sn' });
+    await putConfig((c) => void (c.claims = {}));
+  });
+
   it('reads well at 390 px: no sideways scrolling on the main screens', async () => {
     for (const path of ['/console', '/console/t/console-test/audits', '/console/t/console-test/okta', '/console/t/console-test/locations']) {
       await page.setViewportSize({ width: 390, height: 844 });

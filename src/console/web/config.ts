@@ -245,9 +245,9 @@ export function mappingSections(config: Config): Section[] {
   });
   const claims = rowsEditor({
     field: 'claims', label: 'Claim overrides', addLabel: 'Add a claim override',
-    hint: 'Feed a field from another claim than the guide\'s default, e.g. First name from given_name.',
-    columns: [{ label: 'Field', options: CLAIM_FIELDS.map(([k, l, d]) => [k, `${l} (default ${d})`]) }, { label: 'Claim', placeholder: 'given_name' }],
-    rows: Object.entries(config.claims ?? {}).map(([k, v]) => [k, String(v)]),
+    hint: 'Feed a field from another claim than the guide\'s default, e.g. First name from given_name. Several claims, separated by commas, are tried in order: the first one present wins (at most 5).',
+    columns: [{ label: 'Field', options: CLAIM_FIELDS.map(([k, l, d]) => [k, `${l} (default ${d})`]) }, { label: 'Claim', placeholder: 'given_name, name' }],
+    rows: Object.entries(config.claims ?? {}).map(([k, v]) => [k, claimText(v)]),
     kept: Object.values(config.claims ?? {}),
   });
   const unknown = selectField({
@@ -289,10 +289,21 @@ export function mappingSections(config: Config): Section[] {
       c.customFields = custom.entries().map((r) => (r.unchanged ? r.kept : { ...(r.kept as object | undefined), name: r.cells[0], maxLength: r.cells[1] ? Number(r.cells[1]) : 255 }));
     } },
     { root: section('Claims and unknown locations', claims, unknown), fields: ['claims', 'unknownLocations'], read: (c) => {
-      if (edited.claims.changed() || c.claims === undefined) c.claims = Object.fromEntries(claims.entries().map((r) => [r.cells[0], r.unchanged ? r.kept : r.cells[1]]));
+      if (edited.claims.changed() || c.claims === undefined) c.claims = Object.fromEntries(claims.entries().map((r) => [r.cells[0], r.unchanged ? r.kept : claimValue(r.cells[1]!)]));
       if (edited.unknownLocations.changed() || c.unknownLocations === undefined) c.unknownLocations = unknown.input.value;
     } },
   ];
+}
+
+/** A claim override as the field shows it: one claim name, or the names tried in order, comma-separated. */
+function claimText(v: unknown): string {
+  return Array.isArray(v) ? v.join(', ') : String(v ?? '');
+}
+
+/** …and as the API takes it: one name as a string, several as a list (the API says which one is wrong). */
+function claimValue(text: string): string | string[] {
+  const names = text.split(',').map((n) => n.trim()).filter(Boolean);
+  return names.length > 1 ? names : (names[0] ?? '');
 }
 
 /** The request body for a save: the document, and the secret only when one was typed. */
