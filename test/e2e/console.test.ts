@@ -418,8 +418,53 @@ describeInBrowser('the account-manager console, in Chromium', () => {
     await putConfig((c) => void (c.claims = {}));
   });
 
+  it('shows all four RQ ID lists and loads them by CSV or JSON through the RQ IDs API, with its report', async () => {
+    await page.goto(url('/console/t/console-test/mappings'));
+    await page.getByLabel('RQ security roles').waitFor();
+    expect(await page.getByLabel('RQ security roles').inputValue()).toBe('RQ-StoreManager\nRQ-Associate');
+    expect(await page.getByLabel('RQ commission types').inputValue()).toBe('FT\nPT');
+    expect(await unlabelled()).toEqual([]);
+
+    // A CSV with one bad row: that row is rejected with its reason, the others are loaded as a new version.
+    const csv = 'kind,id\nsecurityRole,RQ-KeyHolder\ncommissionType,Commission Only\ncommissionGroup,CG 1\norganizationalRole,OR-7\n';
+    await page.locator('#rq-file').setInputFiles({ name: 'rq-ids.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.getByRole('button', { name: 'Load RQ IDs' }).click();
+    const report = page.locator('#rq-report');
+    await report.getByRole('heading', { name: 'Rejected (1)' }).waitFor();
+    expect(await report.locator('.report-fail li').allTextContents()).toEqual(['Row 4 CG 1: id must be an RQ ID (letters, digits, - or _; at most 50)']);
+    const kind = (k: string) => report.locator(`tr[data-kind="${k}"] td`).allTextContents();
+    expect(await kind('securityRoles')).toEqual(['RQ-KeyHolder', 'none', '2']);
+    expect(await kind('commissionTypes')).toEqual(['Commission Only', 'none', '2']);
+    expect(await kind('organizationalRoles')).toEqual(['OR-7', 'none', '0']);
+    expect(await page.getByLabel('RQ security roles').inputValue()).toBe('RQ-StoreManager\nRQ-Associate\nRQ-KeyHolder');
+    expect((await configInForce()).config.rqIds).toEqual({ organizationalRoles: ['OR-7'], commissionGroups: [], securityRoles: ['RQ-StoreManager', 'RQ-Associate', 'RQ-KeyHolder'], commissionTypes: ['FT', 'PT', 'Commission Only'] });
+    await shot('rq-ids-load');
+
+    // JSON, replacing the list it names: what went is reported as removed.
+    await page.locator('#rq-file').setInputFiles([]);
+    await page.getByLabel('Or paste the RQ IDs').fill(JSON.stringify({ commissionTypes: ['FT', 'Salary'] }));
+    await page.getByLabel('Load as').selectOption('replace');
+    await page.getByRole('button', { name: 'Load RQ IDs' }).click();
+    await report.locator('tr[data-kind="commissionTypes"]').getByText('Salary').waitFor();
+    expect(await kind('commissionTypes')).toEqual(['Salary', 'PT, Commission Only', '1']);
+    expect(await page.getByLabel('RQ commission types').inputValue()).toBe('FT\nSalary');
+
+    // A load that would leave the role mapping pointing at a role RQ no longer lists is refused, next to the mapping.
+    await page.getByLabel('Or paste the RQ IDs').fill(JSON.stringify({ securityRoles: ['RQ-Associate'] }));
+    await page.getByRole('button', { name: 'Load RQ IDs' }).click();
+    await page.locator('.field[data-field="roles.map"] .field-error').getByText(/RQ-StoreManager is not one of this tenant's RQ security roles/).waitFor();
+    const loaded = (await configInForce()).config;
+    expect(loaded.rqIds.securityRoles).toEqual(['RQ-StoreManager', 'RQ-Associate', 'RQ-KeyHolder']);
+
+    // Saving the screen afterwards starts from the version the load made: the loaded IDs stay.
+    await page.getByLabel('Unknown location identifiers').selectOption('refuse');
+    await page.getByRole('button', { name: 'Save and activate' }).click();
+    await page.getByRole('heading', { name: /history/i, level: 1 }).waitFor();
+    expect((await configInForce()).config).toEqual({ ...loaded, unknownLocations: 'refuse' });
+  });
+
   it('reads well at 390 px: no sideways scrolling on the main screens', async () => {
-    for (const path of ['/console', '/console/t/console-test/audits', '/console/t/console-test/okta', '/console/t/console-test/locations']) {
+    for (const path of ['/console', '/console/t/console-test/audits', '/console/t/console-test/okta', '/console/t/console-test/locations', '/console/t/console-test/mappings']) {
       await page.setViewportSize({ width: 390, height: 844 });
       await page.goto(url(path));
       await page.locator('h1').first().waitFor();

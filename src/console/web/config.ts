@@ -210,8 +210,14 @@ export function domainsSection(config: Config): Section {
   };
 }
 
-/** Mappings: roles, RQ IDs, commission types, custom fields, claim overrides, unknown locations. */
-export function mappingSections(config: Config): Section[] {
+export const RQ_ID_KINDS = ['organizationalRoles', 'commissionGroups', 'securityRoles', 'commissionTypes'] as const;
+export type RqIdKind = (typeof RQ_ID_KINDS)[number];
+
+/**
+ * Mappings: roles, RQ IDs, commission types, custom fields, claim overrides, unknown locations. `rqIdsLoad` is
+ * shown in the RQ IDs section (the bulk load); `setRqIds` shows lists loaded since as the ones "as loaded".
+ */
+export function mappingSections(config: Config, opts: { rqIdsLoad?: HTMLElement } = {}): { sections: Section[]; setRqIds(rqIds: Partial<Record<RqIdKind, string[]>>): void } {
   const roles = rowsEditor({
     field: 'roles.map', label: 'Security roles', addLabel: 'Add a role mapping',
     hint: 'The value of the security_group_name claim, and the RQ security role it gives.',
@@ -221,6 +227,9 @@ export function mappingSections(config: Config): Section[] {
   const defaultRole = textField({ label: 'Default role (optional)', field: 'roles.defaultRole', value: config.roles?.defaultRole ?? '', hint: 'Given when the claim value has no mapping. Empty: such a sign-in is refused with a clear reason.' });
   const orgRoles = textField({ label: 'Organizational role RQ IDs', field: 'rqIds.organizationalRoles', multiline: true, rows: 3, item: 'line', value: (config.rqIds?.organizationalRoles ?? []).join('\n'), hint: 'One RQ ID per line: the values attribute_OrganizationalRoleID may take.' });
   const groups = textField({ label: 'Commission group RQ IDs', field: 'rqIds.commissionGroups', multiline: true, rows: 3, item: 'line', value: (config.rqIds?.commissionGroups ?? []).join('\n'), hint: 'One RQ ID per line: the values attribute_CommissionGroupID may take.' });
+  const rqRoles = textField({ label: 'RQ security roles', field: 'rqIds.securityRoles', multiline: true, rows: 3, item: 'line', value: (config.rqIds?.securityRoles ?? []).join('\n'), hint: 'One per line: the security roles RQ has for this tenant. Once any are listed, every role the mapping gives (and the default role) must be one of them.' });
+  const rqTypes = textField({ label: 'RQ commission types', field: 'rqIds.commissionTypes', multiline: true, rows: 3, item: 'line', value: (config.rqIds?.commissionTypes ?? []).join('\n'), hint: 'One per line: the commission types RQ has for this tenant. Once any are listed, every commission type value must be one of them.' });
+  const rqLists: Record<RqIdKind, { input: HTMLInputElement | HTMLTextAreaElement }> = { organizationalRoles: orgRoles, commissionGroups: groups, securityRoles: rqRoles, commissionTypes: rqTypes };
   const commission = rowsEditor({
     field: 'commissionTypes', label: 'Commission type values', addLabel: 'Add a commission type',
     hint: 'The value Okta sends in attribute_CommissionType, and the RQ value it becomes.',
@@ -259,13 +268,16 @@ export function mappingSections(config: Config): Section[] {
     defaultRole: tracked(() => defaultRole.input.value.trim()),
     organizationalRoles: tracked(() => lines(orgRoles.input.value)),
     commissionGroups: tracked(() => lines(groups.input.value)),
+    securityRoles: tracked(() => lines(rqRoles.input.value)),
+    rqCommissionTypes: tracked(() => lines(rqTypes.input.value)),
     commissionTypes: tracked(() => commission.get()),
     customFields: tracked(() => custom.get()),
     claims: tracked(() => claims.get()),
     unknownLocations: tracked(() => unknown.input.value),
   };
-  const section = (title: string, ...parts: Array<{ root: HTMLElement }>) => h('section', { class: 'section', 'aria-label': title }, h('h2', {}, title), parts.map((p) => p.root));
-  return [
+  const rqEdited = (kind: RqIdKind) => (kind === 'commissionTypes' ? edited.rqCommissionTypes : edited[kind]);
+  const section = (title: string, ...parts: Array<{ root: HTMLElement } | undefined>) => h('section', { class: 'section', 'aria-label': title }, h('h2', {}, title), parts.map((p) => p?.root));
+  const sections: Section[] = [
     { root: section('Security roles', roles, defaultRole), fields: ['roles'], read: (c) => {
       if (!edited.roles.changed() && !edited.defaultRole.changed() && c.roles !== undefined) return;
       c.roles = { ...(c.roles ?? {}) };
@@ -275,9 +287,9 @@ export function mappingSections(config: Config): Section[] {
         else delete c.roles.defaultRole;
       }
     } },
-    { root: section('RQ IDs', orgRoles, groups), fields: ['rqIds'], read: (c) => {
-      for (const kind of ['organizationalRoles', 'commissionGroups'] as const) {
-        if (edited[kind].changed() || c.rqIds?.[kind] === undefined) c.rqIds = { ...(c.rqIds ?? {}), [kind]: edited[kind].now() };
+    { root: section('RQ IDs', orgRoles, groups, rqRoles, rqTypes, opts.rqIdsLoad ? { root: opts.rqIdsLoad } : undefined), fields: ['rqIds'], read: (c) => {
+      for (const kind of RQ_ID_KINDS) {
+        if (rqEdited(kind).changed() || c.rqIds?.[kind] === undefined) c.rqIds = { ...(c.rqIds ?? {}), [kind]: rqEdited(kind).now() };
       }
     } },
     { root: section('Commission types', commission), fields: ['commissionTypes'], read: (c) => {
@@ -293,6 +305,15 @@ export function mappingSections(config: Config): Section[] {
       if (edited.unknownLocations.changed() || c.unknownLocations === undefined) c.unknownLocations = unknown.input.value;
     } },
   ];
+  return {
+    sections,
+    setRqIds: (rqIds) => {
+      for (const kind of RQ_ID_KINDS) {
+        rqLists[kind].input.value = (rqIds[kind] ?? []).join('\n');
+        rqEdited(kind).reset();
+      }
+    },
+  };
 }
 
 /** A claim override as the field shows it: one claim name, or the names tried in order, comma-separated. */
