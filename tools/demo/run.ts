@@ -6,6 +6,7 @@
  */
 import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,6 +150,23 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(audit, null, 2));
   if (audit?.outcome !== 'created' || user.locations.length !== 2) throw new Error('unexpected provisioning result');
   console.log('\ndemo complete: signed in through the Okta-like provider, provisioned, and issued our tokens.');
+  if (process.env.DEMO_KEEP_RUNNING === '1') {
+    // For trying the admin API, the console and the troubleshooting tool against a real Okta-like provider.
+    console.log(`\nstill running (Ctrl-C stops it):
+  service       ${base}   console ${base}/console   API docs ${base}/docs
+  credentials   in ${join(dataDir, 'admin-key.txt')} (mode 0600): the admin key, and a demo operator's token for the console
+  tenant        kentel, Okta issuer ${aus.issuer}
+  demo user     john.smith@yvr.kentel.local / demo-Passw0rd (at the Okta-like provider's login page)`);
+    // The console takes a personal API token (the bootstrap key belongs to no one): a demo operator's.
+    const person = await admin('POST', '/admin/principals', { name: 'Demo Operator', email: 'operator@demo.example', role: 'operator' });
+    const { token } = await admin('POST', `/admin/principals/${person.id}/credentials`, { label: 'demo', expiresInDays: 1 });
+    writeFileSync(join(dataDir, 'admin-key.txt'), `X-Admin-Key (bootstrap operator key): ${adminKey}\nconsole / Bearer token of Demo Operator: ${token}\n`, { mode: 0o600 });
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    rmSync(join(dataDir, 'admin-key.txt'), { force: true });
+  }
 }
 
 async function freshDatabase(serverUrl: string, name: string): Promise<string> {
