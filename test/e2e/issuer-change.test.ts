@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
-import { DataSource } from 'typeorm';
 import { Browser } from '../../tools/browser.js';
 import { type OktaStandIn, startOktaStandIn } from '../../tools/okta-stand-in/index.js';
 import { authorizeUrl } from '../support/steps.js';
+import { statementKinds, statementsDuring } from '../support/statements.js';
 import { APP_REDIRECT, OKTA_CLIENT_SECRET, type TenantSetup, World } from '../support/world.js';
 
 /**
@@ -71,37 +71,17 @@ describe('changing a tenant\'s Okta issuer', () => {
 
   it('the returning user is matched by sub and moved to the new issuer, in the same two round trips', async () => {
     const [, newIssuer] = [kentel.authServer.issuer, (await w.configOf('kentel')).okta.issuer as string];
-    const pool = (w.service.app.get(DataSource).driver as unknown as { master: { on(e: string, f: (c: Client) => void): void; off(e: string, f: (c: Client) => void): void } }).master;
-    type Client = { query: (...a: unknown[]) => unknown; [k: symbol]: true | undefined };
-    const wrapped = Symbol('wrapped');
-    const statements: string[] = [];
-    let recording = false;
-    const record = (client: Client) => {
-      if (client[wrapped]) return;
-      const query = client.query;
-      client.query = function (this: unknown, q: unknown, ...rest: unknown[]) {
-        if (recording) statements.push(typeof q === 'string' ? q : (q as { text: string }).text);
-        return query.call(this, q, ...rest);
-      };
-      client[wrapped] = true;
-    };
     // Up to our callback, then the callback alone is counted.
     const browser = new Browser();
     const a = await authorizeUrl(app, bob.login);
     const r = await browser.follow(a.url.href, { stopAt: `${w.service.url}/oauth2/callback`, username: bob.login, password: bob.password });
     expect(r.reached).toBe(true);
-    pool.on('acquire', record);
-    recording = true;
-    let redirect: URL;
-    try {
+    let redirect!: URL;
+    const statements = await statementsDuring(w.service.app, async () => {
       redirect = new URL((await browser.follow(r.url, { stopAt: APP_REDIRECT })).url);
-    } finally {
-      recording = false;
-      pool.off('acquire', record);
-    }
+    });
     expect(redirect.searchParams.get('error')).toBeNull();
-    const kinds = statements.map((q) => (/login_states/.test(q) ? 'login state' : /^\s*WITH\s+snap AS/.test(q) ? 'provisioning' : q.trim().slice(0, 80)));
-    expect(kinds).toEqual(['login state', 'provisioning']);
+    expect(statementKinds(statements)).toEqual(['login state', 'provisioning']);
     const tokens = await oidc.authorizationCodeGrant(app, redirect, { pkceCodeVerifier: a.verifier, expectedState: a.state, expectedNonce: a.nonce });
     expect(decodeJwt(tokens.access_token).sub).toBe(bobId);
 

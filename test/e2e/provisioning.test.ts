@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
-import { DataSource } from 'typeorm';
 import { Browser } from '../../tools/browser.js';
 import { ProvisioningService } from '../../src/provisioning/provisioning.service.js';
 import { TenantRuntime } from '../../src/tenants/tenant-runtime.js';
+import { statementKinds, statementsDuring } from '../support/statements.js';
 import { APP_REDIRECT, type TenantSetup, World } from '../support/world.js';
 
 /**
@@ -334,34 +334,16 @@ describe('auto-provisioning through the sign-in', () => {
   });
 
   it('a sign-in callback costs two database round trips: the login state and the provisioning statement', async () => {
-    const wrapped = Symbol('wrapped');
     const who = person(kentel, 'trips@kentel.com', '00uTRIPS0001', profile('trips@kentel.com', { [LOCATION_CLAIM]: 'LOC-1' }));
     await w.signIn(app, who); // warm: tenant configuration cached, user exists
     kentel.authServer.updateUser(who.login, { claims: { name: 'Tripp', [LOCATION_CLAIM]: 'LOC-2' } });
     const s = await startUpToCallback(who);
-    // Every statement the service sends, whatever path it takes (TypeORM or the pg pool), passes a pooled client.
-    type Client = { query: (...a: unknown[]) => unknown; [wrapped]?: true };
-    const pool = (w.service.app.get(DataSource).driver as unknown as { master: { on(e: string, f: (c: Client) => void): void; off(e: string, f: (c: Client) => void): void } }).master;
-    const statements: string[] = [];
-    let recording = true;
-    const record = (client: Client) => {
-      if (client[wrapped]) return;
-      const query = client.query;
-      client.query = function (this: unknown, q: unknown, ...rest: unknown[]) {
-        if (recording) statements.push(typeof q === 'string' ? q : (q as { text: string }).text);
-        return query.call(this, q, ...rest);
-      };
-      client[wrapped] = true;
-    };
-    pool.on('acquire', record);
-    try {
-      const f = await s.browser.follow(s.callback, { stopAt: APP_REDIRECT });
-      expect(new URL(f.url).searchParams.get('code')).toBeTruthy();
-    } finally {
-      recording = false;
-      pool.off('acquire', record);
-    }
-    const kinds = statements.map((q) => (/login_states/.test(q) ? 'login state' : /^\s*WITH\s+snap AS/.test(q) ? 'provisioning' : q.trim().slice(0, 80)));
+    let code: string | null = null;
+    const statements = await statementsDuring(w.service.app, async () => {
+      code = new URL((await s.browser.follow(s.callback, { stopAt: APP_REDIRECT })).url).searchParams.get('code');
+    });
+    expect(code).toBeTruthy();
+    const kinds = statementKinds(statements);
     // No BEGIN, no entity loads, no session write (the SSO session starts when the app redeems the code).
     expect(kinds).toEqual(['login state', 'provisioning']);
     expect((await lastAudit('00uTRIPS0001')).changes).toMatchObject({ firstName: { from: 'Pat', to: 'Tripp' }, locations: { added: ['LOC-2'], removed: ['LOC-1'] } });
