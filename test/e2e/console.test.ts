@@ -10,6 +10,8 @@ import { OKTA_CLIENT_SECRET, World } from '../support/world.js';
  * tenant end to end, sees per-field reasons, loads a company tree, and reads the audit of a real sign-in.
  */
 const launch: Launch = await launchChromium();
+// .ci/run sets REQUIRE_BROWSER_TESTS when Chromium is installed: then a browser that cannot start fails the run.
+if (!launch.ok && process.env.REQUIRE_BROWSER_TESTS === '1') throw new Error(`the console browser tests cannot run: ${launch.reason}`);
 if (!launch.ok) console.warn(`\n  SKIPPED the console browser tests: ${launch.reason}\n`);
 const describeInBrowser = launch.ok ? describe : describe.skip;
 
