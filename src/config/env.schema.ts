@@ -28,8 +28,8 @@ export const envSchema = z.object({
   TRAINING_POOL_SIZE: z.coerce.number().int().min(1).max(50).default(4).describe('Connections per tenant training database, per instance.'),
   TRAINING_POOL_IDLE_S: seconds(300, 1, 86400).describe('A tenant training database pool unused this long is closed.'),
   TRAINING_MAX_OPEN_DATABASES: z.coerce.number().int().min(1).max(10000).default(100).describe('Training database pools open at once per instance; beyond it the least recently used is closed.'),
-  TENANT_CACHE_MAX: z.coerce.number().int().min(10).max(1000000).default(20000)
-    .describe('Tenants whose configuration in force, passport strategy and Okta documents (discovery, JWKS) are kept in memory per instance, least recently used out. Set it at or above the number of tenants that sign in; a tenant outside it costs a database read and possibly an Okta fetch on its next sign-in (measured: about 4 KiB per tenant, see the README benchmark).'),
+  TENANT_CACHE_MAX: z.coerce.number().int().min(10).max(1000000).default(10000)
+    .describe('Tenants whose configuration in force, passport strategy and Okta documents (discovery, JWKS) are kept in memory per instance, least recently used out. Set it at or above the number of tenants that sign in: a tenant outside it costs a database read and possibly Okta fetches on its next sign-in. Memory: up to about 30 KiB per cached tenant (the benchmark measured 611 MiB resident with 10,000 tenants warm, against about 300 MiB for a few).'),
   PASSWORD_GRANT_MAX_FAILURES_PER_USERNAME: z.coerce.number().int().min(1).max(1000).default(5)
     .describe('Failed password-grant attempts allowed per username within the window before further attempts are refused without asking Okta.'),
   PASSWORD_GRANT_MAX_FAILURES_PER_CLIENT: z.coerce.number().int().min(1).max(100000).default(100)
