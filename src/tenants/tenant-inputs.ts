@@ -52,6 +52,8 @@ export const updateConfigSchema = z
     /** Omitted: the training database URL in force is kept (when the configuration still names one). */
     trainingDatabaseUrl: trainingDatabaseUrlSchema.optional(),
     note: note.optional(),
+    /** The version in force this change was made from: if another has been put in force since, the save is refused (409). */
+    baseVersion: z.number().int().min(1).optional(),
     config: tenantConfigInputSchema,
   })
   .refine((v) => !(v.clientSecret && v.clientSecretId), { path: ['clientSecretId'], message: 'give either clientSecret or clientSecretId, not both' });

@@ -250,6 +250,12 @@ export class TenantsService {
     const version = await this.inTransaction(async (m) => {
       const tenant = (await m.query(`SELECT active_version FROM tenants WHERE id = $1 FOR UPDATE`, [tenantId]))[0];
       const active = tenant.active_version as number | null;
+      // Optimistic concurrency: a change made from version N is not saved over another person's N+1.
+      if (input.baseVersion !== undefined && input.baseVersion !== active) {
+        throw ProblemError.conflict(`Version ${active ?? 'none'} was put in force after version ${input.baseVersion}, which this change was made from; reload and make the change again.`, [
+          { field: 'baseVersion', reason: `version ${active ?? 'none'} is in force now, not ${input.baseVersion}` },
+        ]);
+      }
       const current = active ? await this.versionRow(m, tenantId, active) : null;
       const latest = Number((await m.query(`SELECT COALESCE(MAX(version), 0) AS max FROM tenant_config_versions WHERE tenant_id = $1`, [tenantId]))[0].max);
       const secretId = input.clientSecret

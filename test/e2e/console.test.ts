@@ -394,6 +394,18 @@ describeInBrowser('the account-manager console, in Chromium', () => {
     expect(await page.locator('.field[data-field="customFields"] tbody tr').first().textContent()).toContain('2 mapped values (kept)');
   });
 
+  it('a save over a version someone else put in force meanwhile is refused, and says so', async () => {
+    await page.goto(url('/console/t/console-test/mappings'));
+    await page.getByLabel('Unknown location identifiers').waitFor();
+    // Meanwhile, a colleague changes the configuration through the API.
+    await putConfig((c) => void (c.unknownLocations = 'refuse'));
+    const theirs = await configInForce();
+    await page.getByLabel('Unknown location identifiers').selectOption('assign-known');
+    await page.getByRole('button', { name: 'Save and activate' }).click();
+    await page.getByText(`Version ${theirs.version} was put in force after version ${theirs.version - 1}, which this change was made from; reload and make the change again.`).waitFor();
+    expect(await configInForce()).toEqual(theirs); // nothing of ours was written over theirs
+  });
+
   it('shows a claim override with fallback claims as a list, and saves an edited one as a list the API takes', async () => {
     await putConfig((c) => void (c.claims = { firstName: ['given_name', 'name'] }));
     await page.goto(url('/console/t/console-test/mappings'));

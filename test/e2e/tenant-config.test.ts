@@ -216,6 +216,29 @@ describe('tenant configuration: versions, rollback and secrets', () => {
     expect((await w.service.admin('POST', '/admin/tenants/acme/rollback', { toVersion: 2 })).status).toBe(200);
   });
 
+  it('refuses a save made from a version that is no longer in force, so two people cannot overwrite each other', async () => {
+    const before = (await w.service.admin('GET', '/admin/tenants/acme')).body as { activeVersion: number; latestVersion: number };
+    // Jane and Sam both load version N; Jane saves first.
+    const jane = await w.service.admin('PUT', '/admin/tenants/acme/config', { ...v('RQ-JANE'), baseVersion: before.activeVersion });
+    expect(jane.status).toBe(200);
+    expect(jane.body.activeVersion).toBe(before.latestVersion + 1);
+    const sam = await w.service.admin('PUT', '/admin/tenants/acme/config', { ...v('RQ-SAM'), baseVersion: before.activeVersion });
+    expect(sam.status).toBe(409);
+    expect(sam.body).toMatchObject({
+      detail: `Version ${jane.body.activeVersion} was put in force after version ${before.activeVersion}, which this change was made from; reload and make the change again.`,
+      errors: [{ field: 'baseVersion', reason: `version ${jane.body.activeVersion} is in force now, not ${before.activeVersion}` }],
+    });
+    const samDraft = await w.service.admin('POST', '/admin/tenants/acme/versions', { ...v('RQ-SAM'), baseVersion: before.activeVersion });
+    expect(samDraft.status).toBe(409);
+    const after = (await w.service.admin('GET', '/admin/tenants/acme')).body as { activeVersion: number; latestVersion: number };
+    expect([after.activeVersion, after.latestVersion]).toEqual([jane.body.activeVersion, jane.body.activeVersion]); // nothing of Sam's written
+    // Reloaded, Sam's change goes in.
+    const reloaded = await w.service.admin('PUT', '/admin/tenants/acme/config', { ...v('RQ-SAM'), baseVersion: after.activeVersion });
+    expect(reloaded.status).toBe(200);
+    // The tests after this one expect version 2's mapping in force: put it back (no baseVersion: last writer wins).
+    expect((await w.service.admin('PUT', '/admin/tenants/acme/config', v('RQ-V2'))).status).toBe(200);
+  });
+
   it('discards a draft, which can then not be activated', async () => {
     const four = await w.service.admin('POST', '/admin/tenants/acme/versions', v('RQ-V4'));
     expect((await w.service.admin('DELETE', `/admin/tenants/acme/versions/${four.body.version}`)).body.status).toBe('discarded');

@@ -6,9 +6,10 @@ import { clearProblems, messageArea, showProblems, textField } from './forms.js'
 
 /**
  * The save bar of every configuration form: a note, "Save as draft" (a new version, not in force until
- * activated) and "Save and activate". Problems come back per field and are shown there.
+ * activated) and "Save and activate". Problems come back per field and are shown there; a save over a version
+ * someone else put in force meanwhile is refused by the API and says so.
  */
-export function saveBar(form: HTMLElement, slug: string, base: () => Config, sections: Section[], after: string): Child {
+export function saveBar(form: HTMLElement, slug: string, base: () => Config, sections: Section[], after: string, baseVersion: () => number | null): Child {
   const note = textField({ label: 'Note for the history (optional)', field: 'note', hint: 'Why this change, e.g. "Customer added the Key Holder group".' });
   const msg = messageArea();
   const draft = h('button', { type: 'button', class: 'secondary', 'data-save': 'draft' }, 'Save as draft');
@@ -20,7 +21,9 @@ export function saveBar(form: HTMLElement, slug: string, base: () => Config, sec
     msg.info(mode === 'draft' ? 'Saving a draft…' : 'Saving and activating… (the Okta discovery document is checked again)');
     draft.disabled = activate.disabled = true;
     try {
-      const body = saveBody(config, note.input.value.trim() || undefined);
+      // The version this screen was loaded from: the API refuses the save if someone put another in force since.
+      const from = baseVersion();
+      const body = { ...saveBody(config, note.input.value.trim() || undefined), ...(from ? { baseVersion: from } : {}) };
       const r = mode === 'draft'
         ? await api<{ version: number }>('POST', `/admin/tenants/${enc(slug)}/versions`, body)
         : await api<{ activeVersion: number }>('PUT', `/admin/tenants/${enc(slug)}/config`, body);

@@ -35,7 +35,7 @@ export function mappingsScreen(params: Record<string, string>): Screen {
       const { sections, setRqIds } = mappingSections(toInput(tenant), { rqIdsLoad: load.root });
       const form = h('form', { novalidate: true, id: 'mappings-form' }, sections.map((s) => s.root));
       load.attach(form);
-      form.append(saveBar(form, tenant.slug, () => toInput(current), sections, `/console/t/${enc(tenant.slug)}/history`) as Node);
+      form.append(saveBar(form, tenant.slug, () => toInput(current), sections, `/console/t/${enc(tenant.slug)}/history`, () => current.activeVersion) as Node);
       content.append(form);
     },
   };

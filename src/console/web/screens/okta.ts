@@ -20,7 +20,7 @@ export function oktaScreen(params: Record<string, string>): Screen {
         h('section', { class: 'section', 'aria-labelledby': 'okta-issuer' }, h('h2', { id: 'okta-issuer' }, 'Issuer and discovery'), issuer.root),
         h('section', { class: 'section', 'aria-labelledby': 'okta-client' }, h('h2', { id: 'okta-client' }, 'Okta client'), client.root),
         h('section', { class: 'section', 'aria-labelledby': 'okta-domains' }, h('h2', { id: 'okta-domains' }, 'Domains and usernames'), domains.root));
-      form.append(saveBar(form, tenant.slug, () => toInput(tenant), [issuer, client, domains], `/console/t/${enc(tenant.slug)}/history`) as Node);
+      form.append(saveBar(form, tenant.slug, () => toInput(tenant), [issuer, client, domains], `/console/t/${enc(tenant.slug)}/history`, () => tenant.activeVersion) as Node);
       content.append(form);
     },
   };

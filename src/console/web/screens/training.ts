@@ -102,7 +102,7 @@ export function trainingScreen(params: Record<string, string>): Screen {
         },
       };
       const form = h('form', { novalidate: true, id: 'training-form' }, section.root);
-      form.append(saveBar(form, tenant.slug, () => toInput(tenant), [section], `/console/t/${enc(tenant.slug)}/training`) as Node);
+      form.append(saveBar(form, tenant.slug, () => toInput(tenant), [section], `/console/t/${enc(tenant.slug)}/training`, () => tenant.activeVersion) as Node);
 
       content.append(
         h('p', {}, 'Training: ', badge(status.status === 'available' ? 'Available' : status.status === 'disabled' ? 'Off' : 'Database unavailable', status.status === 'available' ? 'ok' : status.status === 'disabled' ? 'muted' : 'fail'),
