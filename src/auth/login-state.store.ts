@@ -113,9 +113,4 @@ export class LoginStateStore {
       state: { tenantId: row.tenant_id, configVersion: row.config_version, environment: row.environment, nonce: row.nonce, codeVerifier: row.code_verifier, request: row.request },
     };
   }
-
-  async purgeExpired(): Promise<number> {
-    const rows = await this.db.query(`WITH d AS (DELETE FROM login_states WHERE expires_at < now() - interval '1 hour' RETURNING 1) SELECT count(*)::int AS n FROM d`);
-    return rows[0].n;
-  }
 }

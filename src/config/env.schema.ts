@@ -59,6 +59,8 @@ export const envSchema = z.object({
   SSO_SESSION_IDLE_S: seconds(28800, 300, 604800).describe('This service\'s sign-in session ends after this long without use (a later authorize then asks the tenant\'s Okta again).'),
   SSO_SESSION_MAX_S: seconds(43200, 300, 2592000).describe('Absolute lifetime of this service\'s sign-in session, however much it is used.'),
   RECONCILE_INTERVAL_S: seconds(3600, 0, 604800).describe('How often each instance runs the reconciliation of users not seen for their tenant\'s chosen period (0: never; it can still be run from the admin API).'),
+  HOUSEKEEPING_INTERVAL_S: seconds(900, 0, 86400).describe('How often each instance deletes dead rows: abandoned sign-in states, spent code markers, expired refresh tokens, grants, sessions and console sessions (0: never).'),
+  HOUSEKEEPING_BATCH: z.coerce.number().int().min(10).max(100000).default(1000).describe('Rows one housekeeping statement deletes; a run makes at most 20 per table.'),
   RECONCILE_BATCH: z.coerce.number().int().min(1).max(100000).default(1000).describe('Most users one reconciliation run flags or clears per tenant.'),
   TOKEN_SIGNING_ALG: z.enum(['RS256', 'ES256']).default('RS256').describe('Algorithm of this service\'s own tokens (see README: chosen by measurement).'),
   TRUST_PROXY: z.string().default('false')

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { PeriodicJob } from '../common/periodic.js';
 import { AppConfig } from '../config/app-config.js';
 
 /** Statements per purge, each at most AUDIT_PURGE_BATCH rows: a purge is bounded in time and in lock footprint. */
@@ -13,8 +14,7 @@ const MAX_STATEMENTS = 20;
 @Injectable()
 export class AuditRetention implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger(AuditRetention.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
+  private readonly job = new PeriodicJob('Audit retention purge', this.log, () => this.purge());
 
   constructor(
     private readonly db: DataSource,
@@ -22,25 +22,11 @@ export class AuditRetention implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.purgeSafely(), this.config.env.AUDIT_PURGE_INTERVAL_S * 1000);
-    this.timer.unref();
+    this.job.start(this.config.env.AUDIT_PURGE_INTERVAL_S * 1000);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
-  }
-
-  private async purgeSafely(): Promise<void> {
-    if (this.running) return;
-    this.running = this.purge();
-    try {
-      await this.running;
-    } catch (e) {
-      this.log.error({ code: (e as { code?: string }).code }, 'Audit retention purge failed; it runs again at the next interval');
-    } finally {
-      this.running = undefined;
-    }
+  onModuleDestroy(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One bounded purge. Returns how many rows lost their claims and how many were deleted. */
