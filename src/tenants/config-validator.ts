@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { FieldProblem } from '../common/errors/problem.js';
 import { issuerOrigin } from '../provisioning/issuer-origin.js';
-import { claimsOf, conflictingClaims, conflictReason, fieldOfClaim } from './domain-claims.js';
+import { claimsOf, conflictingClaims, conflictReason, fieldOfClaim, unclaimable } from './domain-claims.js';
 import { type OktaEndpoints, OktaDiscovery } from './okta-discovery.js';
 import type { TenantConfig } from './tenant-config.schema.js';
 
@@ -102,6 +102,10 @@ export function localRules(config: ConfigInput, warnings: FieldProblem[]): Field
     if (!config.domains.includes(r.to)) problems.push({ field: `usernameRewrites[${i}].to`, reason: `${r.to} is not one of this tenant's verified domains, so every rewritten username would be refused` });
     if (config.domains.includes(r.from)) problems.push({ field: `usernameRewrites[${i}].from`, reason: `${r.from} is itself a verified domain of this tenant; a rewrite from it would change usernames that are already valid` });
   });
+  for (const claim of claimsOf(config)) {
+    const why = unclaimable(claim);
+    if (why) problems.push({ field: fieldOfClaim(config, claim), reason: why });
+  }
   if (!config.okta.scopes.includes('openid')) problems.push({ field: 'okta.scopes', reason: 'must include openid (OpenID Connect sign-in needs it)' });
   if (config.okta.autoProvisioning) {
     const missing = PROVISIONING_SCOPES.filter((s) => !config.okta.scopes.includes(s));

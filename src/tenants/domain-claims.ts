@@ -1,3 +1,4 @@
+import { getDomain } from 'tldts';
 import type { EntityManager } from 'typeorm';
 
 /**
@@ -6,12 +7,13 @@ import type { EntityManager } from 'typeorm';
  * wildcard `*.kentel.local`). The claims of the version in force are rows of `tenant_domains`.
  *
  * No two tenants may claim overlapping sets of addresses, or one tenant's configuration could capture (or
- * make ambiguous, and so block) another's sign-ins. What each claim covers:
- * - a verified domain `d`: `d` and every domain under it (its owner's subdomains are its owner's);
- * - a rewrite source `d`: exactly `d`;
+ * block) another's sign-ins. What each claim covers:
+ * - a domain `d`, verified or a rewrite source: `d` and every domain under it (its subdomains are its claimant's);
  * - a wildcard rewrite source `*.x`: every domain under `x`, not `x` itself.
  * Two tenants' verified domains may nest (`kentel.com` and `us.kentel.com` can be two customers): each address
  * goes to the exact verified match, so nothing is captured. Every other overlap is refused.
+ * Nobody may claim a public suffix (`co.uk`, `*.github.io`) or a public email provider's domain (`gmail.com`):
+ * their addresses belong to individuals, not to one company.
  */
 export type DomainClaimKind = 'verified' | 'rewrite';
 export interface DomainClaim {
@@ -36,18 +38,34 @@ const under = (a: string, b: string) => a.endsWith(`.${b}`);
 /** Whether two claims (of two different tenants) cover a common address. */
 export function overlaps(a: DomainClaim, b: DomainClaim): boolean {
   const [x, y] = [base(a), base(b)];
-  if (a.kind === 'verified' && b.kind === 'verified') return x === y;
   if (isWildcard(a) && isWildcard(b)) return x === y || under(x, y) || under(y, x);
   if (isWildcard(a) || isWildcard(b)) {
-    const [w, o] = isWildcard(a) ? [a, b] : [b, a];
-    const [wx, ox] = [base(w), base(o)];
-    // Everything under wx, against o: one domain (rewrite) or a domain and everything under it (verified).
-    return under(ox, wx) || (o.kind === 'verified' && (ox === wx || under(wx, ox)));
+    // Everything under the wildcard's base, against a domain and everything under it.
+    const [w, o] = isWildcard(a) ? [x, y] : [y, x];
+    return under(o, w) || o === w || under(w, o);
   }
-  // A verified domain and an exact rewrite source (or two exact rewrite sources).
-  const v = a.kind === 'verified' ? x : b.kind === 'verified' ? y : undefined;
-  const r = v === x ? y : x;
-  return x === y || (v !== undefined && under(r, v));
+  if (x === y) return true;
+  return !(a.kind === 'verified' && b.kind === 'verified') && (under(x, y) || under(y, x));
+}
+
+/** Public email providers: their addresses are individuals', never one tenant's. */
+const PUBLIC_MAIL = new Set([
+  'gmail.com', 'googlemail.com', 'outlook.com', 'hotmail.com', 'live.com', 'msn.com', 'yahoo.com', 'ymail.com', 'aol.com',
+  'icloud.com', 'me.com', 'mac.com', 'proton.me', 'protonmail.com', 'pm.me', 'gmx.com', 'gmx.net', 'gmx.de', 'web.de', 'mail.com',
+  'yandex.com', 'yandex.ru', 'zoho.com', 'fastmail.com', 'hey.com', 'tutanota.com', 'qq.com', '163.com', '126.com',
+  'hotmail.co.uk', 'yahoo.co.uk', 'outlook.fr', 'hotmail.fr', 'orange.fr', 'free.fr', 'shaw.ca', 'rogers.com', 'telus.net',
+  'sympatico.ca', 'comcast.net', 'verizon.net', 'att.net', 'sbcglobal.net',
+]);
+
+/** Why no tenant may claim this at all, or undefined. */
+export function unclaimable(claim: DomainClaim): string | undefined {
+  const b = base(claim);
+  if (getDomain(b, { allowPrivateDomains: true }) === null) {
+    return `${claim.domain} is ${isWildcard(claim) ? 'a wildcard over ' : ''}a public suffix (${b}), shared by many unrelated owners; claim your own domain under it`;
+  }
+  const registrable = getDomain(b, { allowPrivateDomains: true })!;
+  if (PUBLIC_MAIL.has(b) || PUBLIC_MAIL.has(registrable)) return `${claim.domain} belongs to a public email provider: its addresses are individuals', not one company's`;
+  return undefined;
 }
 
 /** The rows of `tenant_domains` that could overlap a claim: its base, its parents, their wildcards, and what is under it. */

@@ -106,6 +106,16 @@ describe('home-realm discovery', () => {
       }
     });
 
+    it('refuses a public suffix or a public email provider as anyone\'s domain', async () => {
+      const res = await create('squatter', ['gmail.com'], [{ from: '*.co.uk', to: 'gmail.com' }]);
+      expect(res.status).toBe(422);
+      expect((res.body as { errors: unknown[] }).errors).toEqual(expect.arrayContaining([
+        { field: 'domains[0]', reason: "gmail.com belongs to a public email provider: its addresses are individuals', not one company's" },
+        { field: 'usernameRewrites[0].from', reason: '*.co.uk is a wildcard over a public suffix (co.uk), shared by many unrelated owners; claim your own domain under it' },
+      ]));
+      expect((await start({ login_hint: 'bob@newcustomer.co.uk' })).status).toBe(400); // nobody's
+    });
+
     it('two tenants saved at once with the same rewrite source: exactly one gets it', async () => {
       const results = await Promise.all(['race-a', 'race-b', 'race-c'].map((slug) => create(slug, [`${slug}.com`], [{ from: 'race.shared.local', to: `${slug}.com` }])));
       expect(results.filter((r) => r.status === 201)).toHaveLength(1);

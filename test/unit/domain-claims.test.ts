@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { claimsOf, type DomainClaim, lookupCandidates, overlaps } from '../../src/tenants/domain-claims.js';
+import { claimsOf, type DomainClaim, lookupCandidates, overlaps, unclaimable } from '../../src/tenants/domain-claims.js';
 
 const v = (domain: string): DomainClaim => ({ kind: 'verified', domain });
 const r = (domain: string): DomainClaim => ({ kind: 'rewrite', domain });
@@ -10,11 +10,12 @@ describe('domain claims of two tenants', () => {
     [v('kentel.com'), v('us.kentel.com'), false], // nested verified domains: each address has its exact owner
     [v('kentel.com'), r('kentel.com'), true],
     [v('kentel.com'), r('yvr.kentel.com'), true], // a subdomain of a verified domain is its owner's
-    [v('yvr.kentel.com'), r('kentel.com'), false],
-    [r('yvr.kentel.local'), r('yvr.kentel.local'), true],
+    [v('yvr.kentel.com'), r('kentel.com'), true], // a rewrite source's subdomains are its claimant's too
+    [r('yvr.kentel.local'), r('x.yvr.kentel.local'), true],
     [r('yvr.kentel.local'), r('mtl.kentel.local'), false],
+    [r('yvr.kentel.local'), r('yvr.kentel.local'), true],
     [r('*.kentel.local'), r('yvr.kentel.local'), true],
-    [r('*.kentel.local'), r('kentel.local'), false], // a wildcard does not cover its base
+    [r('*.yvr.kentel.local'), r('yvr.kentel.local'), true], // what is under a claimed domain is its claimant's
     [r('*.kentel.local'), v('kentel.local'), true], // but the verified base owns what is under it
     [r('*.mtl.kentel.local'), v('kentel.local'), true],
     [r('*.kentel.local'), v('mtl.kentel.local'), true],
@@ -25,6 +26,19 @@ describe('domain claims of two tenants', () => {
   ])('%o and %o overlap: %s', (a, b, expected) => {
     expect(overlaps(a, b)).toBe(expected);
     expect(overlaps(b, a)).toBe(expected);
+  });
+
+  it.each([
+    [r('*.co.uk'), 'a wildcard over a public suffix'],
+    [v('co.uk'), 'a public suffix'],
+    [r('*.github.io'), 'a wildcard over a public suffix'],
+    [r('gmail.com'), 'a public email provider'],
+    [v('mail.gmail.com'), 'a public email provider'],
+  ])('nobody may claim %o (%s)', (claim, what) => {
+    expect(unclaimable(claim)).toContain(what);
+  });
+  it.each([v('acme.co.uk'), r('*.stores.acme.co.uk'), r('yvr.kentel.local'), v('kentel.com'), r('x.github.io')])('%o may be claimed', (claim) => {
+    expect(unclaimable(claim)).toBeUndefined();
   });
 
   it('a configuration claims its verified domains and its rewrite sources, once each', () => {
