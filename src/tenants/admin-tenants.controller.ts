@@ -127,7 +127,8 @@ export class AdminTenantsController {
   async activate(@AdminTenant() tenant: AdminTenantRef, @Param('version') version: string, @Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
     const v = parseVersion(version);
     noteAdminAction(req, { version: v });
-    return this.tenants.activate(tenant.id, v, actor.id, parseOrProblem(activateSchema, body).note);
+    const input = parseOrProblem(activateSchema, body);
+    return this.tenants.activate(tenant.id, v, actor.id, input.note, input.replaceNewer === true);
   }
 
   @Post(':slug/rollback')

@@ -58,7 +58,11 @@ export const updateConfigSchema = z
   })
   .refine((v) => !(v.clientSecret && v.clientSecretId), { path: ['clientSecretId'], message: 'give either clientSecret or clientSecretId, not both' });
 
-export const activateSchema = z.object({ note: note.optional() });
+export const activateSchema = z.object({
+  note: note.optional(),
+  /** Activate a draft made from an older version than the one in force, undoing what came between, on purpose. */
+  replaceNewer: z.boolean().optional(),
+});
 export const rollbackSchema = z.object({ toVersion: z.number().int().min(1), note: note.optional() });
 export const stageSecretSchema = z.object({ clientSecret: clientSecretSchema, label: z.string().trim().min(1).max(200).optional() });
 

@@ -128,8 +128,8 @@ export class TenantsService {
     return { ...check, version };
   }
 
-  async activate(tenantId: string, version: number, actor: string, note?: string): Promise<TenantView> {
-    return this.bringIntoForce(tenantId, version, actor, 'activate', note);
+  async activate(tenantId: string, version: number, actor: string, note?: string, replaceNewer = false): Promise<TenantView> {
+    return this.bringIntoForce(tenantId, version, actor, 'activate', note, replaceNewer);
   }
 
   async rollback(tenantId: string, toVersion: number, actor: string, note?: string): Promise<TenantView> {
@@ -251,6 +251,9 @@ export class TenantsService {
       const tenant = (await m.query(`SELECT active_version FROM tenants WHERE id = $1 FOR UPDATE`, [tenantId]))[0];
       const active = tenant.active_version as number | null;
       // Optimistic concurrency: a change made from version N is not saved over another person's N+1.
+      if (input.baseVersion !== undefined && !(await m.query(`SELECT 1 FROM tenant_config_versions WHERE tenant_id = $1 AND version = $2`, [tenantId, input.baseVersion])).length) {
+        throw ProblemError.validation([{ field: 'baseVersion', reason: `this tenant has no version ${input.baseVersion}` }]);
+      }
       if (input.baseVersion !== undefined && input.baseVersion !== active) {
         throw ProblemError.conflict(`Version ${active ?? 'none'} was put in force after version ${input.baseVersion}, which this change was made from; reload and make the change again.`, [
           { field: 'baseVersion', reason: `version ${active ?? 'none'} is in force now, not ${input.baseVersion}` },
@@ -274,7 +277,7 @@ export class TenantsService {
     return { version, check };
   }
 
-  private async bringIntoForce(tenantId: string, version: number, actor: string, kind: 'activate' | 'rollback', note?: string): Promise<TenantView> {
+  private async bringIntoForce(tenantId: string, version: number, actor: string, kind: 'activate' | 'rollback', note?: string, replaceNewer = false): Promise<TenantView> {
     const row = await this.versionRow(this.db.manager, tenantId, version);
     if (kind === 'activate' && row.status !== 'draft') {
       throw ProblemError.conflict(row.status === 'superseded' ? `Version ${version} was in force before; roll back to it instead.` : `Version ${version} is ${row.status}; only a draft can be activated.`);
@@ -289,6 +292,14 @@ export class TenantsService {
       const tenant = (await m.query(`SELECT active_version FROM tenants WHERE id = $1 FOR UPDATE`, [tenantId]))[0];
       const again = await this.versionRow(m, tenantId, version);
       if (again.status !== row.status) throw ProblemError.conflict(`Version ${version} changed while it was being checked; try again.`);
+      // A draft made from version N, activated after someone put N+1 in force, would silently undo N+1's changes.
+      const inForce = tenant.active_version as number | null;
+      if (kind === 'activate' && !replaceNewer && inForce !== null && again.baseVersion !== null && again.baseVersion !== inForce) {
+        throw ProblemError.conflict(
+          `Draft v${version} was made from version ${again.baseVersion}, but version ${inForce} is in force now: activating it would undo the changes of version ${inForce}. Stage the change again from version ${inForce}, or activate with "replaceNewer": true to undo them on purpose.`,
+          [{ field: 'replaceNewer', reason: `version ${inForce} came after this draft's base, version ${again.baseVersion}` }],
+        );
+      }
       await this.putInForce(m, tenantId, version, tenant.active_version, kind, actor, note ?? null);
     });
     // A training pool for a database the version now in force no longer names is closed now, not when idle.

@@ -235,6 +235,18 @@ describe('tenant configuration: versions, rollback and secrets', () => {
     // Reloaded, Sam's change goes in.
     const reloaded = await w.service.admin('PUT', '/admin/tenants/acme/config', { ...v('RQ-SAM'), baseVersion: after.activeVersion });
     expect(reloaded.status).toBe(200);
+    expect((await w.service.admin('PUT', '/admin/tenants/acme/config', { ...v('RQ-SAM'), baseVersion: 999 })).body).toMatchObject({
+      status: 422, errors: [{ field: 'baseVersion', reason: 'this tenant has no version 999' }],
+    });
+    // A draft staged from an older version than the one in force is not activated over it unless asked.
+    const stale = await w.service.admin('POST', '/admin/tenants/acme/versions', { ...v('RQ-STALE'), baseVersion: reloaded.body.activeVersion });
+    const newer = await w.service.admin('PUT', '/admin/tenants/acme/config', { ...v('RQ-NEWER'), baseVersion: reloaded.body.activeVersion });
+    const refused = await w.service.admin('POST', `/admin/tenants/acme/versions/${stale.body.version}/activate`, {});
+    expect(refused.status).toBe(409);
+    expect(refused.body.detail).toBe(`Draft v${stale.body.version} was made from version ${reloaded.body.activeVersion}, but version ${newer.body.activeVersion} is in force now: activating it would undo the changes of version ${newer.body.activeVersion}. Stage the change again from version ${newer.body.activeVersion}, or activate with "replaceNewer": true to undo them on purpose.`);
+    expect((await w.service.admin('GET', '/admin/tenants/acme')).body.activeVersion).toBe(newer.body.activeVersion);
+    const onPurpose = await w.service.admin('POST', `/admin/tenants/acme/versions/${stale.body.version}/activate`, { replaceNewer: true });
+    expect(onPurpose.body.activeVersion).toBe(stale.body.version);
     // The tests after this one expect version 2's mapping in force: put it back (no baseVersion: last writer wins).
     expect((await w.service.admin('PUT', '/admin/tenants/acme/config', v('RQ-V2'))).status).toBe(200);
   });
