@@ -54,14 +54,6 @@ export class AuthorizationCodeGrant {
     }
     if (redeemed.sessionEnded) throw new InvalidGrant('The user signed out after this code was issued.');
     const subject = { user, tenantSlug: grant.tenantSlug, environment: grant.environment, authTime: grant.authTime, grantId: grant.familyId, sessionId: redeemed.sessionId };
-    const accessToken = await this.issuer.accessToken(client.clientId, subject, grant.scope);
-    return {
-      access_token: accessToken,
-      token_type: 'Bearer',
-      expires_in: this.issuer.accessTokenTtl,
-      scope: grant.scope.join(' '),
-      ...(grant.scope.includes('openid') ? { id_token: await this.issuer.idToken(client.clientId, subject, grant.scope, grant.nonce, accessToken) } : {}),
-      ...(redeemed.token ? { refresh_token: redeemed.token } : {}),
-    };
+    return this.issuer.response(client.clientId, subject, grant.scope, redeemed.token, grant.nonce);
   }
 }

@@ -127,15 +127,7 @@ export class PasswordGrant implements GrantHandler, OnModuleInit {
       wantsRefresh ? { scope, authTime, ttl: REFRESH_TOKEN_TTL_S } : undefined,
     );
     const subject = { user, tenantSlug: tenant.slug, environment, authTime, grantId };
-    const accessToken = await this.issuer.accessToken(client.clientId, subject, scope);
-    return {
-      access_token: accessToken,
-      token_type: 'Bearer',
-      expires_in: this.issuer.accessTokenTtl,
-      scope: scope.join(' '),
-      ...(scope.includes('openid') ? { id_token: await this.issuer.idToken(client.clientId, subject, scope, undefined, accessToken) } : {}),
-      ...(issued.token ? { refresh_token: issued.token } : {}),
-    };
+    return this.issuer.response(client.clientId, subject, scope, issued.token);
   }
 
   /** The resource-owner password grant at the tenant's Okta, then UserInfo as the browser flow fetches it. */

@@ -40,14 +40,6 @@ export class RefreshTokenGrant {
       throw new InvalidGrant('The user is no longer active.');
     }
     const subject = { user, tenantSlug: g.tenantSlug!, environment: g.environment, authTime: g.authTime, grantId: g.familyId, sessionId: g.sessionId };
-    const accessToken = await this.issuer.accessToken(client.clientId, subject, scope);
-    return {
-      access_token: accessToken,
-      token_type: 'Bearer',
-      expires_in: this.issuer.accessTokenTtl,
-      scope: scope.join(' '),
-      refresh_token: rotated.token,
-      ...(scope.includes('openid') ? { id_token: await this.issuer.idToken(client.clientId, subject, scope, undefined, accessToken) } : {}),
-    };
+    return this.issuer.response(client.clientId, subject, scope, rotated.token);
   }
 }

@@ -3,7 +3,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { exportJWK, generateKeyPair, importJWK, type JWK, type CryptoKey } from 'jose';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config.js';
-import { SecretBox } from '../../common/crypto/secret-box.js';
+import { SecretBox, sealedFromJson, sealedToJson } from '../../common/crypto/secret-box.js';
 
 /** The additional data a signing key's sealed private half is bound to. */
 export const signingKeyAad = (kid: string) => `signing-key:${kid}`;
@@ -50,7 +50,7 @@ export class SigningKeys implements OnModuleInit {
         await m.query(`UPDATE signing_keys SET status = 'retired' WHERE status = 'active'`);
         await m.query(`INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk, status) VALUES ($1, $2, $3, $4, 'active')`, [
           kid, alg, { ...pub, kid, alg, use: 'sig' },
-          { keyId: sealed.keyId, iv: sealed.iv.toString('base64'), ciphertext: sealed.ciphertext.toString('base64'), tag: sealed.tag.toString('base64') },
+          sealedToJson(sealed),
         ]);
       }
     });
@@ -58,8 +58,7 @@ export class SigningKeys implements OnModuleInit {
       `SELECT kid, alg, public_jwk, private_jwk, status FROM signing_keys WHERE status = 'active' OR created_at > now() - interval '30 days' ORDER BY created_at DESC`,
     );
     const activeRow = rows.find((r) => r.status === 'active' && r.alg === alg)!;
-    const p = activeRow.private_jwk;
-    const privateJwk = JSON.parse(this.box.open({ keyId: p.keyId!, iv: Buffer.from(p.iv!, 'base64'), ciphertext: Buffer.from(p.ciphertext!, 'base64'), tag: Buffer.from(p.tag!, 'base64') }, signingKeyAad(activeRow.kid)));
+    const privateJwk = JSON.parse(this.box.open(sealedFromJson(activeRow.private_jwk), signingKeyAad(activeRow.kid)));
     this.active = { kid: activeRow.kid, alg: activeRow.alg, privateKey: (await importJWK(privateJwk, activeRow.alg)) as CryptoKey };
     this.publicJwks = rows.map((r) => r.public_jwk);
     this.verifyKeys = new Map(await Promise.all(rows.map(async (r) => [r.kid, (await importJWK(r.public_jwk, r.alg)) as CryptoKey] as const)));

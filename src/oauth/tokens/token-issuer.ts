@@ -6,6 +6,7 @@ import { Clock } from '../../common/clock.js';
 import type { Environment } from '../../database/directory-databases.js';
 import type { DirectoryUser } from '../../provisioning/directory-users.js';
 import { SigningKeys } from '../keys/signing-keys.js';
+import type { TokenResponse } from '../token-request.js';
 import { apiAudience } from './audiences.js';
 
 export interface TokenSubject {
@@ -33,6 +34,19 @@ export class TokenIssuer {
 
   get accessTokenTtl(): number {
     return this.config.env.ACCESS_TOKEN_TTL_S;
+  }
+
+  /** A token endpoint answer (RFC 6749 §5.1): the access token, an ID token when `openid` is granted, the refresh token if any. */
+  async response(clientId: string, s: TokenSubject, scope: string[], refreshToken: string | undefined, nonce?: string): Promise<TokenResponse> {
+    const accessToken = await this.accessToken(clientId, s, scope);
+    return {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: this.accessTokenTtl,
+      scope: scope.join(' '),
+      ...(scope.includes('openid') ? { id_token: await this.idToken(clientId, s, scope, nonce, accessToken) } : {}),
+      ...(refreshToken ? { refresh_token: refreshToken } : {}),
+    };
   }
 
   async accessToken(clientId: string, s: TokenSubject, scope: string[]): Promise<string> {
