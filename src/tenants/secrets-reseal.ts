@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
-import { type SealedSecret, SecretBox, SecretKeyMissing } from '../common/crypto/secret-box.js';
+import { type SealedSecret, SecretBox, SecretKeyMissing, sealedFromJson, sealedToJson } from '../common/crypto/secret-box.js';
 import { type FieldProblem, ProblemError } from '../common/errors/problem.js';
 import { signingKeyAad } from '../oauth/keys/signing-keys.js';
 import { secretAad } from './tenants.service.js';
@@ -116,7 +116,7 @@ export class SecretsReseal {
       const next = this.box.seal(plaintext, c.aad);
       if (kind === 'signingKeys') {
         await m.query(`UPDATE signing_keys SET private_jwk = $2 WHERE kid = $1`, [
-          c.id, { keyId: next.keyId, iv: next.iv.toString('base64'), ciphertext: next.ciphertext.toString('base64'), tag: next.tag.toString('base64') },
+          c.id, sealedToJson(next),
         ]);
       } else {
         await m.query(`UPDATE tenant_secrets SET key_id = $2, iv = $3, ciphertext = $4, tag = $5 WHERE id = $1 AND ciphertext IS NOT NULL`, [c.id, next.keyId, next.iv, next.ciphertext, next.tag]);
@@ -140,13 +140,6 @@ export class SecretsReseal {
       `SELECT kid, private_jwk FROM signing_keys WHERE private_jwk->>'keyId' <> $1 ORDER BY kid LIMIT $2 FOR UPDATE SKIP LOCKED`,
       [this.box.activeKeyId, size],
     );
-    return rows.map((r) => {
-      const p = r.private_jwk;
-      return {
-        id: r.kid,
-        aad: signingKeyAad(r.kid),
-        sealed: { keyId: p.keyId!, iv: Buffer.from(p.iv!, 'base64'), ciphertext: Buffer.from(p.ciphertext!, 'base64'), tag: Buffer.from(p.tag!, 'base64') },
-      };
-    });
+    return rows.map((r) => ({ id: r.kid, aad: signingKeyAad(r.kid), sealed: sealedFromJson(r.private_jwk) }));
   }
 }

@@ -9,6 +9,13 @@ export interface SealedSecret {
   tag: Buffer;
 }
 
+/** A sealed value as stored in a jsonb column (base64 parts): signing keys' private halves. */
+export type SealedJson = { keyId: string; iv: string; ciphertext: string; tag: string };
+export const sealedToJson = (s: SealedSecret): SealedJson => ({ keyId: s.keyId, iv: s.iv.toString('base64'), ciphertext: s.ciphertext.toString('base64'), tag: s.tag.toString('base64') });
+export const sealedFromJson = (j: Record<string, string>): SealedSecret => ({
+  keyId: j.keyId!, iv: Buffer.from(j.iv!, 'base64'), ciphertext: Buffer.from(j.ciphertext!, 'base64'), tag: Buffer.from(j.tag!, 'base64'),
+});
+
 /**
  * A sealed value names a key id that is not in SECRETS_KEYS (an old key removed before its values were
  * resealed, or an instance started with another keyring). Safe to show: a key id is not a secret.
