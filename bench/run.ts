@@ -10,7 +10,8 @@
  *   (d) resident memory idle vs a bare Nest app, and after a 2-minute run (growth in its second minute);
  *   and jose sign/verify rates for RS256 and ES256 (the choice of TOKEN_SIGNING_ALG).
  * Environment: BENCH_CONCURRENCY (16), BENCH_SECONDS (10), BENCH_TENANTS (10000), BENCH_SOAK_SECONDS (120);
- * BENCH_ONLY=a or ab stops after (a) or (b); BENCH_SERVICE_FLAGS, BENCH_PROFILE (see their definitions).
+ * BENCH_ONLY=a or ab stops after (a) or (b); BENCH_SERVICE_FLAGS, BENCH_PROFILE (see their definitions);
+ * BENCH_LOG_LEVEL (info, as in production) to see what the service's request log costs.
  */
 import 'reflect-metadata';
 import { type ChildProcess, fork } from 'node:child_process';
@@ -164,7 +165,7 @@ async function startService(): Promise<{ proc: ChildProcess; url: string; pool: 
   const proc = child(dist('src/main.js'), {
     NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`, DATABASE_URL: dbUrl.toString(),
     ADMIN_API_KEY: ADMIN_KEY, SECRETS_KEYS, OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true', NODE_EXTRA_CA_CERTS: pki.caCertPath,
-    LOG_FILE: join(root, '.test-tmp', 'bench', `service-${port}.log`), LOG_LEVEL: 'info',
+    LOG_FILE: join(root, '.test-tmp', 'bench', `service-${port}.log`), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
     RATE_LIMIT_SIGNIN_PER_MIN: '1000000', RATE_LIMIT_TOKEN_PER_MIN: '1000000', RATE_LIMIT_ADMIN_PER_MIN: '1000000',
     TOKEN_SIGNING_ALG: process.env.TOKEN_SIGNING_ALG ?? 'RS256',
   }, [...SERVICE_FLAGS, ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])]);

@@ -1,16 +1,27 @@
 import { Controller, Get, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Clock } from '../common/clock.js';
 import { InvalidToken } from '../common/errors/oauth-errors.js';
 import { type AccessTokenClaims, AccessTokenGuard, ForEnvironment } from '../oauth/access-token.guard.js';
+import { ApiStateCache } from './api-state-cache.js';
 import { DirectoryUsers } from '../provisioning/directory-users.js';
 import { RefreshTokens } from '../oauth/tokens/refresh-tokens.js';
 
-/** The user an access token was issued to, from the directory of the token's environment. */
-async function me(users: DirectoryUsers, grants: RefreshTokens, t: AccessTokenClaims) {
-  const [user, grantActive] = await Promise.all([users.find(t.env, t.tid, t.sub), typeof t.gid === 'string' ? grants.grantActive(t.gid) : true]);
+/**
+ * The user an access token was issued to, from the directory of the token's environment. Production reads go
+ * through ApiStateCache (every change reaches it at commit through Postgres NOTIFY); training reads do not.
+ */
+async function me(users: DirectoryUsers, grants: RefreshTokens, cache: ApiStateCache | undefined, clock: Clock, t: AccessTokenClaims) {
+  const readUser = () => users.find(t.env, t.tid, t.sub);
+  const gid = typeof t.gid === 'string' ? t.gid : undefined;
+  const readGrant = () => grants.grantState(gid!);
+  const [user, grant] = await Promise.all([
+    cache ? cache.user(t.tid, t.sub, readUser) : readUser(),
+    gid ? (cache ? cache.grant(gid, readGrant) : readGrant()) : undefined,
+  ]);
   if (!user || user.status !== 'active') throw new InvalidToken('The user of this token is no longer active.');
   // Access tokens are short-lived JWTs; this API also honours revocation before they expire (logout, deprovisioning).
-  if (!grantActive) throw new InvalidToken('The access token has been revoked.');
+  if (gid && (!grant || grant.revoked || grant.expiresAt <= clock.now().getTime())) throw new InvalidToken('The access token has been revoked.');
   return {
     sub: user.id,
     tenant: t.tenant,
@@ -37,13 +48,15 @@ export class MeController {
   constructor(
     private readonly users: DirectoryUsers,
     private readonly grants: RefreshTokens,
+    private readonly cache: ApiStateCache,
+    private readonly clock: Clock,
   ) {}
 
   @Get('me')
   @ApiOperation({ summary: 'The user the access token was issued to, with role and locations (also the OIDC UserInfo endpoint). Production tokens only.' })
   @ApiOkResponse({ description: 'The provisioned user.' })
   me(@Req() req: { accessToken: AccessTokenClaims }) {
-    return me(this.users, this.grants, req.accessToken);
+    return me(this.users, this.grants, this.cache, this.clock, req.accessToken);
   }
 }
 
@@ -57,12 +70,13 @@ export class TrainingMeController {
   constructor(
     private readonly users: DirectoryUsers,
     private readonly grants: RefreshTokens,
+    private readonly clock: Clock,
   ) {}
 
   @Get('me')
   @ApiOperation({ summary: 'The training user the access token was issued to, from the tenant\'s training database. Training tokens only.' })
   @ApiOkResponse({ description: 'The training user.' })
   me(@Req() req: { accessToken: AccessTokenClaims }) {
-    return me(this.users, this.grants, req.accessToken);
+    return me(this.users, this.grants, undefined, this.clock, req.accessToken);
   }
 }

@@ -30,6 +30,10 @@ export const envSchema = z.object({
   TRAINING_MAX_OPEN_DATABASES: z.coerce.number().int().min(1).max(10000).default(100).describe('Training database pools open at once per instance; beyond it the least recently used is closed.'),
   TENANT_CACHE_MAX: z.coerce.number().int().min(10).max(1000000).default(10000)
     .describe('Tenants whose configuration in force, passport strategy and Okta documents (discovery, JWKS) are kept in memory per instance, least recently used out. Set it at or above the number of tenants that sign in: a tenant outside it costs a database read and possibly Okta fetches on its next sign-in. Memory: up to about 30 KiB per cached tenant (the benchmark measured 611 MiB resident with 10,000 tenants warm, against about 300 MiB for a few).'),
+  API_CACHE_TTL_S: seconds(30, 0, 3600)
+    .describe("Longest a user's /v1/me view and a grant's revocation state are served from an instance's memory. Changes do not wait for it: Postgres triggers notify every instance at commit (LISTEN/NOTIFY) and the entry is dropped within milliseconds; while an instance's notification connection is down it serves nothing from this cache. The bound only limits the damage of a notification that never arrived. 0: no cache, every API call reads Postgres."),
+  API_CACHE_MAX: z.coerce.number().int().min(10).max(1000000).default(10000)
+    .describe('Entries per instance in each API cache (verified access tokens; users; grants), least recently used out. An entry is at most about 2 KiB.'),
   PASSWORD_GRANT_MAX_FAILURES_PER_USERNAME: z.coerce.number().int().min(1).max(1000).default(5)
     .describe('Failed password-grant attempts allowed per username within the window before further attempts are refused without asking Okta.'),
   PASSWORD_GRANT_MAX_FAILURES_PER_CLIENT: z.coerce.number().int().min(1).max(100000).default(100)

@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { dataSourceOptions, openDatabase } from './data-source.js';
+import { ChangeFeed } from './change-feed.js';
 import { DirectoryDatabases, PRODUCTION_DATABASE_URL } from './directory-databases.js';
 
 /** The production database (control + directory schema), migrated at start under an advisory lock; training databases beside it. */
@@ -18,8 +19,8 @@ export class DatabaseModule {
           dataSourceFactory: async (options) => openDatabase(url, 'control', (options as { extra?: { max?: number } }).extra?.max),
         }),
       ],
-      providers: [DirectoryDatabases, { provide: PRODUCTION_DATABASE_URL, useValue: url }],
-      exports: [DirectoryDatabases],
+      providers: [DirectoryDatabases, ChangeFeed, { provide: PRODUCTION_DATABASE_URL, useValue: url }],
+      exports: [DirectoryDatabases, ChangeFeed],
     };
   }
 }

@@ -1,6 +1,8 @@
 import { type CanActivate, type ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { Clock } from '../common/clock.js';
+import { Lru } from '../common/lru.js';
 import { AppConfig } from '../config/app-config.js';
 import { InvalidToken, MissingToken } from '../common/errors/oauth-errors.js';
 import type { Environment } from '../database/directory-databases.js';
@@ -23,14 +25,27 @@ export const ForEnvironment = (env: Environment) => SetMetadata(ENVIRONMENT, env
 /**
  * Bearer access tokens on the apps' REST API (RFC 6750): our signature, our issuer, typ at+jwt, and the
  * audience of the environment the route serves — so a training token never passes a production route.
+ * Revocation is not decided here but by the route (grant state: api/me.controller.ts).
  */
 @Injectable()
 export class AccessTokenGuard implements CanActivate {
+  /**
+   * Tokens this instance has verified, by environment and token: the same checks give the same answer until the
+   * token expires, unless its signing key is withdrawn (looked up again on every hit). Saves the RS256
+   * verification on each repeated API call (an app calls with one token for its five minutes).
+   */
+  private readonly verified: Lru<string, { claims: AccessTokenClaims; kid: string | undefined; exp: number }>;
+  private readonly cacheVerified: boolean;
+
   constructor(
     private readonly keys: SigningKeys,
     private readonly config: AppConfig,
     private readonly reflector: Reflector,
-  ) {}
+    private readonly clock: Clock,
+  ) {
+    this.verified = new Lru(config.env.API_CACHE_MAX);
+    this.cacheVerified = config.env.API_CACHE_TTL_S > 0;
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; accessToken?: AccessTokenClaims }>();
@@ -39,14 +54,23 @@ export class AccessTokenGuard implements CanActivate {
     if (!/^Bearer(\s|$)/i.test(authorization)) throw new MissingToken('A bearer access token is required.');
     const m = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(authorization);
     if (!m) throw new InvalidToken('The access token is malformed.');
+    const cacheKey = `${env} ${m[1]}`;
+    const known = this.verified.get(cacheKey);
+    if (known && known.exp > this.clock.epochSeconds() && this.keys.verificationKey(known.kid)) {
+      req.accessToken = known.claims;
+      return true;
+    }
     try {
+      let kid: string | undefined;
       const { payload } = await jwtVerify(m[1]!, (header) => {
         const key = this.keys.verificationKey(header.kid);
         if (!key) throw new InvalidToken('The access token is signed with an unknown key.');
+        kid = header.kid;
         return key;
       }, { issuer: this.config.publicUrl, audience: apiAudience[env], typ: 'at+jwt', algorithms: ['RS256', 'ES256'], requiredClaims: ['sub', 'exp', 'iat', 'client_id', 'tid', 'env'] });
       if (payload.env !== env) throw new InvalidToken(`This is not a ${env} access token.`);
       req.accessToken = payload as AccessTokenClaims;
+      if (this.cacheVerified) this.verified.set(cacheKey, { claims: req.accessToken, kid, exp: payload.exp! });
       return true;
     } catch (e) {
       if (e instanceof InvalidToken) throw e;

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ApiStateCache } from '../api/api-state-cache.js';
 import { MeController, TrainingMeController } from '../api/me.controller.js';
 import { ProvisioningModule } from '../provisioning/provisioning.module.js';
 import { AccessTokenGuard } from './access-token.guard.js';
@@ -21,7 +22,7 @@ import { TokenIntrospection } from './tokens/token-introspection.js';
 @Module({
   imports: [ProvisioningModule],
   controllers: [TokenController, TokenLifecycleController, DiscoveryController, AdminClientsController, MeController, TrainingMeController],
-  providers: [ClientsService, SigningKeys, AuthorizationCodes, RefreshTokens, TokenIssuer, AuthorizeValidator, AuthorizationCodeGrant, RefreshTokenGrant, GrantRegistry, AccessTokenGuard, TokenIntrospection],
+  providers: [ClientsService, SigningKeys, AuthorizationCodes, RefreshTokens, TokenIssuer, AuthorizeValidator, AuthorizationCodeGrant, RefreshTokenGrant, GrantRegistry, AccessTokenGuard, TokenIntrospection, ApiStateCache],
   exports: [ClientsService, SigningKeys, AuthorizationCodes, RefreshTokens, TokenIssuer, AuthorizeValidator, AccessTokenGuard, GrantRegistry, TokenIntrospection],
 })
 export class OAuthModule {}

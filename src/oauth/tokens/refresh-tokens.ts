@@ -51,6 +51,12 @@ export interface RefreshTokenView {
  * token_grants row, which the JWT access tokens of the family name (gid): revoking the grant makes them
  * inactive at introspection and on this service's own API, before they expire.
  */
+/** A grant's state: revoked or not, and its end (epoch ms). */
+export interface GrantState {
+  revoked: boolean;
+  expiresAt: number;
+}
+
 @Injectable()
 export class RefreshTokens {
   constructor(private readonly db: DataSource) {}
@@ -163,6 +169,13 @@ export class RefreshTokens {
     if (!/^[0-9a-f-]{36}$/i.test(familyId)) return false;
     const rows = await this.db.query(`SELECT revoked_at IS NULL AND expires_at > now() AS active FROM token_grants WHERE id = $1`, [familyId]);
     return rows[0]?.active === true;
+  }
+
+  /** A grant as the API caches it (api/api-state-cache.ts): whether it was revoked and when it ends; null if there is none. */
+  async grantState(familyId: string): Promise<GrantState | null> {
+    if (!/^[0-9a-f-]{36}$/i.test(familyId)) return null;
+    const rows = await this.db.query(`SELECT revoked_at IS NOT NULL AS revoked, (extract(epoch FROM expires_at) * 1000)::float8 AS expires_at FROM token_grants WHERE id = $1`, [familyId]);
+    return rows[0] ? { revoked: rows[0].revoked === true, expiresAt: Number(rows[0].expires_at) } : null;
   }
 
   /** Looks a refresh token up without using it (introspection, revocation). */
