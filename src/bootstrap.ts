@@ -19,6 +19,8 @@ export async function createApp(config: AppConfig, databaseUrl: string, adapters
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl, adapters), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  // No ETags computed over API answers (tokens, personal data, errors: nothing to revalidate); the console's assets set their own.
+  app.set('etag', false);
   // Only for req.ip (rate limits). No URL is ever built from Host or X-Forwarded-*: PUBLIC_URL is the one source.
   app.set('trust proxy', config.trustProxy);
   // First, before the body parsers: a correlation id even for a request refused as bad JSON or too large.
