@@ -90,15 +90,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Resident memory once it has settled: V8 gives memory back some seconds after a process goes quiet (its
  * memory reducer: the bare app after about 5 s, the service after about 25 s), so a figure taken at a fixed
- * early moment measures how soon that happens, not what idle costs. Sampled every second, at least 15 s and at
- * most 90 s, until it has moved less than 1% over the last 10 s.
+ * early moment measures how soon that happens, not what idle costs. Sampled every second, at least 45 s (RSS
+ * can sit still for 20 s before the reducer runs) and at most 120 s, until it has moved less than 1% over the last 10 s.
  */
 async function settledRss(pid: number): Promise<number> {
   const samples: number[] = [];
-  for (let i = 0; i < 90; i++) {
+  for (let i = 0; i < 120; i++) {
     await sleep(1000);
     samples.push(rss(pid));
-    if (samples.length >= 15) {
+    if (samples.length >= 45) {
       const last = samples.slice(-10);
       if (Math.max(...last) - Math.min(...last) < 0.01 * Math.min(...last)) break;
     }
