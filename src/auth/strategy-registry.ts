@@ -1,3 +1,4 @@
+import { Lru } from '../common/lru.js';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { OutboundHttp } from '../common/http/outbound-http.js';
@@ -15,8 +16,7 @@ import { TenantOktaStrategy } from './okta.strategy.js';
 @Injectable()
 export class StrategyRegistry {
   /** By tenant id, least recently used first. */
-  private readonly strategies = new Map<string, TenantOktaStrategy>();
-  private readonly max: number;
+  private readonly strategies: Lru<string, TenantOktaStrategy>;
   /** This application's own Passport instance for upstream strategies. */
   readonly passport = new passport.Passport();
 
@@ -26,25 +26,14 @@ export class StrategyRegistry {
     private readonly verifier: IdTokenVerifier,
     private readonly config: AppConfig,
   ) {
-    this.max = config.env.TENANT_CACHE_MAX;
+    this.strategies = new Lru(config.env.TENANT_CACHE_MAX, (_id, old) => this.passport.unuse(old.name));
   }
 
   get(tenant: LoadedTenant): TenantOktaStrategy {
     const key = `okta:${tenant.id}:${tenant.version}`;
     const s = this.strategies.get(tenant.id);
-    if (s) {
-      this.strategies.delete(tenant.id);
-      if (s.name === key) {
-        this.strategies.set(tenant.id, s); // most recently used last
-        return s;
-      }
-      this.passport.unuse(s.name); // an older (or, during a rollback, another) version
-    }
-    if (this.strategies.size >= this.max) {
-      const [id, old] = this.strategies.entries().next().value!;
-      this.strategies.delete(id);
-      this.passport.unuse(old.name);
-    }
+    if (s?.name === key) return s;
+    if (s) this.passport.unuse(s.name); // an older (or, during a rollback, another) version; replaced below
     const fresh = new TenantOktaStrategy(key, tenant, new OktaOAuthClient(tenant, this.http, this.verifier), this.store, this.config.oktaCallbackUrl);
     this.strategies.set(tenant.id, fresh);
     this.passport.use(key, fresh);

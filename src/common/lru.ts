@@ -5,7 +5,11 @@
 export class Lru<K, V> {
   private readonly map = new Map<K, V>();
 
-  constructor(private readonly max: number) {}
+  /** `onEvict` hears of each entry pushed out by the bound (not of deletes or replacements). */
+  constructor(
+    private readonly max: number,
+    private readonly onEvict?: (key: K, value: V) => void,
+  ) {}
 
   get size(): number {
     return this.map.size;
@@ -23,7 +27,11 @@ export class Lru<K, V> {
   set(key: K, value: V): void {
     this.map.delete(key);
     this.map.set(key, value);
-    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
+    if (this.map.size > this.max) {
+      const [oldest, old] = this.map.entries().next().value as [K, V];
+      this.map.delete(oldest);
+      this.onEvict?.(oldest, old);
+    }
   }
 
   delete(key: K): boolean {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { Lru } from '../common/lru.js';
 import { AppConfig } from '../config/app-config.js';
 import { TenantsService } from './tenants.service.js';
 import type { TenantConfig } from './tenant-config.schema.js';
@@ -20,15 +21,14 @@ export interface LoadedTenant extends TenantRef {
 /** Read side of tenant configuration for the sign-in path. */
 @Injectable()
 export class TenantRuntime {
-  private readonly cache = new Map<string, Promise<LoadedTenant>>();
-  private readonly maxCached: number;
+  private readonly cache: Lru<string, Promise<LoadedTenant>>;
 
   constructor(
     private readonly db: DataSource,
     private readonly tenants: TenantsService,
     config: AppConfig,
   ) {
-    this.maxCached = config.env.TENANT_CACHE_MAX;
+    this.cache = new Lru(config.env.TENANT_CACHE_MAX);
   }
 
   async bySlug(slug: string): Promise<TenantRef | null> {
@@ -39,15 +39,10 @@ export class TenantRuntime {
   load(ref: Pick<TenantRef, 'id' | 'version'>): Promise<LoadedTenant> {
     const key = `${ref.id}:${ref.version}`;
     let hit = this.cache.get(key);
-    if (hit) {
-      this.cache.delete(key);
-      this.cache.set(key, hit); // most recently used last
-      return hit;
-    }
+    if (hit) return hit;
     hit = this.fetch(ref.id, ref.version);
     hit.catch(() => this.cache.delete(key));
     this.cache.set(key, hit);
-    if (this.cache.size > this.maxCached) this.cache.delete(this.cache.keys().next().value!);
     return hit;
   }
 
