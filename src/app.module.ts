@@ -5,7 +5,7 @@ import { AdminAuthModule } from './admin-auth/admin-auth.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CommonModule } from './common/common.module.js';
 import { ConsoleModule } from './console/console.module.js';
-import { loggingParams } from './common/logging/logging.js';
+import { createRootLogger, loggingParams, ROOT_LOGGER } from './common/logging/logging.js';
 import { AppConfig } from './config/app-config.js';
 import { HostResolver, SystemHostResolver } from './common/http/host-resolver.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -26,12 +26,13 @@ export interface AppAdapters {
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, databaseUrl: string, adapters: AppAdapters = {}): DynamicModule {
+    const logger = createRootLogger(config.env.LOG_LEVEL, config.env.LOG_FILE);
     return {
       module: AppModule,
       global: true,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ ...config.env, PUBLIC_URL: config.publicUrl })] }),
-        LoggerModule.forRoot(loggingParams(config.env.LOG_LEVEL, config.env.LOG_FILE)),
+        LoggerModule.forRoot(loggingParams(logger)),
         CommonModule,
         DatabaseModule.forRoot(databaseUrl),
         AdminAuthModule,
@@ -45,8 +46,11 @@ export class AppModule {
         TrainingModule,
         ConsoleModule,
       ],
-      providers: [{ provide: AppConfig, useValue: config }, { provide: HostResolver, useValue: adapters.hostResolver ?? new SystemHostResolver() }],
-      exports: [AppConfig, HostResolver],
+      providers: [
+        { provide: AppConfig, useValue: config }, { provide: HostResolver, useValue: adapters.hostResolver ?? new SystemHostResolver() },
+        { provide: ROOT_LOGGER, useValue: logger },
+      ],
+      exports: [AppConfig, HostResolver, ROOT_LOGGER],
     };
   }
 }

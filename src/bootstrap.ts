@@ -5,7 +5,9 @@ import { Logger } from 'nestjs-pino';
 import { type AppAdapters, AppModule } from './app.module.js';
 import { rateLimits } from './abuse/rate-limits.js';
 import { AllExceptionsFilter } from './common/errors/exception.filter.js';
+import { ROOT_LOGGER } from './common/logging/logging.js';
 import { requestId } from './common/logging/request-id.js';
+import { requestLog } from './common/logging/request-log.js';
 import { inputGuard } from './common/web/input-guard.js';
 import { securityHeaders } from './common/web/security-headers.js';
 import type { AppConfig } from './config/app-config.js';
@@ -25,6 +27,7 @@ export async function createApp(config: AppConfig, databaseUrl: string, adapters
   app.set('trust proxy', config.trustProxy);
   // First, before the body parsers: a correlation id even for a request refused as bad JSON or too large.
   app.use(requestId);
+  app.use(requestLog(app.get(ROOT_LOGGER)));
   app.use(securityHeaders(config));
   app.use(rateLimits(config));
   // SCIM clients (a customer's Okta) send application/scim+json (RFC 7644 §3.1).

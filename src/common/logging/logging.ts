@@ -1,7 +1,6 @@
-import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import pino from 'pino';
-import { existingRequestId } from './request-id.js';
+import { requestContext } from './request-context.js';
 
 /** Query parameters whose values never reach a log line. */
 const secretParams = /^(code|state|nonce|code_verifier|code_challenge|password|client_secret|refresh_token|access_token|id_token|id_token_hint|token|assertion|login_hint)$/i;
@@ -50,30 +49,41 @@ export function scrubError(value: unknown, depth = 0): unknown {
   return out;
 }
 
-/** Structured JSON logs with a correlation id per request (taken from X-Request-Id when it is well-formed). */
-export function loggingParams(level: string, file?: string): Params {
-  return {
-    pinoHttp: {
-      level,
-      ...(file ? { stream: pino.destination({ dest: file, append: true, mkdir: true, sync: false }) } : {}),
-      // Assigned before the body parsers by requestId (bootstrap.ts); reused here.
-      genReqId: existingRequestId,
-      redact: { paths: redactPaths, censor: '[redacted]' },
-      // Errors logged under another key than `err` are serialized (and scrubbed) the same way.
-      formatters: {
-        log: (obj: Record<string, unknown>) => {
-          for (const [k, v] of Object.entries(obj)) if (k !== 'err' && v instanceof Error) obj[k] = scrubError(pino.stdSerializers.err(v));
-          return obj;
-        },
-      },
-      serializers: {
-        // pino-http hands this the standard serialization of the error (type, message, stack, own fields).
-        err: (err: unknown) => scrubError(err),
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      customProps: (req: IncomingMessage & { id?: unknown }) => ({ correlationId: req.id }),
-      autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health/live' || req.url === '/health/ready' || req.url === '/metrics' },
+/**
+ * The one pino logger of an app: JSON lines, secrets redacted wherever they appear, errors scrubbed, and the
+ * correlation id of the request being handled (requestContext) on every line written while handling it.
+ */
+export function createRootLogger(level: string, file?: string): pino.Logger {
+  const options: pino.LoggerOptions = {
+    level,
+    redact: { paths: redactPaths, censor: '[redacted]' },
+    mixin: () => {
+      const request = requestContext.getStore();
+      return request ? { correlationId: request.id } : {};
     },
+    // Errors logged under another key than `err` are serialized (and scrubbed) the same way.
+    formatters: {
+      log: (obj: Record<string, unknown>) => {
+        for (const [k, v] of Object.entries(obj)) if (k !== 'err' && v instanceof Error) obj[k] = scrubError(pino.stdSerializers.err(v));
+        return obj;
+      },
+    },
+    serializers: { err: (err: unknown) => scrubError(err instanceof Error ? pino.stdSerializers.err(err) : err) },
   };
+  return file ? pino(options, pino.destination({ dest: file, append: true, mkdir: true, sync: false })) : pino(options);
+}
+
+/**
+ * nestjs-pino gives Nest (and every `new Logger(...)`) our logger. Its own per-request pino-http middleware is
+ * not installed (`useExisting`, no routes): it built two child loggers per request, serializing and redacting
+ * their bindings, about a quarter of a /v1/me request's CPU. The request line is requestLog's, and the
+ * correlation id of in-request lines comes from requestContext through the logger's mixin.
+ */
+/** The app's logger, for requestLog (bootstrap.ts). */
+export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+
+export function loggingParams(logger: pino.Logger): Params {
+  // pino-http (which nestjs-pino builds its root logger with) wraps the logger in a child with its own `err`
+  // serializer; ours is handed pino-http's standard serialization and scrubs it.
+  return { pinoHttp: { logger, serializers: { err: (err: unknown) => scrubError(err) } }, useExisting: true, forRoutes: [] };
 }
