@@ -8,13 +8,10 @@ import { AllExceptionsFilter } from './common/errors/exception.filter.js';
 import { ROOT_LOGGER } from './common/logging/logging.js';
 import { requestId } from './common/logging/request-id.js';
 import { requestLog } from './common/logging/request-log.js';
+import { bodyParsers } from './common/web/body-parsers.js';
 import { inputGuard } from './common/web/input-guard.js';
 import { securityHeaders } from './common/web/security-headers.js';
 import type { AppConfig } from './config/app-config.js';
-import { CSV_LIMIT_BYTES } from './tenants/bulk/bulk-body.js';
-
-/** Request size bounds: JSON (admin API, bulk loads), forms (OAuth endpoints), headers (Node's default). */
-export const BODY_LIMITS = { json: '2mb', urlencoded: '64kb', parameterLimit: 100 } as const;
 
 /** Builds the HTTP application (used by main.ts, the tests, the demo and the benchmarks alike). */
 export async function createApp(config: AppConfig, databaseUrl: string, adapters: AppAdapters = {}): Promise<NestExpressApplication> {
@@ -30,12 +27,7 @@ export async function createApp(config: AppConfig, databaseUrl: string, adapters
   app.use(requestLog(app.get(ROOT_LOGGER)));
   app.use(securityHeaders(config));
   app.use(rateLimits(config));
-  // SCIM clients (a customer's Okta) send application/scim+json (RFC 7644 §3.1).
-  app.useBodyParser('json', { limit: BODY_LIMITS.json, type: ['application/json', 'application/scim+json'] });
-  // extended: false keeps repeated parameters as arrays, so they can be refused (RFC 6749 §3.1, §3.2).
-  app.useBodyParser('urlencoded', { extended: false, limit: BODY_LIMITS.urlencoded, parameterLimit: BODY_LIMITS.parameterLimit });
-  // CSV bulk loads (tenants/bulk): read here, so that the input guard sees them like every other body.
-  app.useBodyParser('text', { limit: CSV_LIMIT_BYTES, type: ['text/csv', 'application/csv'] });
+  app.use(bodyParsers());
   // After the parsers, before any handler: NUL anywhere, and control/bidi characters on the admin API, are a 400.
   app.use(inputGuard);
   app.useGlobalFilters(new AllExceptionsFilter());

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ProblemError } from '../common/errors/problem.js';
@@ -6,7 +6,8 @@ import { jsonSchema } from '../common/validation/openapi.js';
 import { decimalInt, parseOrProblem } from '../common/validation/zod.js';
 import { AdminActionLog } from './admin-action-log.js';
 import { createPrincipalSchema, AdminCredentials, issueCredentialSchema, updatePrincipalSchema } from './admin-credentials.service.js';
-import { Actor, AdminAccess, type AdminActor, AdminGuard, AdminTenant, type AdminTenantRef } from './admin.guard.js';
+import { Actor, AdminAccess, type AdminActor, AdminTenant, type AdminTenantRef } from './admin.guard.js';
+import { AdminApi } from './admin-api.decorator.js';
 
 const actionsQuery = z.object({
   limit: decimalInt(1, 500).default(100),
@@ -30,7 +31,7 @@ const exampleToken = {
 @ApiSecurity('admin-key')
 @ApiSecurity('admin-token')
 @Controller('admin')
-@UseGuards(AdminGuard)
+@AdminApi()
 export class AdminAuthController {
   constructor(
     private readonly credentials: AdminCredentials,

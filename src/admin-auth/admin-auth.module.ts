@@ -1,5 +1,4 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { AdminActionInterceptor, AdminActionLog } from './admin-action-log.js';
 import { AdminAuthController } from './admin-auth.controller.js';
 import { AdminCredentials } from './admin-credentials.service.js';
@@ -7,12 +6,12 @@ import { AdminGuard } from './admin.guard.js';
 
 /**
  * Admin authorization: account managers and operators, their credentials, the per-tenant scope check every
- * admin route gets from AdminGuard, and the admin action log (a global interceptor records every admin request).
+ * admin route gets from AdminGuard, and the admin action log (its interceptor records every admin request). Admin controllers say @AdminApi().
  */
 @Global()
 @Module({
   controllers: [AdminAuthController],
-  providers: [AdminCredentials, AdminActionLog, AdminGuard, { provide: APP_INTERCEPTOR, useClass: AdminActionInterceptor }],
-  exports: [AdminCredentials, AdminActionLog, AdminGuard],
+  providers: [AdminCredentials, AdminActionLog, AdminGuard, AdminActionInterceptor],
+  exports: [AdminCredentials, AdminActionLog, AdminGuard, AdminActionInterceptor],
 })
 export class AdminAuthModule {}

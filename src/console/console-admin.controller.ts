@@ -1,7 +1,8 @@
-import { Controller, Get, UseGuards } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { Actor, AdminAccess, type AdminActor, AdminGuard } from '../admin-auth/admin.guard.js';
+import { Actor, AdminAccess, type AdminActor } from '../admin-auth/admin.guard.js';
+import { AdminApi } from '../admin-auth/admin-api.decorator.js';
 
 /**
  * The one read-only addition the console needs that the tenant API does not offer: the status of every tenant
@@ -14,7 +15,7 @@ import { Actor, AdminAccess, type AdminActor, AdminGuard } from '../admin-auth/a
 @ApiSecurity('admin-key')
 @ApiSecurity('admin-token')
 @Controller('admin/console')
-@UseGuards(AdminGuard)
+@AdminApi()
 export class ConsoleAdminController {
   constructor(private readonly db: DataSource) {}
 

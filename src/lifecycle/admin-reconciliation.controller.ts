@@ -1,11 +1,12 @@
-import { Controller, Get, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { AdminGuard, AdminTenant, type AdminTenantRef } from '../admin-auth/admin.guard.js';
+import { AdminTenant, type AdminTenantRef } from '../admin-auth/admin.guard.js';
 import { ProblemError } from '../common/errors/problem.js';
 import { decimalInt, parseOrProblem } from '../common/validation/zod.js';
 import { Reconciliation } from './reconciliation.service.js';
+import { AdminApi } from '../admin-auth/admin-api.decorator.js';
 
 const listQuery = z.object({ limit: decimalInt(1, 1000).default(200) });
 
@@ -13,7 +14,7 @@ const listQuery = z.object({ limit: decimalInt(1, 1000).default(200) });
 @ApiTags('lifecycle')
 @ApiSecurity('admin-key')
 @Controller('admin/tenants/:slug/reconciliation')
-@UseGuards(AdminGuard)
+@AdminApi()
 export class AdminReconciliationController {
   constructor(
     private readonly reconciliation: Reconciliation,

@@ -1,9 +1,10 @@
-import { Controller, Get, Param, ParseUUIDPipe, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { AdminGuard, AdminTenant, type AdminTenantRef } from '../admin-auth/admin.guard.js';
+import { AdminTenant, type AdminTenantRef } from '../admin-auth/admin.guard.js';
 import { ProblemError } from '../common/errors/problem.js';
 import { parseOrProblem } from '../common/validation/zod.js';
 import { auditListQuery, AuditQuery } from './audit-query.js';
+import { AdminApi } from '../admin-auth/admin-api.decorator.js';
 
 const notFound = () => new ParseUUIDPipe({ exceptionFactory: () => ProblemError.notFound('Audit record') });
 
@@ -12,7 +13,7 @@ const notFound = () => new ParseUUIDPipe({ exceptionFactory: () => ProblemError.
 @ApiSecurity('admin-key')
 @ApiSecurity('admin-token')
 @Controller('admin/tenants/:slug/audits')
-@UseGuards(AdminGuard)
+@AdminApi()
 export class AdminAuditsController {
   constructor(private readonly audits: AuditQuery) {}
 

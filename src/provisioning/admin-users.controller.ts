@@ -1,13 +1,14 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Put, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { Actor, type AdminActor, AdminGuard, AdminTenant, type AdminTenantRef } from '../admin-auth/admin.guard.js';
+import { Actor, type AdminActor, AdminTenant, type AdminTenantRef } from '../admin-auth/admin.guard.js';
 import { ProblemError } from '../common/errors/problem.js';
 import { jsonSchema } from '../common/validation/openapi.js';
 import { decimalInt, parseOrProblem } from '../common/validation/zod.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { type AdminContext, AdminUsers } from './admin-users.service.js';
 import { RequestId } from './request-id.js';
+import { AdminApi } from '../admin-auth/admin-api.decorator.js';
 
 const userId = () => new ParseUUIDPipe({ exceptionFactory: () => ProblemError.notFound('User') });
 const fieldName = z.string().regex(/^([A-Za-z]{1,40}|custom\.[A-Za-z0-9_]{1,64})$/, 'must be a field name such as firstName or custom.Region');
@@ -36,7 +37,7 @@ const externalId = z.string().trim().min(1).max(100).regex(/^[^\p{Cc}\p{Cf}]+$/u
 @ApiSecurity('admin-key')
 @ApiSecurity('admin-token')
 @Controller('admin/tenants/:slug/users')
-@UseGuards(AdminGuard)
+@AdminApi()
 export class AdminUsersController {
   constructor(
     private readonly tenants: TenantsService,

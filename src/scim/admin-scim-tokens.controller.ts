@@ -1,11 +1,12 @@
-import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { Actor, type AdminActor, AdminGuard, AdminTenant, type AdminTenantRef } from '../admin-auth/admin.guard.js';
+import { Actor, type AdminActor, AdminTenant, type AdminTenantRef } from '../admin-auth/admin.guard.js';
 import { ProblemError } from '../common/errors/problem.js';
 import { jsonSchema } from '../common/validation/openapi.js';
 import { parseOrProblem } from '../common/validation/zod.js';
 import { ScimTokens } from './scim-tokens.service.js';
+import { AdminApi } from '../admin-auth/admin-api.decorator.js';
 
 const issueSchema = z.object({
   label: z.string().trim().min(1).max(200).default('Okta SCIM provisioning'),
@@ -19,7 +20,7 @@ const issueSchema = z.object({
 @ApiTags('scim')
 @ApiSecurity('admin-key')
 @Controller('admin/tenants/:slug/scim-tokens')
-@UseGuards(AdminGuard)
+@AdminApi()
 export class AdminScimTokensController {
   constructor(private readonly tokens: ScimTokens) {}
 

@@ -1,16 +1,17 @@
-import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { AdminGuard, noteAdminAction } from '../admin-auth/admin.guard.js';
+import { noteAdminAction } from '../admin-auth/admin.guard.js';
 import { jsonSchema } from '../common/validation/openapi.js';
 import { parseOrProblem } from '../common/validation/zod.js';
 import { resealSchema, SecretsReseal } from './secrets-reseal.js';
+import { AdminApi } from '../admin-auth/admin-api.decorator.js';
 
 /** Operators: the secrets keyring (SECRETS_KEYS) across every tenant. */
 @ApiTags('secrets')
 @ApiSecurity('admin-key')
 @ApiSecurity('admin-token')
 @Controller('admin/secrets')
-@UseGuards(AdminGuard)
+@AdminApi()
 export class AdminSecretsController {
   constructor(private readonly reseal: SecretsReseal) {}
 

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { z } from 'zod';
-import { Actor, AdminAccess, type AdminActor, AdminGuard, AdminTenant, type AdminTenantRef, noteAdminAction } from '../admin-auth/admin.guard.js';
+import { Actor, AdminAccess, type AdminActor, AdminTenant, type AdminTenantRef, noteAdminAction } from '../admin-auth/admin.guard.js';
 import { AdminCredentials } from '../admin-auth/admin-credentials.service.js';
 import { ProblemError } from '../common/errors/problem.js';
 import { jsonSchema } from '../common/validation/openapi.js';
@@ -14,6 +14,7 @@ import { tenantConfigInputSchema } from './tenant-config.schema.js';
 import { exampleConfig, exampleProblem, exampleTenant, exampleVersion } from './openapi-examples.js';
 import { activateSchema, createTenantSchema, locationsSchema, rollbackSchema, stageSecretSchema, updateConfigSchema } from './tenant-inputs.js';
 import { TenantsService } from './tenants.service.js';
+import { AdminApi } from '../admin-auth/admin-api.decorator.js';
 
 const rqIdsBodySchema = tenantConfigInputSchema.shape.rqIds.unwrap().partial().extend(rqIdsOptionsSchema.shape);
 const versionParam = decimalInt(1, 2_147_483_647);
@@ -28,7 +29,7 @@ const parseVersion = (raw: string) => {
 @ApiSecurity('admin-key')
 @ApiSecurity('admin-token')
 @Controller('admin/tenants')
-@UseGuards(AdminGuard)
+@AdminApi()
 export class AdminTenantsController {
   constructor(
     private readonly tenants: TenantsService,

@@ -1,13 +1,14 @@
-import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { AdminAccess, AdminGuard, AdminTenant, type AdminTenantRef, noteAdminAction } from '../admin-auth/admin.guard.js';
+import { AdminAccess, AdminTenant, type AdminTenantRef, noteAdminAction } from '../admin-auth/admin.guard.js';
 import { jsonSchema } from '../common/validation/openapi.js';
 import { parseOrProblem } from '../common/validation/zod.js';
 import { OktaDiscovery } from './okta-discovery.js';
 import { httpsIssuer } from './tenant-config.schema.js';
 import { DryRun, dryRunSchema } from './troubleshoot/dry-run.js';
 import { Troubleshooter } from './troubleshoot/troubleshooter.js';
+import { AdminApi } from '../admin-auth/admin-api.decorator.js';
 
 const troubleshootSchema = z.object({
   version: z.number().int().min(1).optional(),
@@ -40,7 +41,7 @@ const exampleDryRun = {
 @ApiSecurity('admin-key')
 @ApiSecurity('admin-token')
 @Controller('admin')
-@UseGuards(AdminGuard)
+@AdminApi()
 export class AdminTroubleshootController {
   constructor(
     private readonly troubleshooter: Troubleshooter,

@@ -1,7 +1,7 @@
-import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Put, Req, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Put, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { AdminGuard, AdminTenant, type AdminTenantRef, noteAdminAction } from '../admin-auth/admin.guard.js';
+import { AdminTenant, type AdminTenantRef, noteAdminAction } from '../admin-auth/admin.guard.js';
 import { ProblemError } from '../common/errors/problem.js';
 import { jsonSchema } from '../common/validation/openapi.js';
 import { DirectoryDatabases, TrainingDatabaseUnavailable, TrainingDisabled } from '../database/directory-databases.js';
@@ -10,6 +10,7 @@ import { readBulkBody } from '../tenants/bulk/bulk-body.js';
 import { CompanyTree, LOCATION_COLUMNS } from '../tenants/company-tree.service.js';
 import { locationsSchema } from '../tenants/tenant-inputs.js';
 import { TenantsService } from '../tenants/tenants.service.js';
+import { AdminApi } from '../admin-auth/admin-api.decorator.js';
 
 /**
  * Account managers' side of a tenant's training environment. Its configuration is the `training` section of
@@ -20,7 +21,7 @@ import { TenantsService } from '../tenants/tenants.service.js';
 @ApiTags('training')
 @ApiSecurity('admin-key')
 @Controller('admin/tenants/:slug/training')
-@UseGuards(AdminGuard)
+@AdminApi()
 export class AdminTrainingController {
   constructor(
     private readonly tenants: TenantsService,

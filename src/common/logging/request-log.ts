@@ -10,11 +10,14 @@ type Req = IncomingMessage & { id?: string; originalUrl?: string };
 
 /**
  * One line per request once it is answered (or abandoned by the client): method, URL with secret query
- * parameters redacted, status, time. Built only from those fields (no headers, no body), so nothing in it
- * can carry a credential; the logger's redaction still applies. Registered right after requestId, so that
- * requests refused by later middleware (size, bad JSON, rate limits) are logged too.
+ * parameters redacted (redactUrl), status, time. Built only from those fields (no headers, no body), whose
+ * keys are fixed, so path redaction could never match anything in it: the line is written through a child
+ * without it (path redaction cost ~12 µs a line, ~3% of a /v1/me request). Add a field here only if it can
+ * never hold a secret; the log scan of every test run (test/run-tests.mjs) would catch one that does.
+ * Registered right after requestId, so requests refused by later middleware (size, bad JSON, rate limits) are logged too.
  */
-export function requestLog(logger: Logger) {
+export function requestLog(root: Logger) {
+  const logger = root.child({}, { redact: { paths: [] } });
   return (req: Req, res: ServerResponse, next: () => void): void => {
     const id = req.id ?? '';
     const url = req.originalUrl ?? req.url ?? '';

@@ -1,14 +1,14 @@
-import { Body, Controller, Get, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { AdminGuard } from '../../admin-auth/admin.guard.js';
 import { jsonSchema } from '../../common/validation/openapi.js';
 import { parseOrProblem } from '../../common/validation/zod.js';
 import { ClientsService, createClientSchema } from './clients.service.js';
+import { AdminApi } from '../../admin-auth/admin-api.decorator.js';
 
 @ApiTags('clients')
 @ApiSecurity('admin-key')
 @Controller('admin/clients')
-@UseGuards(AdminGuard)
+@AdminApi()
 export class AdminClientsController {
   constructor(private readonly clients: ClientsService) {}
 
