@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import { AdminAuthModule } from './admin-auth/admin-auth.module.js';
+import { ApiModule } from './api/api.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CommonModule } from './common/common.module.js';
 import { ConsoleModule } from './console/console.module.js';
@@ -22,7 +23,7 @@ export interface AppAdapters {
   hostResolver?: HostResolver;
 }
 
-/** The flow, in order: tenant configuration → sign-in (auth) → provisioning → this service's tokens (oauth). */
+/** The flow, in order: tenant configuration → sign-in (auth) → provisioning → this service's tokens (oauth) → the apps' API (api, imported first: see ApiModule). */
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, databaseUrl: string, adapters: AppAdapters = {}): DynamicModule {
@@ -35,6 +36,8 @@ export class AppModule {
         LoggerModule.forRoot(loggingParams(logger)),
         CommonModule,
         DatabaseModule.forRoot(databaseUrl),
+        // First of the feature modules: its routes are the busiest (see ApiModule).
+        ApiModule,
         AdminAuthModule,
         ObservabilityModule,
         TenantsModule,

@@ -1,6 +1,4 @@
 import { Module } from '@nestjs/common';
-import { ApiStateCache } from '../api/api-state-cache.js';
-import { MeController, TrainingMeController } from '../api/me.controller.js';
 import { ProvisioningModule } from '../provisioning/provisioning.module.js';
 import { AccessTokenGuard } from './access-token.guard.js';
 import { AuthorizeValidator } from './authorize-validator.js';
@@ -21,8 +19,8 @@ import { TokenIntrospection } from './tokens/token-introspection.js';
 /** This service as an OAuth 2.0 / OpenID Connect authorization server for iQmetrix apps. */
 @Module({
   imports: [ProvisioningModule],
-  controllers: [TokenController, TokenLifecycleController, DiscoveryController, AdminClientsController, MeController, TrainingMeController],
-  providers: [ClientsService, SigningKeys, AuthorizationCodes, RefreshTokens, TokenIssuer, AuthorizeValidator, AuthorizationCodeGrant, RefreshTokenGrant, GrantRegistry, AccessTokenGuard, TokenIntrospection, ApiStateCache],
+  controllers: [TokenController, TokenLifecycleController, DiscoveryController, AdminClientsController],
+  providers: [ClientsService, SigningKeys, AuthorizationCodes, RefreshTokens, TokenIssuer, AuthorizeValidator, AuthorizationCodeGrant, RefreshTokenGrant, GrantRegistry, AccessTokenGuard, TokenIntrospection],
   exports: [ClientsService, SigningKeys, AuthorizationCodes, RefreshTokens, TokenIssuer, AuthorizeValidator, AccessTokenGuard, GrantRegistry, TokenIntrospection],
 })
 export class OAuthModule {}
