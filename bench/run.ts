@@ -10,7 +10,7 @@
  *   (d) resident memory idle vs a bare Nest app, and after a 2-minute run (growth in its second minute);
  *   and jose sign/verify rates for RS256 and ES256 (the choice of TOKEN_SIGNING_ALG).
  * Environment: BENCH_CONCURRENCY (16), BENCH_SECONDS (10), BENCH_TENANTS (10000), BENCH_SOAK_SECONDS (120);
- * BENCH_ONLY=a or ab stops after (a) or (b); BENCH_SERVICE_FLAGS, BENCH_PROFILE (see their definitions);
+ * BENCH_ONLY=a or ab stops after (a) or (b), d runs only (d) (after the setup and warm-up); BENCH_SERVICE_FLAGS, BENCH_PROFILE (see their definitions);
  * BENCH_LOG_LEVEL (info, as in production) to see what the service's request log costs.
  */
 import 'reflect-metadata';
@@ -199,7 +199,11 @@ async function memoryOf(s: { url: string }): Promise<string> {
   const used = val(/^iqsso_nodejs_heap_size_used_bytes (\S+)$/m);
   const total = val(/^iqsso_nodejs_heap_size_total_bytes (\S+)$/m);
   const external = val(/^iqsso_nodejs_external_memory_bytes (\S+)$/m);
-  return `V8 heap used ${mib(used)} of ${mib(total)}, external ${mib(external)}`;
+  // Committed size per V8 space (new, old, code, large objects…), when BENCH_SPACES is set.
+  const spaces = process.env.BENCH_SPACES
+    ? ` [${[...text.matchAll(/^iqsso_nodejs_heap_space_size_total_bytes\{space="(\w+)"\} (\S+)$/gm)].map((m) => `${m[1]} ${mib(Number(m[2]))}`).join(', ')}]`
+    : '';
+  return `V8 heap used ${mib(used)} of ${mib(total)}, external ${mib(external)}${spaces}`;
 }
 async function stopService(s: { proc: ChildProcess; pool: Pool }): Promise<void> {
   await s.pool.close();
@@ -285,6 +289,49 @@ const callbacks = (list: Prepared[], ms = 3_600_000) => closedLoop(C, list, ms, 
 // warm-up (JIT, pools, each tenant's JWKS and strategy); its rate sizes the timed run's supply of sign-ins
 const warm = await callbacks((await authorizeMany(C * 25, (k) => k % 10)).prepared);
 
+// An access token for the /v1/me calls of (b) and (d).
+const one = (await authorizeMany(1, () => 0)).prepared[0]!;
+const ourCode = await callbackOne(one);
+const tokenRes = await fetch(`${svc.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code', client_id: 'bench', code: ourCode!, redirect_uri: REDIRECT, code_verifier: one.verifier }) });
+const accessToken = ((await tokenRes.json()) as { access_token: string }).access_token;
+const cannon = (url: string, headers: Record<string, string> = {}) => new Promise<autocannon.Result>((resolve, reject) => {
+  autocannon({ url, connections: C, duration: SECONDS, headers }, (err, res) => (err ? reject(err) : resolve(res)));
+});
+// --- (d) a fresh instance: idle, then a 2-minute run of sign-ins and /v1/me ------------------------------
+async function memoryRun() {
+  await stopService(svc);
+  svc = await startService();
+  const svcIdle = await settledRss(svc.proc.pid!);
+  const memIdle = await memoryOf(svc);
+  const soakStart = performance.now();
+  let rssMid = 0;
+  let soakSignIns = 0;
+  let soakMe = 0;
+  while (performance.now() - soakStart < SOAK_S * 1000) {
+    const { prepared } = await authorizeMany(1000, (k) => k % 10);
+    soakSignIns += (await callbacks(prepared)).ok;
+    const r = await cannon(`${svc.url}/v1/me`, { authorization: `Bearer ${accessToken}` }).catch(() => undefined);
+    soakMe += r ? r.requests.total : 0;
+    if (!rssMid && performance.now() - soakStart >= (SOAK_S * 1000) / 2) {
+      rssMid = rss(svc.proc.pid!);
+      log(`    at half-time: ${mib(rssMid)} (${await memoryOf(svc)})`);
+    }
+  }
+  const rssEnd = rss(svc.proc.pid!);
+  const memEnd = await memoryOf(svc);
+  const rssAfter = await settledRss(svc.proc.pid!);
+  log(`    idle: ${memIdle}; at the end: ${memEnd}; settled after it: ${await memoryOf(svc)}`);
+  log(`(d) idle ${mib(svcIdle)} (bare Nest ${mib(bareIdle)}); after ${SOAK_S} s (${soakSignIns} sign-ins, ${soakMe} /v1/me): ${mib(rssEnd)} as it ended, ${mib(rssAfter)} settled, at half-time ${mib(rssMid)}`);
+  return { svcIdle, rssEnd, rssAfter, rssMid };
+}
+
+if (process.env.BENCH_ONLY === 'd') {
+  const m = await memoryRun();
+  log(`(d) ratios: idle ${(m.svcIdle / bareIdle).toFixed(2)}, as the run ended ${(m.rssEnd / bareIdle).toFixed(2)}, settled after it ${(m.rssAfter / bareIdle).toFixed(2)}`);
+  await stopService(svc);
+  process.exit(0);
+}
+
 // --- (a) callbacks/s vs the provisioning SQL through bare pg ------------------------------------------------
 const expectedA = Math.ceil(warm.rps * SECONDS * 2) + C * 10;
 const forA = await authorizeMany(expectedA, (k) => k % 10);
@@ -344,13 +391,6 @@ if (process.env.BENCH_ONLY === 'a') {
 }
 
 // --- (b) /v1/me vs a bare Nest route -----------------------------------------------------------------------
-const one = (await authorizeMany(1, () => 0)).prepared[0]!;
-const ourCode = await callbackOne(one);
-const tokenRes = await fetch(`${svc.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code', client_id: 'bench', code: ourCode!, redirect_uri: REDIRECT, code_verifier: one.verifier }) });
-const accessToken = ((await tokenRes.json()) as { access_token: string }).access_token;
-const cannon = (url: string, headers: Record<string, string> = {}) => new Promise<autocannon.Result>((resolve, reject) => {
-  autocannon({ url, connections: C, duration: SECONDS, headers }, (err, res) => (err ? reject(err) : resolve(res)));
-});
 // Alternating rounds (service, bare, service, bare, …), the ratio each round and their median: on this machine
 // throughput swings by ±30% over a minute, and a single pair measured a few seconds apart swung (b) by ±0.1.
 const ROUNDS_B = Number(process.env.BENCH_ROUNDS_B ?? 5);
@@ -401,30 +441,7 @@ const cMany = await signInLatency(`${MANY} tenants`);
 const rssAfterMany = rss(svc.proc.pid!);
 log(`    RSS with ${MANY} tenants warm: ${mib(rssAfterMany)} (${await memoryOf(svc)})`);
 
-// --- (d) a fresh instance: idle, then a 2-minute run of sign-ins and /v1/me ------------------------------
-await stopService(svc);
-svc = await startService();
-const svcIdle = await settledRss(svc.proc.pid!);
-const memIdle = await memoryOf(svc);
-const soakStart = performance.now();
-let rssMid = 0;
-let soakSignIns = 0;
-let soakMe = 0;
-while (performance.now() - soakStart < SOAK_S * 1000) {
-  const { prepared } = await authorizeMany(1000, (k) => k % 10);
-  soakSignIns += (await callbacks(prepared)).ok;
-  const r = await cannon(`${svc.url}/v1/me`, { authorization: `Bearer ${accessToken}` }).catch(() => undefined);
-  soakMe += r ? r.requests.total : 0;
-  if (!rssMid && performance.now() - soakStart >= (SOAK_S * 1000) / 2) {
-    rssMid = rss(svc.proc.pid!);
-    log(`    at half-time: ${mib(rssMid)} (${await memoryOf(svc)})`);
-  }
-}
-const rssEnd = rss(svc.proc.pid!);
-const memEnd = await memoryOf(svc);
-const rssAfter = await settledRss(svc.proc.pid!);
-log(`    idle: ${memIdle}; at the end: ${memEnd}; settled after it: ${await memoryOf(svc)}`);
-log(`(d) idle ${mib(svcIdle)} (bare Nest ${mib(bareIdle)}); after ${SOAK_S} s (${soakSignIns} sign-ins, ${soakMe} /v1/me): ${mib(rssEnd)} as it ended, ${mib(rssAfter)} settled, at half-time ${mib(rssMid)}`);
+const { svcIdle, rssEnd, rssAfter, rssMid } = await memoryRun();
 
 // --- jose: the signing algorithm of our own tokens ----------------------------------------------------------
 async function joseRates(alg: 'RS256' | 'ES256') {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
 import { createApp } from './bootstrap.js';
 import { ConfigError, loadConfig } from './config/app-config.js';
 import type { EmbeddedDatabase } from './database/embedded-postgres.js';
@@ -8,6 +9,8 @@ import { ShutdownState } from './observability/shutdown.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // The heap's pacing under load (see HEAP_GROWING_PERCENT); read by V8 at every full collection, so it applies from here on.
+  if (config.env.HEAP_GROWING_PERCENT > 0) setFlagsFromString(`--heap-growing-percent=${config.env.HEAP_GROWING_PERCENT}`);
   let embedded: EmbeddedDatabase | undefined;
   let url = config.env.DATABASE_URL;
   if (!url) {

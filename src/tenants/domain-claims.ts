@@ -1,5 +1,12 @@
-import { getDomain } from 'tldts';
+import { createRequire } from 'node:module';
 import type { EntityManager } from 'typeorm';
+
+/**
+ * tldts (the Public Suffix List, ~1 MiB resident once loaded) is needed only when a configuration is validated
+ * (an account manager's write), never on a sign-in: loaded on first use.
+ */
+let tldts: typeof import('tldts') | undefined;
+const getDomain = (domain: string, options: { allowPrivateDomains: boolean }) => (tldts ??= createRequire(import.meta.url)('tldts') as typeof import('tldts')).getDomain(domain, options);
 
 /**
  * Which email domains a tenant's configuration in force claims, for home-realm discovery and the password
