@@ -65,8 +65,9 @@ export class AdminActionLog {
 }
 
 /**
- * Records every request that passed AdminGuard once it has been answered (global interceptor: controllers
- * other helpers add are covered without doing anything). Requests refused by the guard itself are recorded there.
+ * Records every request that passed AdminGuard once it has been answered. Applied with the guard by
+ * @AdminApi() (admin-api.decorator.ts), which every admin controller carries (test/unit/admin-api.test.ts).
+ * Requests refused by the guard itself are recorded there.
  */
 @Injectable()
 export class AdminActionInterceptor implements NestInterceptor {
