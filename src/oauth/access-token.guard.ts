@@ -30,12 +30,14 @@ export const ForEnvironment = (env: Environment) => SetMetadata(ENVIRONMENT, env
 @Injectable()
 export class AccessTokenGuard implements CanActivate {
   /**
-   * Tokens this instance has verified, by environment and token: the same checks give the same answer until the
+   * Tokens this instance has verified, per environment, by Authorization header: the same checks give the same answer until the
    * token expires, unless its signing key is withdrawn (looked up again on every hit). Saves the RS256
    * verification on each repeated API call (an app calls with one token for its five minutes).
    */
-  private readonly verified: Lru<string, { claims: AccessTokenClaims; kid: string | undefined; exp: number }>;
+  private readonly verified: Record<Environment, Lru<string, { claims: AccessTokenClaims; kid: string | undefined; exp: number }>>;
   private readonly cacheVerified: boolean;
+  /** The environment each handler serves (its metadata never changes). */
+  private readonly envOf = new WeakMap<object, Environment>();
 
   constructor(
     private readonly keys: SigningKeys,
@@ -43,23 +45,28 @@ export class AccessTokenGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly clock: Clock,
   ) {
-    this.verified = new Lru(config.env.API_CACHE_MAX);
+    this.verified = { production: new Lru(config.env.API_CACHE_MAX), training: new Lru(config.env.API_CACHE_MAX) };
     this.cacheVerified = config.env.API_CACHE_TTL_S > 0;
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; accessToken?: AccessTokenClaims }>();
-    const env = this.reflector.getAllAndOverride<Environment>(ENVIRONMENT, [context.getHandler(), context.getClass()]) ?? 'production';
+    const handler = context.getHandler();
+    let env = this.envOf.get(handler);
+    if (!env) {
+      env = this.reflector.getAllAndOverride<Environment>(ENVIRONMENT, [handler, context.getClass()]) ?? 'production';
+      this.envOf.set(handler, env);
+    }
     const authorization = req.headers.authorization ?? '';
-    if (!/^Bearer(\s|$)/i.test(authorization)) throw new MissingToken('A bearer access token is required.');
-    const m = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(authorization);
-    if (!m) throw new InvalidToken('The access token is malformed.');
-    const cacheKey = `${env} ${m[1]}`;
-    const known = this.verified.get(cacheKey);
+    // Keyed by the whole header: an exact repeat of one that passed every check below (the common case).
+    const known = this.verified[env].get(authorization);
     if (known && known.exp > this.clock.epochSeconds() && this.keys.verificationKey(known.kid)) {
       req.accessToken = known.claims;
       return true;
     }
+    if (!/^Bearer(\s|$)/i.test(authorization)) throw new MissingToken('A bearer access token is required.');
+    const m = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(authorization);
+    if (!m) throw new InvalidToken('The access token is malformed.');
     try {
       let kid: string | undefined;
       const { payload } = await jwtVerify(m[1]!, (header) => {
@@ -70,7 +77,7 @@ export class AccessTokenGuard implements CanActivate {
       }, { issuer: this.config.publicUrl, audience: apiAudience[env], typ: 'at+jwt', algorithms: ['RS256', 'ES256'], requiredClaims: ['sub', 'exp', 'iat', 'client_id', 'tid', 'env'] });
       if (payload.env !== env) throw new InvalidToken(`This is not a ${env} access token.`);
       req.accessToken = payload as AccessTokenClaims;
-      if (this.cacheVerified) this.verified.set(cacheKey, { claims: req.accessToken, kid, exp: payload.exp! });
+      if (this.cacheVerified) this.verified[env].set(authorization, { claims: req.accessToken, kid, exp: payload.exp! });
       return true;
     } catch (e) {
       if (e instanceof InvalidToken) throw e;
