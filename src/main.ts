@@ -9,7 +9,7 @@ import { ShutdownState } from './observability/shutdown.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  // The heap's pacing under load (see HEAP_GROWING_PERCENT); read by V8 at every full collection, so it applies from here on.
+  // The heap's pacing under load, when set (see HEAP_GROWING_PERCENT); read by V8 at every full collection, so it applies from here on.
   if (config.env.HEAP_GROWING_PERCENT > 0) setFlagsFromString(`--heap-growing-percent=${config.env.HEAP_GROWING_PERCENT}`);
   let embedded: EmbeddedDatabase | undefined;
   let url = config.env.DATABASE_URL;
