@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy }
 import { DataSource } from 'typeorm';
 import { PeriodicJob } from '../common/periodic.js';
 import { AppConfig } from '../config/app-config.js';
+import { whileBatchesFill } from '../database/batched.js';
 
 /** Statements per table and run, each at most HOUSEKEEPING_BATCH rows: bounded in time and lock footprint. */
 const MAX_STATEMENTS = 20;
@@ -52,17 +53,15 @@ export class Housekeeping implements OnApplicationBootstrap, OnModuleDestroy {
     const batch = this.config.env.HOUSEKEEPING_BATCH;
     const deleted: Record<string, number> = {};
     for (const { table, key, dead } of DEAD) {
-      deleted[table] = 0;
-      for (let i = 0; i < MAX_STATEMENTS; i++) {
+      deleted[table] = await whileBatchesFill(batch, { statements: MAX_STATEMENTS }, async () => {
         const [{ n }] = await this.db.query(
           `WITH old AS (SELECT ${key} FROM ${table} WHERE ${dead} LIMIT $1 FOR UPDATE SKIP LOCKED),
                 d AS (DELETE FROM ${table} t USING old WHERE t.${key} = old.${key} RETURNING 1)
            SELECT count(*)::int AS n FROM d`,
           [batch],
         );
-        deleted[table] += n;
-        if (n < batch) break;
-      }
+        return n as number;
+      });
     }
     if (Object.values(deleted).some((n) => n > 0)) this.log.log({ deleted }, 'Housekeeping');
     return deleted;

@@ -2,8 +2,9 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy }
 import { DataSource } from 'typeorm';
 import { PeriodicJob } from '../common/periodic.js';
 import { AppConfig } from '../config/app-config.js';
+import { whileBatchesFill } from '../database/batched.js';
 
-/** Statements per purge, each at most AUDIT_PURGE_BATCH rows: a purge is bounded in time and in lock footprint. */
+/** Statements per purge (claims removal and deletion together), each at most AUDIT_PURGE_BATCH rows. */
 const MAX_STATEMENTS = 20;
 
 /**
@@ -32,10 +33,8 @@ export class AuditRetention implements OnApplicationBootstrap, OnModuleDestroy {
   /** One bounded purge. Returns how many rows lost their claims and how many were deleted. */
   async purge(): Promise<{ claimsRemoved: number; rowsDeleted: number }> {
     const { AUDIT_RETENTION_DAYS: days, AUDIT_CLAIMS_RETENTION_DAYS: claimDays, AUDIT_PURGE_BATCH: batch } = this.config.env;
-    let claimsRemoved = 0;
-    let rowsDeleted = 0;
-    let statements = 0;
-    while (statements++ < MAX_STATEMENTS) {
+    const budget = { statements: MAX_STATEMENTS };
+    const claimsRemoved = await whileBatchesFill(batch, budget, async () => {
       const [{ n }] = await this.db.query(
         `WITH old AS (
            SELECT id FROM provisioning_audit WHERE claims IS NOT NULL AND created_at < now() - make_interval(days => $1)
@@ -44,10 +43,9 @@ export class AuditRetention implements OnApplicationBootstrap, OnModuleDestroy {
          SELECT count(*)::int AS n FROM u`,
         [Math.min(claimDays, days), batch],
       );
-      claimsRemoved += n;
-      if (n < batch) break;
-    }
-    while (statements++ < MAX_STATEMENTS) {
+      return n as number;
+    });
+    const rowsDeleted = await whileBatchesFill(batch, budget, async () => {
       const [{ n }] = await this.db.query(
         `WITH old AS (
            SELECT id FROM provisioning_audit WHERE created_at < now() - make_interval(days => $1)
@@ -56,9 +54,8 @@ export class AuditRetention implements OnApplicationBootstrap, OnModuleDestroy {
          SELECT count(*)::int AS n FROM d`,
         [days, batch],
       );
-      rowsDeleted += n;
-      if (n < batch) break;
-    }
+      return n as number;
+    });
     if (claimsRemoved || rowsDeleted) this.log.log({ claimsRemoved, rowsDeleted }, 'Audit retention purge');
     return { claimsRemoved, rowsDeleted };
   }

@@ -67,10 +67,10 @@ const PUBLIC_MAIL = new Set([
 /** Why no tenant may claim this at all, or undefined. */
 export function unclaimable(claim: DomainClaim): string | undefined {
   const b = base(claim);
-  if (getDomain(b, { allowPrivateDomains: true }) === null) {
+  const registrable = getDomain(b, { allowPrivateDomains: true });
+  if (registrable === null) {
     return `${claim.domain} is ${isWildcard(claim) ? 'a wildcard over ' : ''}a public suffix (${b}), shared by many unrelated owners; claim your own domain under it`;
   }
-  const registrable = getDomain(b, { allowPrivateDomains: true })!;
   if (PUBLIC_MAIL.has(b) || PUBLIC_MAIL.has(registrable)) return `${claim.domain} belongs to a public email provider: its addresses are individuals', not one company's`;
   return undefined;
 }

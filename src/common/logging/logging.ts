@@ -73,15 +73,15 @@ export function createRootLogger(level: string, file?: string): pino.Logger {
   return file ? pino(options, pino.destination({ dest: file, append: true, mkdir: true, sync: false })) : pino(options);
 }
 
+/** The app's logger, for requestLog (bootstrap.ts). */
+export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+
 /**
  * nestjs-pino gives Nest (and every `new Logger(...)`) our logger. Its own per-request pino-http middleware is
  * not installed (`useExisting`, no routes): it built two child loggers per request, serializing and redacting
  * their bindings, about a quarter of a /v1/me request's CPU. The request line is requestLog's, and the
  * correlation id of in-request lines comes from requestContext through the logger's mixin.
  */
-/** The app's logger, for requestLog (bootstrap.ts). */
-export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
-
 export function loggingParams(logger: pino.Logger): Params {
   // pino-http (which nestjs-pino builds its root logger with) wraps the logger in a child with its own `err`
   // serializer; ours is handed pino-http's standard serialization and scrubs it.

@@ -45,18 +45,18 @@ export interface RefreshTokenView {
   active: boolean;
 }
 
-/**
- * Refresh tokens: opaque, stored only as hashes, rotated on every use. A family shares an absolute expiry;
- * presenting an already-rotated token is treated as theft and revokes the whole family. Each family has a
- * token_grants row, which the JWT access tokens of the family name (gid): revoking the grant makes them
- * inactive at introspection and on this service's own API, before they expire.
- */
 /** A grant's state: revoked or not, and its end (epoch ms). */
 export interface GrantState {
   revoked: boolean;
   expiresAt: number;
 }
 
+/**
+ * Refresh tokens: opaque, stored only as hashes, rotated on every use. A family shares an absolute expiry;
+ * presenting an already-rotated token is treated as theft and revokes the whole family. Each family has a
+ * token_grants row, which the JWT access tokens of the family name (gid): revoking the grant makes them
+ * inactive at introspection and on this service's own API, before they expire.
+ */
 @Injectable()
 export class RefreshTokens {
   constructor(private readonly db: DataSource) {}
