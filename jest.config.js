@@ -7,4 +7,6 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 60000,
   maxWorkers: 2,
+  // test/progress-reporter.mjs tells test/run-tests.mjs' watchdog which files are running.
+  reporters: ['default', '<rootDir>/test/progress-reporter.mjs'],
 };

@@ -9,13 +9,14 @@
  * Extra arguments go to jest (e.g. `npm test -- test/e2e/sign-in.test.ts`).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTestPki } from '../tools/pki.mjs';
 import { logFiles, scanLogs } from './log-scan.mjs';
+import { killGroup, nodeOptions, watch } from './watchdog.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const tmp = join(root, '.test-tmp');
@@ -34,7 +35,22 @@ const consoleBuild = spawnSync(process.execPath, [join(root, 'tools', 'build-con
 if (consoleBuild.status !== 0) process.exit(consoleBuild.status ?? 1);
 
 const pki = await ensureTestPki(join(tmp, 'pki'));
-const env = { ...process.env, TEST_RUN_ID: `${Date.now()}-${process.pid}`, NODE_EXTRA_CA_CERTS: pki.caCertPath, TEST_PKI_DIR: join(tmp, 'pki'), NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules --no-warnings=ExperimentalWarning`.trim() };
+const runId = `${Date.now()}-${process.pid}`;
+// The watchdog (test/watchdog.mjs) ends a run that stops making progress, with every Node process' stack.
+const watchdog = {
+  progressFile: join(tmp, 'progress.json'),
+  reportDir: join(tmp, 'reports', runId),
+  fileLimitMs: Number(process.env.TEST_FILE_LIMIT_SECONDS ?? 600) * 1000,
+  runLimitMs: Number(process.env.TEST_RUN_LIMIT_SECONDS ?? 2700) * 1000,
+};
+const env = {
+  ...process.env,
+  TEST_RUN_ID: runId,
+  NODE_EXTRA_CA_CERTS: pki.caCertPath,
+  TEST_PKI_DIR: join(tmp, 'pki'),
+  TEST_PROGRESS_FILE: watchdog.progressFile,
+  NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules --no-warnings=ExperimentalWarning ${nodeOptions(watchdog.reportDir)}`.trim(),
+};
 
 let embedded;
 if (!env.DATABASE_URL) {
@@ -54,12 +70,23 @@ let code = 1;
 const startedAt = Date.now() - 1000;
 try {
   const jest = join(dirname(createRequire(import.meta.url).resolve('jest/package.json')), 'bin', 'jest.js');
-  const child = spawn(process.execPath, [jest, ...args], { stdio: 'inherit', env, cwd: root });
+  rmSync(watchdog.progressFile, { force: true });
+  // Its own process group, so that the watchdog can end jest with everything it started.
+  const child = spawn(process.execPath, [jest, ...args], { stdio: 'inherit', env, cwd: root, detached: true });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  process.on('exit', () => killGroup(child.pid));
+  let stuck;
+  const stop = watch(child, { ...watchdog, onStuck: (why) => (stuck = why) });
   code = await new Promise((r) => child.on('exit', (c, signal) => r(c ?? (signal ? 1 : 0))));
+  stop();
+  if (stuck) {
+    console.error(`\ntest: the run was ended by the watchdog (${stuck}); see the stacks above`);
+    code = 1;
+  }
 } finally {
-  await dropRunDatabases(env.DATABASE_URL, env.TEST_RUN_ID).catch(() => {});
-  if (embedded) await embedded.stop().catch(() => {});
+  if (readdirSync(watchdog.reportDir).length === 0) rmSync(watchdog.reportDir, { recursive: true, force: true });
+  await bounded(dropRunDatabases(env.DATABASE_URL, env.TEST_RUN_ID), 60_000).catch(() => {});
+  if (embedded) await bounded(embedded.stop(), 60_000).catch(() => console.error('test: the embedded Postgres did not stop'));
 }
 
 // Nothing secret in any log this run wrote: the known test secrets, tokens, codes (a finding fails the run).
@@ -74,6 +101,12 @@ if (code === 0) {
   } else {
     console.log(`log scan: ${files.length} log file(s) of this run hold no secret, token or code`);
   }
+}
+
+/** `promise`, or a rejection after `ms` (clean-up after the run must not hang it either). */
+function bounded(promise, ms) {
+  let timer;
+  return Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), ms)))]).finally(() => clearTimeout(timer));
 }
 
 function freePort() {
