@@ -8,9 +8,17 @@ import type { GrantState } from '../oauth/tokens/refresh-tokens.js';
 
 interface Entry<V> {
   value: V;
+  /** Epoch ms when its read started. */
+  readAt: number;
   /** Epoch ms after which the entry is not served (API_CACHE_TTL_S after it was read). */
   until: number;
 }
+
+/**
+ * How far apart the instances' clocks may be (NTP keeps them within milliseconds). A token's `iat` comes from
+ * the clock of the instance that issued it, an entry's read time from this instance's.
+ */
+const INSTANCE_CLOCK_SKEW_MS = 1_000;
 
 /**
  * What every /v1/me call would otherwise read from Postgres: the production user and the state of the token's
@@ -41,12 +49,19 @@ export class ApiStateCache implements ChangeListener {
     feed.subscribe(this);
   }
 
-  user(tenantId: string, userId: string, read: () => Promise<DirectoryUser | null>): Promise<DirectoryUser | null> {
-    return this.through(this.users, `${tenantId}:${userId}`, read);
+  /**
+   * The user, for a token issued at `iat` (JWT seconds). Read your writes: the sign-in that a token comes from
+   * committed before the token was issued, but its notification may not have reached this instance yet, so an
+   * entry read before the token's issuance (to the second, plus the instances' clock skew) is not served to it:
+   * a new token's first call reads Postgres and stores what it read for the calls after it.
+   */
+  user(tenantId: string, userId: string, iat: number, read: () => Promise<DirectoryUser | null>): Promise<DirectoryUser | null> {
+    return this.through(this.users, `${tenantId}:${userId}`, notBefore(iat), read);
   }
 
-  grant(grantId: string, read: () => Promise<GrantState | null>): Promise<GrantState | null> {
-    return this.through(this.grants, grantId, read);
+  /** The state of a token's grant, for a token issued at `iat` (the same rule as `user`). */
+  grant(grantId: string, iat: number, read: () => Promise<GrantState | null>): Promise<GrantState | null> {
+    return this.through(this.grants, grantId, notBefore(iat), read);
   }
 
   changed(payload: string): void {
@@ -65,14 +80,17 @@ export class ApiStateCache implements ChangeListener {
     this.grants.clear();
   }
 
-  private async through<V>(lru: Lru<string, Entry<V>>, key: string, read: () => Promise<V>): Promise<V> {
+  private async through<V>(lru: Lru<string, Entry<V>>, key: string, readAfter: number, read: () => Promise<V>): Promise<V> {
     if (this.ttlMs <= 0 || !this.feed.live) return read();
     const now = this.clock.now().getTime();
     const hit = lru.get(key);
-    if (hit && hit.until > now) return hit.value;
+    if (hit && hit.until > now && hit.readAt >= readAfter) return hit.value;
     const generation = this.generation;
     const value = await read();
-    if (generation === this.generation && this.feed.live) lru.set(key, { value, until: now + this.ttlMs });
+    if (generation === this.generation && this.feed.live) lru.set(key, { value, readAt: now, until: now + this.ttlMs });
     return value;
   }
 }
+
+/** The earliest read time of an entry that is certain to follow everything committed before a token's `iat`. */
+const notBefore = (iat: number) => (iat + 1) * 1000 + INSTANCE_CLOCK_SKEW_MS;

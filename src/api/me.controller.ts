@@ -16,8 +16,8 @@ async function me(users: DirectoryUsers, grants: RefreshTokens, cache: ApiStateC
   const gid = typeof t.gid === 'string' ? t.gid : undefined;
   const readGrant = () => grants.grantState(gid!);
   const [user, grant] = await Promise.all([
-    cache ? cache.user(t.tid, t.sub, readUser) : readUser(),
-    gid ? (cache ? cache.grant(gid, readGrant) : readGrant()) : undefined,
+    cache ? cache.user(t.tid, t.sub, t.iat, readUser) : readUser(),
+    gid ? (cache ? cache.grant(gid, t.iat, readGrant) : readGrant()) : undefined,
   ]);
   if (!user || user.status !== 'active') throw new InvalidToken('The user of this token is no longer active.');
   // Access tokens are short-lived JWTs; this API also honours revocation before they expire (logout, deprovisioning).

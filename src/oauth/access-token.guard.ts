@@ -11,6 +11,8 @@ import { apiAudience } from './tokens/audiences.js';
 
 export interface AccessTokenClaims extends JWTPayload {
   sub: string;
+  /** Required by verification (seconds). */
+  iat: number;
   client_id: string;
   tid: string;
   tenant: string;

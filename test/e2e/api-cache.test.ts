@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
+import { decodeJwt } from 'jose';
 import pg from 'pg';
 import { freePort, startService, type TestService } from '../support/service.js';
 import { type TenantSetup, World } from '../support/world.js';
@@ -51,9 +52,16 @@ describe('API state cache across instances', () => {
     throw new Error('the change feed is not listening');
   }
 
+  /**
+   * Tokens from a sign-in, returned once B may cache for them: a token's first calls read Postgres until a read is
+   * provably later than its issuance (its iat second plus a second of clock skew between instances; ApiStateCache's
+   * read-your-writes rule). Without the wait these tests would pass through Postgres, not through the cache.
+   */
   async function signIn(): Promise<{ access_token: string; refresh_token?: string }> {
     const r = await w.signIn(app, pat);
     if (!('tokens' in r) || !r.tokens) throw new Error(`sign-in failed: ${JSON.stringify(r)}`);
+    const { iat } = decodeJwt(r.tokens.access_token as string);
+    await new Promise((done) => setTimeout(done, Math.max(0, (iat! + 2) * 1000 + 20 - Date.now())));
     return r.tokens as { access_token: string; refresh_token?: string };
   }
   const me = (base: string, token: string) => fetch(`${base}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
@@ -151,6 +159,31 @@ describe('API state cache across instances', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     await w.db.query(`UPDATE users SET email = $1 WHERE username = $1`, [pat.login]);
+  });
+
+  it('read your writes: a token issued after a change never gets an entry read before it, however late the notification', async () => {
+    const t = await signIn();
+    expect(await (await me(bUrl, t.access_token)).json()).toMatchObject({ email: pat.login }); // cached on B
+    // A change whose notification has not reached B (triggers off: it never will), then a new token (a refresh at A).
+    const c = new pg.Client(w.db.url);
+    await c.connect();
+    try {
+      await c.query(`SET session_replication_role = replica`);
+      await c.query(`UPDATE users SET email = 'late@kentel.com' WHERE username = $1`, [pat.login]);
+    } finally {
+      await c.end();
+    }
+    try {
+      // The older token is still answered from B's memory (so what follows is not the luck of an expiry)…
+      expect(await (await me(bUrl, t.access_token)).json()).toMatchObject({ email: pat.login });
+      const refreshed = await w.tokenRequest({ clientId: 'hub' }, { grant_type: 'refresh_token', refresh_token: t.refresh_token! });
+      expect(refreshed.status).toBe(200);
+      // …the new one reads Postgres, and what it read replaces the entry for everyone.
+      expect(await (await me(bUrl, refreshed.body.access_token)).json()).toMatchObject({ email: 'late@kentel.com' });
+      expect(await (await me(bUrl, t.access_token)).json()).toMatchObject({ email: 'late@kentel.com' });
+    } finally {
+      await w.db.query(`UPDATE users SET email = $1 WHERE username = $1`, [pat.login]);
+    }
   });
 
   it("B's notification connection cut: it reconnects, and changes still reach it afterwards", async () => {
