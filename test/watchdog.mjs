@@ -110,14 +110,11 @@ function descendants(pid) {
     return [];
   }
   for (const d of entries) {
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (!children.has(ppid)) children.set(ppid, []);
-      children.get(ppid).push(Number(d));
-    } catch {
-      /* exited meanwhile */
-    }
+    const f = statFields(d);
+    if (!f) continue; // exited meanwhile
+    const ppid = Number(f[1]);
+    if (!children.has(ppid)) children.set(ppid, []);
+    children.get(ppid).push(Number(d));
   }
   const out = [];
   const queue = [pid];
@@ -199,19 +196,25 @@ function listeningPorts(pid) {
 
 /** Linux: the process' state, CPU time and what it waits in, from /proc. */
 function procState(pid) {
+  const f = statFields(pid);
+  if (!f) return 'gone';
+  const ticks = Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100 per second on Linux)
+  let wchan = '';
+  try {
+    wchan = readFileSync(`/proc/${pid}/wchan`, 'utf8');
+  } catch {
+    /* not readable */
+  }
+  return `state ${f[0]}, ${Math.round(ticks / 100)} s of CPU${wchan && wchan !== '0' ? `, waiting in ${wchan}` : ''}`;
+}
+
+/** Linux: the fields of /proc/<pid>/stat after the command name (state, ppid, …), or undefined if it is gone. */
+function statFields(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100 per second on Linux)
-    let wchan = '';
-    try {
-      wchan = readFileSync(`/proc/${pid}/wchan`, 'utf8');
-    } catch {
-      /* not readable */
-    }
-    return `state ${f[0]}, ${Math.round(ticks / 100)} s of CPU${wchan && wchan !== '0' ? `, waiting in ${wchan}` : ''}`;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return 'gone';
+    return undefined;
   }
 }
 

@@ -8,10 +8,8 @@ import type { GrantState } from '../oauth/tokens/refresh-tokens.js';
 
 interface Entry<V> {
   value: V;
-  /** Epoch ms when its read started. */
+  /** Epoch ms when its read started; it is served until API_CACHE_TTL_S after that. */
   readAt: number;
-  /** Epoch ms after which the entry is not served (API_CACHE_TTL_S after it was read). */
-  until: number;
 }
 
 /**
@@ -56,12 +54,12 @@ export class ApiStateCache implements ChangeListener {
    * a new token's first call reads Postgres and stores what it read for the calls after it.
    */
   user(tenantId: string, userId: string, iat: number, read: () => Promise<DirectoryUser | null>): Promise<DirectoryUser | null> {
-    return this.through(this.users, `${tenantId}:${userId}`, notBefore(iat), read);
+    return this.through(this.users, `${tenantId}:${userId}`, servableAfter(iat), read);
   }
 
   /** The state of a token's grant, for a token issued at `iat` (the same rule as `user`). */
   grant(grantId: string, iat: number, read: () => Promise<GrantState | null>): Promise<GrantState | null> {
-    return this.through(this.grants, grantId, notBefore(iat), read);
+    return this.through(this.grants, grantId, servableAfter(iat), read);
   }
 
   changed(payload: string): void {
@@ -84,13 +82,16 @@ export class ApiStateCache implements ChangeListener {
     if (this.ttlMs <= 0 || !this.feed.live) return read();
     const now = this.clock.now().getTime();
     const hit = lru.get(key);
-    if (hit && hit.until > now && hit.readAt >= readAfter) return hit.value;
+    if (hit && hit.readAt + this.ttlMs > now && hit.readAt >= readAfter) return hit.value;
     const generation = this.generation;
     const value = await read();
-    if (generation === this.generation && this.feed.live) lru.set(key, { value, readAt: now, until: now + this.ttlMs });
+    if (generation === this.generation && this.feed.live) lru.set(key, { value, readAt: now });
     return value;
   }
 }
 
-/** The earliest read time of an entry that is certain to follow everything committed before a token's `iat`. */
-const notBefore = (iat: number) => (iat + 1) * 1000 + INSTANCE_CLOCK_SKEW_MS;
+/**
+ * Epoch ms: the earliest start of a read that certainly follows everything committed before a token issued at
+ * `iat` (JWT seconds), so the earliest read whose entry may be served to that token.
+ */
+export const servableAfter = (iat: number) => (iat + 1) * 1000 + INSTANCE_CLOCK_SKEW_MS;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
 import pg from 'pg';
+import { servableAfter } from '../../src/api/api-state-cache.js';
 import { freePort, startService, type TestService } from '../support/service.js';
 import { type TenantSetup, World } from '../support/world.js';
 
@@ -61,7 +62,7 @@ describe('API state cache across instances', () => {
     const r = await w.signIn(app, pat);
     if (!('tokens' in r) || !r.tokens) throw new Error(`sign-in failed: ${JSON.stringify(r)}`);
     const { iat } = decodeJwt(r.tokens.access_token as string);
-    await new Promise((done) => setTimeout(done, Math.max(0, (iat! + 2) * 1000 + 20 - Date.now())));
+    await new Promise((done) => setTimeout(done, Math.max(0, servableAfter(iat!) + 20 - Date.now())));
     return r.tokens as { access_token: string; refresh_token?: string };
   }
   const me = (base: string, token: string) => fetch(`${base}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
