@@ -7,7 +7,8 @@
  *       provisioning SQL, same parameters, through bare pg;
  *   (b) /v1/me (token verification + user read) vs a bare Nest route, autocannon;
  *   (c) sign-in p99 (authorize and callback legs) with 10 tenants vs 10,000;
- *   (d) resident memory idle vs a bare Nest app, and after a 2-minute run (growth in its second minute);
+ *   (d) resident memory idle vs a bare Nest app, and after a 2-minute run (growth in its second minute), beside
+ *       the bare app with the service's runtime dependencies imported and unused (what the stack alone costs);
  *   and jose sign/verify rates for RS256 and ES256 (the choice of TOKEN_SIGNING_ALG).
  * Environment: BENCH_CONCURRENCY (16), BENCH_SECONDS (10), BENCH_TENANTS (10000), BENCH_SOAK_SECONDS (120);
  * BENCH_ONLY=a or ab stops after (a) or (b), c or d runs only (c) or (d) (after the setup and warm-up); BENCH_SERVICE_FLAGS, BENCH_PROFILE (see their definitions);
@@ -44,6 +45,16 @@ const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
 function rss(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m![1]) * 1024;
+}
+/** The part of a process' RSS that is node's own executable mapped from disk (the same pages in every Node process). */
+function executableRss(pid: number): number {
+  let kb = 0;
+  let exe = false;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) exe = line.trimEnd().endsWith(process.execPath);
+    else if (exe && line.startsWith('Rss:')) kb += Number(/(\d+)/.exec(line)![1]);
+  }
+  return kb * 1024;
 }
 /** CPU time (user + system, clock ticks of 10 ms) of one process, from /proc. */
 function ticksOf(pid: number): number {
@@ -218,6 +229,15 @@ const bare = child(dist('bench/bare-nest.js'), { PORT: String(barePort) });
 children.push(bare);
 await message(bare, 'listening');
 const bareIdle = await settledRss(bare.pid!);
+// (d)'s reference points: the bare app with the service's runtime dependencies imported and unused (the stack's
+// own cost), and how much of each process' RSS is node's executable (file pages, the same in every Node process).
+const stackBare = child(dist('bench/bare-nest.js'), { PORT: String(await freePort()), BARE_IMPORT_STACK: '1' });
+children.push(stackBare);
+const { imported } = await message<{ imported: string[] }>(stackBare, 'listening');
+const stackIdle = await settledRss(stackBare.pid!);
+const stackExe = executableRss(stackBare.pid!);
+stackBare.kill('SIGKILL');
+log(`idle RSS: bare Nest ${mib(bareIdle)} (node's executable ${mib(executableRss(bare.pid!))} of it); with the service's ${imported.length} runtime dependencies imported, none used: ${mib(stackIdle)} (executable ${mib(stackExe)}), ${(stackIdle / bareIdle).toFixed(2)}x`);
 let svc = await startService();
 await sleep(5000);
 const svcIdleFirst = rss(svc.proc.pid!);
@@ -302,7 +322,7 @@ async function memoryRun() {
   await stopService(svc);
   svc = await startService();
   const svcIdle = await settledRss(svc.proc.pid!);
-  const memIdle = await memoryOf(svc);
+  const memIdle = `${await memoryOf(svc)}; node's executable ${mib(executableRss(svc.proc.pid!))}`;
   const soakStart = performance.now();
   let rssMid = 0;
   let soakSignIns = 0;
@@ -358,7 +378,7 @@ if (process.env.BENCH_ONLY === 'c') {
 }
 if (process.env.BENCH_ONLY === 'd') {
   const m = await memoryRun();
-  log(`(d) ratios: idle ${(m.svcIdle / bareIdle).toFixed(2)}, as the run ended ${(m.rssEnd / bareIdle).toFixed(2)}, settled after it ${(m.rssAfter / bareIdle).toFixed(2)}`);
+  log(`(d) ratios: stack alone ${(stackIdle / bareIdle).toFixed(2)}, idle ${(m.svcIdle / bareIdle).toFixed(2)}, as the run ended ${(m.rssEnd / bareIdle).toFixed(2)}, settled after it ${(m.rssAfter / bareIdle).toFixed(2)}`);
   await stopService(svc);
   process.exit(0);
 }
@@ -488,6 +508,7 @@ const rows = [
   [`(b) /v1/me/s ÷ bare Nest route/s (median of ${ROUNDS_B} alternating rounds; all: ${ratiosB.map(ratio).join(', ')})`, `${middle.me.toFixed(0)} / ${middle.hello.toFixed(0)}`, ratio(ratioB), '≥ 0.6'],
   [`(c) callback p99, ${MANY} tenants ÷ 10`, `${cMany.cb.p99.toFixed(1)} / ${c10.cb.p99.toFixed(1)} ms`, ratio(cMany.cb.p99 / c10.cb.p99), '≤ 1.1'],
   [`(c) authorize p99, ${MANY} tenants ÷ 10`, `${cMany.authorize.p99.toFixed(1)} / ${c10.authorize.p99.toFixed(1)} ms`, ratio(cMany.authorize.p99 / c10.authorize.p99), '≤ 1.1'],
+  [`(d) reference: bare Nest with the service's ${imported.length} runtime dependencies imported, unused ÷ bare Nest idle`, `${mib(stackIdle)} / ${mib(bareIdle)}`, ratio(stackIdle / bareIdle), '—'],
   ['(d) RSS idle ÷ bare Nest idle (both settled)', `${mib(svcIdle)} / ${mib(bareIdle)}`, ratio(svcIdle / bareIdle), '≤ 1.5'],
   [`(d) RSS as the ${SOAK_S} s run ended ÷ bare Nest idle`, `${mib(rssEnd)} / ${mib(bareIdle)}`, ratio(rssEnd / bareIdle), '≤ 1.5'],
   [`(d) RSS after the ${SOAK_S} s run, settled ÷ bare Nest idle`, `${mib(rssAfter)} / ${mib(bareIdle)}`, ratio(rssAfter / bareIdle), '≤ 1.5'],
