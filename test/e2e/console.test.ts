@@ -90,7 +90,8 @@ describeInBrowser('the account-manager console, in Chromium', () => {
     await page.getByLabel('API token').fill(token);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
-    await page.getByText('Casey Manager').waitFor();
+    // In the header (the screen-reader announcement "Signed in as Casey Manager." may still hold the name too).
+    await page.locator('header .who').getByText('Casey Manager (account manager)').waitFor();
     const cookie = (await context.cookies()).find((k) => k.name === 'iqsso_console')!;
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
     expect(cookie.value).toMatch(/^iqsso_cs_/);
