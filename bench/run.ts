@@ -6,11 +6,11 @@
  *   (a) callbacks/s (code exchange, ID token verification, UserInfo, provisioning, our code) vs the same
  *       provisioning SQL, same parameters, through bare pg;
  *   (b) /v1/me (token verification + user read) vs a bare Nest route, autocannon;
- *   (c) sign-in p99 (authorize and callback legs) with 10 tenants vs 10,000;
+ *   (c) sign-in p99 (authorize and callback legs) with 10 tenants vs 10,000 (two services, alternating rounds);
  *   (d) resident memory idle vs a bare Nest app, and after a 2-minute run (growth in its second minute), beside
  *       the bare app with the service's runtime dependencies imported and unused (what the stack alone costs);
  *   and jose sign/verify rates for RS256 and ES256 (the choice of TOKEN_SIGNING_ALG).
- * Environment: BENCH_CONCURRENCY (16), BENCH_SECONDS (10), BENCH_TENANTS (10000), BENCH_SOAK_SECONDS (120);
+ * Environment: BENCH_CONCURRENCY (16), BENCH_SECONDS (10), BENCH_TENANTS (10000), BENCH_ROUNDS_C (6), BENCH_SOAK_SECONDS (120);
  * BENCH_ONLY=a or ab stops after (a) or (b), c or d runs only (c) or (d) (after the setup and warm-up); BENCH_SERVICE_FLAGS, BENCH_PROFILE (see their definitions);
  * BENCH_LOG_LEVEL (info, as in production) to see what the service's request log costs.
  */
@@ -167,7 +167,7 @@ async function closedLoop<T>(workers: number, items: T[] | null, ms: number, fn:
   }));
   const elapsed = (performance.now() - start) / 1000;
   lat.sort((x, y) => x - y);
-  return { ok, failed, rps: ok / elapsed, p50: pct(lat, 50), p99: pct(lat, 99), elapsed };
+  return { ok, failed, rps: ok / elapsed, p50: pct(lat, 50), p99: pct(lat, 99), elapsed, lat };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -189,10 +189,11 @@ const okta = child(dist('bench/fast-okta.js'), { TEST_PKI_DIR: join(root, '.test
 children.push(okta);
 const { origin: oktaOrigin } = await message<{ origin: string }>(okta, 'listening');
 
-async function startService(): Promise<{ proc: ChildProcess; url: string; pool: Pool }> {
+type Service = { proc: ChildProcess; url: string; pool: Pool };
+async function startService(db: URL = dbUrl): Promise<Service> {
   const port = await freePort();
   const proc = child(dist('src/main.js'), {
-    NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`, DATABASE_URL: dbUrl.toString(),
+    NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`, DATABASE_URL: db.toString(),
     ADMIN_API_KEY: ADMIN_KEY, SECRETS_KEYS, OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true', NODE_EXTRA_CA_CERTS: pki.caCertPath,
     LOG_FILE: join(root, '.test-tmp', 'bench', `service-${port}.log`), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
     RATE_LIMIT_SIGNIN_PER_MIN: '1000000', RATE_LIMIT_TOKEN_PER_MIN: '1000000', RATE_LIMIT_ADMIN_PER_MIN: '1000000',
@@ -215,6 +216,20 @@ async function memoryOf(s: { url: string }): Promise<string> {
     ? ` [${[...text.matchAll(/^iqsso_nodejs_heap_space_size_total_bytes\{space="(\w+)"\} (\S+)$/gm)].map((m) => `${m[1]} ${mib(Number(m[2]))}`).join(', ')}]`
     : '';
   return `V8 heap used ${mib(used)} of ${mib(total)}, external ${mib(external)}${spaces}`;
+}
+/** The service's GC pauses so far by kind (prom-client's histogram of main-thread pause time): count and ms. */
+async function gcOf(s: { url: string }): Promise<Record<string, { n: number; ms: number }>> {
+  const text = await (await fetch(`${s.url}/metrics`, { headers: { 'x-admin-key': ADMIN_KEY } })).text();
+  const out: Record<string, { n: number; ms: number }> = {};
+  for (const m of text.matchAll(/^iqsso_nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\} (\S+)$/gm)) {
+    const k = (out[m[2]!] ??= { n: 0, ms: 0 });
+    if (m[1] === 'sum') k.ms = Number(m[3]) * 1000;
+    else k.n = Number(m[3]);
+  }
+  return out;
+}
+function gcSince(before: Record<string, { n: number; ms: number }>, after: Record<string, { n: number; ms: number }>): string {
+  return Object.entries(after).map(([k, v]) => `${k} ${v.n - (before[k]?.n ?? 0)} (${(v.ms - (before[k]?.ms ?? 0)).toFixed(0)} ms)`).join(', ');
 }
 async function stopService(s: { proc: ChildProcess; pool: Pool }): Promise<void> {
   await s.pool.close();
@@ -255,37 +270,37 @@ async function adminPost(base: string, path: string, body: unknown): Promise<voi
   const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'x-admin-key': ADMIN_KEY, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   if (res.status !== 201) throw new Error(`${path}: ${res.status} ${await res.text()}`);
 }
-await adminPost(svc.url, '/admin/clients', { clientId: 'bench', name: 'bench', type: 'public', redirectUris: [REDIRECT] });
+const addClient = (target: Service) => adminPost(target.url, '/admin/clients', { clientId: 'bench', name: 'bench', type: 'public', redirectUris: [REDIRECT] });
+await addClient(svc);
 const tenantBody = (i: number) => ({
   slug: `t${i}`, name: `Tenant ${i}`, clientSecret: `secret-${i}-0123456789`,
   config: { okta: { issuer: `${oktaOrigin}/oauth2/t${i}`, clientId: `client-t${i}` }, domains: [`t${i}.bench`], roles: { map: { Associate: 'RQ-Associate' } } },
 });
-async function addTenants(from: number, to: number): Promise<void> {
+async function addTenants(from: number, to: number, target: Service = svc): Promise<void> {
   const ids = Array.from({ length: to - from }, (_, k) => from + k);
   await closedLoop(8, ids, 3_600_000, async (i) => {
-    await adminPost(svc.url, '/admin/tenants', tenantBody(i!));
-    const res = await fetch(`${svc.url}/admin/tenants/t${i}/locations`, { method: 'PUT', headers: { 'x-admin-key': ADMIN_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ locations: [{ externalId: 'L1', name: 'One' }, { externalId: 'L2', name: 'Two' }] }) });
+    await adminPost(target.url, '/admin/tenants', tenantBody(i!));
+    const res = await fetch(`${target.url}/admin/tenants/t${i}/locations`, { method: 'PUT', headers: { 'x-admin-key': ADMIN_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ locations: [{ externalId: 'L1', name: 'One' }, { externalId: 'L2', name: 'Two' }] }) });
     if (res.status !== 200) throw new Error(`locations t${i}: ${res.status}`);
     return true;
   });
 }
 await addTenants(0, 10);
-let tenantCount = 10;
 
 // --- sign-ins: the authorize leg through the service, then precomputed Okta answers ------------------------
 interface Prepared { state: string; cookie: string; code: string; verifier: string; tenant: number; sub: string }
 let seq = 0;
-async function authorizeMany(n: number, tenantOf: (k: number) => number, workers = C) {
+async function authorizeMany(n: number, tenantOf: (k: number) => number, target: Service = svc) {
   const out: Prepared[] = [];
   const grants: Grant[] = [];
   const jobs = Array.from({ length: n }, (_, k) => k);
-  const r = await closedLoop(workers, jobs, 3_600_000, async (k) => {
+  const r = await closedLoop(C, jobs, 3_600_000, async (k) => {
     const t = tenantOf(k!);
     const i = seq++;
     const verifier = randomBytes(32).toString('base64url');
     const challenge = createHash('sha256').update(verifier).digest('base64url');
     const q = new URLSearchParams({ client_id: 'bench', response_type: 'code', redirect_uri: REDIRECT, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256', state: `s${i}`, login_hint: `u${i}@t${t}.bench` });
-    const res = await svc.pool.request({ path: `/oauth2/authorize?${q}`, method: 'GET' });
+    const res = await target.pool.request({ path: `/oauth2/authorize?${q}`, method: 'GET' });
     await res.body.dump();
     if (res.statusCode !== 302) return false;
     const location = new URL(String(res.headers.location));
@@ -305,13 +320,13 @@ async function authorizeMany(n: number, tenantOf: (k: number) => number, workers
   await ready;
   return { prepared: out, authorize: r };
 }
-async function callbackOne(p: Prepared): Promise<string | undefined> {
-  const res = await svc.pool.request({ path: `/oauth2/callback?code=${p.code}&state=${encodeURIComponent(p.state)}`, method: 'GET', headers: { cookie: p.cookie } });
+async function callbackOne(p: Prepared, target: Service = svc): Promise<string | undefined> {
+  const res = await target.pool.request({ path: `/oauth2/callback?code=${p.code}&state=${encodeURIComponent(p.state)}`, method: 'GET', headers: { cookie: p.cookie } });
   await res.body.dump();
   const loc = String(res.headers.location ?? '');
   return res.statusCode === 302 && loc.startsWith(`${REDIRECT}?code=`) ? new URL(loc).searchParams.get('code')! : undefined;
 }
-const callbacks = (list: Prepared[], ms = 3_600_000) => closedLoop(C, list, ms, async (p) => Boolean(await callbackOne(p!)));
+const callbacks = (list: Prepared[], ms = 3_600_000, target: Service = svc) => closedLoop(C, list, ms, async (p) => Boolean(await callbackOne(p!, target)));
 
 // warm-up (JIT, pools, each tenant's JWKS and strategy); its rate sizes the timed run's supply of sign-ins
 const warm = await callbacks((await authorizeMany(C * 25, (k) => k % 10)).prepared);
@@ -353,33 +368,64 @@ async function memoryRun() {
 }
 
 // --- (c) sign-in p99, 10 tenants vs many --------------------------------------------------------------------
+// Two services side by side, each on its own database: the one measured so far (10 tenants) and one with MANY
+// tenants, every one of them warm (signed in once). Their sign-ins are timed in alternating rounds (10, many,
+// many, 10, ...), so a change of this machine's speed over the minutes of the run falls on both; measured one
+// after the other, the same code gave ratios from 0.57 to 1.45. The figure is the median over rounds of each
+// round's ratio (as (b)); the p99 over all rounds is printed beside it. On two shared cores a p99 is made by
+// stalls (16 requests in flight: one stall of the machine, a Postgres checkpoint, is 16 slow samples), and a
+// pooled p99 is decided by which side a few stalls fell on.
 async function latencyRun() {
-  // p99 of 3,000 sign-ins (its 30 slowest): with 1,000 a single collection pause or scheduling hiccup moved the ratio by ±0.5.
+  // p99 over 3,000 sign-ins per service (its 30 slowest): with 1,000 one collection pause or scheduling hiccup moved the ratio by ±0.5.
   const N_C = Math.max(3000, C * 150);
-  async function signInLatency(label: string) {
-    const { prepared, authorize } = await authorizeMany(N_C, () => Math.floor(Math.random() * tenantCount));
-    const cb = await callbacks(prepared);
-    log(`(c) ${label}: authorize p99 ${authorize.p99.toFixed(1)} ms (p50 ${authorize.p50.toFixed(1)}), callback p99 ${cb.p99.toFixed(1)} ms (p50 ${cb.p50.toFixed(1)}), ${cb.failed} failed`);
-    return { authorize, cb };
-  }
-  const c10 = await signInLatency('10 tenants');
+  const ROUNDS_C = Number(process.env.BENCH_ROUNDS_C ?? 7);
+  const manyDb = new URL(dbUrl.toString());
+  manyDb.pathname = `/${dbName}_many`;
+  await adminDb.query(`CREATE DATABASE ${dbName}_many`);
+  const svcMany = await startService(manyDb);
+  await addClient(svcMany);
   const t0 = performance.now();
-  await addTenants(10, MANY);
-  tenantCount = MANY;
-  log(`    created ${MANY - 10} more tenants in ${((performance.now() - t0) / 1000).toFixed(0)} s; warming every tenant once`);
+  await addTenants(0, MANY, svcMany);
+  log(`    (c) a second service with ${MANY} tenants: created them in ${((performance.now() - t0) / 1000).toFixed(0)} s; warming every tenant once`);
   for (let from = 0; from < MANY; from += 2000) {
     const n = Math.min(2000, MANY - from);
-    await callbacks((await authorizeMany(n, (k) => from + k)).prepared);
+    await callbacks((await authorizeMany(n, (k) => from + k, svcMany)).prepared, undefined, svcMany);
   }
-  const cMany = await signInLatency(`${MANY} tenants`);
-  const rssAfterMany = rss(svc.proc.pid!);
-  log(`    RSS with ${MANY} tenants warm: ${mib(rssAfterMany)} (${await memoryOf(svc)})`);
-  return { c10, cMany };
+  const sides = [
+    { label: '10 tenants', target: svc, tenants: 10, authorize: [] as number[], cb: [] as number[], failed: 0, gc0: await gcOf(svc), rounds: [] as Array<{ authorize: number; cb: number }> },
+    { label: `${MANY} tenants`, target: svcMany, tenants: MANY, authorize: [] as number[], cb: [] as number[], failed: 0, gc0: await gcOf(svcMany), rounds: [] as Array<{ authorize: number; cb: number }> },
+  ];
+  for (let r = 0; r < ROUNDS_C; r++) {
+    for (const side of r % 2 === 0 ? sides : [...sides].reverse()) {
+      const { prepared, authorize } = await authorizeMany(Math.ceil(N_C / ROUNDS_C), () => Math.floor(Math.random() * side.tenants), side.target);
+      const cb = await callbacks(prepared, undefined, side.target);
+      side.authorize.push(...authorize.lat);
+      side.cb.push(...cb.lat);
+      side.failed += cb.failed;
+      side.rounds.push({ authorize: authorize.p99, cb: cb.p99 });
+    }
+  }
+  const perRound = sides[0]!.rounds.map((ten, r) => ({ authorize: sides[1]!.rounds[r]!.authorize / ten.authorize, cb: sides[1]!.rounds[r]!.cb / ten.cb }));
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  const ratios = { authorize: median(perRound.map((x) => x.authorize)), cb: median(perRound.map((x) => x.cb)), perRound };
+  const results = [];
+  for (const side of sides) {
+    side.authorize.sort((x, y) => x - y);
+    side.cb.sort((x, y) => x - y);
+    const res = { authorize: { p50: pct(side.authorize, 50), p99: pct(side.authorize, 99) }, cb: { p50: pct(side.cb, 50), p99: pct(side.cb, 99) } };
+    log(`(c) ${side.label}: authorize p99 ${res.authorize.p99.toFixed(1)} ms (p50 ${res.authorize.p50.toFixed(1)}), callback p99 ${res.cb.p99.toFixed(1)} ms (p50 ${res.cb.p50.toFixed(1)}), ${side.failed} failed, ${side.cb.length} sign-ins in ${ROUNDS_C} rounds`);
+    log(`    its GC pauses in them: ${gcSince(side.gc0, await gcOf(side.target))}; RSS ${mib(rss(side.target.proc.pid!))} (${await memoryOf(side.target)})`);
+    results.push(res);
+  }
+  log(`(c) p99 ratio per round, ${MANY} ÷ 10: callback ${perRound.map((x) => x.cb.toFixed(2)).join(', ')}; authorize ${perRound.map((x) => x.authorize.toFixed(2)).join(', ')}`);
+  await stopService(svcMany);
+  await adminDb.query(`DROP DATABASE IF EXISTS ${dbName}_many WITH (FORCE)`);
+  return { c10: results[0]!, cMany: results[1]!, ratios };
 }
 
 if (process.env.BENCH_ONLY === 'c') {
-  const { c10, cMany } = await latencyRun();
-  log(`(c) ratios: callback p99 ${(cMany.cb.p99 / c10.cb.p99).toFixed(2)}, authorize p99 ${(cMany.authorize.p99 / c10.authorize.p99).toFixed(2)}`);
+  const { c10, cMany, ratios } = await latencyRun();
+  log(`(c) ratios (median of rounds): callback p99 ${ratios.cb.toFixed(2)}, authorize p99 ${ratios.authorize.toFixed(2)}; over all rounds: callback ${(cMany.cb.p99 / c10.cb.p99).toFixed(2)}, authorize ${(cMany.authorize.p99 / c10.authorize.p99).toFixed(2)}`);
   await stopService(svc);
   process.exit(0);
 }
@@ -478,7 +524,7 @@ if (process.env.BENCH_ONLY === 'ab') {
   process.exit(0);
 }
 
-const { c10, cMany } = await latencyRun();
+const { c10, cMany, ratios: ratiosC } = await latencyRun();
 
 const { svcIdle, rssEnd, rssAfter, rssMid } = await memoryRun();
 
@@ -513,8 +559,8 @@ const rows = [
   ['(a) callback handling/s ÷ provisioning SQL via bare pg, prepared (strict)', `${a.rps.toFixed(0)} / ${base.rps.toFixed(0)}`, ratio(a.rps / base.rps), '≥ 0.6'],
   ['(a) callback handling/s ÷ provisioning SQL via bare pg, pg\'s default', `${a.rps.toFixed(0)} / ${baseText.rps.toFixed(0)}`, ratio(a.rps / baseText.rps), '≥ 0.6'],
   [`(b) /v1/me/s ÷ bare Nest route/s (median of ${ROUNDS_B} alternating rounds; all: ${ratiosB.map(ratio).join(', ')})`, `${middle.me.toFixed(0)} / ${middle.hello.toFixed(0)}`, ratio(ratioB), '≥ 0.6'],
-  [`(c) callback p99, ${MANY} tenants ÷ 10`, `${cMany.cb.p99.toFixed(1)} / ${c10.cb.p99.toFixed(1)} ms`, ratio(cMany.cb.p99 / c10.cb.p99), '≤ 1.1'],
-  [`(c) authorize p99, ${MANY} tenants ÷ 10`, `${cMany.authorize.p99.toFixed(1)} / ${c10.authorize.p99.toFixed(1)} ms`, ratio(cMany.authorize.p99 / c10.authorize.p99), '≤ 1.1'],
+  [`(c) callback p99, ${MANY} tenants ÷ 10 (median of ${ratiosC.perRound.length} alternating rounds; all: ${ratiosC.perRound.map((x) => ratio(x.cb)).join(', ')}; measured: p99 over all rounds)`, `${cMany.cb.p99.toFixed(1)} / ${c10.cb.p99.toFixed(1)} ms`, ratio(ratiosC.cb), '≤ 1.1'],
+  [`(c) authorize p99, ${MANY} tenants ÷ 10 (median of rounds; all: ${ratiosC.perRound.map((x) => ratio(x.authorize)).join(', ')})`, `${cMany.authorize.p99.toFixed(1)} / ${c10.authorize.p99.toFixed(1)} ms`, ratio(ratiosC.authorize), '≤ 1.1'],
   [`(d) reference: bare Nest with the service's ${imported.length} runtime dependencies imported, unused ÷ bare Nest idle`, `${mib(stackIdle)} / ${mib(bareIdle)}`, ratio(stackIdle / bareIdle), '—'],
   ['(d) RSS idle ÷ bare Nest idle (both settled)', `${mib(svcIdle)} / ${mib(bareIdle)}`, ratio(svcIdle / bareIdle), '≤ 1.5'],
   [`(d) RSS as the ${SOAK_S} s run ended ÷ bare Nest idle`, `${mib(rssEnd)} / ${mib(bareIdle)}`, ratio(rssEnd / bareIdle), '≤ 1.5'],
