@@ -10,7 +10,7 @@ import { LoginStateStore } from './login-state.store.js';
 import { LogoutController } from './logout.controller.js';
 import { SignInCompletion } from './sign-in-completion.js';
 import { SignInController } from './signin.controller.js';
-import { StrategyRegistry } from './strategy-registry.js';
+import { UpstreamStrategies } from './upstream-strategies.js';
 import { SsoSessions } from './sso-sessions.js';
 import { UpstreamSignIn } from './upstream-signin.service.js';
 
@@ -22,7 +22,7 @@ import { UpstreamSignIn } from './upstream-signin.service.js';
 @Module({
   imports: [TenantsModule, ProvisioningModule, OAuthModule],
   controllers: [SignInController, LogoutController],
-  providers: [SsoSessions, LoginStateStore, IdTokenVerifier, StrategyRegistry, UpstreamSignIn, HomeRealm, SignInCompletion, PasswordThrottle, PasswordGrant],
-  exports: [SsoSessions, LoginStateStore, IdTokenVerifier, StrategyRegistry, UpstreamSignIn, HomeRealm, SignInCompletion],
+  providers: [SsoSessions, LoginStateStore, IdTokenVerifier, UpstreamStrategies, UpstreamSignIn, HomeRealm, SignInCompletion, PasswordThrottle, PasswordGrant],
+  exports: [SsoSessions, LoginStateStore, IdTokenVerifier, UpstreamStrategies, UpstreamSignIn, HomeRealm, SignInCompletion],
 })
 export class AuthModule {}

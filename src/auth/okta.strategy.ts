@@ -8,10 +8,10 @@ import type { OktaOAuthClient, UpstreamRequest } from './okta-oauth-client.js';
 
 /**
  * @nestjs/passport's mixin registers each strategy in a Passport instance as it is constructed. Upstream
- * strategies are registered by StrategyRegistry in its own instance instead (one per application, so two
- * services in one process never share strategies); this stand-in absorbs the mixin's registration.
+ * strategies are built per sign-in leg and handed to passport.authenticate() as instances, never registered
+ * by name; this stand-in absorbs the mixin's registration.
  */
-const registeredByRegistry = { use: () => registeredByRegistry };
+const unregistered = { use: () => unregistered };
 
 /** What a successful upstream sign-in yields: verified ID token claims and (with auto-provisioning) UserInfo. */
 export interface UpstreamIdentity {
@@ -31,7 +31,6 @@ type PerRequest = { _pkceChallenge?: string; _oauth2: unknown };
  */
 export class TenantOktaStrategy extends PassportStrategy(OpenIDConnectStrategy, undefined, 10) {
   constructor(
-    readonly key: string,
     tenant: LoadedTenant,
     private readonly client: OktaOAuthClient,
     store: LoginStateStore,
@@ -53,14 +52,13 @@ export class TenantOktaStrategy extends PassportStrategy(OpenIDConnectStrategy, 
       // A function is accepted (and called per sign-in); the type definitions only know booleans.
       skipUserProfile: (() => !okta.autoProvisioning) as unknown as boolean,
     });
-    this.name = key;
   }
 
   getPassportInstance() {
-    return registeredByRegistry;
+    return unregistered;
   }
 
-  /** Runs on a per-request object (passport uses Object.create(strategy)), so per-request fields are safe. */
+  /** A strategy serves one request (UpstreamStrategies builds one per sign-in leg), so per-request fields are safe. */
   override authenticate(this: TenantOktaStrategy, req: Request & UpstreamRequest, options: { state?: StartedLogin } & Record<string, unknown> = {}) {
     (this as unknown as PerRequest)._oauth2 = this.client.forRequest(req);
     const isCallback = Boolean(req.query?.code || req.query?.error);

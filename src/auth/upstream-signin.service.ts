@@ -8,8 +8,8 @@ import type { LoadedTenant } from '../tenants/tenant-runtime.js';
 import { TenantRuntime } from '../tenants/tenant-runtime.js';
 import { cookieName, readCookie, setCookie } from './cookies.js';
 import { LoginStateStore, type LoginState, type StartedLogin } from './login-state.store.js';
-import type { UpstreamIdentity } from './okta.strategy.js';
-import { StrategyRegistry } from './strategy-registry.js';
+import type { TenantOktaStrategy, UpstreamIdentity } from './okta.strategy.js';
+import { UpstreamStrategies } from './upstream-strategies.js';
 import { UpstreamError } from './upstream-errors.js';
 
 const BINDING_COOKIE = 'iqsso_signin';
@@ -27,7 +27,7 @@ type Run = { redirected: true } | { redirected: false; err: unknown; user: unkno
 @Injectable()
 export class UpstreamSignIn {
   constructor(
-    private readonly registry: StrategyRegistry,
+    private readonly strategies: UpstreamStrategies,
     private readonly states: LoginStateStore,
     private readonly runtime: TenantRuntime,
     private readonly config: AppConfig,
@@ -37,8 +37,7 @@ export class UpstreamSignIn {
     const binding = readCookie(req, cookieName(this.config, BINDING_COOKIE)) ?? randomToken(24);
     setCookie(res, this.config, BINDING_COOKIE, binding, this.config.env.LOGIN_STATE_TTL_S);
     const state: Omit<StartedLogin, 'codeVerifier'> = { tenantId: tenant.id, configVersion: tenant.version, environment: request.environment, request, browserBinding: binding };
-    const strategy = this.registry.get(tenant);
-    const run = await this.run(strategy.key, req, res, {
+    const run = await this.run(this.strategies.strategy(tenant), req, res, {
       state,
       loginHint: request.loginHint,
       prompt: request.prompt === 'login' ? 'login' : undefined,
@@ -65,8 +64,7 @@ export class UpstreamSignIn {
 
   async finish(req: Request, res: Response, state: LoginState, tenant: LoadedTenant): Promise<UpstreamOutcome> {
     (req as Request & { loginState?: LoginState }).loginState = state;
-    const strategy = this.registry.get(tenant);
-    const run = await this.run(strategy.key, req, res, {});
+    const run = await this.run(this.strategies.strategy(tenant), req, res, {});
     if (run.redirected) throw new Error('Upstream strategy redirected during a callback');
     if (run.err) return { ok: false, error: toUpstreamError(run.err) };
     if (!run.user) {
@@ -76,7 +74,7 @@ export class UpstreamSignIn {
     return { ok: true, identity: run.user as UpstreamIdentity };
   }
 
-  private run(key: string, req: Request, res: Response, options: Record<string, unknown>): Promise<Run> {
+  private run(strategy: TenantOktaStrategy, req: Request, res: Response, options: Record<string, unknown>): Promise<Run> {
     return new Promise((resolve, reject) => {
       const onFinish = () => resolve({ redirected: true });
       res.once('finish', onFinish);
@@ -85,7 +83,7 @@ export class UpstreamSignIn {
         resolve({ redirected: false, err, user, info });
       };
       try {
-        this.registry.passport.authenticate(key, { session: false, ...options }, done)(req, res, (err?: unknown) => done(err ?? new Error('passport passed the request on')));
+        this.strategies.passport.authenticate(strategy, { session: false, ...options }, done)(req, res, (err?: unknown) => done(err ?? new Error('passport passed the request on')));
       } catch (e) {
         res.off('finish', onFinish);
         reject(e);

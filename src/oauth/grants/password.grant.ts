@@ -9,7 +9,7 @@ import { HomeRealm } from '../../auth/home-realm.js';
 import type { UpstreamRequest } from '../../auth/okta-oauth-client.js';
 import type { UpstreamIdentity } from '../../auth/okta.strategy.js';
 import { SignInCompletion, type SignInContext } from '../../auth/sign-in-completion.js';
-import { StrategyRegistry } from '../../auth/strategy-registry.js';
+import { UpstreamStrategies } from '../../auth/upstream-strategies.js';
 import { UpstreamError } from '../../auth/upstream-errors.js';
 import { DirectoryUsers } from '../../provisioning/directory-users.js';
 import { username as checkedUsername } from '../../provisioning/fields/formats.js';
@@ -51,7 +51,7 @@ export class PasswordGrant implements GrantHandler, OnModuleInit {
     private readonly registry: GrantRegistry,
     private readonly homeRealm: HomeRealm,
     private readonly runtime: TenantRuntime,
-    private readonly strategies: StrategyRegistry,
+    private readonly strategies: UpstreamStrategies,
     private readonly completion: SignInCompletion,
     private readonly directories: DirectoryDatabases,
     private readonly users: DirectoryUsers,
