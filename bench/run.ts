@@ -391,6 +391,7 @@ async function latencyRun() {
     const n = Math.min(2000, MANY - from);
     await callbacks((await authorizeMany(n, (k) => from + k, svcMany)).prepared, undefined, svcMany);
   }
+  log(`    (c) every tenant warm (${await memoryOf(svcMany)}); timing ${ROUNDS_C} rounds on each side`);
   const sides = [
     { label: '10 tenants', target: svc, tenants: 10, authorize: [] as number[], cb: [] as number[], failed: 0, gc0: await gcOf(svc), rounds: [] as Array<{ authorize: number; cb: number }> },
     { label: `${MANY} tenants`, target: svcMany, tenants: MANY, authorize: [] as number[], cb: [] as number[], failed: 0, gc0: await gcOf(svcMany), rounds: [] as Array<{ authorize: number; cb: number }> },
