@@ -74,6 +74,12 @@ describe('token revocation, introspection and refresh reuse', () => {
     const wrongSecret = await post('/oauth2/introspect', { token: t.access_token }, `Basic ${Buffer.from('rq-api:wrong').toString('base64')}`);
     expect(wrongSecret.status).toBe(401);
     expect(await wrongSecret.json()).toEqual({ error: 'invalid_client', error_description: 'Unknown client or wrong credentials.' });
+    // A client id no client can have (outside the registered form) is unknown, never a database read.
+    for (const odd of [`Basic ${Buffer.from(`${'x'.repeat(150)}:s`).toString('base64')}`, `Basic ${Buffer.from('bad id!:s').toString('base64')}`]) {
+      const r = await post('/oauth2/introspect', { token: t.access_token }, odd);
+      expect(r.status).toBe(401);
+      expect(await r.json()).toEqual({ error: 'invalid_client', error_description: 'Unknown client or wrong credentials.' });
+    }
     const publicClient = await post('/oauth2/introspect', { token: t.access_token, client_id: 'hub' });
     expect(publicClient.status).toBe(401);
     expect(await publicClient.json()).toEqual({ error: 'invalid_client', error_description: 'Token introspection is only for confidential clients (resource servers).' });
