@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Logger as PinoLogger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
+import { fixedFieldsLogger, ROOT_LOGGER } from '../common/logging/logging.js';
 import { isDatabaseUnavailable } from '../common/errors/database-errors.js';
 import type { FieldProblem } from '../common/errors/problem.js';
 import type { TenantConfig } from '../tenants/tenant-config.schema.js';
@@ -77,12 +79,17 @@ const RETRYABLE = new Set(['23505', '23503', '40P01', '40001']);
 @Injectable()
 export class ProvisioningService {
   private readonly log = new Logger(ProvisioningService.name);
+  /** The one line per attempt (finish): ids and an outcome only, so it skips path redaction (fixedFieldsLogger). */
+  private readonly attempts: PinoLogger;
 
   constructor(
     private readonly control: DataSource,
     private readonly directories: DirectoryDatabases,
     private readonly config: AppConfig,
-  ) {}
+    @Inject(ROOT_LOGGER) root: PinoLogger,
+  ) {
+    this.attempts = fixedFieldsLogger(root, { context: ProvisioningService.name });
+  }
 
   async provision(ctx: ProvisioningContext, claims: ClaimSet, issuer: string, lifecycle: LifecycleAssertion = {}): Promise<ProvisioningResult> {
     const plan = this.plan(ctx, claims, issuer, lifecycle);
@@ -170,8 +177,8 @@ export class ProvisioningService {
   }
 
   private finish(ctx: ProvisioningContext, result: ProvisioningResult): ProvisioningResult {
-    // One line per attempt: the correlation id (bound by the request logger) and the audit id tie logs to audits.
-    this.log.log({ tenantId: ctx.tenantId, environment: ctx.environment, outcome: result.outcome, auditId: result.auditId, userId: result.userId, correlationId: ctx.correlationId }, 'Provisioning attempt');
+    // One line per attempt: the correlation id and the audit id tie logs to audits. Fields are ids and an outcome only.
+    this.attempts.info({ tenantId: ctx.tenantId, environment: ctx.environment, outcome: result.outcome, auditId: result.auditId, userId: result.userId, correlationId: ctx.correlationId }, 'Provisioning attempt');
     return result;
   }
 

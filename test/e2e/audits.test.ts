@@ -120,7 +120,7 @@ describe('provisioning audit API', () => {
       await new Promise((res) => setTimeout(res, 100)); // the log is written asynchronously
       lines = logLines().filter((l) => l.correlationId === requestId);
     }
-    expect(lines.find((l) => l.msg === 'Provisioning attempt')).toMatchObject({ auditId: latest.id, outcome: 'updated' });
+    expect(lines.find((l) => l.msg === 'Provisioning attempt')).toMatchObject({ context: 'ProvisioningService', level: 30, auditId: latest.id, outcome: 'updated' });
     expect(lines.some((l) => String(l.req?.url ?? '').startsWith('/oauth2/callback'))).toBe(true);
   });
 

@@ -73,8 +73,19 @@ export function createRootLogger(level: string, file?: string): pino.Logger {
   return file ? pino(options, pino.destination({ dest: file, append: true, mkdir: true, sync: false })) : pino(options);
 }
 
-/** The app's logger, for requestLog (bootstrap.ts). */
+/** The app's logger, for requestLog (bootstrap.ts) and fixedFieldsLogger. */
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+
+/**
+ * A child of the root logger without path redaction, for a busy line whose fields are fixed and can never hold a
+ * secret (ids, enums, counts, a URL through redactUrl). pino's path redaction re-parses every path on every line:
+ * with redactPaths' wildcards a six-field line cost ~23 µs and ~44 KB of allocation, against ~4.5 µs without.
+ * Everything else, and any line with a field that could carry a value from outside, goes through the root
+ * logger. The log scan of every test run (test/run-tests.mjs) would catch a secret on such a line.
+ */
+export function fixedFieldsLogger(root: pino.Logger, bindings: pino.Bindings = {}): pino.Logger {
+  return root.child(bindings, { redact: { paths: [] } });
+}
 
 /**
  * nestjs-pino gives Nest (and every `new Logger(...)`) our logger. Its own per-request pino-http middleware is

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { redactUrl } from './logging.js';
+import { fixedFieldsLogger, redactUrl } from './logging.js';
 import { requestContext } from './request-context.js';
 
 /** Probes scraped every few seconds: their lines would drown the rest. */
@@ -11,13 +11,13 @@ type Req = IncomingMessage & { id?: string; originalUrl?: string };
 /**
  * One line per request once it is answered (or abandoned by the client): method, URL with secret query
  * parameters redacted (redactUrl), status, time. Built only from those fields (no headers, no body), whose
- * keys are fixed, so path redaction could never match anything in it: the line is written through a child
- * without it (path redaction cost ~12 µs a line, ~3% of a /v1/me request). Add a field here only if it can
- * never hold a secret; the log scan of every test run (test/run-tests.mjs) would catch one that does.
+ * keys are fixed, so path redaction could never match anything in it: written through fixedFieldsLogger
+ * (path redaction cost ~12 µs a line, ~3% of a /v1/me request). Add a field here only if it can never hold a
+ * secret.
  * Registered right after requestId, so requests refused by later middleware (size, bad JSON, rate limits) are logged too.
  */
 export function requestLog(root: Logger) {
-  const logger = root.child({}, { redact: { paths: [] } });
+  const logger = fixedFieldsLogger(root);
   return (req: Req, res: ServerResponse, next: () => void): void => {
     const id = req.id ?? '';
     const url = req.originalUrl ?? req.url ?? '';
