@@ -10,7 +10,7 @@
  *   (d) resident memory idle vs a bare Nest app, and after a 2-minute run (growth in its second minute), beside
  *       the bare app with the service's runtime dependencies imported and unused (what the stack alone costs);
  *   and jose sign/verify rates for RS256 and ES256 (the choice of TOKEN_SIGNING_ALG).
- * Environment: BENCH_CONCURRENCY (16), BENCH_SECONDS (10), BENCH_TENANTS (10000), BENCH_ROUNDS_C (6), BENCH_SOAK_SECONDS (120);
+ * Environment: BENCH_CONCURRENCY (16), BENCH_SECONDS (10), BENCH_TENANTS (10000), BENCH_ROUNDS_C (7), BENCH_SOAK_SECONDS (120);
  * BENCH_ONLY=a or ab stops after (a) or (b), c or d runs only (c) or (d) (after the setup and warm-up); BENCH_SERVICE_FLAGS, BENCH_PROFILE (see their definitions);
  * BENCH_LOG_LEVEL (info, as in production) to see what the service's request log costs.
  */
@@ -116,6 +116,8 @@ async function settledRss(pid: number): Promise<number> {
   }
   return samples[samples.length - 1]!;
 }
+/** The middle value (the upper of the two middle ones for an even count). */
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 const pct = (sorted: number[], p: number) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 
 function child(script: string, env: Record<string, string>, execArgv: string[] = []): ChildProcess {
@@ -205,8 +207,10 @@ async function startService(db: URL = dbUrl): Promise<Service> {
   return { proc, url, pool: new Pool(url, { connections: C * 2 }) };
 }
 /** What the service's resident memory is made of (its own Prometheus metrics): V8 heap used/total, external. */
+/** The service's own Prometheus metrics, as text. */
+const metricsOf = async (s: { url: string }) => (await fetch(`${s.url}/metrics`, { headers: { 'x-admin-key': ADMIN_KEY } })).text();
 async function memoryOf(s: { url: string }): Promise<string> {
-  const text = await (await fetch(`${s.url}/metrics`, { headers: { 'x-admin-key': ADMIN_KEY } })).text();
+  const text = await metricsOf(s);
   const val = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
   const used = val(/^iqsso_nodejs_heap_size_used_bytes (\S+)$/m);
   const total = val(/^iqsso_nodejs_heap_size_total_bytes (\S+)$/m);
@@ -219,7 +223,7 @@ async function memoryOf(s: { url: string }): Promise<string> {
 }
 /** The service's GC pauses so far by kind (prom-client's histogram of main-thread pause time): count and ms. */
 async function gcOf(s: { url: string }): Promise<Record<string, { n: number; ms: number }>> {
-  const text = await (await fetch(`${s.url}/metrics`, { headers: { 'x-admin-key': ADMIN_KEY } })).text();
+  const text = await metricsOf(s);
   const out: Record<string, { n: number; ms: number }> = {};
   for (const m of text.matchAll(/^iqsso_nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\} (\S+)$/gm)) {
     const k = (out[m[2]!] ??= { n: 0, ms: 0 });
@@ -407,7 +411,6 @@ async function latencyRun() {
     }
   }
   const perRound = sides[0]!.rounds.map((ten, r) => ({ authorize: sides[1]!.rounds[r]!.authorize / ten.authorize, cb: sides[1]!.rounds[r]!.cb / ten.cb }));
-  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   const ratios = { authorize: median(perRound.map((x) => x.authorize)), cb: median(perRound.map((x) => x.cb)), perRound };
   const results = [];
   for (const side of sides) {
@@ -515,7 +518,7 @@ for (let r = 0; r < ROUNDS_B; r++) {
   log(`(b) round ${r + 1}: /v1/me ${me.requests.average.toFixed(0)}/s (${me.non2xx} non-2xx), bare Nest route ${hello.requests.average.toFixed(0)}/s: ${(me.requests.average / hello.requests.average).toFixed(2)}`);
 }
 const ratiosB = rounds.map((x) => x.me / x.hello).sort((x, y) => x - y);
-const ratioB = ratiosB[Math.floor(ratiosB.length / 2)]!;
+const ratioB = median(ratiosB);
 const middle = rounds.find((x) => x.me / x.hello === ratioB)!;
 log(`(b) /v1/me: ${middle.me.toFixed(0)}/s (${meNon2xx} non-2xx in all); bare Nest route: ${middle.hello.toFixed(0)}/s (the median round)`);
 log(`    /v1/me: ${cpuLine(cpuMe)}; bare route: ${cpuLine(cpuHello)} (last round)`);

@@ -33,8 +33,11 @@ const redirectUri = z.string().max(2000).superRefine((v, ctx) => {
   if (!ok) refuse('must be an absolute https URL without fragment, a loopback http URL, or a private-use scheme like com.iqmetrix.rq:/callback');
 });
 
+/** The form of every client id: registration enforces it, and a lookup of anything else answers "unknown" without a read. */
+const CLIENT_ID = /^[A-Za-z0-9._-]{3,100}$/;
+
 export const createClientSchema = z.object({
-  clientId: z.string().regex(/^[A-Za-z0-9._-]{3,100}$/, 'must be 3-100 letters, digits, dot, underscore or hyphen'),
+  clientId: z.string().regex(CLIENT_ID, 'must be 3-100 letters, digits, dot, underscore or hyphen'),
   name: z.string().trim().min(1).max(200),
   type: z.enum(['public', 'confidential']),
   redirectUris: z.array(redirectUri).min(1).max(20),
@@ -46,7 +49,6 @@ export type CreateClientInput = z.infer<typeof createClientSchema>;
 
 export type ClientView = Omit<OAuthClientEntity, 'secretHash' | 'createdAt'> & { createdAt: string };
 
-const CLIENT_ID = /^[A-Za-z0-9._-]{3,100}$/;
 const COLUMNS = 'client_id, name, client_type, redirect_uris, post_logout_redirect_uris, grant_types, environment, created_at';
 
 /** A row of oauth_clients as the entity (secretHash only when it was selected). */
