@@ -23,6 +23,7 @@ import { Logger } from '@nestjs/common';
 import autocannon from 'autocannon';
 import { generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import pg from 'pg';
+import pino from 'pino';
 import { Pool } from 'undici';
 import { ensureTestPki } from '../tools/pki.mjs';
 import { freePort } from '../tools/ports.js';
@@ -459,7 +460,8 @@ let recording: Array<{ sql: string; params: unknown[] }> = [];
 const fakeDb = { query: async (sql: string, params: unknown[]) => { recording.push({ sql, params }); return [{ user_id: randomBytes(8).toString('hex'), written: true, outcome: 'created', changes: {}, reasons: [], warnings: [], audit_id: 'x' }]; } };
 Logger.overrideLogger(false); // the recording stand-in's provisioning log lines are not the benchmark's output
 const benchConfig = loadConfig({ NODE_ENV: 'test', ADMIN_API_KEY: ADMIN_KEY, SECRETS_KEYS, DATA_DIR: join(root, '.test-tmp', 'bench') });
-const provisioning = new (ProvisioningService as any)(fakeDb, { forEnvironment: async () => fakeDb }, benchConfig);
+// Typed (stand-ins cast), so a change to the constructor fails the build here instead of the run; its log is silent.
+const provisioning = new ProvisioningService(fakeDb as never, { forEnvironment: async () => fakeDb } as never, benchConfig, pino({ level: 'silent' }));
 for (let i = 0; i < Math.max(a.ok, 1000) * 12; i++) {
   const t = configs.get(`t${i % 10}`)!;
   const sub = `00ubase${i}`;
