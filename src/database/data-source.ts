@@ -22,7 +22,7 @@ export function dataSourceOptions(url: string, kind: SchemaKind, poolSize = 20, 
 export async function openDatabase(url: string, kind: SchemaKind, poolSize?: number, applicationName?: string): Promise<DataSource> {
   const ds = await new DataSource(dataSourceOptions(url, kind, poolSize, applicationName)).initialize();
   try {
-    await migrateUnderLock(ds);
+    await migrateUnderLock(ds, kind);
   } catch (e) {
     await ds.destroy();
     throw e;

@@ -6,6 +6,7 @@ import { isDatabaseUnavailable } from '../common/errors/database-errors.js';
 import { AccessDenied, TemporarilyUnavailable } from '../common/errors/oauth-errors.js';
 import { AppConfig } from '../config/app-config.js';
 import { openDatabase } from './data-source.js';
+import { NotATrainingDatabase } from './migrate.js';
 
 export type Environment = 'production' | 'training';
 
@@ -34,6 +35,17 @@ export class TrainingDatabaseUnavailable extends TemporarilyUnavailable {
   readonly databaseUnavailable = true;
   constructor() {
     super("This organization's training database is not available right now; production sign-in is not affected. Try training again later.");
+  }
+}
+
+/**
+ * The database a tenant's configuration names for training is not one (production's, or another
+ * application's: see assertTrainingDatabase); nothing was created or written there. To the user it is
+ * unavailable like any other; the account manager's status view says why.
+ */
+export class TrainingDatabaseRefused extends TrainingDatabaseUnavailable {
+  constructor(readonly reason: string) {
+    super();
   }
 }
 
@@ -186,6 +198,10 @@ export class DirectoryDatabases implements OnModuleDestroy {
     try {
       ds = await openDatabase(url, 'directory', this.config.env.TRAINING_POOL_SIZE, 'iqsso-training');
     } catch (e) {
+      if (e instanceof NotATrainingDatabase) {
+        this.log.warn({ reason: e.reason }, 'A training database was refused: it is not a training database (nothing was created or written there)');
+        throw new TrainingDatabaseRefused(e.reason);
+      }
       this.log.warn({ reason: describe(e) }, 'A training database could not be opened');
       throw new TrainingDatabaseUnavailable();
     }

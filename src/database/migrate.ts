@@ -1,4 +1,4 @@
-import { DataSource, type MigrationInterface } from 'typeorm';
+import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { controlMigrations, directoryMigrations } from '../../migrations/index.js';
 
 type MigrationClass = new () => MigrationInterface;
@@ -17,18 +17,57 @@ function timestampOf(m: MigrationClass): number {
   return Number(match[1]);
 }
 
+/** A database named as a training database that is something else: nothing is created or written there. */
+export class NotATrainingDatabase extends Error {
+  constructor(readonly reason: string) {
+    super(`Not a training database: ${reason}`);
+  }
+}
+
 /**
  * Runs pending migrations under a Postgres advisory lock held on its own connection, so any number of
  * instances may start at once: the first migrates, the others wait and then find nothing to do.
+ * A directory (training) database must first prove it is one (see assertTrainingDatabase).
  */
-export async function migrateUnderLock(ds: DataSource): Promise<void> {
+export async function migrateUnderLock(ds: DataSource, kind: SchemaKind = 'control'): Promise<void> {
   const runner = ds.createQueryRunner();
   await runner.connect();
   try {
     await runner.query(`SELECT pg_advisory_lock(hashtext('iqsso:migrations'))`);
+    if (kind === 'directory') await assertTrainingDatabase(runner);
     await ds.runMigrations({ transaction: 'each' });
   } finally {
     await runner.query(`SELECT pg_advisory_unlock(hashtext('iqsso:migrations'))`).catch(() => undefined);
     await runner.release();
   }
+}
+
+const RELATIONS_OUTSIDE_CATALOGS = `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ns.nspname <> 'information_schema' AND ns.nspname !~ '^pg_'`;
+
+/**
+ * A training database is where this service writes training users, so it must be one: empty (nothing but
+ * Postgres' catalogs), or holding only what the directory migrations made. Refused: the production database of
+ * this or another deployment (its schema_migrations lists control migrations), and any other application's
+ * database (tables not made by this service), so a mistyped or hostile URL never has tables created or
+ * users written in a database that is not a training one.
+ */
+export async function assertTrainingDatabase(runner: QueryRunner): Promise<void> {
+  const [{ present }] = await runner.query(`SELECT to_regclass('public.schema_migrations') IS NOT NULL AS present`);
+  if (!present) {
+    const [{ n }] = await runner.query(RELATIONS_OUTSIDE_CATALOGS);
+    if (n > 0) throw new NotATrainingDatabase(`it holds ${n} table(s) or view(s) that this service did not make`);
+    return;
+  }
+  let names: string[];
+  try {
+    names = (await runner.query(`SELECT name FROM public.schema_migrations`)).map((r: { name: unknown }) => String(r.name));
+  } catch {
+    throw new NotATrainingDatabase('its schema_migrations table is not this service\'s');
+  }
+  const directory = new Set(directoryMigrations.map((m) => m.name));
+  const control = new Set(controlMigrations.map((m) => m.name));
+  if (names.some((n) => control.has(n))) throw new NotATrainingDatabase("it holds this service's production schema");
+  // A name this version does not know but of this service's form is a newer version's directory migration (rolling upgrade).
+  if (names.some((n) => !directory.has(n) && !/^[A-Za-z]\w*\d{13}$/.test(n))) throw new NotATrainingDatabase("its schema_migrations table is not this service's");
 }

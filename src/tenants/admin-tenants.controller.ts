@@ -46,7 +46,7 @@ export class AdminTenantsController {
   @ApiResponse({ status: 422, description: 'A field is invalid; each problem names its field.', schema: { example: exampleProblem } })
   @ApiResponse({ status: 409, description: 'The slug or a domain belongs to another tenant.' })
   async create(@Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
-    const tenant = await this.tenants.create(parseOrProblem(createTenantSchema, body), actor.id);
+    const tenant = await this.tenants.create(operatorNamesDatabase(parseOrProblem(createTenantSchema, body), actor), actor.id);
     noteAdminAction(req, { tenant: tenant.slug, version: 1 });
     // A manager looks after the tenants they onboard.
     if (actor.role === 'manager' && actor.principalId) await this.credentials.grantTenant(actor.principalId, tenant.id, actor);
@@ -74,7 +74,7 @@ export class AdminTenantsController {
   @ApiOperation({ summary: 'Save a new configuration version and put it in force at once (drafts: POST .../versions). The client secret is optional: omitted keeps the current one.' })
   @ApiBody({ schema: { ...jsonSchema(updateConfigSchema), example: { note: 'Map the Key Holder group', config: exampleConfig } } })
   async updateConfig(@AdminTenant() tenant: AdminTenantRef, @Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
-    const view = await this.tenants.saveAndActivate(tenant.id, parseOrProblem(updateConfigSchema, body), actor.id);
+    const view = await this.tenants.saveAndActivate(tenant.id, operatorNamesDatabase(parseOrProblem(updateConfigSchema, body), actor), actor.id);
     noteAdminAction(req, { version: view.activeVersion });
     return view;
   }
@@ -94,7 +94,7 @@ export class AdminTenantsController {
   @ApiBody({ schema: { ...jsonSchema(updateConfigSchema), example: { note: 'New secret and the Key Holder group', clientSecretId: '5b0e7c7e-8f9a-4c1d-9e2f-3a4b5c6d7e8f', config: exampleConfig } } })
   @ApiResponse({ status: 201, schema: { example: exampleVersion } })
   async createDraft(@AdminTenant() tenant: AdminTenantRef, @Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
-    const v = await this.tenants.createDraft(tenant.id, parseOrProblem(updateConfigSchema, body), actor.id);
+    const v = await this.tenants.createDraft(tenant.id, operatorNamesDatabase(parseOrProblem(updateConfigSchema, body), actor), actor.id);
     noteAdminAction(req, { version: v.version });
     return v;
   }
@@ -225,4 +225,16 @@ export class AdminTenantsController {
   async locations(@AdminTenant() tenant: AdminTenantRef) {
     return this.tree.list(tenant.id);
   }
+}
+
+/**
+ * A training database URL names a database server and the credentials to write there: an operator's decision.
+ * An account manager configures everything else of training (on or off, a managed database, the mappings, the
+ * tree) and keeps a URL an operator gave; giving a new one is refused.
+ */
+function operatorNamesDatabase<T extends { trainingDatabaseUrl?: string }>(input: T, actor: AdminActor): T {
+  if (input.trainingDatabaseUrl === undefined || actor.role === 'operator') return input;
+  throw new ProblemError(403, 'Forbidden', 'Only an operator may name a training database by URL: it names a database server and credentials to it. Ask an operator to set it, or use "database": "managed".', [
+    { field: 'trainingDatabaseUrl', reason: 'only an operator may set it' },
+  ]);
 }

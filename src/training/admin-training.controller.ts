@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import { AdminTenant, type AdminTenantRef, noteAdminAction } from '../admin-auth/admin.guard.js';
 import { ProblemError } from '../common/errors/problem.js';
 import { jsonSchema } from '../common/validation/openapi.js';
-import { DirectoryDatabases, TrainingDatabaseUnavailable, TrainingDisabled } from '../database/directory-databases.js';
+import { DirectoryDatabases, TrainingDatabaseRefused, TrainingDatabaseUnavailable, TrainingDisabled } from '../database/directory-databases.js';
 import { DirectoryUsers } from '../provisioning/directory-users.js';
 import { readBulkBody } from '../tenants/bulk/bulk-body.js';
 import { CompanyTree, LOCATION_COLUMNS } from '../tenants/company-tree.service.js';
@@ -47,6 +47,7 @@ export class AdminTrainingController {
       const pool = this.directories.openPools().find((p) => p.tenantId === view.id);
       return { ...base, status: 'available', schema: counts.schema, users: counts.users, locations: counts.locations, pool: pool ? { maxConnections: pool.maxConnections } : null };
     } catch (e) {
+      if (e instanceof TrainingDatabaseRefused) return { ...base, status: 'refused', detail: refusedDetail(e) };
       if (e instanceof TrainingDatabaseUnavailable) return { ...base, status: 'unavailable', detail: e.description };
       throw e;
     }
@@ -99,8 +100,13 @@ export class AdminTrainingController {
       return await work();
     } catch (e) {
       if (e instanceof TrainingDisabled) throw ProblemError.conflict('Training is not enabled for this tenant: turn it on in the configuration (training.enabled) first.');
+      if (e instanceof TrainingDatabaseRefused) throw ProblemError.conflict(refusedDetail(e));
       if (e instanceof TrainingDatabaseUnavailable) throw new ProblemError(503, 'Service Unavailable', "The tenant's training database is not available right now.");
       throw e;
     }
   }
+}
+
+function refusedDetail(e: TrainingDatabaseRefused): string {
+  return `The database this configuration names is not a training database: ${e.reason}. Nothing was created or written there. Name an empty database (or one this service made for training), or use "database": "managed".`;
 }
