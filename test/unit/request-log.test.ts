@@ -51,6 +51,14 @@ describe('request log', () => {
     expect(readFileSync(file, 'utf8')).not.toMatch(/SECRET/);
   });
 
+  it('redacts request objects and other credentials a client may send even where they are refused', async () => {
+    const secret = ['request', 'request_uri', 'client_assertion', 'logout_token', 'subject_token', 'actor_token', 'device_code', 'user_code'];
+    await fetch(`${base}/oauth2/authorize?client_id=hub&${secret.map((k) => `${k}=${k}-SECRET`).join('&')}`, { headers: { 'x-request-id': 'corr-id-0009' } });
+    const line = (await lines()).find((l) => l.correlationId === 'corr-id-0009' && l.req);
+    expect(line!.req.url).toBe(`/oauth2/authorize?client_id=hub&${secret.map((k) => `${k}=%5Bredacted%5D`).join('&')}`);
+    expect(readFileSync(file, 'utf8')).not.toMatch(/SECRET/);
+  });
+
   it('logs a 5xx answer at error level', async () => {
     await fetch(`${base}/x?status=503`, { headers: { 'x-request-id': 'corr-id-0002' } });
     expect((await lines()).find((l) => l.correlationId === 'corr-id-0002' && l.req)).toMatchObject({ level: 50, msg: 'request errored', res: { statusCode: 503 } });

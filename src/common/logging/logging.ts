@@ -3,7 +3,9 @@ import pino from 'pino';
 import { requestContext } from './request-context.js';
 
 /** Query parameters whose values never reach a log line. */
-const secretParams = /^(code|state|nonce|code_verifier|code_challenge|password|client_secret|refresh_token|access_token|id_token|id_token_hint|token|assertion|login_hint)$/i;
+// request / request_uri (RFC 9101) may carry a signed request with personal data or act as a handle to one; the
+// others are credentials of grants and profiles this service refuses, but a client may still send them.
+const secretParams = /^(code|state|nonce|code_verifier|code_challenge|password|client_secret|refresh_token|access_token|id_token|id_token_hint|token|assertion|login_hint|request|request_uri|client_assertion|logout_token|subject_token|actor_token|device_code|user_code)$/i;
 
 export function redactUrl(url: string | undefined): string | undefined {
   if (!url) return url;
