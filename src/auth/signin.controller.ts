@@ -3,7 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppConfig } from '../config/app-config.js';
 import {
-  AccessDenied, AuthorizationRedirectError, InvalidRequest, LoginRequired, type OAuthError, ServerError, TemporarilyUnavailable,
+  AccessDenied, AuthorizationRedirectError, authorizationResponse, InvalidRequest, LoginRequired, type OAuthError, ServerError, TemporarilyUnavailable,
 } from '../common/errors/oauth-errors.js';
 import { isInvalidTextInput } from '../common/errors/database-errors.js';
 import { UNSTORABLE_TEXT } from '../common/errors/unsafe-input.js';
@@ -64,7 +64,7 @@ export class SignInController {
 
   private async authorize(params: Record<string, unknown>, req: Req, res: Response): Promise<void> {
     const v = await this.validator.validate(params);
-    const back = (e: OAuthError) => new AuthorizationRedirectError(e, v.request.redirectUri, v.request.state);
+    const back = (e: OAuthError) => new AuthorizationRedirectError(e, v.request.redirectUri, v.request.state, this.config.publicUrl);
     const environment = v.request.environment;
     let choice = await this.chooseTenant(v);
     // This service's own session (per environment): reused (no trip to Okta) for its tenant, unless the app asks
@@ -157,7 +157,7 @@ export class SignInController {
   @Get('callback')
   async callback(@Req() req: Req, @Res() res: Response): Promise<void> {
     const { state, tenant } = await this.upstream.resume(req);
-    const back = (e: OAuthError) => new AuthorizationRedirectError(e, state.request.redirectUri, state.request.state);
+    const back = (e: OAuthError) => new AuthorizationRedirectError(e, state.request.redirectUri, state.request.state, this.config.publicUrl);
     const s: SignInContext = { tenant, environment: state.environment, source: 'sign-in', correlationId: req.id };
 
     let outcome;
@@ -201,10 +201,6 @@ export class SignInController {
       clientId: r.clientId, redirectUri: r.redirectUri, userId, tenantId: tenant.id, tenantSlug: tenant.slug, environment: r.environment,
       scope: r.scope, nonce: r.nonce, codeChallenge: r.codeChallenge, authTime, sessionId, ...(startsSession ? { startsSession } : {}),
     });
-    const url = new URL(r.redirectUri);
-    url.searchParams.set('code', code);
-    if (r.state !== undefined) url.searchParams.set('state', r.state);
-    url.searchParams.set('iss', this.config.publicUrl);
-    res.set('Cache-Control', 'no-store').redirect(302, url.toString());
+    res.set('Cache-Control', 'no-store').redirect(302, authorizationResponse(r.redirectUri, this.config.publicUrl, { code, state: r.state }));
   }
 }

@@ -9,6 +9,7 @@ export type UpstreamFailure =
   | 'okta-bad-response'  // not the JSON we expect
   | 'okta-rate-limited'
   | 'id-token-invalid'   // signature, issuer, audience, expiry, nonce
+  | 'issuer-mismatch'    // the callback's iss (RFC 9207) is not the tenant's Okta issuer
   | 'userinfo-mismatch';
 
 /**

@@ -63,6 +63,12 @@ export class UpstreamSignIn {
   }
 
   async finish(req: Request, res: Response, state: LoginState, tenant: LoadedTenant): Promise<UpstreamOutcome> {
+    // RFC 9207 §2.4: an answer naming another issuer is not from this tenant's Okta (a mix-up): refused before the
+    // code is exchanged. Okta may send no iss at all.
+    const iss = req.query.iss;
+    if (iss !== undefined && iss !== tenant.config.okta.issuer) {
+      return { ok: false, error: new UpstreamError('issuer-mismatch', "The sign-in answer did not come from your company's Okta: it names another issuer (iss).") };
+    }
     (req as Request & { loginState?: LoginState }).loginState = state;
     const run = await this.run(this.strategies.strategy(tenant), req, res, {});
     if (run.redirected) throw new Error('Upstream strategy redirected during a callback');

@@ -3,6 +3,7 @@ import {
   AuthorizationRedirectError, InvalidRequest, InvalidScope, type OAuthError, UnauthorizedClient, UnsupportedResponseType,
 } from '../common/errors/oauth-errors.js';
 import { BrowserError } from '../common/errors/problem.js';
+import { AppConfig } from '../config/app-config.js';
 import type { PendingAuthorization } from './authorization-request.js';
 import type { OAuthClientEntity } from './clients/client.entity.js';
 import { ClientsService } from './clients/clients.service.js';
@@ -27,7 +28,10 @@ const known = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', '
  */
 @Injectable()
 export class AuthorizeValidator {
-  constructor(private readonly clients: ClientsService) {}
+  constructor(
+    private readonly clients: ClientsService,
+    private readonly config: AppConfig,
+  ) {}
 
   async validate(raw: Record<string, unknown>): Promise<ValidatedAuthorization> {
     const params: Record<string, string> = {};
@@ -46,7 +50,7 @@ export class AuthorizeValidator {
     }
     const state = params.state;
     const fail = (e: OAuthError): never => {
-      throw new AuthorizationRedirectError(e, redirectUri, state !== undefined && state.length <= 2000 ? state : undefined);
+      throw new AuthorizationRedirectError(e, redirectUri, state !== undefined && state.length <= 2000 ? state : undefined, this.config.publicUrl);
     };
 
     if (repeated.length) fail(new InvalidRequest(`Parameters must not be repeated: ${repeated.join(', ')}.`));

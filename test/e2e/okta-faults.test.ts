@@ -244,6 +244,7 @@ describe("faults of a tenant's Okta", () => {
     expect(r.error).toBe('access_denied');
     expect(r.description).toBe("The sign-in was cancelled or refused at your company's Okta.");
     expect(r.appRedirect!.searchParams.get('state')).toBe(a.state);
+    expect(r.appRedirect!.searchParams.get('iss')).toBe(w.service.url); // RFC 9207 §2: error responses too
     expect(r.appRedirect!.href).not.toContain('hunter2');
     expect(r.body).not.toContain('hunter2');
     const audits = await w.audits('acme');
@@ -270,6 +271,40 @@ describe("faults of a tenant's Okta", () => {
     expect(r.error).toBe('access_denied');
     expect(r.description).toBe("Your company's Okta ended the sign-in with an error (server_error).");
     expect(r.appRedirect!.href).not.toContain('okta.internal');
+  });
+
+  it("a callback naming another issuer (RFC 9207 §2.4) is refused before the code is exchanged; the state is consumed", async () => {
+    const u = person(acme, 'acme.com');
+    const s = await toCallback(w, app, u);
+    const forged = new URL(s.callbackUrl);
+    expect(forged.searchParams.get('code')).toBeTruthy();
+    forged.searchParams.set('iss', 'https://evil.example');
+    acme.authServer.clearRequests();
+    const r = await callback(s.browser, forged.href);
+    expect(r.status).toBe(302);
+    expect(r.error).toBe('access_denied');
+    expect(r.description).toBe("The sign-in answer did not come from your company's Okta: it names another issuer (iss).");
+    expect(r.appRedirect!.searchParams.get('state')).toBe(s.state);
+    expect(r.appRedirect!.searchParams.get('iss')).toBe(w.service.url);
+    expect(r.appRedirect!.href).not.toContain('evil.example');
+    expect(acme.authServer.requestsTo('token')).toHaveLength(0);
+    await expectNothingWritten('acme', u.sub, /names another issuer/);
+    // The login state was consumed: the genuine callback cannot be replayed after the refusal.
+    const again = await callback(s.browser, s.callbackUrl);
+    expect(again.status).toBe(400);
+    expect(again.body).toContain('This sign-in link is not valid or was already used.');
+    expect(acme.authServer.requestsTo('token')).toHaveLength(0);
+  });
+
+  it("a callback with Okta's own iss, or with none, completes the sign-in", async () => {
+    const exact = await toCallback(w, app, person(acme, 'acme.com'));
+    const withIss = new URL(exact.callbackUrl);
+    withIss.searchParams.set('iss', acme.authServer.issuer);
+    expect((await callback(exact.browser, withIss.href)).code).toBeTruthy();
+    const none = await toCallback(w, app, person(acme, 'acme.com'));
+    const withoutIss = new URL(none.callbackUrl);
+    withoutIss.searchParams.delete('iss');
+    expect((await callback(none.browser, withoutIss.href)).code).toBeTruthy();
   });
 
   async function oidcApp(base: string) {

@@ -130,6 +130,16 @@ describe('browser sign-in through a tenant Okta', () => {
     expect(await res.text()).toMatch(/not registered/);
   });
 
+  it('sends an authorize error back to the app with our iss (RFC 9207 §2), as it does a code', async () => {
+    const url = oidc.buildAuthorizationUrl(app, { redirect_uri: APP_REDIRECT, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's', prompt: 'bogus' });
+    const res = await fetch(url, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    const back = new URL(res.headers.get('location')!);
+    expect(`${back.origin}${back.pathname}`).toBe(APP_REDIRECT);
+    expect(Object.fromEntries(back.searchParams)).toEqual({ error: 'invalid_request', error_description: 'prompt has an unsupported value.', state: 's', iss: w.service.url });
+    expect(app.serverMetadata().authorization_response_iss_parameter_supported).toBe(true);
+  });
+
   it('refuses a code exchanged with another redirect_uri', async () => {
     const s = await w.startSignIn(app, alice);
     const res = await fetch(`${w.service.url}/oauth2/token`, {

@@ -32,6 +32,18 @@ export class MissingToken extends InvalidToken {}
 export class InsufficientScope extends OAuthError { readonly error = 'insufficient_scope'; override readonly status = 403; }
 
 /**
+ * The authorization response as the redirect back to the app's redirect_uri (RFC 6749 §4.1.2 and §4.1.2.1):
+ * `code` or `error`/`error_description`, the app's `state`, and always `iss`, this service's issuer (RFC 9207 §2:
+ * in error responses too). Every redirect to a client's redirect_uri is built here.
+ */
+export function authorizationResponse(redirectUri: string, issuer: string, params: Record<string, string | undefined>): string {
+  const url = new URL(redirectUri);
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
+  url.searchParams.set('iss', issuer);
+  return url.toString();
+}
+
+/**
  * An authorization-endpoint error once the client and its redirect_uri are known to be genuine:
  * the user agent is sent back to the app with the error (RFC 6749 §4.1.2.1).
  */
@@ -40,15 +52,13 @@ export class AuthorizationRedirectError extends Error {
     override readonly cause: OAuthError,
     readonly redirectUri: string,
     readonly state: string | undefined,
+    /** This service's issuer, for `iss` (RFC 9207). */
+    readonly issuer: string,
   ) {
     super(cause.description);
   }
 
   location(): string {
-    const url = new URL(this.redirectUri);
-    url.searchParams.set('error', this.cause.error);
-    url.searchParams.set('error_description', this.cause.description);
-    if (this.state !== undefined) url.searchParams.set('state', this.state);
-    return url.toString();
+    return authorizationResponse(this.redirectUri, this.issuer, { error: this.cause.error, error_description: this.cause.description, state: this.state });
   }
 }
