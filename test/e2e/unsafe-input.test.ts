@@ -96,6 +96,20 @@ describe('unsafe characters in input', () => {
   });
 
   describe('REST: problem details naming the field', () => {
+    it('refuses an admin body that is not JSON (or CSV) with 415, instead of reading it as no body', async () => {
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
+        const res = await admin('POST', '/admin/principals', 'name=Mallory&role=operator', type);
+        expect(res).toMatchObject({ status: 415, body: { title: 'Unsupported Media Type', detail: 'The admin API takes application/json bodies (and text/csv for bulk loads).' } });
+        expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      }
+      const none = await raw('/admin/principals', { method: 'POST', headers: { 'x-admin-key': TEST_ADMIN_KEY }, body: new Uint8Array(Buffer.from('{"name":"x"}')) });
+      expect(none.status).toBe(415);
+      expect(await w.db.query(`SELECT 1 FROM admin_principals WHERE name IN ('Mallory', 'x')`)).toEqual([]);
+      // JSON with a charset, and CSV on a bulk route, are read as before.
+      expect((await admin('PUT', '/admin/tenants/kentel/locations', { locations: [] }, 'application/json; charset=utf-8')).status).toBe(200);
+      expect((await admin('PUT', '/admin/tenants/kentel/locations', 'externalId,name\n', 'text/csv')).status).not.toBe(415);
+    });
+
     it('refuses a NUL in an admin JSON name, with the field', async () => {
       const res = await admin('POST', '/admin/principals', { name: 'a\u0000b', email: 'n@iqmetrix.com', role: 'operator' });
       expect(res.status).toBe(400);

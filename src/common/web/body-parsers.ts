@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { CSV_LIMIT_BYTES } from '../../tenants/bulk/bulk-body.js';
+import { ProblemError } from '../errors/problem.js';
 
 /** Request size bounds: JSON (admin API, bulk loads), forms (OAuth endpoints), headers (Node's default). */
 export const BODY_LIMITS = { json: '2mb', urlencoded: '64kb', parameterLimit: 100 } as const;
@@ -21,7 +22,21 @@ export function bodyParsers(): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     if (req.headers['transfer-encoding'] === undefined && Number.isNaN(Number(req.headers['content-length']))) return next();
     let i = 0;
-    const step = (err?: unknown) => (err !== undefined && err !== null ? next(err) : i < parsers.length ? parsers[i++]!(req, res, step) : next());
+    const done = () => next(adminBodyOfOtherType(req) ? unsupportedAdminBody() : undefined);
+    const step = (err?: unknown) => (err !== undefined && err !== null ? next(err) : i < parsers.length ? parsers[i++]!(req, res, step) : done());
     step();
   };
+}
+
+/**
+ * The admin API reads JSON, and CSV for bulk loads: a body of any other type (text/plain, a form, none named)
+ * would otherwise reach the handler as no body at all ("name: received undefined"). A form is refused too: no
+ * admin route takes one, and a cross-site HTML form can send nothing else.
+ */
+const unsupportedAdminBody = () => new ProblemError(415, 'Unsupported Media Type', 'The admin API takes application/json bodies (and text/csv for bulk loads).');
+
+function adminBodyOfOtherType(req: Request): boolean {
+  if (!(req.path === '/admin' || req.path.startsWith('/admin/'))) return false;
+  if (req.headers['content-length'] === '0') return false;
+  return !/^(application\/(json|csv)|text\/csv)\s*(;|$)/i.test(req.headers['content-type'] ?? '');
 }
