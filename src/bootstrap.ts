@@ -9,6 +9,7 @@ import { ROOT_LOGGER } from './common/logging/logging.js';
 import { requestId } from './common/logging/request-id.js';
 import { requestLog } from './common/logging/request-log.js';
 import { bodyParsers } from './common/web/body-parsers.js';
+import { hardenHttpServer } from './common/web/http-server.js';
 import { inputGuard } from './common/web/input-guard.js';
 import { securityHeaders } from './common/web/security-headers.js';
 import type { AppConfig } from './config/app-config.js';
@@ -31,6 +32,7 @@ export async function createApp(config: AppConfig, databaseUrl: string, adapters
   // After the parsers, before any handler: NUL anywhere, and control/bidi characters on the admin API, are a 400.
   app.use(inputGuard);
   app.useGlobalFilters(new AllExceptionsFilter());
+  hardenHttpServer(app.getHttpServer(), config);
   // Signals are handled by main.ts (drain, then close); tests and the benchmarks call app.close() themselves.
 
   const doc = new DocumentBuilder()

@@ -43,6 +43,15 @@ describe('abuse limits and hardening', () => {
     await w?.close();
   });
 
+  it("answers what Node's HTTP parser refuses (headers too large) as problem details, and bounds slow clients", async () => {
+    const res = await fetch(`${w.service.url}/v1/me`, { headers: { 'x-big': 'a'.repeat(20_000) } });
+    expect(res.status).toBe(431);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(await res.json()).toEqual({ type: 'about:blank', title: 'Request Header Fields Too Large', status: 431, detail: 'The request headers are too large.' });
+    const server = w.service.app.getHttpServer() as import('node:http').Server;
+    expect([server.headersTimeout, server.requestTimeout]).toEqual([20_000, 120_000]);
+  });
+
   it('puts strict security headers on every page it renders', async () => {
     const homeRealm = await fetch(`${w.service.url}/oauth2/authorize?${authorizeQuery()}`);
     expect(homeRealm.status).toBe(200);

@@ -1,0 +1,26 @@
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { AppConfig } from '../../config/app-config.js';
+
+/**
+ * What Node's HTTP server answers before a request reaches the application: headers too large (431), a request
+ * the parser cannot read (400), or one sent too slowly (408). Node's own answer has no body; this one is a
+ * problem details document like every other error of this service, and the connection is closed. The two
+ * timeouts bound how long a slow client can hold a connection (HTTP_HEADERS_TIMEOUT_S, HTTP_REQUEST_TIMEOUT_S).
+ */
+export function hardenHttpServer(server: Server, config: AppConfig): void {
+  server.headersTimeout = Math.min(config.env.HTTP_HEADERS_TIMEOUT_S, config.env.HTTP_REQUEST_TIMEOUT_S) * 1000;
+  server.requestTimeout = config.env.HTTP_REQUEST_TIMEOUT_S * 1000;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    const [status, title, detail] =
+      err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'The request headers are too large.']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'The request was not received in time.']
+      : [400, 'Bad Request', 'The request could not be read as HTTP.'];
+    const body = JSON.stringify({ type: 'about:blank', title, status, detail });
+    socket.end(
+      `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+}
