@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { safeEqual, sha256 } from '../common/crypto/tokens.js';
 import { ProblemError } from '../common/errors/problem.js';
+import { bearerCredentials } from '../common/web/bearer.js';
 import { ADMIN_ACCESS, ADMIN_TENANT_PARAM, type AdminActor, type AdminTenantRef, mayTouchTenant } from './admin-actor.js';
 import { AdminActionLog, type AdminRequest } from './admin-action-log.js';
 import { AdminCredentials } from './admin-credentials.service.js';
@@ -67,7 +68,7 @@ export class AdminGuard implements CanActivate {
 
   private async authenticate(req: AdminRequest, route: string): Promise<AdminActor> {
     const header = req.headers['x-admin-key'];
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+    const bearer = bearerCredentials(req.headers.authorization) || undefined;
     const key = (typeof header === 'string' ? header : undefined) ?? bearer;
     const session = key ? undefined : consoleSessionToken(req, this.config);
     if (!key && !session) throw ProblemError.unauthorized('An admin credential is required (X-Admin-Key header or Authorization: Bearer).');

@@ -5,6 +5,7 @@ import { Clock } from '../common/clock.js';
 import { Lru } from '../common/lru.js';
 import { AppConfig } from '../config/app-config.js';
 import { InvalidToken, MissingToken } from '../common/errors/oauth-errors.js';
+import { bearerCredentials } from '../common/web/bearer.js';
 import type { Environment } from '../database/directory-databases.js';
 import { SigningKeys } from './keys/signing-keys.js';
 import { apiAudience } from './tokens/audiences.js';
@@ -23,6 +24,9 @@ export interface AccessTokenClaims extends JWTPayload {
 const ENVIRONMENT = 'api:environment';
 /** Marks a route as serving one environment; the guard refuses tokens for the other (default: production). */
 export const ForEnvironment = (env: Environment) => SetMetadata(ENVIRONMENT, env);
+
+/** RFC 6750 §2.1: b64token. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /**
  * Bearer access tokens on the apps' REST API (RFC 6750): our signature, our issuer, typ at+jwt, and the
@@ -66,12 +70,12 @@ export class AccessTokenGuard implements CanActivate {
       req.accessToken = known.claims;
       return true;
     }
-    if (!/^Bearer(\s|$)/i.test(authorization)) throw new MissingToken('A bearer access token is required.');
-    const m = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(authorization);
-    if (!m) throw new InvalidToken('The access token is malformed.');
+    const token = bearerCredentials(authorization);
+    if (token === undefined) throw new MissingToken('A bearer access token is required.');
+    if (!B64TOKEN.test(token)) throw new InvalidToken('The access token is malformed.');
     try {
       let kid: string | undefined;
-      const { payload } = await jwtVerify(m[1]!, (header) => {
+      const { payload } = await jwtVerify(token, (header) => {
         const key = this.keys.verificationKey(header.kid);
         if (!key) throw new InvalidToken('The access token is signed with an unknown key.');
         kid = header.kid;

@@ -2,6 +2,7 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { AppConfig } from '../config/app-config.js';
 import { safeEqual, sha256 } from '../common/crypto/tokens.js';
 import { ProblemError } from '../common/errors/problem.js';
+import { bearerCredentials } from '../common/web/bearer.js';
 
 /**
  * Operators' endpoints (/metrics, /health/idp) name tenants, so they are not public: `Authorization: Bearer
@@ -17,7 +18,7 @@ export class OpsGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>();
-    const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? req.headers['x-admin-key'];
+    const given = bearerCredentials(req.headers.authorization) || req.headers['x-admin-key'];
     if (!given || !this.hashes.some((h) => safeEqual(sha256(given), h))) {
       throw ProblemError.unauthorized('An operator token is required (Authorization: Bearer <OPS_TOKEN>).');
     }

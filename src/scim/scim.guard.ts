@@ -1,5 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable, createParamDecorator } from '@nestjs/common';
 import { ScimError } from '../common/errors/scim-error.js';
+import { bearerCredentials } from '../common/web/bearer.js';
 import { type ScimCaller, ScimTokens } from './scim-tokens.service.js';
 
 type ScimRequest = { headers: Record<string, string | undefined>; params: Record<string, string>; scim?: ScimCaller };
@@ -14,9 +15,9 @@ export class ScimGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<ScimRequest>();
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    if (!m) throw ScimError.unauthorized('A SCIM bearer token is required (Authorization: Bearer).');
-    const caller = await this.tokens.authenticate(m[1]!, req.params.tenant ?? '');
+    const token = bearerCredentials(req.headers.authorization);
+    if (!token) throw ScimError.unauthorized('A SCIM bearer token is required (Authorization: Bearer).');
+    const caller = await this.tokens.authenticate(token, req.params.tenant ?? '');
     if (!caller) throw ScimError.unauthorized('The SCIM bearer token is not valid for this tenant.');
     req.scim = caller;
     return true;
