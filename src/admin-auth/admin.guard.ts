@@ -15,6 +15,9 @@ export { AdminAccess, AdminTenantParam } from './admin-actor.js';
 
 const BOOTSTRAP: Omit<AdminActor, 'tenantIds'> = { id: 'operator:bootstrap-key', name: 'Bootstrap operator key', role: 'operator', principalId: null, credentialId: null, via: 'bootstrap-key' };
 
+/** Every admin 401's challenge (RFC 9110 §15.5.2). X-Admin-Key has no scheme to name; Bearer is accepted too. */
+const CHALLENGE = 'Bearer realm="iqsso-admin"';
+
 const refusals = {
   unknown: 'The admin credential is not valid.',
   expired: 'The admin credential has expired; ask an operator for a new one.',
@@ -71,7 +74,7 @@ export class AdminGuard implements CanActivate {
     const bearer = bearerCredentials(req.headers.authorization) || undefined;
     const key = (typeof header === 'string' ? header : undefined) ?? bearer;
     const session = key ? undefined : consoleSessionToken(req, this.config);
-    if (!key && !session) throw ProblemError.unauthorized('An admin credential is required (X-Admin-Key header or Authorization: Bearer).');
+    if (!key && !session) throw ProblemError.unauthorized('An admin credential is required (X-Admin-Key header or Authorization: Bearer).', CHALLENGE);
     if (key && safeEqual(sha256(key), this.keyHash)) return { ...BOOTSTRAP, tenantIds: new Set() };
     if (session) {
       try {
@@ -84,7 +87,7 @@ export class AdminGuard implements CanActivate {
     const result = session ? await this.credentials.authenticate(session, 'session') : await this.credentials.authenticate(key!);
     if (!result.ok) {
       await this.actions.record({ actor: null, method: req.method, route, path: req.path, status: 401, outcome: 'denied', detail: { reason: result.reason }, correlationId: req.id });
-      throw ProblemError.unauthorized(refusals[result.reason]);
+      throw ProblemError.unauthorized(refusals[result.reason], CHALLENGE);
     }
     return result.actor;
   }

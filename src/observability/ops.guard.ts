@@ -20,7 +20,7 @@ export class OpsGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>();
     const given = bearerCredentials(req.headers.authorization) || req.headers['x-admin-key'];
     if (!given || !this.hashes.some((h) => safeEqual(sha256(given), h))) {
-      throw ProblemError.unauthorized('An operator token is required (Authorization: Bearer <OPS_TOKEN>).');
+      throw ProblemError.unauthorized('An operator token is required (Authorization: Bearer <OPS_TOKEN>).', 'Bearer realm="iqsso-ops"');
     }
     return true;
   }

@@ -227,6 +227,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 
   private sendProblem(res: Response, req: Request & { id?: string }, p: ProblemError): void {
+    if (p.challenge) res.set('WWW-Authenticate', p.challenge);
     res
       .status(p.status)
       .type('application/problem+json')

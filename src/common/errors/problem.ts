@@ -11,6 +11,8 @@ export class ProblemError extends Error {
     readonly detail?: string,
     readonly errors?: FieldProblem[],
     readonly type = 'about:blank',
+    /** A 401's WWW-Authenticate challenge (RFC 9110 §11.6.1): what the refused route accepts, nothing about the request. */
+    readonly challenge?: string,
   ) {
     super(detail ?? title);
   }
@@ -24,8 +26,8 @@ export class ProblemError extends Error {
   static conflict(detail: string, errors?: FieldProblem[]): ProblemError {
     return new ProblemError(409, 'Conflict', detail, errors, '/problems/conflict');
   }
-  static unauthorized(detail = 'A valid credential is required.'): ProblemError {
-    return new ProblemError(401, 'Unauthorized', detail);
+  static unauthorized(detail = 'A valid credential is required.', challenge?: string): ProblemError {
+    return new ProblemError(401, 'Unauthorized', detail, undefined, undefined, challenge);
   }
 }
 
