@@ -1,5 +1,5 @@
-import { Controller, Get, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Post, Req, UseGuards, applyDecorators } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Clock } from '../common/clock.js';
 import { InvalidToken } from '../common/errors/oauth-errors.js';
 import { type AccessTokenClaims, AccessTokenGuard, ForEnvironment } from '../oauth/access-token.guard.js';
@@ -38,6 +38,19 @@ async function me(users: DirectoryUsers, grants: RefreshTokens, cache: ApiStateC
   };
 }
 
+/**
+ * OIDC Core §5.3.1: UserInfo answers POST as it answers GET. The token goes in the Authorization header, or
+ * (RFC 6750 §2.2) as access_token in a form body: AccessTokenGuard reads either, never both.
+ */
+const ByPost = (summary: string) =>
+  applyDecorators(
+    Post('me'),
+    HttpCode(200),
+    ApiOperation({ summary }),
+    ApiConsumes('application/x-www-form-urlencoded'),
+    ApiBody({ required: false, schema: { type: 'object', properties: { access_token: { type: 'string', description: 'The access token, if it is not in the Authorization header (never both).' } } } }),
+  );
+
 /** The signed-in user, for iQmetrix apps holding one of our production access tokens. */
 @ApiTags('apps')
 @ApiBearerAuth()
@@ -57,6 +70,12 @@ export class MeController {
   @ApiOkResponse({ description: 'The provisioned user.' })
   me(@Req() req: { accessToken: AccessTokenClaims }) {
     return me(this.users, this.grants, this.cache, this.clock, req.accessToken);
+  }
+
+  @ByPost('GET /v1/me by POST (OIDC Core §5.3.1): the same answer.')
+  @ApiOkResponse({ description: 'The provisioned user.' })
+  meByPost(@Req() req: { accessToken: AccessTokenClaims }) {
+    return this.me(req);
   }
 }
 
@@ -78,5 +97,11 @@ export class TrainingMeController {
   @ApiOkResponse({ description: 'The training user.' })
   me(@Req() req: { accessToken: AccessTokenClaims }) {
     return me(this.users, this.grants, undefined, this.clock, req.accessToken);
+  }
+
+  @ByPost('GET /v1/training/me by POST: the same answer.')
+  @ApiOkResponse({ description: 'The training user.' })
+  meByPost(@Req() req: { accessToken: AccessTokenClaims }) {
+    return this.me(req);
   }
 }

@@ -4,7 +4,7 @@ import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { Clock } from '../common/clock.js';
 import { Lru } from '../common/lru.js';
 import { AppConfig } from '../config/app-config.js';
-import { InvalidToken, MissingToken } from '../common/errors/oauth-errors.js';
+import { InvalidRequest, InvalidToken, MissingToken } from '../common/errors/oauth-errors.js';
 import { bearerCredentials } from '../common/web/bearer.js';
 import type { Environment } from '../database/directory-databases.js';
 import { SigningKeys } from './keys/signing-keys.js';
@@ -27,6 +27,22 @@ export const ForEnvironment = (env: Environment) => SetMetadata(ENVIRONMENT, env
 
 /** RFC 6750 §2.1: b64token. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const FORM = /^application\/x-www-form-urlencoded\s*(;|$)/i;
+
+type TokenRequest = { method?: string; headers: Record<string, string | undefined>; body?: unknown; accessToken?: AccessTokenClaims };
+
+/**
+ * RFC 6750 §2.2: a POST may carry the token as `access_token` in a form body (application/x-www-form-urlencoded
+ * only) instead of the Authorization header, never both (§2). Returns the Authorization header the request
+ * stands for, so a token sent either way gets the same checks and the same cache entry.
+ */
+function withFormToken(req: TokenRequest, authorization: string): string {
+  const body = req.body as Record<string, unknown> | undefined;
+  if (typeof body !== 'object' || body === null || !('access_token' in body) || !FORM.test(req.headers['content-type'] ?? '')) return authorization;
+  if (typeof body.access_token !== 'string') throw new InvalidRequest('access_token must be given once.');
+  if (req.headers.authorization !== undefined) throw new InvalidRequest('Send the access token in the Authorization header or in the form body, not both.');
+  return `Bearer ${body.access_token}`;
+}
 
 /**
  * Bearer access tokens on the apps' REST API (RFC 6750): our signature, our issuer, typ at+jwt, and the
@@ -56,15 +72,16 @@ export class AccessTokenGuard implements CanActivate {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const req = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; accessToken?: AccessTokenClaims }>();
+    const req = context.switchToHttp().getRequest<TokenRequest>();
     const handler = context.getHandler();
     let env = this.envOf.get(handler);
     if (!env) {
       env = this.reflector.getAllAndOverride<Environment>(ENVIRONMENT, [handler, context.getClass()]) ?? 'production';
       this.envOf.set(handler, env);
     }
-    const authorization = req.headers.authorization ?? '';
-    // Keyed by the whole header: an exact repeat of one that passed every check below (the common case).
+    let authorization = req.headers.authorization ?? '';
+    if (req.method === 'POST') authorization = withFormToken(req, authorization);
+    // Keyed by the whole header (or the one a form token stands for): an exact repeat of one that passed every check below (the common case).
     const known = this.verified[env].get(authorization);
     if (known && known.exp > this.clock.epochSeconds() && this.keys.verificationKey(known.kid)) {
       req.accessToken = known.claims;

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TEST_ADMIN_KEY } from '../support/service.js';
-import { APP_REDIRECT, World } from '../support/world.js';
+import { APP_REDIRECT, type TenantSetup, World } from '../support/world.js';
 
 /** Small protocol and wording fixes from the attack trial (findings F9, F10). */
 describe('protocol details', () => {
   let w: World;
+  let kentel: TenantSetup;
   let rqSecret: string;
+  const pat = { login: 'pat@kentel.com', password: 'Pat-pass1' };
 
   const send = async (method: string, path: string, body?: string, headers: Record<string, string> = {}) => {
     const res = await fetch(`${w.service.url}${path}`, { method, headers: { 'x-admin-key': TEST_ADMIN_KEY, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, body });
@@ -17,8 +19,9 @@ describe('protocol details', () => {
 
   beforeAll(async () => {
     w = await World.start();
-    await w.addTenant('kentel', ['kentel.com']);
+    kentel = await w.addTenant('kentel', ['kentel.com']);
     await w.addApp('hub');
+    kentel.authServer.setUser(pat.login, { password: pat.password, sub: '00uNITS01', claims: { userName: pat.login, name: 'Pat', email: pat.login, security_group_name: 'Associate' } });
     rqSecret = (await w.addApp('rq-pos', { type: 'confidential' })).clientSecret!;
   });
   afterAll(() => w?.close());
@@ -72,6 +75,93 @@ describe('protocol details', () => {
     const junk = await fetch(`${w.service.url}/v1/me`, { headers: { authorization: 'Bearer junk.junk.junk' } });
     expect(junk.status).toBe(401);
     expect(junk.headers.get('www-authenticate')).toBe('Bearer error="invalid_token", error_description="The access token is invalid."');
+  });
+
+  /** An access token for pat from a real sign-in through the hub app. */
+  async function accessToken(): Promise<string> {
+    const r = await w.signIn(await w.app('hub'), pat);
+    if (!('tokens' in r) || !r.tokens) throw new Error(`sign-in failed: ${JSON.stringify(r)}`);
+    return r.tokens.access_token;
+  }
+  const read = async (res: Response) => ({ status: res.status, type: res.headers.get('content-type'), challenge: res.headers.get('www-authenticate'), body: JSON.parse(await res.text()) });
+
+  it('accepts the Bearer scheme in any case (RFC 9110 §11.1) on /v1/me, a repeat too (its cache), /metrics, the admin API and SCIM', async () => {
+    const token = await accessToken();
+    const expected = await read(await fetch(`${w.service.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } }));
+    expect(expected).toMatchObject({ status: 200, body: { username: pat.login } });
+    for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+      for (const attempt of [1, 2]) {
+        const res = await read(await fetch(`${w.service.url}/v1/me`, { headers: { authorization: `${scheme} ${token}` } }));
+        expect({ scheme, attempt, ...res }).toEqual({ scheme, attempt, ...expected });
+      }
+    }
+    // A bad token in lower case is judged as a token (not as malformed), and a repeat is judged again.
+    for (const attempt of [1, 2]) {
+      const junk = await read(await fetch(`${w.service.url}/v1/me`, { headers: { authorization: 'bearer junk.junk.junk' } }));
+      expect({ attempt, status: junk.status, detail: junk.body.detail }).toEqual({ attempt, status: 401, detail: 'The access token is invalid.' });
+    }
+    expect((await fetch(`${w.service.url}/metrics`, { headers: { authorization: `bearer ${TEST_ADMIN_KEY}` } })).status).toBe(200);
+
+    const principal = await w.service.admin('POST', '/admin/principals', { name: 'Mia Manager', role: 'manager', tenants: ['kentel'] });
+    const credential = await w.service.admin('POST', `/admin/principals/${principal.body.id}/credentials`, { label: 'laptop', expiresInDays: 1 });
+    const admin = await fetch(`${w.service.url}/admin/me`, { headers: { authorization: `BEARER ${credential.body.token}` } });
+    expect([admin.status, ((await admin.json()) as { name: string }).name]).toEqual([200, 'Mia Manager']);
+    const scimToken = (await w.service.admin('POST', '/admin/tenants/kentel/scim-tokens', { label: 'okta' })).body.token;
+    expect((await fetch(`${w.service.url}/scim/v2/kentel/Users`, { headers: { authorization: `bearer ${scimToken}` } })).status).toBe(200);
+  });
+
+  it('challenges every 401 of the admin API and the operators\' endpoints (RFC 9110 §15.5.2), and only 401s', async () => {
+    const admin = 'Bearer realm="iqsso-admin"';
+    const ops = 'Bearer realm="iqsso-ops"';
+    const cases: Array<[string, Record<string, string>, string, string]> = [
+      ['/admin/me', {}, admin, 'An admin credential is required (X-Admin-Key header or Authorization: Bearer).'],
+      ['/admin/tenants', { 'x-admin-key': 'not-the-key' }, admin, 'The admin credential is not valid.'],
+      ['/admin/tenants', { authorization: 'Bearer iqsso_am_' + 'x'.repeat(43) }, admin, 'The admin credential is not valid.'],
+      ['/metrics', {}, ops, 'An operator token is required (Authorization: Bearer <OPS_TOKEN>).'],
+      ['/metrics', { authorization: 'Bearer not-the-ops-token' }, ops, 'An operator token is required (Authorization: Bearer <OPS_TOKEN>).'],
+      ['/health/idp', {}, ops, 'An operator token is required (Authorization: Bearer <OPS_TOKEN>).'],
+    ];
+    for (const [path, headers, challenge, detail] of cases) {
+      const res = await read(await fetch(`${w.service.url}${path}`, { headers }));
+      expect({ path, headers, status: res.status, challenge: res.challenge, type: res.type, detail: res.body.detail }).toEqual({ path, headers, status: 401, challenge, type: 'application/problem+json; charset=utf-8', detail });
+    }
+    const principal = await w.service.admin('POST', '/admin/principals', { name: 'Ned Manager', role: 'manager', tenants: [] });
+    const credential = await w.service.admin('POST', `/admin/principals/${principal.body.id}/credentials`, { label: 'laptop', expiresInDays: 1 });
+    const forbidden = await send('GET', '/admin/principals', undefined, { 'x-admin-key': credential.body.token });
+    expect([forbidden.status, forbidden.headers.get('www-authenticate')]).toEqual([403, null]);
+  });
+
+  it('answers POST /v1/me (OIDC Core §5.3.1, the userinfo_endpoint) exactly as GET, the token in the header or a form body', async () => {
+    const token = await accessToken();
+    const bearer = { authorization: `Bearer ${token}` };
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const expected = await read(await fetch(`${w.service.url}/v1/me`, { headers: bearer }));
+    expect(expected).toMatchObject({ status: 200, body: { username: pat.login } });
+    for (const init of [
+      { headers: bearer },
+      { headers: bearer },
+      { headers: { authorization: `bearer ${token}` } },
+      { headers: { ...bearer, ...form }, body: 'unrelated=1' },
+      { headers: form, body: new URLSearchParams({ access_token: token }).toString() },
+    ]) {
+      const res = await read(await fetch(`${w.service.url}/v1/me`, { method: 'POST', ...init }));
+      expect({ init, ...res }).toEqual({ init, ...expected });
+    }
+    const none = await read(await fetch(`${w.service.url}/v1/me`, { method: 'POST' }));
+    expect([none.status, none.challenge]).toEqual([401, 'Bearer realm="api"']);
+    // The form is the only body the token may come in (RFC 6750 §2.2), once, and never with the header too (§2).
+    const json = await read(await fetch(`${w.service.url}/v1/me`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ access_token: token }) }));
+    expect([json.status, json.challenge]).toEqual([401, 'Bearer realm="api"']);
+    const both = await read(await fetch(`${w.service.url}/v1/me`, { method: 'POST', headers: { ...bearer, ...form }, body: new URLSearchParams({ access_token: token }).toString() }));
+    expect([both.status, both.body.title, both.body.detail]).toEqual([400, 'invalid_request', 'Send the access token in the Authorization header or in the form body, not both.']);
+    const twice = await read(await fetch(`${w.service.url}/v1/me`, { method: 'POST', headers: form, body: `access_token=${token}&access_token=${token}` }));
+    expect([twice.status, twice.body.title, twice.body.detail]).toEqual([400, 'invalid_request', 'access_token must be given once.']);
+
+    const doc = (await (await fetch(`${w.service.url}/docs/openapi.json`)).json()) as { paths: Record<string, Record<string, { summary?: string; security?: unknown[] }>> };
+    for (const path of ['/v1/me', '/v1/training/me']) {
+      const { get, post } = doc.paths[path] ?? {};
+      expect({ path, summary: typeof post?.summary, security: post?.security }).toEqual({ path, summary: 'string', security: get?.security });
+    }
   });
 
   it('refuses redirect URIs (and post-logout ones) with a wildcard or empty host, userinfo, or a fragment', async () => {

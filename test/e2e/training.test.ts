@@ -70,6 +70,11 @@ describe('training sign-in', () => {
     expect(prodMe).toMatchObject({ status: 200, body: { environment: 'production', securityRole: 'RQ-StoreManager', locations: ['LOC-1', 'LOC-2'] } });
     const trainMe = await w.bearer('/v1/training/me', train.tokens.access_token);
     expect(trainMe).toMatchObject({ status: 200, body: { environment: 'training', username: 'alice@kentel.com', securityRole: 'RQ-Trainee', locations: ['LOC-2', 'TRN-1'] } });
+    // The training userinfo answers POST as GET (OIDC Core §5.3.1), and refuses a production token the same way.
+    const trainPost = await fetch(`${w.service.url}/v1/training/me`, { method: 'POST', headers: { authorization: `bearer ${train.tokens.access_token}` } });
+    expect({ status: trainPost.status, body: await trainPost.json() }).toEqual({ status: 200, body: trainMe.body });
+    const wrongPost = await fetch(`${w.service.url}/v1/training/me`, { method: 'POST', headers: { authorization: `Bearer ${prod.tokens.access_token}` } });
+    expect([wrongPost.status, ((await wrongPost.json()) as { detail: string }).detail]).toEqual([401, 'The access token is not for the training API.']);
 
     // A production-only REST call with the training token, and the training one with the production token.
     const wrong = await w.bearer('/v1/me', train.tokens.access_token);
