@@ -1,9 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ProblemError } from '../common/errors/problem.js';
 import { jsonSchema } from '../common/validation/openapi.js';
-import { decimalInt, parseOrProblem } from '../common/validation/zod.js';
+import { decimalInt, isoInstant, parseOrProblem } from '../common/validation/zod.js';
 import { AdminActionLog } from './admin-action-log.js';
 import { createPrincipalSchema, AdminCredentials, issueCredentialSchema, updatePrincipalSchema } from './admin-credentials.service.js';
 import { Actor, AdminAccess, type AdminActor, AdminTenant, type AdminTenantRef } from './admin.guard.js';
@@ -11,9 +11,18 @@ import { AdminApi } from './admin-api.decorator.js';
 
 const actionsQuery = z.object({
   limit: decimalInt(1, 500).default(100),
-  before: z.iso.datetime({ offset: true }).optional(),
+  before: isoInstant('2026-11-01T00:00:00Z').optional(),
   principal: z.uuid().optional(),
 });
+
+/** The action log's query parameters in the OpenAPI document (both routes take the same ones). */
+function ActionsQueryDocs(): MethodDecorator {
+  return applyDecorators(
+    ApiQuery({ name: 'limit', required: false, example: 100, description: '1 to 500; default 100.' }),
+    ApiQuery({ name: 'before', required: false, example: '2026-11-01T00:00:00Z', description: 'Only entries recorded before this instant (exclusive), ISO 8601.' }),
+    ApiQuery({ name: 'principal', required: false, description: 'Only the requests of this admin user (an id from GET /admin/principals).' }),
+  );
+}
 
 const exampleToken = {
   credential: {
@@ -106,7 +115,8 @@ export class AdminAuthController {
   }
 
   @Get('actions')
-  @ApiOperation({ summary: 'Operators: the admin action log (every admin request: who, what, which tenant, outcome; denials included).' })
+  @ApiOperation({ summary: 'Operators: the admin action log (every admin request: who, what, which tenant, outcome; denials included), newest first.' })
+  @ActionsQueryDocs()
   actionsLog(@Query() query: unknown) {
     const q = parseOrProblem(actionsQuery, query, 'query');
     return this.actions.list({ limit: q.limit, before: q.before, principalId: q.principal });
@@ -114,7 +124,8 @@ export class AdminAuthController {
 
   @Get('tenants/:slug/actions')
   @ApiParam({ name: 'slug', example: 'kentel' })
-  @ApiOperation({ summary: 'The admin action log of one tenant.' })
+  @ApiOperation({ summary: 'The admin action log of one tenant, newest first.' })
+  @ActionsQueryDocs()
   tenantActions(@AdminTenant() tenant: AdminTenantRef, @Query() query: unknown) {
     const q = parseOrProblem(actionsQuery, query, 'query');
     return this.actions.list({ tenantId: tenant.id, limit: q.limit, before: q.before, principalId: q.principal });

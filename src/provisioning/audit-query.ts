@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ProblemError } from '../common/errors/problem.js';
-import { decimalInt } from '../common/validation/zod.js';
+import { decimalInt, isoInstant } from '../common/validation/zod.js';
 
 const outcomes = ['created', 'updated', 'unchanged', 'refused', 'failed'] as const;
 
@@ -17,8 +17,8 @@ export const auditListQuery = z
       .describe(`One or more of ${outcomes.join(', ')}, comma-separated.`),
     environment: z.enum(['production', 'training']).optional(),
     source: z.enum(['sign-in', 'password', 'scim', 'admin']).optional(),
-    from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-01T00:00:00Z' }).optional().describe('Inclusive.'),
-    to: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-02T00:00:00Z' }).optional().describe('Exclusive.'),
+    from: isoInstant('2026-11-01T00:00:00Z').optional().describe('Inclusive.'),
+    to: isoInstant('2026-11-02T00:00:00Z').optional().describe('Exclusive.'),
     limit: decimalInt(1, 200).default(50),
     cursor: z.string().max(300).optional().describe('nextCursor of the previous page.'),
   })
@@ -36,10 +36,13 @@ function encodeCursor(createdAt: string, id: string): string {
   return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
 }
 
+/** The time in a cursor is what encodeCursor wrote: UTC to the microsecond, and an instant Postgres takes. */
+const cursorTime = isoInstant('2026-11-01T00:00:00.000000Z').regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+
 function decodeCursor(cursor: string): [string, string] {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(v[0]) && z.uuid().safeParse(v[1]).success) return v as [string, string];
+    if (Array.isArray(v) && v.length === 2 && cursorTime.safeParse(v[0]).success && z.uuid().safeParse(v[1]).success) return v as [string, string];
   } catch {
     /* fall through */
   }

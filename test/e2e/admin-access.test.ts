@@ -177,6 +177,29 @@ describe('admin access: account managers, operators, tenant scope', () => {
     expect([disabled.status, disabled.body.detail]).toEqual([401, 'The admin user of this credential is disabled.']);
   });
 
+  it('the action logs take limit, before and principal, refuse a time Postgres cannot take, and document them', async () => {
+    const own = await w.service.admin('GET', `/admin/tenants/kentel/actions?principal=${managerA.id}&limit=1&before=9999-12-31T23:59:59Z`);
+    expect(own.status).toBe(200);
+    expect(own.body).toEqual([expect.objectContaining({ actor: `principal:${managerA.id}`, tenant: 'kentel' })]);
+    expect((await w.service.admin('GET', '/admin/actions?before=0001-01-01T00:00:00Z')).body).toEqual([]);
+    for (const path of ['/admin/actions', '/admin/tenants/kentel/actions']) {
+      for (const [before, reason] of [
+        ['0000-01-01T00:00:00Z', 'must be in the years 0001 to 9999 (UTC)'],
+        [encodeURIComponent('-000001-01-01T00:00:00Z'), 'must be an ISO 8601 date-time, e.g. 2026-11-01T00:00:00Z'],
+        [encodeURIComponent('+010000-01-01T00:00:00Z'), 'must be an ISO 8601 date-time, e.g. 2026-11-01T00:00:00Z'],
+        ['yesterday', 'must be an ISO 8601 date-time, e.g. 2026-11-01T00:00:00Z'],
+      ] as const) {
+        const r = await w.service.admin('GET', `${path}?before=${before}`);
+        expect({ path, before, status: r.status, errors: r.body.errors }).toEqual({ path, before, status: 422, errors: [{ field: 'before', reason }] });
+      }
+    }
+    const doc = (await (await fetch(`${w.service.url}/docs/openapi.json`)).json()) as { paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }> }>> };
+    for (const path of ['/admin/actions', '/admin/tenants/{slug}/actions']) {
+      const query = (doc.paths[path]?.get?.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name).sort();
+      expect({ path, query }).toEqual({ path, query: ['before', 'limit', 'principal'] });
+    }
+  });
+
   it('validates what operators send, with per-field reasons', async () => {
     const bad = await w.service.admin('POST', '/admin/principals', { name: '', role: 'king', tenants: ['nope'] });
     expect(bad.status).toBe(422);

@@ -96,6 +96,28 @@ describe('provisioning audit API', () => {
     expect((await api('?userId=x')).status).toBe(422);
   });
 
+  it('refuses a time Postgres cannot take (year 0000, signed or expanded years) with the field named, never a 500', async () => {
+    const range = 'must be in the years 0001 to 9999 (UTC)';
+    for (const [q, field, reason] of [
+      ['from=0000-01-01T00:00:00Z', 'from', range],
+      ['to=0000-01-01T00:00:00Z', 'to', range],
+      ['from=0001-01-01T00:00:00%2B01:00', 'from', range], // the instant is in year 0000
+      ['to=9999-12-31T23:00:00-05:00', 'to', range], // and this one in 10000
+      [`from=${encodeURIComponent('-000001-01-01T00:00:00Z')}`, 'from', 'must be an ISO 8601 date-time, e.g. 2026-11-01T00:00:00Z'],
+      [`to=${encodeURIComponent('+010000-01-01T00:00:00Z')}`, 'to', 'must be an ISO 8601 date-time, e.g. 2026-11-02T00:00:00Z'],
+    ] as const) {
+      const r = await api(`?${q}`);
+      expect({ q, status: r.status, errors: r.body.errors }).toEqual({ q, status: 422, errors: [{ field, reason }] });
+    }
+    const edges = await api('?from=0001-01-01T00:00:00Z&to=9999-12-31T23:59:59.999999Z');
+    expect(edges.status).toBe(200);
+    expect(edges.body.items.length).toBeGreaterThan(0);
+    // A cursor carrying such a time is not one of ours either.
+    const cursor = Buffer.from(JSON.stringify(['0000-01-01T00:00:00.000000Z', '00000000-0000-4000-8000-000000000000'])).toString('base64url');
+    const r = await api(`?cursor=${cursor}`);
+    expect([r.status, r.body.errors]).toEqual([422, [{ field: 'cursor', reason: 'is not a cursor from this API (pass nextCursor from the previous page)' }]]);
+  });
+
   it('shows one attempt whole, with its correlation id also in the logs', async () => {
     const s = await toCallback(w, app, people[0]!);
     kentel.authServer.updateUser(people[0]!.login, { claims: { name: 'Anna' } });

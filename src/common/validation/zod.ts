@@ -23,6 +23,23 @@ export function decimalInt(min: number, max: number) {
   return z.string().regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a whole number in decimal digits').transform(Number).pipe(z.number().int().min(min).max(max));
 }
 
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00Z');
+const END_INSTANT = Date.parse('+010000-01-01T00:00:00Z');
+
+/**
+ * A point in time in a query parameter or cursor that goes to Postgres as timestamptz: RFC 3339 with Z or an
+ * offset, a four-digit year (no "-000001" or "+010000"), and an instant in the years 0001 to 9999 UTC.
+ * Postgres refuses year 0000 (there is none) with a 500-worthy error, and nothing here is older or newer.
+ */
+export function isoInstant(example: string) {
+  return z.iso
+    .datetime({ offset: true, abort: true, error: `must be an ISO 8601 date-time, e.g. ${example}` })
+    .refine((s) => {
+      const t = Date.parse(s);
+      return t >= FIRST_INSTANT && t < END_INSTANT;
+    }, 'must be in the years 0001 to 9999 (UTC)');
+}
+
 /** True when `schema` validates an object (so that an array or a scalar for it is not "the body" at all). */
 function isObjectSchema(schema: z.ZodType): boolean {
   return (schema as unknown as { _zod?: { def?: { type?: string } } })._zod?.def?.type === 'object';
