@@ -28,7 +28,8 @@ export interface LoadReport {
 export const locationRowSchema = z.object({
   externalId: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').regex(/^[^\p{Cc}\p{Cf}]+$/u, 'must not contain control characters'),
   name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-  parentExternalId: z.string().trim().min(1).max(100, 'must be at most 100 characters').optional(),
+  // null is "no parent", as GET …/locations lists a root, so what was read can be loaded back as it is.
+  parentExternalId: z.string().trim().min(1).max(100, 'must be at most 100 characters').nullish().transform((p) => p ?? undefined),
 });
 
 export const locationAliases: Record<string, string> = { external_id: 'externalId', externalid: 'externalId', id: 'externalId', parent: 'parentExternalId', parent_external_id: 'parentExternalId', parentexternalid: 'parentExternalId' };

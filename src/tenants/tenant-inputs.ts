@@ -72,7 +72,7 @@ export const locationsSchema = z.object({
       z.object({
         externalId: z.string().trim().min(1).max(100).regex(/^[^\p{Cc}\p{Cf}]+$/u, 'must not contain control characters'),
         name: z.string().trim().min(1).max(200),
-        parentExternalId: z.string().trim().min(1).max(100).optional(),
+        parentExternalId: z.string().trim().min(1).max(100).nullish().describe('Omitted or null: a root.'),
       }),
     )
     .max(20000),

@@ -78,6 +78,18 @@ describe('bulk loads: company tree and RQ IDs', () => {
     expect(names).toContain('Burnaby, Metrotown');
   });
 
+  it('takes back what GET lists: a root with parentExternalId null is a root, and nothing changes', async () => {
+    const before = (await w.service.admin('GET', '/admin/tenants/kentel/locations')).body as Array<{ parentExternalId: string | null }>;
+    expect(before.filter((l) => l.parentExternalId === null).length).toBeGreaterThan(0);
+    expect(before.filter((l) => l.parentExternalId !== null).length).toBeGreaterThan(0);
+    const res = await w.service.admin('PUT', '/admin/tenants/kentel/locations', { locations: before });
+    expect([res.status, res.body]).toEqual([200, { added: [], changed: [], unchanged: before.length, rejected: [] }]);
+    expect((await w.service.admin('GET', '/admin/tenants/kentel/locations')).body).toEqual(before);
+    // null for a new root is a root too.
+    const root = await w.service.admin('PUT', '/admin/tenants/kentel/locations', { locations: [{ externalId: 'REGION-N', name: 'North', parentExternalId: null }] });
+    expect([root.status, root.body]).toEqual([200, { added: ['REGION-N'], changed: [], unchanged: 0, rejected: [] }]);
+  });
+
   it('refuses CSV it cannot read, and a body that is neither', async () => {
     const bad = await csv('/admin/tenants/kentel/locations', 'externalId,name\n"LOC-9,unclosed\n');
     expect(bad.status).toBe(422);

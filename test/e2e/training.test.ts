@@ -191,6 +191,13 @@ describe('training sign-in', () => {
     expect(copied).toMatchObject({ status: 200, body: { added: ['LOC-1'], changed: ['LOC-2'], rejected: [] } });
     expect((await w.service.admin('GET', '/admin/tenants/kentel/training/locations')).body.map((l: { externalId: string }) => l.externalId)).toEqual(['LOC-1', 'LOC-2', 'TRN-1', 'TRN-2']);
     expect((await w.service.admin('GET', '/admin/tenants/kentel/locations')).body.map((l: { externalId: string }) => l.externalId)).toEqual(['LOC-1', 'LOC-2']);
+
+    // What GET lists (roots with parentExternalId null) loads back unchanged.
+    const listed = (await w.service.admin('GET', '/admin/tenants/kentel/training/locations')).body as Array<{ parentExternalId: string | null }>;
+    expect(listed.filter((l) => l.parentExternalId === null)).toHaveLength(3);
+    const back = await w.service.admin('PUT', '/admin/tenants/kentel/training/locations', { locations: listed });
+    expect([back.status, back.body]).toEqual([200, { added: [], changed: [], unchanged: 4, rejected: [] }]);
+    expect((await w.service.admin('GET', '/admin/tenants/kentel/training/locations')).body).toEqual(listed);
   });
 
   async function trainingConnections(): Promise<number> {
