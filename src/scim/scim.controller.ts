@@ -12,9 +12,13 @@ import { ScimUsers } from './scim-users.service.js';
 
 type Req = Request & { id?: string };
 
-function positiveInt(v: unknown, name: string, fallback: number): number {
+/**
+ * A paging integer as given; RFC 7644 §3.4.2.4 has the caller clamp it (a startIndex below 1 is 1, a negative
+ * count is 0), so any negative integer is taken. Non-integers, and positives of more than 9 digits, are refused.
+ */
+function pagingInt(v: unknown, name: string, fallback: number): number {
   if (v === undefined) return fallback;
-  if (typeof v !== 'string' || !/^\d{1,9}$/.test(v)) throw ScimError.invalidValue(`${name} must be a non-negative integer.`);
+  if (typeof v !== 'string' || !/^(-\d+|\d{1,9})$/.test(v)) throw ScimError.invalidValue(`${name} must be an integer.`);
   return Number(v);
 }
 
@@ -74,8 +78,8 @@ export class ScimController {
   async list(@Scim() caller: ScimCaller, @Query() query: Record<string, unknown>) {
     if (Array.isArray(query.filter)) throw ScimError.invalidFilter('Give one filter parameter.');
     const filter = typeof query.filter === 'string' ? parseUserFilter(query.filter) : undefined;
-    const startIndex = Math.max(positiveInt(query.startIndex, 'startIndex', 1), 1);
-    const count = Math.min(positiveInt(query.count, 'count', 100), MAX_RESULTS);
+    const startIndex = Math.max(pagingInt(query.startIndex, 'startIndex', 1), 1);
+    const count = Math.min(Math.max(pagingInt(query.count, 'count', 100), 0), MAX_RESULTS);
     const tenant = await this.users.tenant(caller);
     const { total, users } = await this.users.list(tenant, filter, startIndex, count);
     return listResponse(users.map((u) => toResource(u, this.base(caller.tenantSlug))), total, startIndex);

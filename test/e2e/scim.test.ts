@@ -154,6 +154,22 @@ describe('SCIM 2.0 provisioning from a customer\'s Okta', () => {
     expect((await scim('GET', `/Users/${carolId}`)).body.id).toBe(carolId);
   });
 
+  it('paging (RFC 7644 §3.4.2.4): a startIndex below 1 is 1, a negative count is 0; a non-integer is invalidValue', async () => {
+    const empty = { schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 1, startIndex: 1, itemsPerPage: 0, Resources: [] };
+    for (const q of ['startIndex=-1&count=-5', 'startIndex=0&count=0', 'count=-1', `startIndex=-${'9'.repeat(20)}&count=-${'9'.repeat(20)}`]) {
+      const r = await scim('GET', `/Users?${q}`);
+      expect({ q, status: r.status, body: r.body }).toEqual({ q, status: 200, body: empty });
+    }
+    const filtered = await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "carol@kentel.com"')}&count=-5`);
+    expect([filtered.status, filtered.body]).toEqual([200, empty]);
+    const first = await scim('GET', '/Users?startIndex=-1');
+    expect([first.status, first.body.startIndex, first.body.itemsPerPage, first.body.Resources.map((u: { id: string }) => u.id)]).toEqual([200, 1, 1, [carolId]]);
+    for (const [q, detail] of [['count=1.5', 'count must be an integer.'], ['startIndex=abc', 'startIndex must be an integer.'], ['startIndex=-', 'startIndex must be an integer.']]) {
+      const r = await scim('GET', `/Users?${q}`);
+      expect({ q, status: r.status, body: r.body }).toEqual({ q, status: 400, body: { schemas: [ERROR], status: '400', scimType: 'invalidValue', detail } });
+    }
+  });
+
   it('malformed and unsupported filters get 400 invalidFilter', async () => {
     const cases: Array<[string, string]> = [
       ['userName eq carol', 'The filter is malformed: the value must be a quoted string, e.g. userName eq "john.smith@kentel.com".'],
