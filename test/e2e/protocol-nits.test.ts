@@ -188,4 +188,54 @@ describe('protocol details', () => {
     const ok = await register({ redirectUris: ['https://app.example.com/cb?x=1', 'http://127.0.0.1:8080/cb', 'com.iqmetrix.rq:/callback'], postLogoutRedirectUris: ['https://app.example.com/bye'] }, 'good-app');
     expect(ok.status).toBe(201);
   });
+
+  it('registers a redirect URI only as it is used: no control characters or whitespace, written as the URL parser writes it', async () => {
+    const register = (uris: { redirectUris?: string[]; postLogoutRedirectUris?: string[] }) =>
+      send('POST', '/admin/clients', JSON.stringify({ clientId: 'crlf-app', name: 'Bad', type: 'public', redirectUris: [APP_REDIRECT], ...uris }));
+    const controls = 'must not contain control characters or whitespace';
+    const cases: Array<[string, string]> = [
+      ['https://a.com/cb\r\nSet-Cookie: x=1', controls],
+      ['https://app.example.com/cb\n', controls],
+      ['https://app.example.com/c\tb', controls],
+      ['https://app.example.com/c b', controls],
+      [' https://app.example.com/cb', controls],
+      ['https://app.example.com/cb\u00a0', controls],
+      ['https://App.Example.com/cb', 'must be written exactly as redirects use it: https://app.example.com/cb'],
+      ['HTTPS://app.example.com/cb', 'must be written exactly as redirects use it: https://app.example.com/cb'],
+      ['https://app.example.com', 'must be written exactly as redirects use it: https://app.example.com/'],
+      ['https://app.example.com:443/cb', 'must be written exactly as redirects use it: https://app.example.com/cb'],
+      ['https://app.example.com/a/../cb', 'must be written exactly as redirects use it: https://app.example.com/cb'],
+      ['https://app.example.com/caf\u00e9', 'must be written exactly as redirects use it: https://app.example.com/caf%C3%A9'],
+      ['http://127.1:8080/cb', 'must be written exactly as redirects use it: http://127.0.0.1:8080/cb'],
+    ];
+    for (const [uri, reason] of cases) {
+      const r = await register({ redirectUris: [uri] });
+      expect([uri, r.status, r.body.errors]).toEqual([uri, 422, [{ field: 'redirectUris.0', reason }]]);
+      const p = await register({ postLogoutRedirectUris: [uri] });
+      expect([uri, p.status, p.body.errors]).toEqual([uri, 422, [{ field: 'postLogoutRedirectUris.0', reason }]]);
+    }
+    // Other controls never reach the rule: the admin API's input guard refuses them first.
+    const del = await register({ redirectUris: ['https://app.example.com/cb\u007f'] });
+    expect([del.status, del.body.errors]).toEqual([400, [{ field: 'redirectUris.0', reason: 'must not contain control characters (U+007F at position 26)' }]]);
+    expect(await w.db.query(`SELECT 1 FROM oauth_clients WHERE client_id = 'crlf-app'`)).toHaveLength(0);
+  });
+
+  it('never redirects to a redirect URI with control characters, even one stored before registration refused them', async () => {
+    const crlf = 'https://a.com/cb\r\nSet-Cookie: x=1';
+    await w.db.query(
+      `INSERT INTO oauth_clients (client_id, name, client_type, redirect_uris, post_logout_redirect_uris, grant_types) VALUES ('legacy-app', 'Legacy', 'public', $1, $1, '{authorization_code}')`,
+      [[crlf, 'https://a.com/cb\t']],
+    );
+    const authorize = (redirectUri: string, extra: Record<string, string> = {}) => fetch(`${w.service.url}/oauth2/authorize?${new URLSearchParams({
+      client_id: 'legacy-app', redirect_uri: redirectUri, response_type: 'code', scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's', ...extra,
+    })}`, { redirect: 'manual' });
+    for (const [uri, extra] of [[crlf, { response_type: 'token' }], [crlf, {}], ['https://a.com/cb\t', { response_type: 'token' }]] as const) {
+      const res = await authorize(uri, extra);
+      expect([uri, res.status, res.headers.get('location')]).toEqual([uri, 400, null]);
+      expect(await res.text()).toContain('The application asked to return to an address that is not registered for it (redirect_uri).');
+    }
+    const logout = await fetch(`${w.service.url}/oauth2/logout?${new URLSearchParams({ client_id: 'legacy-app', post_logout_redirect_uri: crlf })}`, { redirect: 'manual' });
+    expect([logout.status, logout.headers.get('location')]).toEqual([400, null]);
+    expect(await logout.text()).toContain('The application asked to return to an address that is not registered for it (post_logout_redirect_uri).');
+  });
 });

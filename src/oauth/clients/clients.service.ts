@@ -6,13 +6,22 @@ import { ProblemError } from '../../common/errors/problem.js';
 import { randomToken, safeEqual, sha256 } from '../../common/crypto/tokens.js';
 import { OAuthClientEntity } from './client.entity.js';
 
+/** ASCII controls (U+0000-U+001F, U+007F) and whitespace: the URL parser drops or encodes them. */
+const CONTROL_OR_SPACE = /[\u0000-\u001F\u007F\s]/u;
+
+/** True when a redirect URI carries what no registered one may: authorize and logout refuse it as unregistered. */
+export const hasControlOrSpace = (uri: string) => CONTROL_OR_SPACE.test(uri);
+
 /**
  * A redirect URI as registered, matched exactly: HTTPS, loopback HTTP for native apps (RFC 8252 §7.3), or a
  * private-use scheme (RFC 8252 §7.1). Never a fragment (RFC 6749 §3.1.2), userinfo, or an empty or wildcard
  * host (it is matched exactly, so "*" would only mislead a reader into thinking it matches subdomains).
+ * Redirects are built from new URL(uri), so the URI must be written as the parser writes it (and carry no
+ * control character or whitespace, which it drops or encodes): what is registered is exactly what is used.
  */
 const redirectUri = z.string().max(2000).superRefine((v, ctx) => {
   const refuse = (message: string) => ctx.addIssue({ code: 'custom', message });
+  if (hasControlOrSpace(v)) return refuse('must not contain control characters or whitespace');
   let u: URL;
   try {
     u = new URL(v);
@@ -30,7 +39,8 @@ const redirectUri = z.string().max(2000).superRefine((v, ctx) => {
   }
   if (u.hostname.includes('*') || /%2a/i.test(authority ?? '')) return refuse('must not have a wildcard (*) in its host; every redirect URI is matched exactly');
   const ok = u.protocol === 'https:' || (u.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname)) || /^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/.test(u.protocol);
-  if (!ok) refuse('must be an absolute https URL without fragment, a loopback http URL, or a private-use scheme like com.iqmetrix.rq:/callback');
+  if (!ok) return refuse('must be an absolute https URL without fragment, a loopback http URL, or a private-use scheme like com.iqmetrix.rq:/callback');
+  if (u.href !== v) refuse(`must be written exactly as redirects use it: ${u.href}`);
 });
 
 /** The form of every client id: registration enforces it, and a lookup of anything else answers "unknown" without a read. */
