@@ -164,9 +164,20 @@ describe('protocol details', () => {
     }
   });
 
+  const registerClient = (uris: { redirectUris?: string[]; postLogoutRedirectUris?: string[] }, clientId = 'bad-app') =>
+    send('POST', '/admin/clients', JSON.stringify({ clientId, name: 'Bad', type: 'public', redirectUris: [APP_REDIRECT], ...uris }));
+  /** Each URI refused with its reason, as a redirect URI and as a post-logout redirect URI. */
+  async function expectRefusedInBoth(cases: Array<[string, string]>): Promise<void> {
+    for (const [uri, reason] of cases) {
+      const r = await registerClient({ redirectUris: [uri] });
+      expect([uri, r.status, r.body.errors]).toEqual([uri, 422, [{ field: 'redirectUris.0', reason }]]);
+      const p = await registerClient({ postLogoutRedirectUris: [uri] });
+      expect([uri, p.status, p.body.errors]).toEqual([uri, 422, [{ field: 'postLogoutRedirectUris.0', reason }]]);
+    }
+  }
+
   it('refuses redirect URIs (and post-logout ones) with a wildcard or empty host, userinfo, or a fragment', async () => {
-    const register = (uris: { redirectUris?: string[]; postLogoutRedirectUris?: string[] }, clientId = 'bad-app') =>
-      send('POST', '/admin/clients', JSON.stringify({ clientId, name: 'Bad', type: 'public', redirectUris: [APP_REDIRECT], ...uris }));
+    const register = registerClient;
     const cases: Array<[string, string]> = [
       ['https://*.example.com/cb', 'must not have a wildcard (*) in its host; every redirect URI is matched exactly'],
       ['https://%2A.example.com/cb', 'must not have a wildcard (*) in its host; every redirect URI is matched exactly'],
@@ -178,20 +189,14 @@ describe('protocol details', () => {
       ['https:///cb', 'must have a host'],
       ['com.iqmetrix.rq:///cb', 'must have a host'],
     ];
-    for (const [uri, reason] of cases) {
-      const r = await register({ redirectUris: [uri] });
-      expect([uri, r.status, r.body.errors]).toEqual([uri, 422, [{ field: 'redirectUris.0', reason }]]);
-      const p = await register({ postLogoutRedirectUris: [uri] });
-      expect([uri, p.status, p.body.errors]).toEqual([uri, 422, [{ field: 'postLogoutRedirectUris.0', reason }]]);
-    }
+    await expectRefusedInBoth(cases);
     // What apps really register still is.
     const ok = await register({ redirectUris: ['https://app.example.com/cb?x=1', 'http://127.0.0.1:8080/cb', 'com.iqmetrix.rq:/callback'], postLogoutRedirectUris: ['https://app.example.com/bye'] }, 'good-app');
     expect(ok.status).toBe(201);
   });
 
   it('registers a redirect URI only as it is used: no control characters or whitespace, written as the URL parser writes it', async () => {
-    const register = (uris: { redirectUris?: string[]; postLogoutRedirectUris?: string[] }) =>
-      send('POST', '/admin/clients', JSON.stringify({ clientId: 'crlf-app', name: 'Bad', type: 'public', redirectUris: [APP_REDIRECT], ...uris }));
+    const register = (uris: { redirectUris?: string[]; postLogoutRedirectUris?: string[] }) => registerClient(uris, 'crlf-app');
     const controls = 'must not contain control characters or whitespace';
     const cases: Array<[string, string]> = [
       ['https://a.com/cb\r\nSet-Cookie: x=1', controls],
@@ -208,12 +213,7 @@ describe('protocol details', () => {
       ['https://app.example.com/caf\u00e9', 'must be written exactly as redirects use it: https://app.example.com/caf%C3%A9'],
       ['http://127.1:8080/cb', 'must be written exactly as redirects use it: http://127.0.0.1:8080/cb'],
     ];
-    for (const [uri, reason] of cases) {
-      const r = await register({ redirectUris: [uri] });
-      expect([uri, r.status, r.body.errors]).toEqual([uri, 422, [{ field: 'redirectUris.0', reason }]]);
-      const p = await register({ postLogoutRedirectUris: [uri] });
-      expect([uri, p.status, p.body.errors]).toEqual([uri, 422, [{ field: 'postLogoutRedirectUris.0', reason }]]);
-    }
+    await expectRefusedInBoth(cases);
     // Other controls never reach the rule: the admin API's input guard refuses them first.
     const del = await register({ redirectUris: ['https://app.example.com/cb\u007f'] });
     expect([del.status, del.body.errors]).toEqual([400, [{ field: 'redirectUris.0', reason: 'must not contain control characters (U+007F at position 26)' }]]);
