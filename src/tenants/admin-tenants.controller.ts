@@ -4,7 +4,8 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { Actor, AdminAccess, type AdminActor, AdminTenant, type AdminTenantRef, noteAdminAction } from '../admin-auth/admin.guard.js';
 import { AdminCredentials } from '../admin-auth/admin-credentials.service.js';
-import { ProblemError } from '../common/errors/problem.js';
+import { type FieldProblem, ProblemError } from '../common/errors/problem.js';
+import { ignoredKeys } from '../common/validation/ignored-keys.js';
 import { jsonSchema } from '../common/validation/openapi.js';
 import { decimalInt, parseOrProblem } from '../common/validation/zod.js';
 import { readBulkBody } from './bulk/bulk-body.js';
@@ -46,7 +47,8 @@ export class AdminTenantsController {
   @ApiResponse({ status: 422, description: 'A field is invalid; each problem names its field.', schema: { example: exampleProblem } })
   @ApiResponse({ status: 409, description: 'The slug or a domain belongs to another tenant.' })
   async create(@Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
-    const tenant = await this.tenants.create(operatorNamesDatabase(parseOrProblem(createTenantSchema, body), actor), actor.id);
+    const input = operatorNamesDatabase(parseOrProblem(createTenantSchema, body), actor);
+    const tenant = withIgnoredKeys(await this.tenants.create(input, actor.id), body, input);
     noteAdminAction(req, { tenant: tenant.slug, version: 1 });
     // A manager looks after the tenants they onboard.
     if (actor.role === 'manager' && actor.principalId) await this.credentials.grantTenant(actor.principalId, tenant.id, actor);
@@ -74,7 +76,8 @@ export class AdminTenantsController {
   @ApiOperation({ summary: 'Save a new configuration version and put it in force at once (drafts: POST .../versions). The client secret is optional: omitted keeps the current one.' })
   @ApiBody({ schema: { ...jsonSchema(updateConfigSchema), example: { note: 'Map the Key Holder group', config: exampleConfig } } })
   async updateConfig(@AdminTenant() tenant: AdminTenantRef, @Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
-    const view = await this.tenants.saveAndActivate(tenant.id, operatorNamesDatabase(parseOrProblem(updateConfigSchema, body), actor), actor.id);
+    const input = operatorNamesDatabase(parseOrProblem(updateConfigSchema, body), actor);
+    const view = withIgnoredKeys(await this.tenants.saveAndActivate(tenant.id, input, actor.id), body, input);
     noteAdminAction(req, { version: view.activeVersion });
     return view;
   }
@@ -237,4 +240,14 @@ function operatorNamesDatabase<T extends { trainingDatabaseUrl?: string }>(input
   throw new ProblemError(403, 'Forbidden', 'Only an operator may name a training database by URL: it names a database server and credentials to it. Ask an operator to set it, or use "database": "managed".', [
     { field: 'trainingDatabaseUrl', reason: 'only an operator may set it' },
   ]);
+}
+
+/** What a tenant's GET shows that a save does not take: sending it back unchanged is not a mistake. */
+const VIEW_ONLY_KEYS = new Set(['config.okta.endpoints', 'config.okta.clientSecret', 'config.training.databaseTarget', 'config.training.databaseUrl']);
+
+/** A saved tenant, with a warning for each key of the request that was not a field (a typo is not saved silently). */
+function withIgnoredKeys<T extends { warnings?: FieldProblem[] }>(view: T, raw: unknown, kept: unknown): T {
+  const ignored = ignoredKeys(raw, kept, VIEW_ONLY_KEYS);
+  if (ignored.length === 0) return view;
+  return { ...view, warnings: [...(view.warnings ?? []), ...ignored.map((field) => ({ field, reason: 'is not a field of this request; it was ignored' }))] };
 }

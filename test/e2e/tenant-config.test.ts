@@ -109,6 +109,21 @@ describe('tenant configuration: validation at save', () => {
     expect(res.body.warnings[0].reason).toBe('auto-provisioning usually needs profile, phone, iqmetrix too; without them Okta may not send the profile claims');
     expect(res.body.warnings[2].reason).toMatch(/^the discovery document does not list made_up; unless those scopes exist/);
   });
+
+  it('saves a configuration with a mistyped key, warning for each key it ignored; a GET sent back unchanged gets none', async () => {
+    const config = await w.configOf('kentel');
+    const roundTrip = await w.service.admin('PUT', '/admin/tenants/kentel/config', { config });
+    expect(roundTrip.status).toBe(200);
+    expect(roundTrip.body.warnings.filter((x: { reason: string }) => /ignored/.test(x.reason))).toEqual([]);
+    const typo = await w.service.admin('PUT', '/admin/tenants/kentel/config', {
+      notes: 'meant note',
+      config: { ...config, usernameRewirtes: [{ from: 'yvr.kentel.local', to: 'kentel.com' }], okta: { ...config.okta, passwordGrnat: true }, lifecycle: { ...config.lifecycle, bogus: 1 } },
+    });
+    expect(typo.status).toBe(200);
+    const ignored = typo.body.warnings.filter((x: { reason: string }) => /ignored/.test(x.reason));
+    expect(ignored).toEqual(['notes', 'config.okta.passwordGrnat', 'config.lifecycle.bogus', 'config.usernameRewirtes'].map((field) => ({ field, reason: 'is not a field of this request; it was ignored' })));
+    expect((await w.configOf('kentel')).usernameRewirtes).toBeUndefined();
+  });
 });
 
 describe('tenant configuration: versions, rollback and secrets', () => {
