@@ -245,9 +245,13 @@ function operatorNamesDatabase<T extends { trainingDatabaseUrl?: string }>(input
 /** What a tenant's GET shows that a save does not take: sending it back unchanged is not a mistake. */
 const VIEW_ONLY_KEYS = new Set(['config.okta.endpoints', 'config.okta.clientSecret', 'config.training.databaseTarget', 'config.training.databaseUrl']);
 
+const MAX_IGNORED_NAMED = 20;
+
 /** A saved tenant, with a warning for each key of the request that was not a field (a typo is not saved silently). */
 function withIgnoredKeys<T extends { warnings?: FieldProblem[] }>(view: T, raw: unknown, kept: unknown): T {
   const ignored = ignoredKeys(raw, kept, VIEW_ONLY_KEYS);
   if (ignored.length === 0) return view;
-  return { ...view, warnings: [...(view.warnings ?? []), ...ignored.map((field) => ({ field, reason: 'is not a field of this request; it was ignored' }))] };
+  const named = ignored.slice(0, MAX_IGNORED_NAMED).map((field) => ({ field, reason: 'is not a field of this request; it was ignored' }));
+  const more = ignored.length > MAX_IGNORED_NAMED ? [{ field: '(body)', reason: `and ${ignored.length - MAX_IGNORED_NAMED} more keys that are no field were ignored` }] : [];
+  return { ...view, warnings: [...(view.warnings ?? []), ...named, ...more] };
 }

@@ -123,6 +123,10 @@ describe('tenant configuration: validation at save', () => {
     const ignored = typo.body.warnings.filter((x: { reason: string }) => /ignored/.test(x.reason));
     expect(ignored).toEqual(['notes', 'config.okta.passwordGrnat', 'config.lifecycle.bogus', 'config.usernameRewirtes'].map((field) => ({ field, reason: 'is not a field of this request; it was ignored' })));
     expect((await w.configOf('kentel')).usernameRewirtes).toBeUndefined();
+    // Many such keys: twenty named, the rest counted.
+    const many = await w.service.admin('PUT', '/admin/tenants/kentel/config', { config: { ...config, ...Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, i])) } });
+    const listed = many.body.warnings.filter((x: { reason: string }) => /ignored/.test(x.reason));
+    expect([many.status, listed.length, listed.at(-1)]).toEqual([200, 21, { field: '(body)', reason: 'and 4980 more keys that are no field were ignored' }]);
   });
 });
 
