@@ -53,7 +53,8 @@ const RELATIONS_OUTSIDE_CATALOGS = `SELECT count(*)::int AS n FROM pg_class c JO
  * users written in a database that is not a training one.
  */
 export async function assertTrainingDatabase(runner: QueryRunner): Promise<void> {
-  const [{ present }] = await runner.query(`SELECT to_regclass('public.schema_migrations') IS NOT NULL AS present`);
+  // schema_migrations as TypeORM finds it: through the connection's search_path (where it creates the tables).
+  const [{ present }] = await runner.query(`SELECT to_regclass('schema_migrations') IS NOT NULL AS present`);
   if (!present) {
     const [{ n }] = await runner.query(RELATIONS_OUTSIDE_CATALOGS);
     if (n > 0) throw new NotATrainingDatabase(`it holds ${n} table(s) or view(s) that this service did not make`);
@@ -61,7 +62,7 @@ export async function assertTrainingDatabase(runner: QueryRunner): Promise<void>
   }
   let names: string[];
   try {
-    names = (await runner.query(`SELECT name FROM public.schema_migrations`)).map((r: { name: unknown }) => String(r.name));
+    names = (await runner.query(`SELECT name FROM schema_migrations`)).map((r: { name: unknown }) => String(r.name));
   } catch {
     throw new NotATrainingDatabase('its schema_migrations table is not this service\'s');
   }
