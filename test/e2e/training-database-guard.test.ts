@@ -84,6 +84,20 @@ describe('training database: who names it, and what it may be', () => {
     expect(await tablesOf(foreign)).toEqual(['orders']);
   });
 
+  it("refuses a database whose schema_migrations is another tool's (no name column)", async () => {
+    const rails = await createTestDatabase('empty');
+    try {
+      await rails.query(`CREATE TABLE schema_migrations (version text PRIMARY KEY)`);
+      await w.service.admin('PUT', '/admin/tenants/kentel/config', await namingUrl(rails.url));
+      const status = await w.service.admin('GET', '/admin/tenants/kentel/training');
+      expect(status.body).toMatchObject({ status: 'refused', detail: expect.stringContaining("not a training database: its schema_migrations table is not this service's.") });
+      expect(await tablesOf(rails)).toEqual(['schema_migrations']);
+    } finally {
+      await w.service.admin('PUT', '/admin/tenants/kentel/config', { config: { ...(await w.configOf('kentel')), training: { enabled: true, database: 'managed' } } });
+      await rails.drop();
+    }
+  });
+
   it('takes an empty database, migrates it with the directory schema only, and uses it', async () => {
     await w.service.admin('PUT', '/admin/tenants/kentel/config', await namingUrl(empty.url));
     const status = await w.service.admin('GET', '/admin/tenants/kentel/training');
@@ -92,5 +106,10 @@ describe('training database: who names it, and what it may be', () => {
     expect(await tablesOf(empty)).not.toContain('tenants');
     const load = await w.service.admin('PUT', '/admin/tenants/kentel/training/locations', { locations: [{ externalId: 'TRN-1', name: 'Training store' }] });
     expect(load).toMatchObject({ status: 200, body: { added: ['TRN-1'] } });
+    // Opened again after a newer version added a directory migration of its own (a rolling upgrade): still taken.
+    await empty.query(`INSERT INTO schema_migrations (timestamp, name) VALUES (1899999999999, 'FromANewerVersion1899999999999')`);
+    await w.service.admin('PUT', '/admin/tenants/kentel/config', { config: { ...(await w.configOf('kentel')), training: { enabled: false, database: 'managed' } } });
+    await w.service.admin('PUT', '/admin/tenants/kentel/config', await namingUrl(empty.url));
+    expect((await w.service.admin('GET', '/admin/tenants/kentel/training')).body).toMatchObject({ status: 'available', schema: 'FromANewerVersion1899999999999', locations: 1 });
   });
 });
