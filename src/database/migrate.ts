@@ -69,6 +69,14 @@ export async function assertTrainingDatabase(runner: QueryRunner): Promise<void>
   const directory = new Set(directoryMigrations.map((m) => m.name));
   const control = new Set(controlMigrations.map((m) => m.name));
   if (names.some((n) => control.has(n))) throw new NotATrainingDatabase("it holds this service's production schema");
+  if (names.length === 0) {
+    // The table and nothing else (a first migration that failed): still empty.
+    const [{ n }] = await runner.query(RELATIONS_OUTSIDE_CATALOGS);
+    if (n > 1) throw new NotATrainingDatabase(`it holds ${n - 1} table(s) or view(s) that this service did not make`);
+    return;
+  }
+  // Another application migrated with TypeORM too: its table has this shape, but not this service's first migration.
+  if (!names.includes(directoryMigrations[0]!.name)) throw new NotATrainingDatabase("its schema_migrations table is not this service's");
   // A name this version does not know but of this service's form is a newer version's directory migration (rolling upgrade).
   if (names.some((n) => !directory.has(n) && !/^[A-Za-z]\w*\d{13}$/.test(n))) throw new NotATrainingDatabase("its schema_migrations table is not this service's");
 }

@@ -98,6 +98,23 @@ describe('training database: who names it, and what it may be', () => {
     }
   });
 
+  it("refuses another application's database migrated with TypeORM too (a schema_migrations of the same shape)", async () => {
+    const typeorm = await createTestDatabase('empty');
+    try {
+      await typeorm.query(`CREATE TABLE schema_migrations (id serial PRIMARY KEY, "timestamp" bigint NOT NULL, name varchar NOT NULL)`);
+      await typeorm.query(`INSERT INTO schema_migrations ("timestamp", name) VALUES (1690000000000, 'CreateCustomers1690000000000')`);
+      await typeorm.query(`CREATE TABLE customers (id int PRIMARY KEY)`);
+      await w.service.admin('PUT', '/admin/tenants/kentel/config', await namingUrl(typeorm.url));
+      const status = await w.service.admin('GET', '/admin/tenants/kentel/training');
+      expect(status.body).toMatchObject({ status: 'refused', detail: expect.stringContaining("its schema_migrations table is not this service's") });
+      expect(await tablesOf(typeorm)).toEqual(['customers', 'schema_migrations']);
+      expect(await typeorm.query(`SELECT name FROM schema_migrations`)).toEqual([{ name: 'CreateCustomers1690000000000' }]);
+    } finally {
+      await w.service.admin('PUT', '/admin/tenants/kentel/config', { config: { ...(await w.configOf('kentel')), training: { enabled: true, database: 'managed' } } });
+      await typeorm.drop();
+    }
+  });
+
   it('takes an empty database, migrates it with the directory schema only, and uses it', async () => {
     await w.service.admin('PUT', '/admin/tenants/kentel/config', await namingUrl(empty.url));
     const status = await w.service.admin('GET', '/admin/tenants/kentel/training');
