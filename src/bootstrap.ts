@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import express from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { type AppAdapters, AppModule } from './app.module.js';
@@ -16,7 +17,12 @@ import type { AppConfig } from './config/app-config.js';
 
 /** Builds the HTTP application (used by main.ts, the tests, the demo and the benchmarks alike). */
 export async function createApp(config: AppConfig, databaseUrl: string, adapters: AppAdapters = {}): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl, adapters), { bufferLogs: true, bodyParser: false });
+  // Paths match exactly as written: every path rule before the router (rate limits, the input guard, body types,
+  // the error surface) reads the path as sent, so /ADMIN/… must not reach the admin routes past them. Set before
+  // Nest touches the router, which Express creates with the settings of that moment.
+  const server = express();
+  server.set('case sensitive routing', true);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl, adapters), new ExpressAdapter(server), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   // No ETags computed over API answers (tokens, personal data, errors: nothing to revalidate); the console's assets set their own.

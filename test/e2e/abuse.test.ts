@@ -43,6 +43,15 @@ describe('abuse limits and hardening', () => {
     await w?.close();
   });
 
+  it('matches paths in their case: /ADMIN/… is not the admin API, so no rule keyed on the path can be passed by', async () => {
+    for (const path of ['/ADMIN/me', '/Admin/principals', '/OAUTH2/TOKEN', '/V1/ME', '/SCIM/v2/acme/Users']) {
+      const res = await fetch(`${w.service.url}${path}`, { method: path.includes('principals') || path.includes('TOKEN') ? 'POST' : 'GET', headers: { 'x-admin-key': TEST_ADMIN_KEY, 'content-type': 'application/x-www-form-urlencoded' }, body: path.includes('principals') || path.includes('TOKEN') ? 'name=X&role=operator' : undefined });
+      expect([path, res.status]).toEqual([path, 404]);
+    }
+    expect(await w.db.query(`SELECT 1 FROM admin_principals WHERE name = 'X'`)).toEqual([]);
+    expect((await fetch(`${w.service.url}/admin/me`, { headers: { 'x-admin-key': TEST_ADMIN_KEY } })).status).toBe(200);
+  });
+
   it("answers what Node's HTTP parser refuses (headers too large) as problem details, and bounds slow clients", async () => {
     const res = await fetch(`${w.service.url}/v1/me`, { headers: { 'x-big': 'a'.repeat(20_000) } });
     expect(res.status).toBe(431);
