@@ -105,6 +105,8 @@ describe('unsafe characters in input', () => {
       const none = await raw('/admin/principals', { method: 'POST', headers: { 'x-admin-key': TEST_ADMIN_KEY }, body: new Uint8Array(Buffer.from('{"name":"x"}')) });
       expect(none.status).toBe(415);
       expect(await w.db.query(`SELECT 1 FROM admin_principals WHERE name IN ('Mallory', 'x')`)).toEqual([]);
+      const latin1 = await admin('POST', '/admin/principals', { name: 'x' }, 'application/json; charset=latin1');
+      expect(latin1).toMatchObject({ status: 415, body: { title: 'Unsupported Media Type', detail: 'The request body encoding is not supported.' } });
       // JSON with a charset, and CSV on a bulk route, are read as before.
       expect((await admin('PUT', '/admin/tenants/kentel/locations', { locations: [] }, 'application/json; charset=utf-8')).status).toBe(200);
       expect((await admin('PUT', '/admin/tenants/kentel/locations', 'externalId,name\n', 'text/csv')).status).not.toBe(415);

@@ -51,6 +51,11 @@ describe('HTTP server limits', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('closes, without a second response, a connection whose request was answered while its body was still coming', async () => {
+    const got = await exchange('POST /answer-early HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nabc');
+    expect(got.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 200']);
+  });
+
   it('still answers a well-formed request', async () => {
     expect(await exchange('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*ok$/);
   });

@@ -195,7 +195,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
         : err.type === 'parameters.too.many' ? 'The request has too many parameters.'
         : err.type === 'encoding.unsupported' || err.type === 'charset.unsupported' ? 'The request body encoding is not supported.'
         : 'The request body could not be read.';
-      return { status: err.status, title: err.status === 413 ? 'Payload Too Large' : 'Bad Request', message };
+      return { status: err.status, title: err.status === 413 ? 'Payload Too Large' : err.status === 415 ? 'Unsupported Media Type' : 'Bad Request', message };
     }
     return undefined;
   }

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AppConfig } from '../../config/app-config.js';
 
@@ -11,8 +11,18 @@ import type { AppConfig } from '../../config/app-config.js';
 export function hardenHttpServer(server: Server, config: AppConfig): void {
   server.headersTimeout = Math.min(config.env.HTTP_HEADERS_TIMEOUT_S, config.env.HTTP_REQUEST_TIMEOUT_S) * 1000;
   server.requestTimeout = config.env.HTTP_REQUEST_TIMEOUT_S * 1000;
+  // A request answered before its body had all arrived (a 429, a 413): if the rest never comes, the timeout must
+  // close the connection, not write a second response after the first.
+  const answeredEarly = new WeakSet<Duplex>();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    res.once('finish', () => {
+      if (req.complete) return;
+      answeredEarly.add(req.socket);
+      req.once('end', () => answeredEarly.delete(req.socket));
+    });
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    if (err.code === 'ECONNRESET' || !socket.writable || answeredEarly.has(socket)) return void socket.destroy();
     const [status, title, detail] =
       err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'The request headers are too large.']
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'The request was not received in time.']
