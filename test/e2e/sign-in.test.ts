@@ -140,6 +140,16 @@ describe('browser sign-in through a tenant Okta', () => {
     expect(app.serverMetadata().authorization_response_iss_parameter_supported).toBe(true);
   });
 
+  it('keeps a registered redirect URI query exactly as registered, adding its parameters after it', async () => {
+    const registered = `${APP_REDIRECT}?flag&x=~&z=a%20b`;
+    await w.addApp('hub-query', { redirectUris: [registered] });
+    const url = oidc.buildAuthorizationUrl(await w.app('hub-query'), { redirect_uri: registered, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's', prompt: 'bogus' });
+    const res = await fetch(url, { redirect: 'manual' });
+    const location = res.headers.get('location')!;
+    expect(location.startsWith(`${registered}&error=invalid_request&`)).toBe(true);
+    expect(new URL(location).searchParams.get('iss')).toBe(w.service.url);
+  });
+
   it('refuses a code exchanged with another redirect_uri', async () => {
     const s = await w.startSignIn(app, alice);
     const res = await fetch(`${w.service.url}/oauth2/token`, {

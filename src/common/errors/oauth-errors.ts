@@ -38,8 +38,12 @@ export class InsufficientScope extends OAuthError { readonly error = 'insufficie
  */
 export function authorizationResponse(redirectUri: string, issuer: string, params: Record<string, string | undefined>): string {
   const url = new URL(redirectUri);
-  for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
-  url.searchParams.set('iss', issuer);
+  const added = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) added.set(name, value);
+  added.set('iss', issuer);
+  // Appended to the registered query as it was written (RFC 6749 §3.1.2: retained), not re-encoded through
+  // URLSearchParams, which would turn a registered `?flag&x=~` into `?flag=&x=%7E`.
+  url.search = url.search ? `${url.search.slice(1)}&${added}` : added.toString();
   return url.toString();
 }
 
