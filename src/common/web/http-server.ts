@@ -15,6 +15,8 @@ export function hardenHttpServer(server: Server, config: AppConfig): void {
   // close the connection, not write a second response after the first.
   const answeredEarly = new WeakSet<Duplex>();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    // Only a request with a body can be answered before it has all arrived (most API calls have none).
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return;
     res.once('finish', () => {
       if (req.complete) return;
       answeredEarly.add(req.socket);
