@@ -9,7 +9,7 @@ export type UpstreamFailure =
   | 'okta-bad-response'  // not the JSON we expect
   | 'okta-rate-limited'
   | 'id-token-invalid'   // signature, issuer, audience, expiry, nonce
-  | 'issuer-mismatch'    // the callback's iss (RFC 9207) is not the tenant's Okta issuer
+  | 'issuer-mismatch'    // the callback's iss (RFC 9207) is not the tenant's Okta issuer, or is missing where Okta promises it
   | 'userinfo-mismatch';
 
 /**
@@ -64,4 +64,17 @@ export class UpstreamError extends Error {
 export function rateLimitedMessage(retryAfterS: number | undefined): string {
   const wait = retryAfterS && retryAfterS > 0 ? (retryAfterS < 90 ? `about ${retryAfterS} seconds` : `about ${Math.ceil(retryAfterS / 60)} minutes`) : 'a minute';
   return `Your company's Okta is limiting sign-in requests right now. Please wait ${wait} and try again.`;
+}
+
+/**
+ * RFC 9207 §2.4 on Okta's callback: an `iss` naming another issuer is not this tenant's Okta (a mix-up); none at
+ * all is refused too where the tenant's discovery document promises one (authorization_response_iss_parameter_supported).
+ * Checked before the code is exchanged.
+ */
+export function callbackIssuerProblem(iss: unknown, okta: { issuer: string; endpoints: { issParameter?: boolean } }): UpstreamError | undefined {
+  if (iss === undefined) {
+    return okta.endpoints.issParameter ? new UpstreamError('issuer-mismatch', "The sign-in answer did not say which Okta it came from (iss), though your company's Okta always does.") : undefined;
+  }
+  if (iss !== okta.issuer) return new UpstreamError('issuer-mismatch', "The sign-in answer did not come from your company's Okta: it names another issuer (iss).");
+  return undefined;
 }

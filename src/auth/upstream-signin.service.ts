@@ -10,7 +10,7 @@ import { cookieName, readCookie, setCookie } from './cookies.js';
 import { LoginStateStore, type LoginState, type StartedLogin } from './login-state.store.js';
 import type { TenantOktaStrategy, UpstreamIdentity } from './okta.strategy.js';
 import { UpstreamStrategies } from './upstream-strategies.js';
-import { UpstreamError } from './upstream-errors.js';
+import { callbackIssuerProblem, UpstreamError } from './upstream-errors.js';
 
 const BINDING_COOKIE = 'iqsso_signin';
 
@@ -63,12 +63,9 @@ export class UpstreamSignIn {
   }
 
   async finish(req: Request, res: Response, state: LoginState, tenant: LoadedTenant): Promise<UpstreamOutcome> {
-    // RFC 9207 §2.4: an answer naming another issuer is not from this tenant's Okta (a mix-up): refused before the
-    // code is exchanged. Okta may send no iss at all.
-    const iss = req.query.iss;
-    if (iss !== undefined && iss !== tenant.config.okta.issuer) {
-      return { ok: false, error: new UpstreamError('issuer-mismatch', "The sign-in answer did not come from your company's Okta: it names another issuer (iss).") };
-    }
+    // An error answer ends the attempt whatever its iss says (nothing is exchanged): its own message is the clearer one.
+    const mixUp = req.query.error === undefined ? callbackIssuerProblem(req.query.iss, tenant.config.okta) : undefined;
+    if (mixUp) return { ok: false, error: mixUp };
     (req as Request & { loginState?: LoginState }).loginState = state;
     const run = await this.run(this.strategies.strategy(tenant), req, res, {});
     if (run.redirected) throw new Error('Upstream strategy redirected during a callback');

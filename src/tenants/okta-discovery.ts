@@ -59,6 +59,7 @@ export class OktaDiscovery {
         endSession: typeof doc.end_session_endpoint === 'string' ? doc.end_session_endpoint : undefined,
         scopesSupported: strings(doc.scopes_supported),
         tokenEndpointAuthMethods: strings(doc.token_endpoint_auth_methods_supported),
+        ...(doc.authorization_response_iss_parameter_supported === true ? { issParameter: true } : {}),
       },
     };
   }

@@ -54,6 +54,8 @@ export const oktaEndpointsSchema = z.object({
   endSession: z.url().optional(),
   scopesSupported: z.array(z.string()).optional(),
   tokenEndpointAuthMethods: z.array(z.string()).optional(),
+  /** authorization_response_iss_parameter_supported (RFC 9207): Okta names itself in every callback, so one without iss is refused. */
+  issParameter: z.boolean().optional(),
 });
 
 const externalNodeId = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').regex(/^[^\p{Cc}\p{Cf}]+$/u, 'must not contain control characters');

@@ -296,15 +296,17 @@ describe("faults of a tenant's Okta", () => {
     expect(acme.authServer.requestsTo('token')).toHaveLength(0);
   });
 
-  it("a callback with Okta's own iss, or with none, completes the sign-in", async () => {
+  it("a callback with Okta's own iss completes the sign-in; one without it is refused, since this Okta promises it", async () => {
     const exact = await toCallback(w, app, person(acme, 'acme.com'));
     const withIss = new URL(exact.callbackUrl);
     withIss.searchParams.set('iss', acme.authServer.issuer);
     expect((await callback(exact.browser, withIss.href)).code).toBeTruthy();
+    expect((await w.service.admin('GET', '/admin/tenants/acme')).body.config.okta.endpoints.issParameter).toBe(true);
     const none = await toCallback(w, app, person(acme, 'acme.com'));
     const withoutIss = new URL(none.callbackUrl);
     withoutIss.searchParams.delete('iss');
-    expect((await callback(none.browser, withoutIss.href)).code).toBeTruthy();
+    const back = await callback(none.browser, withoutIss.href);
+    expect([back.error, back.description]).toEqual(['access_denied', "The sign-in answer did not say which Okta it came from (iss), though your company's Okta always does."]);
   });
 
   async function oidcApp(base: string) {
