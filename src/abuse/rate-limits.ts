@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { TooManyRequests } from '../common/errors/exception.filter.js';
+import { isAdminPath } from '../common/web/paths.js';
 import type { AppConfig } from '../config/app-config.js';
 
 export type LimitedSurface = 'signin' | 'token' | 'admin' | 'scim';
@@ -9,7 +10,7 @@ export type LimitedSurface = 'signin' | 'token' | 'admin' | 'scim';
 export function limitedSurface(path: string): LimitedSurface | undefined {
   if (/^\/oauth2\/(authorize|callback)\b/.test(path) || path.startsWith('/signin')) return 'signin';
   if (/^\/oauth2\/(token|revoke|introspect)\b/.test(path)) return 'token';
-  if (path === '/admin' || path.startsWith('/admin/') || path.startsWith('/console/api/')) return 'admin';
+  if (isAdminPath(path) || path.startsWith('/console/api/')) return 'admin';
   if (path.startsWith('/scim/')) return 'scim';
   return undefined;
 }

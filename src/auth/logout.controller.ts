@@ -9,7 +9,7 @@ import { BrowserError } from '../common/errors/problem.js';
 import { html, sendPage } from '../common/web/page.js';
 import type { Environment } from '../database/directory-databases.js';
 import type { OAuthClientEntity } from '../oauth/clients/client.entity.js';
-import { ClientsService, hasControlOrSpace } from '../oauth/clients/clients.service.js';
+import { ClientsService, isRegisteredUri } from '../oauth/clients/clients.service.js';
 import { SigningKeys } from '../oauth/keys/signing-keys.js';
 import { TenantRuntime } from '../tenants/tenant-runtime.js';
 import { type SsoSession, SsoSessions } from './sso-sessions.js';
@@ -79,7 +79,7 @@ export class LogoutController {
     const redirectUri = p.post_logout_redirect_uri;
     if (redirectUri !== undefined) {
       if (!client) throw new BrowserError(400, TITLE, 'post_logout_redirect_uri needs the application to be identified (id_token_hint or client_id).');
-      if (hasControlOrSpace(redirectUri) || !client.postLogoutRedirectUris.includes(redirectUri)) throw new BrowserError(400, TITLE, 'The application asked to return to an address that is not registered for it (post_logout_redirect_uri).');
+      if (!isRegisteredUri(client.postLogoutRedirectUris, redirectUri)) throw new BrowserError(400, TITLE, 'The application asked to return to an address that is not registered for it (post_logout_redirect_uri).');
     }
     if (p.state !== undefined && p.state.length > 2000) throw new BrowserError(400, TITLE, 'state is too long (at most 2000 characters).');
     const redirect = redirectUri ? { uri: redirectUri, ...(p.state !== undefined ? { state: p.state } : {}) } : null;

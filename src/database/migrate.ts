@@ -29,7 +29,7 @@ export class NotATrainingDatabase extends Error {
  * instances may start at once: the first migrates, the others wait and then find nothing to do.
  * A directory (training) database must first prove it is one (see assertTrainingDatabase).
  */
-export async function migrateUnderLock(ds: DataSource, kind: SchemaKind = 'control'): Promise<void> {
+export async function migrateUnderLock(ds: DataSource, kind: SchemaKind): Promise<void> {
   const runner = ds.createQueryRunner();
   await runner.connect();
   try {
@@ -55,26 +55,24 @@ const RELATIONS_OUTSIDE_CATALOGS = `SELECT count(*)::int AS n FROM pg_class c JO
 export async function assertTrainingDatabase(runner: QueryRunner): Promise<void> {
   // schema_migrations as TypeORM finds it: through the connection's search_path (where it creates the tables).
   const [{ present }] = await runner.query(`SELECT to_regclass('schema_migrations') IS NOT NULL AS present`);
-  if (!present) {
-    const [{ n }] = await runner.query(RELATIONS_OUTSIDE_CATALOGS);
-    if (n > 0) throw new NotATrainingDatabase(`it holds ${n} table(s) or view(s) that this service did not make`);
-    return;
+  let names: string[] = [];
+  if (present) {
+    try {
+      names = (await runner.query(`SELECT name FROM schema_migrations`)).map((r: { name: unknown }) => String(r.name));
+    } catch {
+      throw new NotATrainingDatabase('its schema_migrations table is not this service\'s');
+    }
   }
-  let names: string[];
-  try {
-    names = (await runner.query(`SELECT name FROM schema_migrations`)).map((r: { name: unknown }) => String(r.name));
-  } catch {
-    throw new NotATrainingDatabase('its schema_migrations table is not this service\'s');
+  if (names.length === 0) {
+    // Empty: nothing but the catalogs (and at most an empty schema_migrations, left by a first migration that failed).
+    const [{ n }] = await runner.query(RELATIONS_OUTSIDE_CATALOGS);
+    const foreign = n - (present ? 1 : 0);
+    if (foreign > 0) throw new NotATrainingDatabase(`it holds ${foreign} table(s) or view(s) that this service did not make`);
+    return;
   }
   const directory = new Set(directoryMigrations.map((m) => m.name));
   const control = new Set(controlMigrations.map((m) => m.name));
   if (names.some((n) => control.has(n))) throw new NotATrainingDatabase("it holds this service's production schema");
-  if (names.length === 0) {
-    // The table and nothing else (a first migration that failed): still empty.
-    const [{ n }] = await runner.query(RELATIONS_OUTSIDE_CATALOGS);
-    if (n > 1) throw new NotATrainingDatabase(`it holds ${n - 1} table(s) or view(s) that this service did not make`);
-    return;
-  }
   // Another application migrated with TypeORM too: its table has this shape, but not this service's first migration.
   if (!names.includes(directoryMigrations[0]!.name)) throw new NotATrainingDatabase("its schema_migrations table is not this service's");
   // A name this version does not know but of this service's form is a newer version's directory migration (rolling upgrade).

@@ -6,7 +6,7 @@ import { BrowserError } from '../common/errors/problem.js';
 import { AppConfig } from '../config/app-config.js';
 import type { PendingAuthorization } from './authorization-request.js';
 import type { OAuthClientEntity } from './clients/client.entity.js';
-import { ClientsService, hasControlOrSpace } from './clients/clients.service.js';
+import { ClientsService, isRegisteredUri } from './clients/clients.service.js';
 
 export const supportedScopes = ['openid', 'profile', 'email', 'offline_access'] as const;
 
@@ -45,8 +45,7 @@ export class AuthorizeValidator {
     const client = await this.clients.find(clientId);
     if (!client) throw new BrowserError(400, 'Sign-in could not start', 'The application is not registered with this service (unknown client_id).');
     const redirectUri = params.redirect_uri;
-    // A control character or whitespace is never registered now; one stored before that rule is not honoured.
-    if (!redirectUri || repeated.includes('redirect_uri') || hasControlOrSpace(redirectUri) || !client.redirectUris.includes(redirectUri)) {
+    if (!redirectUri || repeated.includes('redirect_uri') || !isRegisteredUri(client.redirectUris, redirectUri)) {
       throw new BrowserError(400, 'Sign-in could not start', 'The application asked to return to an address that is not registered for it (redirect_uri).');
     }
     const state = params.state;

@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { CSV_LIMIT_BYTES } from '../../tenants/bulk/bulk-body.js';
 import { ProblemError } from '../errors/problem.js';
+import { isAdminPath } from './paths.js';
 
 /** Request size bounds: JSON (admin API, bulk loads), forms (OAuth endpoints), headers (Node's default). */
 export const BODY_LIMITS = { json: '2mb', urlencoded: '64kb', parameterLimit: 100 } as const;
@@ -36,7 +37,7 @@ export function bodyParsers(): RequestHandler {
 const unsupportedAdminBody = () => new ProblemError(415, 'Unsupported Media Type', 'The admin API takes application/json bodies (and text/csv for bulk loads).');
 
 function adminBodyOfOtherType(req: Request): boolean {
-  if (!(req.path === '/admin' || req.path.startsWith('/admin/'))) return false;
+  if (!isAdminPath(req.path)) return false;
   if (req.headers['content-length'] === '0') return false;
   return !/^(application\/(json|csv)|text\/csv)\s*(;|$)/i.test(req.headers['content-type'] ?? '');
 }

@@ -9,8 +9,15 @@ import { OAuthClientEntity } from './client.entity.js';
 /** ASCII controls (U+0000-U+001F, U+007F) and whitespace: the URL parser drops or encodes them. */
 const CONTROL_OR_SPACE = /[\u0000-\u001F\u007F\s]/u;
 
-/** True when a redirect URI carries what no registered one may: authorize and logout refuse it as unregistered. */
-export const hasControlOrSpace = (uri: string) => CONTROL_OR_SPACE.test(uri);
+const hasControlOrSpace = (uri: string) => CONTROL_OR_SPACE.test(uri);
+
+/**
+ * Whether a (post-logout) redirect URI a request names is one of the client's, matched exactly. One carrying a
+ * control character or whitespace is not, even if such a URI was stored before registration refused them.
+ */
+export function isRegisteredUri(registered: readonly string[], uri: string): boolean {
+  return !hasControlOrSpace(uri) && registered.includes(uri);
+}
 
 /**
  * A redirect URI as registered, matched exactly: HTTPS, loopback HTTP for native apps (RFC 8252 §7.3), or a
