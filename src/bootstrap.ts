@@ -9,6 +9,7 @@ import { AllExceptionsFilter } from './common/errors/exception.filter.js';
 import { ROOT_LOGGER } from './common/logging/logging.js';
 import { requestId } from './common/logging/request-id.js';
 import { requestLog } from './common/logging/request-log.js';
+import { allowedMethods } from './common/web/allowed-methods.js';
 import { bodyParsers } from './common/web/body-parsers.js';
 import { hardenHttpServer } from './common/web/http-server.js';
 import { inputGuard } from './common/web/input-guard.js';
@@ -37,7 +38,7 @@ export async function createApp(config: AppConfig, databaseUrl: string, adapters
   app.use(bodyParsers());
   // After the parsers, before any handler: NUL anywhere, and control/bidi characters on the admin API, are a 400.
   app.use(inputGuard);
-  app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalFilters(new AllExceptionsFilter((path) => allowedMethods(server, path)));
   hardenHttpServer(app.getHttpServer(), config);
   // Signals are handled by main.ts (drain, then close); tests and the benchmarks call app.close() themselves.
 

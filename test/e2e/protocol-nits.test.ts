@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { request } from 'node:http';
 import { TEST_ADMIN_KEY } from '../support/service.js';
 import { APP_REDIRECT, type TenantSetup, World } from '../support/world.js';
 
@@ -154,6 +155,8 @@ describe('protocol details', () => {
     expect([json.status, json.challenge]).toEqual([401, 'Bearer realm="api"']);
     const both = await read(await fetch(`${w.service.url}/v1/me`, { method: 'POST', headers: { ...bearer, ...form }, body: new URLSearchParams({ access_token: token }).toString() }));
     expect([both.status, both.body.title, both.body.detail]).toEqual([400, 'invalid_request', 'Send the access token in the Authorization header or in the form body, not both.']);
+    // RFC 6750 §3: the error code in the challenge too.
+    expect(both.challenge).toBe('Bearer error="invalid_request", error_description="Send the access token in the Authorization header or in the form body, not both."');
     const twice = await read(await fetch(`${w.service.url}/v1/me`, { method: 'POST', headers: form, body: `access_token=${token}&access_token=${token}` }));
     expect([twice.status, twice.body.title, twice.body.detail]).toEqual([400, 'invalid_request', 'access_token must be given once.']);
 
@@ -162,6 +165,30 @@ describe('protocol details', () => {
       const { get, post } = doc.paths[path] ?? {};
       expect({ path, summary: typeof post?.summary, security: post?.security }).toEqual({ path, summary: 'string', security: get?.security });
     }
+  });
+
+  it('answers a method a path has no route for with 405 and Allow in the path\'s own error form, OPTIONS with 204 and Allow (RFC 9110 §15.5.6, §9.3.7)', async () => {
+    const cases: Array<[string, string, string, string]> = [
+      ['GET', '/oauth2/token', 'OPTIONS, POST', 'application/json; charset=utf-8'],
+      ['DELETE', '/v1/me', 'GET, HEAD, OPTIONS, POST', 'application/problem+json; charset=utf-8'],
+      ['PATCH', '/admin/tenants', 'GET, HEAD, OPTIONS, POST', 'application/problem+json; charset=utf-8'],
+      ['PUT', '/scim/v2/kentel/Users', 'GET, HEAD, OPTIONS, POST', 'application/scim+json; charset=utf-8'],
+      ['PATCH', '/oauth2/authorize', 'GET, HEAD, OPTIONS, POST', 'text/html; charset=utf-8'],
+    ];
+    for (const [method, path, allow, type] of cases) {
+      const res = await send(method, path);
+      const detail = res.body.error_description ?? res.body.detail ?? /<p>([^<]*)<\/p>/.exec(res.text)?.[1];
+      expect({ method, path, status: res.status, allow: res.headers.get('allow'), type: res.headers.get('content-type'), detail }).toEqual({ method, path, status: 405, allow, type, detail: `This resource answers ${allow} only.` });
+    }
+    expect((await send('GET', '/oauth2/token')).body.error).toBe('invalid_request');
+    // TRACE too (fetch refuses to send it).
+    const trace = await new Promise<{ status?: number; allow?: string }>((resolve, reject) =>
+      request(`${w.service.url}/v1/me`, { method: 'TRACE' }, (res) => resolve({ status: res.statusCode, allow: res.headers.allow })).on('error', reject).end());
+    expect(trace).toEqual({ status: 405, allow: 'GET, HEAD, OPTIONS, POST' });
+    const options = await send('OPTIONS', '/admin/tenants/kentel/config');
+    expect([options.status, options.headers.get('allow'), options.text]).toEqual([204, 'OPTIONS, PUT', '']);
+    // A path no route has stays a 404, for every method.
+    for (const method of ['GET', 'OPTIONS', 'POST']) expect([method, (await send(method, '/oauth2/nothing-here')).status]).toEqual([method, 404]);
   });
 
   const registerClient = (uris: { redirectUris?: string[]; postLogoutRedirectUris?: string[] }, clientId = 'bad-app') =>

@@ -1,4 +1,4 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger, MethodNotAllowedException, NotFoundException } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { SecretKeyMissing } from '../crypto/secret-box.js';
 import { html, sendPage } from '../web/page.js';
@@ -53,12 +53,27 @@ export function surfaceOf(path: string): Surface {
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly log = new Logger('Errors');
 
+  /** `allowedMethods`: the methods the routes answer for a path (common/web/allowed-methods.ts), for 405 and OPTIONS. */
+  constructor(private readonly allowedMethods: (path: string) => string[] = () => []) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<Request & { id?: string }>();
     const res = ctx.getResponse<Response>();
     if (res.headersSent) return;
     const surface = surfaceOf(req.path);
+
+    // No route took the request, but the path has routes for other methods (RFC 9110 §15.5.6, §9.3.7): OPTIONS
+    // is told them; any other method gets a 405 with them, in the surface's own form below.
+    const allow = exception instanceof NotFoundException && /^Cannot /.test(exception.message) ? this.allowedMethods(req.path) : [];
+    if (allow.length > 0) {
+      res.set('Allow', allow.join(', '));
+      if (req.method === 'OPTIONS') {
+        res.status(204).end();
+        return;
+      }
+      exception = new MethodNotAllowedException(`This resource answers ${allow.join(', ')} only.`);
+    }
 
     // Refused characters (the input guard), or text Postgres refused (the backstop): the client's 400.
     const unsafe = this.unsafeInput(exception, req);
@@ -88,9 +103,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
         return;
       }
       if (surface === 'rest') {
-        // Bearer-protected REST API (RFC 6750): the challenge in the header, the body as problem details.
+        // Bearer-protected REST API (RFC 6750 §3): the challenge in the header, the body as problem details; with
+        // the error code for a token sent and bad (401), short of scope (403) or sent wrongly (400, invalid_request).
         if (exception instanceof MissingToken) res.set('WWW-Authenticate', 'Bearer realm="api"');
-        else if (exception.status === 401 || exception.status === 403) {
+        else if (exception.status === 400 || exception.status === 401 || exception.status === 403) {
           res.set('WWW-Authenticate', `Bearer error="${exception.error}", error_description="${exception.description.replace(/["\\]/g, '')}"`);
         }
         this.sendProblem(res, req, new ProblemError(exception.status, exception.error, exception.description));
