@@ -15,7 +15,11 @@ interface RouteLayer {
 export function allowedMethods(server: Express, path: string): string[] {
   const stack = ((server as unknown as { router?: { stack?: RouteLayer[] } }).router?.stack ?? []) as RouteLayer[];
   const methods = new Set<string>();
-  for (const layer of stack) if (layer.route && layer.match(path)) for (const m of layer.route._methods()) methods.add(m);
+  for (const layer of stack) {
+    // A router without these internals (another Express major) means no 405s, never an error in the error path.
+    if (typeof layer.route?._methods !== 'function' || typeof layer.match !== 'function') continue;
+    if (layer.match(path)) for (const m of layer.route._methods()) methods.add(m);
+  }
   if (methods.size > 0) methods.add('OPTIONS');
   return [...methods].sort();
 }
