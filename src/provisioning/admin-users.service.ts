@@ -142,8 +142,8 @@ export class AdminUsers {
     const handBack = [...new Set(edit.handBack ?? [])];
     handBack.forEach((field, i) => {
       const known = field.startsWith('custom.') ? /^custom\.[A-Za-z0-9_]{1,64}$/.test(field) : rowOf[field as ScalarField]?.byHand;
-      if (!known) problems.push({ field: `handBack.${i}`, reason: `${JSON.stringify(field).slice(0, 80)} is not a field that can be handed back` });
-      else if (set.includes(field)) problems.push({ field: `handBack.${i}`, reason: `${field} is also being set by hand in this request` });
+      if (!known) problems.push({ field: `handBack[${i}]`, reason: `${JSON.stringify(field).slice(0, 80)} is not a field that can be handed back` });
+      else if (set.includes(field)) problems.push({ field: `handBack[${i}]`, reason: `${field} is also being set by hand in this request` });
     });
     if (problems.length) throw ProblemError.validation(problems, 'The edit has invalid fields; nothing was changed.');
     return { columns, custom, set, handBack };

@@ -13,12 +13,12 @@ import { CompanyTree, LOCATION_COLUMNS } from './company-tree.service.js';
 import { RQ_ID_COLUMNS, RqIds, rqIdsOptionsSchema } from './rq-ids.service.js';
 import { tenantConfigInputSchema } from './tenant-config.schema.js';
 import { exampleConfig, exampleProblem, exampleTenant, exampleVersion } from './openapi-examples.js';
-import { activateSchema, createTenantSchema, locationsSchema, rollbackSchema, stageSecretSchema, updateConfigSchema } from './tenant-inputs.js';
+import { MAX_VERSION, activateSchema, createTenantSchema, locationsSchema, rollbackSchema, stageSecretSchema, updateConfigSchema } from './tenant-inputs.js';
 import { TenantsService } from './tenants.service.js';
 import { AdminApi } from '../admin-auth/admin-api.decorator.js';
 
 const rqIdsBodySchema = tenantConfigInputSchema.shape.rqIds.unwrap().partial().extend(rqIdsOptionsSchema.shape);
-const versionParam = decimalInt(1, 2_147_483_647);
+const versionParam = decimalInt(1, MAX_VERSION);
 const versionQuery = z.object({ against: versionParam.optional() });
 const parseVersion = (raw: string) => {
   const v = versionParam.safeParse(raw);
@@ -116,7 +116,7 @@ export class AdminTenantsController {
   @ApiParam({ name: 'slug', example: 'kentel' })
   @ApiParam({ name: 'version', example: 3 })
   @ApiOperation({ summary: 'Check a version as it stands now (discovery, domains, mappings, its secret) without activating it.' })
-  @ApiResponse({ status: 200, schema: { example: { version: 3, ok: false, conflict: false, problems: [{ field: 'roles.map["Key Holder"]', reason: 'RQ-KeyHolder is not one of this tenant\'s RQ security roles (RQ-StoreManager, RQ-Associate)' }], warnings: [] } } })
+  @ApiResponse({ status: 200, schema: { example: { version: 3, ok: false, conflict: false, problems: [{ field: 'config.roles.map["Key Holder"]', reason: 'RQ-KeyHolder is not one of this tenant\'s RQ security roles (RQ-StoreManager, RQ-Associate)' }], warnings: [] } } })
   async check(@AdminTenant() tenant: AdminTenantRef, @Param('version') version: string) {
     const { endpoints: _e, ...result } = await this.tenants.check(tenant.id, parseVersion(version));
     return result;

@@ -9,9 +9,10 @@ import { httpsIssuer } from './tenant-config.schema.js';
 import { DryRun, dryRunSchema } from './troubleshoot/dry-run.js';
 import { Troubleshooter } from './troubleshoot/troubleshooter.js';
 import { AdminApi } from '../admin-auth/admin-api.decorator.js';
+import { versionNumber } from './tenant-inputs.js';
 
 const troubleshootSchema = z.object({
-  version: z.number().int().min(1).optional(),
+  version: versionNumber.optional(),
   clientSecretId: z.uuid('must be the id of a staged secret').optional(),
 });
 const discoverSchema = z.object({ issuer: httpsIssuer });
@@ -84,6 +85,7 @@ export class AdminTroubleshootController {
   async discover(@Body() body: unknown) {
     const { issuer } = parseOrProblem(discoverSchema, body);
     const r = await this.discovery.discover(issuer);
-    return r.ok ? { ok: true, issuer, endpoints: r.endpoints } : { ok: false, issuer, problem: r.problem };
+    // The problem names this request's own field (discovery's is the configuration's, config.okta.issuer).
+    return r.ok ? { ok: true, issuer, endpoints: r.endpoints } : { ok: false, issuer, problem: { ...r.problem, field: 'issuer' } };
   }
 }

@@ -1,3 +1,5 @@
+import { fieldPath, under } from '../common/validation/field-path.js';
+
 /**
  * A readable difference between two configuration documents: one entry per changed setting, with a sentence
  * an account manager can read ("domains: added kentel.ca"). Pure; the client secret is never shown, only
@@ -22,7 +24,7 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 const isObject = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isPlain = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
 const show = (v: unknown) => (v === undefined ? '(not set)' : JSON.stringify(v));
-const key = (path: string, k: string) => (path ? (/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`) : k);
+const key = (path: string, k: string) => (path ? under(path, fieldPath([k])) : fieldPath([k]));
 
 export function diffConfigs(before: unknown, after: unknown): ConfigChange[] {
   const out: ConfigChange[] = [];

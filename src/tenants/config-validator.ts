@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { FieldProblem } from '../common/errors/problem.js';
+import { under } from '../common/validation/field-path.js';
 import { issuerOrigin } from '../provisioning/issuer-origin.js';
 import { claimsOf, conflictingClaims, conflictReason, fieldOfClaim, unclaimable } from './domain-claims.js';
 import { type OktaEndpoints, OktaDiscovery } from './okta-discovery.js';
@@ -26,7 +27,8 @@ export const PROVISIONING_SCOPES = ['openid', 'email', 'profile', 'phone', 'iqme
 /**
  * Everything checked when a configuration is saved, checked again, or activated: the Okta issuer through its
  * discovery document, domains against every other tenant, and that mappings refer to IDs that exist. Every
- * problem is reported at once, each with its field and a reason.
+ * problem is reported at once, each with its field and a reason. Fields are named from the top of the documents
+ * a configuration is in (the request bodies and the version resources hold it as `config`): `config.domains[1]`.
  */
 @Injectable()
 export class ConfigValidator {
@@ -63,7 +65,8 @@ export class ConfigValidator {
         warnings.push({ field: 'okta.passwordGrant', reason: 'the discovery document does not list the password grant; credential forwarding will be refused by Okta' });
       }
     }
-    return { ok: problems.length === 0, problems, warnings, conflict: conflicts.length > 0, endpoints };
+    const inDocument = (p: FieldProblem) => ({ ...p, field: under('config', p.field) });
+    return { ok: problems.length === 0, problems: problems.map(inDocument), warnings: warnings.map(inDocument), conflict: conflicts.length > 0, endpoints };
   }
 
   /**

@@ -43,6 +43,6 @@ export const exampleVersion = {
 
 export const exampleProblem = {
   type: '/problems/validation', title: 'Validation failed', status: 422, detail: 'The configuration was not saved.',
-  errors: [{ field: 'okta.issuer', reason: 'the configured issuer "https://kentel.okta.com/oauth2/ausahmkfuuR7FgsLi0h7/" does not exactly match the issuer "https://kentel.okta.com/oauth2/ausahmkfuuR7FgsLi0h7" in its discovery document: remove the trailing slash' }],
+  errors: [{ field: 'config.okta.issuer', reason: 'the configured issuer "https://kentel.okta.com/oauth2/ausahmkfuuR7FgsLi0h7/" does not exactly match the issuer "https://kentel.okta.com/oauth2/ausahmkfuuR7FgsLi0h7" in its discovery document: remove the trailing slash' }],
   instance: '/admin/tenants', correlationId: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b',
 };

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { type FieldProblem, ProblemError } from '../common/errors/problem.js';
+import { fieldProblems } from '../common/validation/zod.js';
 import type { BulkBody } from './bulk/bulk-body.js';
 import type { TenantConfig } from './tenant-config.schema.js';
 import { tenantConfigInputSchema } from './tenant-config.schema.js';
@@ -49,7 +50,7 @@ export class RqIds {
 
   async load(tenantId: string, body: BulkBody, actor: string): Promise<RqIdsReport> {
     const options = rqIdsOptionsSchema.safeParse(body.options);
-    if (!options.success) throw ProblemError.validation(options.error.issues.map((i) => ({ field: i.path.join('.') || '(options)', reason: i.message })));
+    if (!options.success) throw ProblemError.validation(fieldProblems(options.error, '(options)'));
     const { mode, activate, note } = options.data;
 
     const rejected: RqIdsReport['rejected'] = [];

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { tenantConfigInputSchema } from './tenant-config.schema.js';
 
+/** The last configuration version a tenant can have (the column is a Postgres integer). */
+export const MAX_VERSION = 2_147_483_647;
+
+/** A configuration version named in a JSON body: a whole number 1…MAX_VERSION (a larger one is no version, never a 500). */
+export const versionNumber = z.number().int().min(1).max(MAX_VERSION, 'is not a version number (at most 2147483647)');
+
 /** RFC 6749 §2.3.1 secrets are VSCHAR (printable ASCII); Okta's are 40 characters. */
 export const clientSecretSchema = z
   .string()
@@ -53,7 +59,7 @@ export const updateConfigSchema = z
     trainingDatabaseUrl: trainingDatabaseUrlSchema.optional(),
     note: note.optional(),
     /** The version in force this change was made from: if another has been put in force since, the save is refused (409). */
-    baseVersion: z.number().int().min(1).optional(),
+    baseVersion: versionNumber.optional(),
     config: tenantConfigInputSchema,
   })
   .refine((v) => !(v.clientSecret && v.clientSecretId), { path: ['clientSecretId'], message: 'give either clientSecret or clientSecretId, not both' });
@@ -63,7 +69,7 @@ export const activateSchema = z.object({
   /** Activate a draft made from an older version than the one in force, undoing what came between, on purpose. */
   replaceNewer: z.boolean().optional(),
 });
-export const rollbackSchema = z.object({ toVersion: z.number().int().min(1), note: note.optional() });
+export const rollbackSchema = z.object({ toVersion: versionNumber, note: note.optional() });
 export const stageSecretSchema = z.object({ clientSecret: clientSecretSchema, label: z.string().trim().min(1).max(200).optional() });
 
 export const locationsSchema = z.object({

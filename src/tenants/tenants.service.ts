@@ -312,10 +312,10 @@ export class TenantsService {
     const { endpoints, clientSecretId, ...okta } = row.config.okta;
     const check = await this.validator.validate({ ...row.config, okta }, tenantId);
     const secret = await this.db.getRepository(TenantSecretEntity).findOneBy({ id: clientSecretId, tenantId });
-    if (!secret || secret.retiredAt) check.problems.push({ field: 'clientSecret', reason: `the client secret of version ${row.version} was retired; save a new version with a current secret` });
+    if (!secret || secret.retiredAt) check.problems.push({ field: 'config.okta.clientSecretId', reason: `the client secret of version ${row.version} was retired; save a new version with a current secret` });
     if (check.endpoints) {
       const moved = (['authorization', 'token', 'userinfo', 'jwks'] as const).filter((k) => check.endpoints![k] !== endpoints[k]);
-      if (moved.length) check.problems.push({ field: 'okta.issuer', reason: `Okta now publishes a different ${moved.join(', ')} endpoint than when version ${row.version} was saved; save a new version` });
+      if (moved.length) check.problems.push({ field: 'config.okta.issuer', reason: `Okta now publishes a different ${moved.join(', ')} endpoint than when version ${row.version} was saved; save a new version` });
     }
     check.ok = check.problems.length === 0;
     return check;

@@ -89,11 +89,12 @@ describe('provisioning audit API', () => {
   it('refuses a bad query with a per-field reason', async () => {
     const bad = async (q: string) => (await api(q)).body.errors;
     expect(await bad('?cursor=bm90LWEtY3Vyc29y')).toEqual([{ field: 'cursor', reason: 'is not a cursor from this API (pass nextCursor from the previous page)' }]);
-    expect(await bad('?outcome=lost')).toEqual([{ field: 'outcome.0', reason: 'must be one or more of created, updated, unchanged, refused, failed, comma-separated' }]);
+    expect(await bad('?outcome=lost')).toEqual([{ field: 'outcome[0]', reason: 'must be one or more of created, updated, unchanged, refused, failed, comma-separated' }]);
     expect(await bad('?from=yesterday')).toEqual([{ field: 'from', reason: 'must be an ISO 8601 date-time, e.g. 2026-11-01T00:00:00Z' }]);
     expect(await bad('?from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z')).toEqual([{ field: 'to', reason: 'must be later than from' }]);
     expect(await bad('?limit=0')).toEqual([{ field: 'limit', reason: 'Too small: expected number to be >=1' }]);
     expect((await api('?userId=x')).status).toBe(422);
+    expect(await bad('?bogus=1')).toEqual([{ field: '(query)', reason: 'Unrecognized key: "bogus"' }]);
   });
 
   it('refuses a time Postgres cannot take (year 0000, signed or expanded years) with the field named, never a 500', async () => {

@@ -189,7 +189,7 @@ describe('bulk loads: company tree and RQ IDs', () => {
   it('refuses a load that would leave a mapping pointing at an ID that no longer exists', async () => {
     const res = await w.service.admin('PUT', '/admin/tenants/kentel/rq-ids', { securityRoles: ['RQ-Associate'], mode: 'replace' });
     expect(res.status).toBe(422);
-    expect(res.body.errors).toEqual([{ field: 'roles.map["Store Manager"]', reason: 'RQ-StoreManager is not one of this tenant\'s RQ security roles (RQ-Associate)' }]);
+    expect(res.body.errors).toEqual([{ field: 'config.roles.map["Store Manager"]', reason: 'RQ-StoreManager is not one of this tenant\'s RQ security roles (RQ-Associate)' }]);
     expect((await w.service.admin('GET', '/admin/tenants/kentel')).body.activeVersion).toBe(2);
     const badOption = await w.service.admin('PUT', '/admin/tenants/kentel/rq-ids', { securityRoles: ['X'], mode: 'sideways' });
     expect(badOption.status).toBe(422);

@@ -88,12 +88,12 @@ describe('home-realm discovery', () => {
       config: { okta: { issuer: kentel.authServer.issuer, clientId: `0oa${slug}` }, domains, usernameRewrites },
     });
     it.each([
-      ['the same rewrite source', ['rw2.com'], [{ from: 'yvr.kentel.local', to: 'rw2.com' }], 'usernameRewrites[0].from', 'yvr.kentel.local overlaps the username rewrite from yvr.kentel.local of another tenant'],
-      ['a wildcard over its rewrite source', ['rw3.com'], [{ from: '*.kentel.local', to: 'rw3.com' }], 'usernameRewrites[0].from', '*.kentel.local overlaps the username rewrite from yvr.kentel.local of another tenant'],
-      ['a wildcard over its wildcard', ['rw4.com'], [{ from: '*.mtl.stores.kentel.local', to: 'rw4.com' }], 'usernameRewrites[0].from', '*.mtl.stores.kentel.local overlaps the username rewrite from *.stores.kentel.local of another tenant'],
-      ['a rewrite source under its verified domain', ['rw5.com'], [{ from: 'store.kentel.com', to: 'rw5.com' }], 'usernameRewrites[0].from', 'store.kentel.com overlaps the verified domain kentel.com of another tenant'],
-      ['a wildcard over its verified domain', ['rw6.com'], [{ from: '*.kentel.com', to: 'rw6.com' }], 'usernameRewrites[0].from', '*.kentel.com overlaps the verified domain kentel.com of another tenant'],
-      ['its rewrite source as a verified domain', ['yvr.kentel.local'], [], 'domains[0]', 'yvr.kentel.local overlaps the username rewrite from yvr.kentel.local of another tenant'],
+      ['the same rewrite source', ['rw2.com'], [{ from: 'yvr.kentel.local', to: 'rw2.com' }], 'config.usernameRewrites[0].from', 'yvr.kentel.local overlaps the username rewrite from yvr.kentel.local of another tenant'],
+      ['a wildcard over its rewrite source', ['rw3.com'], [{ from: '*.kentel.local', to: 'rw3.com' }], 'config.usernameRewrites[0].from', '*.kentel.local overlaps the username rewrite from yvr.kentel.local of another tenant'],
+      ['a wildcard over its wildcard', ['rw4.com'], [{ from: '*.mtl.stores.kentel.local', to: 'rw4.com' }], 'config.usernameRewrites[0].from', '*.mtl.stores.kentel.local overlaps the username rewrite from *.stores.kentel.local of another tenant'],
+      ['a rewrite source under its verified domain', ['rw5.com'], [{ from: 'store.kentel.com', to: 'rw5.com' }], 'config.usernameRewrites[0].from', 'store.kentel.com overlaps the verified domain kentel.com of another tenant'],
+      ['a wildcard over its verified domain', ['rw6.com'], [{ from: '*.kentel.com', to: 'rw6.com' }], 'config.usernameRewrites[0].from', '*.kentel.com overlaps the verified domain kentel.com of another tenant'],
+      ['its rewrite source as a verified domain', ['yvr.kentel.local'], [], 'config.domains[0]', 'yvr.kentel.local overlaps the username rewrite from yvr.kentel.local of another tenant'],
     ])('refuses %s, with the field and the reason, and leaves the owner alone', async (_what, domains, rewrites, field, reason) => {
       const res = await create(`grab${Math.random().toString(36).slice(2, 8)}`, domains, rewrites);
       expect([409, 422]).toContain(res.status);
@@ -110,8 +110,8 @@ describe('home-realm discovery', () => {
       const res = await create('squatter', ['gmail.com'], [{ from: '*.co.uk', to: 'gmail.com' }]);
       expect(res.status).toBe(422);
       expect((res.body as { errors: unknown[] }).errors).toEqual(expect.arrayContaining([
-        { field: 'domains[0]', reason: "gmail.com belongs to a public email provider: its addresses are individuals', not one company's" },
-        { field: 'usernameRewrites[0].from', reason: '*.co.uk is a wildcard over a public suffix (co.uk), shared by many unrelated owners; claim your own domain under it' },
+        { field: 'config.domains[0]', reason: "gmail.com belongs to a public email provider: its addresses are individuals', not one company's" },
+        { field: 'config.usernameRewrites[0].from', reason: '*.co.uk is a wildcard over a public suffix (co.uk), shared by many unrelated owners; claim your own domain under it' },
       ]));
       expect((await start({ login_hint: 'bob@newcustomer.co.uk' })).status).toBe(400); // nobody's
     });

@@ -62,9 +62,9 @@ describe('changing a tenant\'s Okta issuer', () => {
     const draft = await draftWithIssuer(sameOrg.issuer);
     const reason = `the issuer changes from ${kentel.authServer.issuer}: 1 user of this tenant was provisioned through ${kentel.authServer.issuer}. It is the same Okta org (${new URL(sameOrg.issuer).origin}), where Okta user ids stay the same, so each of them is matched by their Okta user id at their next sign-in and moved to the new issuer; nobody is locked out`;
     expect(draft.check).toMatchObject({ ok: true });
-    expect(draft.check.warnings).toContainEqual({ field: 'okta.issuer', reason });
+    expect(draft.check.warnings).toContainEqual({ field: 'config.okta.issuer', reason });
     const checked = await w.service.admin('POST', `/admin/tenants/kentel/versions/${draft.version}/check`);
-    expect(checked.body.check?.warnings ?? checked.body.warnings).toContainEqual({ field: 'okta.issuer', reason });
+    expect(checked.body.check?.warnings ?? checked.body.warnings).toContainEqual({ field: 'config.okta.issuer', reason });
     const activated = await w.service.admin('POST', `/admin/tenants/kentel/versions/${draft.version}/activate`);
     expect(activated.status).toBe(200);
   });
@@ -100,7 +100,7 @@ describe('changing a tenant\'s Okta issuer', () => {
     const current = (await w.configOf('kentel')).okta.issuer as string;
     const draft = await draftWithIssuer(foreign.issuer);
     expect(draft.check.warnings).toContainEqual({
-      field: 'okta.issuer',
+      field: 'config.okta.issuer',
       reason: `the issuer changes from ${current}, another Okta org: 1 user of this tenant was provisioned through ${current}. Okta user ids differ between orgs, so at their next sign-in each of them looks like a new person and is refused, because their username still belongs to their existing account. Keep the old issuer unless these users are meant to be replaced`,
     });
     expect((await w.service.admin('POST', `/admin/tenants/kentel/versions/${draft.version}/activate`)).status).toBe(200);

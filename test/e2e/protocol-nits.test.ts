@@ -40,6 +40,19 @@ describe('protocol details', () => {
     expect((await send('GET', '/admin/tenants/kentel/audits?limit=10')).status).toBe(200);
   });
 
+  it('refuses a version in a JSON body past the integer column (2^31 and up) as a field problem, never a 500', async () => {
+    const reason = 'is not a version number (at most 2147483647)';
+    for (const [path, body, field] of [
+      ['/admin/tenants/kentel/rollback', { toVersion: 2 ** 31 }, 'toVersion'],
+      ['/admin/tenants/kentel/versions', { baseVersion: 2 ** 31, config: {} }, 'baseVersion'],
+      ['/admin/tenants/kentel/troubleshoot', { version: 2 ** 53 - 1 }, 'version'],
+      ['/admin/tenants/kentel/dry-run', { version: 2 ** 31, claims: { sub: 'x' } }, 'version'],
+    ] as const) {
+      const res = await send('POST', path, JSON.stringify(body));
+      expect([path, res.status, res.body.errors]).toEqual([path, 422, expect.arrayContaining([{ field, reason }])]);
+    }
+  });
+
   it('says a JSON body that is not an object must be one (and keeps "not valid JSON" for what is not JSON)', async () => {
     for (const body of ['null', '"x"', '42', 'true', '[]', '[{"slug":"x"}]']) {
       const res = await send('POST', '/admin/tenants', body);
@@ -197,9 +210,9 @@ describe('protocol details', () => {
   async function expectRefusedInBoth(cases: Array<[string, string]>): Promise<void> {
     for (const [uri, reason] of cases) {
       const r = await registerClient({ redirectUris: [uri] });
-      expect([uri, r.status, r.body.errors]).toEqual([uri, 422, [{ field: 'redirectUris.0', reason }]]);
+      expect([uri, r.status, r.body.errors]).toEqual([uri, 422, [{ field: 'redirectUris[0]', reason }]]);
       const p = await registerClient({ postLogoutRedirectUris: [uri] });
-      expect([uri, p.status, p.body.errors]).toEqual([uri, 422, [{ field: 'postLogoutRedirectUris.0', reason }]]);
+      expect([uri, p.status, p.body.errors]).toEqual([uri, 422, [{ field: 'postLogoutRedirectUris[0]', reason }]]);
     }
   }
 
@@ -243,7 +256,7 @@ describe('protocol details', () => {
     await expectRefusedInBoth(cases);
     // Other controls never reach the rule: the admin API's input guard refuses them first.
     const del = await register({ redirectUris: ['https://app.example.com/cb\u007f'] });
-    expect([del.status, del.body.errors]).toEqual([400, [{ field: 'redirectUris.0', reason: 'must not contain control characters (U+007F at position 26)' }]]);
+    expect([del.status, del.body.errors]).toEqual([400, [{ field: 'redirectUris[0]', reason: 'must not contain control characters (U+007F at position 26)' }]]);
     expect(await w.db.query(`SELECT 1 FROM oauth_clients WHERE client_id = 'crlf-app'`)).toHaveLength(0);
   });
 

@@ -109,8 +109,8 @@ describe('provenance: hand edits and sign-in', () => {
       { field: 'set.custom.Undeclared', reason: 'is not a custom field declared for this tenant' },
       { field: 'set.custom.Badge', reason: '"maybe" is not one of the values declared for this custom field' },
       { field: 'set.firstName', reason: 'is 101 characters long; at most 100 are allowed' },
-      { field: 'handBack.0', reason: 'firstName is also being set by hand in this request' },
-      { field: 'handBack.1', reason: '"bogus" is not a field that can be handed back' },
+      { field: 'handBack[0]', reason: 'firstName is also being set by hand in this request' },
+      { field: 'handBack[1]', reason: '"bogus" is not a field that can be handed back' },
     ]);
     expect((await user()).body).toEqual(before);
     expect(await adminAudits()).toHaveLength(audits);

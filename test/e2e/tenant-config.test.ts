@@ -40,7 +40,7 @@ describe('tenant configuration: validation at save', () => {
     const res = await w.service.admin('POST', '/admin/tenants', body(`${kentel.authServer.issuer}/`));
     expect(res.status).toBe(422);
     expect(res.body.errors).toEqual([{
-      field: 'okta.issuer',
+      field: 'config.okta.issuer',
       reason: `the configured issuer "${kentel.authServer.issuer}/" does not exactly match the issuer "${kentel.authServer.issuer}" in its discovery document: remove the trailing slash`,
     }]);
     expect(await w.db.query(`SELECT 1 FROM tenants WHERE slug = 'newco'`)).toHaveLength(0);
@@ -66,7 +66,7 @@ describe('tenant configuration: validation at save', () => {
       const res = await strict.admin('POST', '/admin/tenants', body(`https://${host}/oauth2/aus1`));
       expect(res.status).toBe(422);
       expect(res.body.errors).toEqual([{
-        field: 'okta.issuer',
+        field: 'config.okta.issuer',
         reason: `the discovery document at https://${host}/oauth2/aus1/.well-known/openid-configuration could not be fetched: ${host} resolves to a private, loopback or link-local address (${address}), which is not allowed.`,
       }]);
     }
@@ -89,11 +89,11 @@ describe('tenant configuration: validation at save', () => {
     }));
     expect(res.status).toBe(409); // a domain of another tenant is a conflict
     expect(res.body.errors).toEqual([
-      { field: 'domains[1]', reason: 'kentel.com is already a verified domain of another tenant' },
-      { field: 'usernameRewrites[0].to', reason: 'newco.org is not one of this tenant\'s verified domains, so every rewritten username would be refused' },
-      { field: 'okta.scopes', reason: 'must include openid (OpenID Connect sign-in needs it)' },
-      { field: 'roles.map["Manager"]', reason: 'RQ-Boss is not one of this tenant\'s RQ security roles (RQ-StoreManager, RQ-Associate)' },
-      { field: 'roles.defaultRole', reason: 'RQ-Nobody is not one of this tenant\'s RQ security roles (RQ-StoreManager, RQ-Associate)' },
+      { field: 'config.domains[1]', reason: 'kentel.com is already a verified domain of another tenant' },
+      { field: 'config.usernameRewrites[0].to', reason: 'newco.org is not one of this tenant\'s verified domains, so every rewritten username would be refused' },
+      { field: 'config.okta.scopes', reason: 'must include openid (OpenID Connect sign-in needs it)' },
+      { field: 'config.roles.map["Manager"]', reason: 'RQ-Boss is not one of this tenant\'s RQ security roles (RQ-StoreManager, RQ-Associate)' },
+      { field: 'config.roles.defaultRole', reason: 'RQ-Nobody is not one of this tenant\'s RQ security roles (RQ-StoreManager, RQ-Associate)' },
     ]);
   });
 
@@ -105,7 +105,7 @@ describe('tenant configuration: validation at save', () => {
       authorization: kentel.authServer.endpoints.authorization, token: kentel.authServer.endpoints.token,
       userinfo: kentel.authServer.endpoints.userinfo, jwks: kentel.authServer.endpoints.jwks,
     });
-    expect(res.body.warnings.map((x: { field: string }) => x.field)).toEqual(['okta.scopes', 'roles.map', 'okta.scopes']);
+    expect(res.body.warnings.map((x: { field: string }) => x.field)).toEqual(['config.okta.scopes', 'config.roles.map', 'config.okta.scopes']);
     expect(res.body.warnings[0].reason).toBe('auto-provisioning usually needs profile, phone, iqmetrix too; without them Okta may not send the profile claims');
     expect(res.body.warnings[2].reason).toMatch(/^the discovery document does not list made_up; unless those scopes exist/);
   });
@@ -178,7 +178,7 @@ describe('tenant configuration: versions, rollback and secrets', () => {
   it('checks a draft, activates it, and refuses to activate what is not a draft', async () => {
     const check = await w.service.admin('POST', '/admin/tenants/acme/versions/2/check');
     expect(check.status).toBe(200);
-    expect(check.body).toEqual({ version: 2, ok: true, conflict: false, problems: [], warnings: [{ field: 'rqIds.securityRoles', reason: 'no RQ security roles are loaded, so the role mapping cannot be checked against RQ' }] });
+    expect(check.body).toEqual({ version: 2, ok: true, conflict: false, problems: [], warnings: [{ field: 'config.rqIds.securityRoles', reason: 'no RQ security roles are loaded, so the role mapping cannot be checked against RQ' }] });
     const on = await w.service.admin('POST', '/admin/tenants/acme/versions/2/activate', { note: 'go' });
     expect(on.status).toBe(200);
     expect(on.body).toMatchObject({ activeVersion: 2, drafts: [] });
@@ -304,7 +304,7 @@ describe('tenant configuration: versions, rollback and secrets', () => {
     // Versions that used the retired secret cannot come back.
     const back = await w.service.admin('POST', '/admin/tenants/acme/rollback', { toVersion: 3 });
     expect(back.status).toBe(422);
-    expect(back.body.errors).toContainEqual({ field: 'clientSecret', reason: 'the client secret of version 3 was retired; save a new version with a current secret' });
+    expect(back.body.errors).toContainEqual({ field: 'config.okta.clientSecretId', reason: 'the client secret of version 3 was retired; save a new version with a current secret' });
   });
 
   it('never returns the client secret, in any form', async () => {

@@ -175,7 +175,7 @@ describe('training sign-in', () => {
     // Saving a training role mapping that maps nothing is allowed, with a warning.
     const config = await w.configOf('kentel');
     const saved = await w.putConfig('kentel', { ...config, training: { ...config.training, roles: { map: {} } } });
-    expect(saved.warnings).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'training.roles' })]));
+    expect(saved.warnings).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'config.training.roles' })]));
     await w.putConfig('kentel', config);
 
     const reset = await w.service.admin('DELETE', '/admin/tenants/kentel/training/users');

@@ -123,7 +123,7 @@ describe('unsafe characters in input', () => {
     it('names the nested path of a NUL in a bulk load row and in an object key', async () => {
       const rows = await admin('PUT', '/admin/tenants/kentel/locations', { locations: [{ externalId: 'GOOD-1', name: 'Good' }, { externalId: 'NUL-1', name: 'a\u0000b' }] });
       expect(rows.status).toBe(400);
-      expect(rows.body).toEqual(problem('body', 'locations.1.name', NUL_REASON, '/admin/tenants/kentel/locations'));
+      expect(rows.body).toEqual(problem('body', 'locations[1].name', NUL_REASON, '/admin/tenants/kentel/locations'));
       const key = await admin('POST', '/admin/clients', { clientId: 'nulkey', name: 'n', type: 'public', redirectUris: [APP_REDIRECT], ['x\u0000']: 1 });
       expect(key.status).toBe(400);
       expect(key.body.errors).toEqual([{ field: '(body)', reason: `has a key that ${NUL_REASON}` }]);

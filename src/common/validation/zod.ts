@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { type FieldProblem, ProblemError } from '../errors/problem.js';
+import { fieldPath } from './field-path.js';
 
-export function fieldProblems(error: z.ZodError): FieldProblem[] {
-  return error.issues.map((i) => ({ field: i.path.join('.') || '(body)', reason: i.message }));
+/** One problem per zod issue, each field named by fieldPath (`config.domains[4]`); `(body)` for the body itself. */
+export function fieldProblems(error: z.ZodError, whole = '(body)'): FieldProblem[] {
+  return error.issues.map((i) => ({ field: fieldPath(i.path) || whole, reason: i.message }));
 }
 
 /** Parses a request part against a schema; a failure is a 422 problem with one reason per field. */
@@ -11,7 +13,7 @@ export function parseOrProblem<S extends z.ZodType>(schema: S, value: unknown, w
     throw new ProblemError(400, 'Bad Request', 'The request body must be a JSON object.');
   }
   const result = schema.safeParse(value ?? {});
-  if (!result.success) throw ProblemError.validation(fieldProblems(result.error), `The request ${where} has invalid fields.`);
+  if (!result.success) throw ProblemError.validation(fieldProblems(result.error, `(${where})`), `The request ${where} has invalid fields.`);
   return result.data;
 }
 

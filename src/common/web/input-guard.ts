@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { type InputPart, UnsafeInput } from '../errors/unsafe-input.js';
+import { fieldPath, under } from '../validation/field-path.js';
 
 /** A NUL: Postgres refuses it in text (22021) and in jsonb (22P05), and nothing here has a use for it. */
 const NUL = /\u0000/;
@@ -35,7 +36,7 @@ export function unsafeCharacter(value: string, strict: boolean): string | undefi
 
 /**
  * The first refused string in a parsed body or query (any nested string, and object keys), iteratively so
- * that a deeply nested JSON body cannot exhaust the stack. Returns [dotted path, reason, whether it is a key].
+ * that a deeply nested JSON body cannot exhaust the stack. Returns the field (fieldPath's form) and the reason.
  */
 export function findUnsafe(root: unknown, strict: boolean): { path: string; reason: string } | undefined {
   const stack: Array<[unknown, string]> = [[root, '']];
@@ -45,12 +46,14 @@ export function findUnsafe(root: unknown, strict: boolean): { path: string; reas
       const reason = unsafeCharacter(value, strict);
       if (reason) return { path, reason };
     } else if (value && typeof value === 'object') {
-      const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value as Record<string, unknown>);
+      const entries: Array<readonly [string | number, unknown]> = Array.isArray(value) ? value.map((v, i) => [i, v] as const) : Object.entries(value as Record<string, unknown>);
       for (let i = entries.length - 1; i >= 0; i--) {
         const [key, child] = entries[i]!;
-        const reason = unsafeCharacter(key, strict);
+        const reason = typeof key === 'string' ? unsafeCharacter(key, strict) : undefined;
         if (reason) return { path, reason: `has a key that ${reason}` };
-        stack.push([child, path ? `${path}.${key}` : key]);
+        // Named as fieldPath names every field (`redirectUris[0]`).
+        const name = fieldPath([key]);
+        stack.push([child, path ? under(path, name) : name]);
       }
     }
   }

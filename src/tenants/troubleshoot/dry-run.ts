@@ -7,6 +7,7 @@ import { DirectoryDatabases } from '../../database/directory-databases.js';
 import { fieldTable } from '../../provisioning/fields/field-table.js';
 import { mapClaims } from '../../provisioning/mapper.js';
 import { TenantsService } from '../tenants.service.js';
+import { versionNumber } from '../tenant-inputs.js';
 
 const claimObject = z.record(z.string().max(200), z.unknown()).refine((o) => Object.keys(o).length <= 300, 'at most 300 claims');
 
@@ -20,7 +21,7 @@ export const dryRunSchema = z
     /** Or the claims of the last sign-in of this tenant (optionally of one user). */
     lastSignIn: z.union([z.literal(true), z.object({ username: z.string().max(320).optional(), subject: z.string().max(255).optional() })]).optional(),
     /** Which configuration version to map with (default: the one in force; a draft can be tried before activation). */
-    version: z.number().int().min(1).optional(),
+    version: versionNumber.optional(),
   })
   .refine((v) => [v.claims, v.idToken, v.lastSignIn].filter((x) => x !== undefined).length === 1, { path: ['claims'], message: 'give exactly one of claims, idToken (with optional userinfo) or lastSignIn' })
   .refine((v) => !v.userinfo || v.idToken, { path: ['userinfo'], message: 'userinfo goes with idToken' });

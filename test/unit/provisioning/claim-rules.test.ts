@@ -34,10 +34,10 @@ describe('per-tenant claim rules, as stored with the tenant', () => {
 
   it('refuses, per field, rules that could never work (cross-field checks, e.g. rewrite targets, are ConfigValidator\'s)', () => {
     expect(problems({ roles: { map: { 'Store Manager': 'A', 'store manager': 'B' } } })).toEqual([
-      { field: 'config.roles.map.store manager', reason: 'differs from "Store Manager" only in case; values are matched ignoring case' },
+      { field: 'config.roles.map["store manager"]', reason: 'differs from "Store Manager" only in case; values are matched ignoring case' },
     ]);
     expect(problems({ customFields: [{ name: 'Region' }, { name: 'region' }] })).toEqual([
-      { field: 'config.customFields.1.name', reason: 'declares "region" again (also custom field 0)' },
+      { field: 'config.customFields[1].name', reason: 'declares "region" again (also custom field 0)' },
     ]);
     expect(problems({ claims: { nickname: 'x' } })[0]!.field).toBe('config.claims');
     expect(problems({ claims: { firstName: 'given name' } })).toEqual([
@@ -45,7 +45,7 @@ describe('per-tenant claim rules, as stored with the tenant', () => {
     ]);
     expect(problems({ unknownLocations: 'ignore' })[0]!.field).toBe('config.unknownLocations');
     expect(problems({ rqIds: { organizationalRoles: ['1 0 1'] } })).toEqual([
-      { field: 'config.rqIds.organizationalRoles.0', reason: 'must be an RQ ID (letters, digits, - or _; at most 50)' },
+      { field: 'config.rqIds.organizationalRoles[0]', reason: 'must be an RQ ID (letters, digits, - or _; at most 50)' },
     ]);
   });
 });
