@@ -3,6 +3,7 @@ import { OAuthModule } from '../oauth/oauth.module.js';
 import { ProvisioningModule } from '../provisioning/provisioning.module.js';
 import { ApiStateCache } from './api-state-cache.js';
 import { MeController, TrainingMeController } from './me.controller.js';
+import { UserInfoController } from './userinfo.controller.js';
 
 /**
  * The REST API for iQmetrix apps holding this service's access tokens (OAuthModule issues and verifies them).
@@ -12,7 +13,7 @@ import { MeController, TrainingMeController } from './me.controller.js';
  */
 @Module({
   imports: [OAuthModule, ProvisioningModule],
-  controllers: [MeController, TrainingMeController],
+  controllers: [MeController, TrainingMeController, UserInfoController],
   providers: [ApiStateCache],
 })
 export class ApiModule {}

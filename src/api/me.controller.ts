@@ -8,10 +8,12 @@ import { DirectoryUsers } from '../provisioning/directory-users.js';
 import { RefreshTokens } from '../oauth/tokens/refresh-tokens.js';
 
 /**
- * The user an access token was issued to, from the directory of the token's environment. Production reads go
- * through ApiStateCache (every change reaches it at commit through Postgres NOTIFY); training reads do not.
+ * The user an access token was issued to, from the directory of the token's environment, if the token still
+ * stands: the user active, its grant not revoked (access tokens are short-lived JWTs; this API also honours
+ * revocation before they expire: logout, deprovisioning). Production reads go through ApiStateCache (every change
+ * reaches it at commit through Postgres NOTIFY); training reads do not.
  */
-async function me(users: DirectoryUsers, grants: RefreshTokens, cache: ApiStateCache | undefined, clock: Clock, t: AccessTokenClaims) {
+export async function tokenUser(users: DirectoryUsers, grants: RefreshTokens, cache: ApiStateCache | undefined, clock: Clock, t: AccessTokenClaims) {
   const readUser = () => users.find(t.env, t.tid, t.sub);
   const gid = typeof t.gid === 'string' ? t.gid : undefined;
   const readGrant = () => grants.grantState(gid!);
@@ -20,8 +22,13 @@ async function me(users: DirectoryUsers, grants: RefreshTokens, cache: ApiStateC
     gid ? (cache ? cache.grant(gid, t.iat, readGrant) : readGrant()) : undefined,
   ]);
   if (!user || user.status !== 'active') throw new InvalidToken('The user of this token is no longer active.');
-  // Access tokens are short-lived JWTs; this API also honours revocation before they expire (logout, deprovisioning).
   if (gid && (!grant || grant.revoked || grant.expiresAt <= clock.now().getTime())) throw new InvalidToken('The access token has been revoked.');
+  return user;
+}
+
+/** The provisioned user whole, for iQmetrix apps: role, locations and every profile field. */
+async function me(users: DirectoryUsers, grants: RefreshTokens, cache: ApiStateCache | undefined, clock: Clock, t: AccessTokenClaims) {
+  const user = await tokenUser(users, grants, cache, clock, t);
   return {
     sub: user.id,
     tenant: t.tenant,
@@ -42,9 +49,9 @@ async function me(users: DirectoryUsers, grants: RefreshTokens, cache: ApiStateC
  * OIDC Core §5.3.1: UserInfo answers POST as it answers GET. The token goes in the Authorization header, or
  * (RFC 6750 §2.2) as access_token in a form body: AccessTokenGuard reads either, never both.
  */
-const ByPost = (summary: string) =>
+export const ByPost = (summary: string, path = 'me') =>
   applyDecorators(
-    Post('me'),
+    Post(path),
     HttpCode(200),
     ApiOperation({ summary }),
     ApiConsumes('application/x-www-form-urlencoded'),

@@ -22,8 +22,11 @@ export interface AccessTokenClaims extends JWTPayload {
 }
 
 const ENVIRONMENT = 'api:environment';
-/** Marks a route as serving one environment; the guard refuses tokens for the other (default: production). */
-export const ForEnvironment = (env: Environment) => SetMetadata(ENVIRONMENT, env);
+/** What a route serves: one environment (the guard refuses the other's tokens), or `either` (OIDC UserInfo). */
+export type RouteEnvironment = Environment | 'either';
+/** Marks a route as serving one environment, or either (default: production). */
+export const ForEnvironment = (env: RouteEnvironment) => SetMetadata(ENVIRONMENT, env);
+const BOTH_AUDIENCES = [apiAudience.production, apiAudience.training];
 
 /** RFC 6750 §2.1: b64token. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -59,7 +62,7 @@ export class AccessTokenGuard implements CanActivate {
   private readonly verified: Record<Environment, Lru<string, { claims: AccessTokenClaims; kid: string | undefined; exp: number }>>;
   private readonly cacheVerified: boolean;
   /** The environment each handler serves (its metadata never changes). */
-  private readonly envOf = new WeakMap<object, Environment>();
+  private readonly envOf = new WeakMap<object, RouteEnvironment>();
 
   constructor(
     private readonly keys: SigningKeys,
@@ -76,13 +79,13 @@ export class AccessTokenGuard implements CanActivate {
     const handler = context.getHandler();
     let env = this.envOf.get(handler);
     if (!env) {
-      env = this.reflector.getAllAndOverride<Environment>(ENVIRONMENT, [handler, context.getClass()]) ?? 'production';
+      env = this.reflector.getAllAndOverride<RouteEnvironment>(ENVIRONMENT, [handler, context.getClass()]) ?? 'production';
       this.envOf.set(handler, env);
     }
     let authorization = req.headers.authorization ?? '';
     if (req.method === 'POST') authorization = withFormToken(req, authorization);
     // Keyed by the whole header (or the one a form token stands for): an exact repeat of one that passed every check below (the common case).
-    const known = this.verified[env].get(authorization);
+    const known = env === 'either' ? (this.verified.production.get(authorization) ?? this.verified.training.get(authorization)) : this.verified[env].get(authorization);
     if (known && known.exp > this.clock.epochSeconds() && this.keys.verificationKey(known.kid)) {
       req.accessToken = known.claims;
       return true;
@@ -97,15 +100,18 @@ export class AccessTokenGuard implements CanActivate {
         if (!key) throw new InvalidToken('The access token is signed with an unknown key.');
         kid = header.kid;
         return key;
-      }, { issuer: this.config.publicUrl, audience: apiAudience[env], typ: 'at+jwt', algorithms: ['RS256', 'ES256'], requiredClaims: ['sub', 'exp', 'iat', 'client_id', 'tid', 'env'] });
-      if (payload.env !== env) throw new InvalidToken(`This is not a ${env} access token.`);
+      }, { issuer: this.config.publicUrl, audience: env === 'either' ? BOTH_AUDIENCES : apiAudience[env], typ: 'at+jwt', algorithms: ['RS256', 'ES256'], requiredClaims: ['sub', 'exp', 'iat', 'client_id', 'tid', 'env'] });
+      // The environment a token is for is its audience and its env claim, which must agree.
+      const tokenEnv = payload.env === 'production' || payload.env === 'training' ? payload.env : undefined;
+      if (env !== 'either' && tokenEnv !== env) throw new InvalidToken(`This is not a ${env} access token.`);
+      if (!tokenEnv || ![payload.aud].flat().includes(apiAudience[tokenEnv])) throw new InvalidToken('The access token is invalid.');
       req.accessToken = payload as AccessTokenClaims;
-      if (this.cacheVerified) this.verified[env].set(authorization, { claims: req.accessToken, kid, exp: payload.exp! });
+      if (this.cacheVerified) this.verified[tokenEnv].set(authorization, { claims: req.accessToken, kid, exp: payload.exp! });
       return true;
     } catch (e) {
       if (e instanceof InvalidToken) throw e;
       if (e instanceof joseErrors.JWTExpired) throw new InvalidToken('The access token has expired.');
-      if (e instanceof joseErrors.JWTClaimValidationFailed && e.claim === 'aud') throw new InvalidToken(`The access token is not for the ${env} API.`);
+      if (e instanceof joseErrors.JWTClaimValidationFailed && e.claim === 'aud') throw new InvalidToken(env === 'either' ? 'The access token is not for this API.' : `The access token is not for the ${env} API.`);
       throw new InvalidToken('The access token is invalid.');
     }
   }

@@ -145,7 +145,7 @@ describe('protocol details', () => {
     expect([forbidden.status, forbidden.headers.get('www-authenticate')]).toEqual([403, null]);
   });
 
-  it('answers POST /v1/me (OIDC Core §5.3.1, the userinfo_endpoint) exactly as GET, the token in the header or a form body', async () => {
+  it('answers POST /v1/me (as OIDC Core §5.3.1 has UserInfo do) exactly as GET, the token in the header or a form body', async () => {
     const token = await accessToken();
     const bearer = { authorization: `Bearer ${token}` };
     const form = { 'content-type': 'application/x-www-form-urlencoded' };

@@ -8,6 +8,7 @@ import type { DirectoryUser } from '../../provisioning/directory-users.js';
 import { SigningKeys } from '../keys/signing-keys.js';
 import type { TokenResponse } from '../token-request.js';
 import { apiAudience } from './audiences.js';
+import { standardClaims } from './standard-claims.js';
 
 export interface TokenSubject {
   user: DirectoryUser;
@@ -80,10 +81,6 @@ export class TokenIssuer {
     const { kid, alg, privateKey } = this.keys.signingKey();
     const now = this.clock.epochSeconds();
     const u = s.user;
-    const profile = scope.includes('profile')
-      ? { name: [u.firstName, u.lastName].filter(Boolean).join(' ') || undefined, given_name: u.firstName ?? undefined, family_name: u.lastName ?? undefined, preferred_username: u.username }
-      : {};
-    const email = scope.includes('email') && u.email ? { email: u.email } : {};
     return new SignJWT({
       ...(nonce ? { nonce } : {}),
       auth_time: s.authTime,
@@ -91,8 +88,7 @@ export class TokenIssuer {
       tenant: s.tenantSlug,
       env: s.environment,
       ...(s.sessionId ? { sid: s.sessionId } : {}),
-      ...profile,
-      ...email,
+      ...standardClaims(u, scope),
     })
       .setProtectedHeader({ alg, kid, typ: 'JWT' })
       .setIssuer(this.config.publicUrl)
