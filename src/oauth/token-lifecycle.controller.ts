@@ -1,7 +1,7 @@
 import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { InvalidClient } from '../common/errors/oauth-errors.js';
+import { InvalidClient, UnauthorizedClient } from '../common/errors/oauth-errors.js';
 import { ClientsService } from './clients/clients.service.js';
 import { formParams, required } from './token-request.js';
 import { type IntrospectionResponse, TokenIntrospection } from './tokens/token-introspection.js';
@@ -11,7 +11,7 @@ import { type IntrospectionResponse, TokenIntrospection } from './tokens/token-i
  * - POST /oauth2/revoke (RFC 7009): any client revokes its own tokens; the answer is 200 whether or not the
  *   token was known, live, or someone else's (a token of another client is left alone), so it cannot be
  *   used to probe tokens.
- * - POST /oauth2/introspect (RFC 7662): for confidential clients (resource servers); tokens of the other
+ * - POST /oauth2/introspect (RFC 7662): for confidential clients registered as resource servers (`introspection: true`); tokens of the other
  *   environment are inactive to them.
  */
 @ApiExcludeController()
@@ -39,6 +39,8 @@ export class TokenLifecycleController {
     const params = formParams(body, contentType);
     const client = await this.clients.authenticate(authorization, params);
     if (client.clientType !== 'confidential') throw new InvalidClient('Token introspection is only for confidential clients (resource servers).');
+    // RFC 7662 §4: only the clients registered as resource servers, not every app with a secret.
+    if (!client.introspection) throw new UnauthorizedClient('This client is not registered as a resource server (introspection: true), so it may not introspect tokens.');
     const token = required(params, 'token');
     res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
     return this.tokens.introspect(token, params.token_type_hint, client);

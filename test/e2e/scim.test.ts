@@ -60,7 +60,7 @@ describe('SCIM 2.0 provisioning from a customer\'s Okta', () => {
     await w.addLocations('kentel', ['LOC-1', 'LOC-2', 'LOC-3']);
     await w.addApp('hub');
     app = await w.app('hub');
-    const apiSecret = (await w.addApp('rq-api', { type: 'confidential' })).clientSecret!;
+    const apiSecret = (await w.addApp('rq-api', { type: 'confidential', introspection: true })).clientSecret!;
     api = await w.app('rq-api', apiSecret);
     const issued = await w.service.admin('POST', '/admin/tenants/kentel/scim-tokens', { label: 'Kentel Okta' });
     expect(issued.status).toBe(201);

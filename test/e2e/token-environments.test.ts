@@ -28,9 +28,9 @@ describe('introspection and revocation: training versus production tokens', () =
     await w.addApp('hub');
     hub = await w.app('hub');
     // Resource servers: confidential clients, one per environment.
-    const p = await w.addApp('rq-api', { type: 'confidential' });
+    const p = await w.addApp('rq-api', { type: 'confidential', introspection: true });
     prodApi = await w.app('rq-api', p.clientSecret);
-    const t = await w.addApp('rq-api-training', { type: 'confidential', environment: 'training' });
+    const t = await w.addApp('rq-api-training', { type: 'confidential', environment: 'training', introspection: true });
     trainingApi = await w.app('rq-api-training', t.clientSecret);
     hubTraining = await w.addApp('pos-training', { type: 'confidential', environment: 'training' });
     kentel.authServer.setUser(alice.login, {

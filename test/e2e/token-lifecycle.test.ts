@@ -22,7 +22,7 @@ describe('token revocation, introspection and refresh reuse', () => {
     await w.addApp('hub');
     app = await w.app('hub');
     // A resource server: a confidential client that introspects the tokens apps send it.
-    apiSecret = (await w.addApp('rq-api', { type: 'confidential' })).clientSecret!;
+    apiSecret = (await w.addApp('rq-api', { type: 'confidential', introspection: true })).clientSecret!;
     api = await w.app('rq-api', apiSecret);
     kentel.authServer.setUser(bob.login, {
       password: bob.password,
@@ -83,6 +83,12 @@ describe('token revocation, introspection and refresh reuse', () => {
     const publicClient = await post('/oauth2/introspect', { token: t.access_token, client_id: 'hub' });
     expect(publicClient.status).toBe(401);
     expect(await publicClient.json()).toEqual({ error: 'invalid_client', error_description: 'Token introspection is only for confidential clients (resource servers).' });
+    // A confidential app that is not a resource server (a POS app, its secret on every till) reads nothing (RFC 7662 §4).
+    const posSecret = (await w.addApp('rq-pos-till', { type: 'confidential' })).clientSecret!;
+    const pos = await post('/oauth2/introspect', { token: t.access_token }, `Basic ${Buffer.from(`rq-pos-till:${posSecret}`).toString('base64')}`);
+    expect([pos.status, await pos.json()]).toEqual([400, { error: 'unauthorized_client', error_description: 'This client is not registered as a resource server (introspection: true), so it may not introspect tokens.' }]);
+    const publicServer = await w.service.admin('POST', '/admin/clients', { clientId: 'spa-rs', name: 'SPA', type: 'public', redirectUris: ['https://spa.example.com/cb'], introspection: true });
+    expect([publicServer.status, publicServer.body.errors]).toEqual([422, [{ field: 'introspection', reason: 'only a confidential client (a resource server with a secret) may introspect tokens' }]]);
     const missing = await post('/oauth2/introspect', {}, apiAuth());
     expect(missing.status).toBe(400);
     expect(await missing.json()).toEqual({ error: 'invalid_request', error_description: 'The token parameter is required.' });

@@ -13,5 +13,7 @@ export class OAuthClientEntity {
   @Column('text', { name: 'post_logout_redirect_uris', array: true }) postLogoutRedirectUris!: string[];
   @Column('text', { name: 'grant_types', array: true }) grantTypes!: GrantType[];
   @Column('text') environment!: 'production' | 'training';
+  /** May call /oauth2/introspect (RFC 7662): a resource server. Confidential clients only. */
+  @Column('boolean', { name: 'may_introspect' }) introspection!: boolean;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }

@@ -61,18 +61,19 @@ export const createClientSchema = z.object({
   postLogoutRedirectUris: z.array(redirectUri).max(20).default([]),
   grantTypes: z.array(z.enum(['authorization_code', 'refresh_token', 'password'])).min(1).default(['authorization_code', 'refresh_token']),
   environment: z.enum(['production', 'training']).default('production'),
+  introspection: z.boolean().default(false).describe('A resource server: may call /oauth2/introspect (confidential clients only).'),
 });
 export type CreateClientInput = z.infer<typeof createClientSchema>;
 
 export type ClientView = Omit<OAuthClientEntity, 'secretHash' | 'createdAt'> & { createdAt: string };
 
-const COLUMNS = 'client_id, name, client_type, redirect_uris, post_logout_redirect_uris, grant_types, environment, created_at';
+const COLUMNS = 'client_id, name, client_type, redirect_uris, post_logout_redirect_uris, grant_types, environment, may_introspect, created_at';
 
 /** A row of oauth_clients as the entity (secretHash only when it was selected). */
 function fromRow(r: Record<string, unknown>): OAuthClientEntity {
   const c = Object.assign(new OAuthClientEntity(), {
     clientId: r.client_id, name: r.name, clientType: r.client_type, redirectUris: r.redirect_uris, postLogoutRedirectUris: r.post_logout_redirect_uris,
-    grantTypes: r.grant_types, environment: r.environment, createdAt: r.created_at,
+    grantTypes: r.grant_types, environment: r.environment, introspection: r.may_introspect, createdAt: r.created_at,
   });
   if ('secret_hash' in r) c.secretHash = r.secret_hash as string | null;
   return c;
@@ -86,12 +87,16 @@ export class ClientsService {
     if (input.type === 'public' && input.grantTypes.includes('password')) {
       throw ProblemError.validation([{ field: 'grantTypes', reason: 'the password grant is only for confidential clients' }]);
     }
+    if (input.type === 'public' && input.introspection) {
+      throw ProblemError.validation([{ field: 'introspection', reason: 'only a confidential client (a resource server with a secret) may introspect tokens' }]);
+    }
     const repo = this.db.getRepository(OAuthClientEntity);
     if (await repo.existsBy({ clientId: input.clientId })) throw ProblemError.conflict(`Client ${input.clientId} already exists.`, [{ field: 'clientId', reason: 'already exists' }]);
     const clientSecret = input.type === 'confidential' ? randomToken(32) : undefined;
     await repo.insert({
       clientId: input.clientId, name: input.name, clientType: input.type, secretHash: clientSecret ? sha256(clientSecret) : null,
       redirectUris: input.redirectUris, postLogoutRedirectUris: input.postLogoutRedirectUris, grantTypes: input.grantTypes, environment: input.environment,
+      introspection: input.introspection,
     });
     return { client: await this.view(input.clientId), clientSecret };
   }

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { FieldNamesFromDocument1796360000000 } from '../../migrations/control/1796360000000-field-names-from-document.js';
+import { ClientIntrospection1796360000100 } from '../../migrations/control/1796360000100-client-introspection.js';
 import { openDatabase } from '../../src/database/data-source.js';
 import { type TestDatabase, createTestDatabase } from '../support/test-database.js';
 
-/** Checks stored by earlier releases read as today's: field names from the top of the document (field-path.ts). */
-describe('migration FieldNamesFromDocument', () => {
+/** Migrations that change what stored rows say, run over rows an earlier release wrote. */
+describe('data migrations', () => {
   let db: TestDatabase;
   let ds: DataSource;
   const before = {
@@ -38,7 +39,7 @@ describe('migration FieldNamesFromDocument', () => {
 
   const stored = () => db.query<{ version: number; check_result: unknown; warnings: unknown }>(`SELECT version, check_result, warnings FROM tenant_config_versions ORDER BY version`);
 
-  it('renames every stored field into the document, in order, and back down', async () => {
+  it('FieldNamesFromDocument: renames every stored field into the document (field-path.ts), in order, and back down', async () => {
     const runner = ds.createQueryRunner();
     try {
       await new FieldNamesFromDocument1796360000000().up(runner);
@@ -62,6 +63,24 @@ describe('migration FieldNamesFromDocument', () => {
       const [v1] = await stored();
       expect(v1!.warnings).toEqual(before.warnings);
       expect((v1!.check_result as typeof before).problems.map((p) => p.field)).toEqual(['domains[1]', 'clientSecret', 'okta.issuer', 'okta.scopes', 'slug', 42]);
+    } finally {
+      await runner.release();
+    }
+  });
+
+  it('ClientIntrospection: confidential clients registered before it keep introspection, public ones never have it', async () => {
+    const runner = ds.createQueryRunner();
+    try {
+      await new ClientIntrospection1796360000100().down(runner);
+      await db.query(`INSERT INTO oauth_clients (client_id, name, client_type, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, environment) VALUES
+        ('old-rs', 'RS', 'confidential', 'x', '{https://rs.example.com/cb}', '{}', '{authorization_code}', 'production'),
+        ('old-spa', 'SPA', 'public', NULL, '{https://spa.example.com/cb}', '{}', '{authorization_code}', 'production')`);
+      await new ClientIntrospection1796360000100().up(runner);
+      expect(await db.query(`SELECT client_id, may_introspect FROM oauth_clients WHERE client_id LIKE 'old-%' ORDER BY client_id`)).toEqual([
+        { client_id: 'old-rs', may_introspect: true },
+        { client_id: 'old-spa', may_introspect: false },
+      ]);
+      await expect(db.query(`UPDATE oauth_clients SET may_introspect = true WHERE client_id = 'old-spa'`)).rejects.toThrow(/oauth_clients_introspection_confidential/);
     } finally {
       await runner.release();
     }
