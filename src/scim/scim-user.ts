@@ -172,6 +172,10 @@ function applyPath(a: ScimAttributes, path: string, value: unknown, config: Tena
     return;
   }
   if (/[[\]]/.test(path)) throw ScimError.invalidPath(`Unsupported path: ${path.slice(0, 80)}.`);
+  // RFC 7643 §3.1: id and meta are readOnly; an operation aimed at them is a mutability error (§3.5.2), not ignored.
+  // (In a resource body, or a PATCH value without a path, they are ignored as §3.5.1 has PUT do: Okta sends them.)
+  const core = path.toLowerCase().replace(`${CORE_USER.toLowerCase()}:`, '');
+  if (core === 'id' || core === 'meta' || core.startsWith('meta.')) throw ScimError.mutability(`${path.slice(0, 80)} is read-only.`);
   setAttribute(a, path, value, config, true);
 }
 

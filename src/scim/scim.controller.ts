@@ -13,13 +13,14 @@ import { ScimUsers } from './scim-users.service.js';
 type Req = Request & { id?: string };
 
 /**
- * A paging integer as given; RFC 7644 §3.4.2.4 has the caller clamp it (a startIndex below 1 is 1, a negative
- * count is 0), so any negative integer is taken. Non-integers, and positives of more than 9 digits, are refused.
+ * A paging integer as given, any size: RFC 7644 §3.4.2.4 has the caller clamp it (a startIndex below 1 is 1, a
+ * negative count is 0, a count above maxResults is maxResults), so every integer is taken, clamped here to
+ * -1…2^31-1 (no tenant has more users; a huge startIndex is just past the end). Non-integers are refused.
  */
 function pagingInt(v: unknown, name: string, fallback: number): number {
   if (v === undefined) return fallback;
-  if (typeof v !== 'string' || !/^(-\d+|\d{1,9})$/.test(v)) throw ScimError.invalidValue(`${name} must be an integer.`);
-  return Number(v);
+  if (typeof v !== 'string' || !/^[-+]?\d+$/.test(v)) throw ScimError.invalidValue(`${name} must be an integer.`);
+  return Math.max(Math.min(Number(v), 2_147_483_647), -1);
 }
 
 /**

@@ -93,6 +93,10 @@ describe('SCIM 2.0 provisioning from a customer\'s Okta', () => {
     expect(spc.status).toBe(200);
     expect(spc.headers.get('content-type')).toMatch(/^application\/scim\+json/);
     expect(spc.body).toMatchObject({ patch: { supported: true }, filter: { supported: true, maxResults: 200 }, bulk: { supported: false }, authenticationSchemes: [{ type: 'oauthbearertoken' }] });
+    // Every URI it gives resolves (documentationUri is left out: the SCIM surface is documented in the README only).
+    for (const uri of [spc.body.documentationUri, spc.body.meta.location].filter(Boolean)) {
+      expect([uri, (await fetch(uri, { headers: { authorization: `Bearer ${token}` } })).status]).toEqual([uri, 200]);
+    }
     const types = await scim('GET', '/ResourceTypes');
     expect(types.body).toMatchObject({ totalResults: 1, Resources: [{ id: 'User', endpoint: '/Users', schema: CORE, schemaExtensions: [{ schema: ENTERPRISE }, { schema: IQ }] }] });
     const schemas = await scim('GET', '/Schemas');
@@ -154,7 +158,7 @@ describe('SCIM 2.0 provisioning from a customer\'s Okta', () => {
     expect((await scim('GET', `/Users/${carolId}`)).body.id).toBe(carolId);
   });
 
-  it('paging (RFC 7644 §3.4.2.4): a startIndex below 1 is 1, a negative count is 0; a non-integer is invalidValue', async () => {
+  it('paging (RFC 7644 §3.4.2.4): a startIndex below 1 is 1, a negative count is 0, a huge one clamped; a non-integer is invalidValue', async () => {
     const empty = { schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 1, startIndex: 1, itemsPerPage: 0, Resources: [] };
     for (const q of ['startIndex=-1&count=-5', 'startIndex=0&count=0', 'count=-1', `startIndex=-${'9'.repeat(20)}&count=-${'9'.repeat(20)}`]) {
       const r = await scim('GET', `/Users?${q}`);
@@ -162,6 +166,11 @@ describe('SCIM 2.0 provisioning from a customer\'s Okta', () => {
     }
     const filtered = await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "carol@kentel.com"')}&count=-5`);
     expect([filtered.status, filtered.body]).toEqual([200, empty]);
+    // Past maxResults (200) or past any tenant's size: clamped, never refused.
+    const huge = await scim('GET', `/Users?count=${'9'.repeat(12)}`);
+    expect([huge.status, huge.body.itemsPerPage, huge.body.totalResults]).toEqual([200, 1, 1]);
+    const past = await scim('GET', `/Users?startIndex=${'9'.repeat(17)}`);
+    expect([past.status, past.body.startIndex, past.body.Resources]).toEqual([200, 2147483647, []]);
     const first = await scim('GET', '/Users?startIndex=-1');
     expect([first.status, first.body.startIndex, first.body.itemsPerPage, first.body.Resources.map((u: { id: string }) => u.id)]).toEqual([200, 1, 1, [carolId]]);
     for (const [q, detail] of [['count=1.5', 'count must be an integer.'], ['startIndex=abc', 'startIndex must be an integer.'], ['startIndex=-', 'startIndex must be an integer.']]) {
@@ -211,6 +220,15 @@ describe('SCIM 2.0 provisioning from a customer\'s Okta', () => {
 
     const badPath = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'favouriteColour', value: 'blue' }] });
     expect(badPath.body).toEqual({ schemas: [ERROR], status: '400', scimType: 'invalidPath', detail: 'favouriteColour is not an attribute this service supports.' });
+    for (const path of ['id', 'meta.lastModified', 'urn:ietf:params:scim:schemas:core:2.0:User:id']) {
+      const readOnly = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', path, value: 'x' }] });
+      expect(readOnly.body).toEqual({ schemas: [ERROR], status: '400', scimType: 'mutability', detail: `${path} is read-only.` });
+    }
+    // A body that is not SCIM JSON is 415, in SCIM's form (it used to reach the handler as no body: "invalidSyntax").
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
+      const res = await fetch(`${w.service.url}/scim/v2/kentel/Users/${carolId}`, { method: 'PATCH', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body: JSON.stringify({ schemas: [PATCH], Operations: [{ op: 'replace', value: { active: false } }] }) });
+      expect([type, res.status, res.headers.get('content-type'), await res.json()]).toEqual([type, 415, 'application/scim+json; charset=utf-8', { schemas: [ERROR], status: '415', detail: 'SCIM takes application/scim+json (or application/json) bodies.' }]);
+    }
     const notPatchOp = await scim('PATCH', `/Users/${carolId}`, { Operations: [{ op: 'replace', value: { active: false } }] });
     expect(notPatchOp.body).toEqual({ schemas: [ERROR], status: '400', scimType: 'invalidSyntax', detail: `A PATCH request must be a PatchOp message (schemas: ["${PATCH}"]).` });
     expect((await scim('GET', `/Users/${carolId}`)).body.active).toBe(true);

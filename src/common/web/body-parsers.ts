@@ -23,21 +23,26 @@ export function bodyParsers(): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     if (req.headers['transfer-encoding'] === undefined && Number.isNaN(Number(req.headers['content-length']))) return next();
     let i = 0;
-    const done = () => next(adminBodyOfOtherType(req) ? unsupportedAdminBody() : undefined);
+    const done = () => next(unsupportedBody(req));
     const step = (err?: unknown) => (err !== undefined && err !== null ? next(err) : i < parsers.length ? parsers[i++]!(req, res, step) : done());
     step();
   };
 }
 
 /**
- * The admin API reads JSON, and CSV for bulk loads: a body of any other type (text/plain, a form, none named)
- * would otherwise reach the handler as no body at all ("name: received undefined"). A form is refused too: no
- * admin route takes one, and a cross-site HTML form can send nothing else.
+ * The admin API reads JSON, and CSV for bulk loads; SCIM reads SCIM JSON (RFC 7644 §3.1) or JSON. A body of any
+ * other type (text/plain, a form, none named) would otherwise reach the handler as no body at all ("name:
+ * received undefined"): 415, in the surface's form (the exception filter). A form is refused on the admin API
+ * too: no admin route takes one, and a cross-site HTML form can send nothing else.
  */
-const unsupportedAdminBody = () => new ProblemError(415, 'Unsupported Media Type', 'The admin API takes application/json bodies (and text/csv for bulk loads).');
+const BODY_TYPES: Array<{ applies: (path: string) => boolean; type: RegExp; message: string }> = [
+  { applies: isAdminPath, type: /^(application\/(json|csv)|text\/csv)\s*(;|$)/i, message: 'The admin API takes application/json bodies (and text/csv for bulk loads).' },
+  { applies: (path) => path.startsWith('/scim/'), type: /^application\/(scim\+)?json\s*(;|$)/i, message: 'SCIM takes application/scim+json (or application/json) bodies.' },
+];
 
-function adminBodyOfOtherType(req: Request): boolean {
-  if (!isAdminPath(req.path)) return false;
-  if (req.headers['content-length'] === '0') return false;
-  return !/^(application\/(json|csv)|text\/csv)\s*(;|$)/i.test(req.headers['content-type'] ?? '');
+function unsupportedBody(req: Request): ProblemError | undefined {
+  if (req.headers['content-length'] === '0') return undefined;
+  const rule = BODY_TYPES.find((r) => r.applies(req.path));
+  if (!rule || rule.type.test(req.headers['content-type'] ?? '')) return undefined;
+  return new ProblemError(415, 'Unsupported Media Type', rule.message);
 }
