@@ -6,7 +6,7 @@ import { isDatabaseUnavailable } from '../common/errors/database-errors.js';
 import { AccessDenied, TemporarilyUnavailable } from '../common/errors/oauth-errors.js';
 import { AppConfig } from '../config/app-config.js';
 import { openDatabase } from './data-source.js';
-import { NotATrainingDatabase } from './migrate.js';
+import { NotATrainingDatabase, assertTrainingDatabase } from './migrate.js';
 
 export type Environment = 'production' | 'training';
 
@@ -190,6 +190,30 @@ export class DirectoryDatabases implements OnModuleDestroy {
     if (!target.enabled) return undefined;
     const url = target.database === 'url' ? target.url : this.managedUrl(tenantId);
     return { url, key: createHash('sha256').update(url).digest('base64url'), managed: target.database === 'managed' };
+  }
+
+  /**
+   * Whether a URL an operator is saving names a training database, checked now, read-only (the same rule the
+   * first sign-in applies before it migrates: migrate.ts assertTrainingDatabase), so a wrong URL is refused at
+   * the save rather than found later. A database that cannot be reached now is not refused: it may not exist yet.
+   */
+  async checkUrl(url: string): Promise<{ refused?: string; unreachable?: string }> {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000, statement_timeout: 5000, application_name: 'iqsso-training-check' });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+    } catch (e) {
+      return { unreachable: describe(e) };
+    }
+    try {
+      await assertTrainingDatabase({ query: async (sql: string) => (await client.query(sql)).rows });
+      return {};
+    } catch (e) {
+      if (e instanceof NotATrainingDatabase) return { refused: e.reason };
+      return { unreachable: describe(e) };
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   }
 
   private async open(url: string, managedFor?: string): Promise<DataSource> {

@@ -52,7 +52,7 @@ const RELATIONS_OUTSIDE_CATALOGS = `SELECT count(*)::int AS n FROM pg_class c JO
  * database (tables not made by this service), so a mistyped or hostile URL never has tables created or
  * users written in a database that is not a training one.
  */
-export async function assertTrainingDatabase(runner: QueryRunner): Promise<void> {
+export async function assertTrainingDatabase(runner: { query(sql: string): Promise<any[]> }): Promise<void> {
   // schema_migrations as TypeORM finds it: through the connection's search_path (where it creates the tables).
   const [{ present }] = await runner.query(`SELECT to_regclass('schema_migrations') IS NOT NULL AS present`);
   let names: string[] = [];

@@ -60,40 +60,53 @@ describe('training database: who names it, and what it may be', () => {
     expect(saved.status).toBe(200);
   });
 
-  it("refuses this service's production database: nothing is created or written there", async () => {
+  /** A save naming `url`, refused at the save with the reason, nothing saved: the check runs before anything is stored. */
+  async function refusedAtSave(url: string, reason: string) {
+    const before = (await w.service.admin('GET', '/admin/tenants/kentel')).body.activeVersion;
+    const saved = await w.service.admin('PUT', '/admin/tenants/kentel/config', await namingUrl(url));
+    expect([saved.status, saved.body.errors]).toEqual([422, [{ field: 'trainingDatabaseUrl', reason: `is not a training database: ${reason}; name an empty database, or one only this service's training schema is in` }]]);
+    expect((await w.service.admin('GET', '/admin/tenants/kentel')).body.activeVersion).toBe(before);
+  }
+
+  it("refuses this service's production database at the save: nothing is created or written there", async () => {
     const tablesBefore = await tablesOf(w.db);
-    const saved = await w.service.admin('PUT', '/admin/tenants/kentel/config', await namingUrl(w.db.url));
-    expect(saved.status).toBe(200);
-    const status = await w.service.admin('GET', '/admin/tenants/kentel/training');
-    expect(status).toMatchObject({
-      status: 200,
-      body: { enabled: true, database: 'url', status: 'refused', detail: expect.stringMatching(/^The database this configuration names is not a training database: it holds this service's production schema\. Nothing was created or written there\./) },
-    });
-    const load = await w.service.admin('PUT', '/admin/tenants/kentel/training/locations', { locations: [{ externalId: 'TRN-ONLY', name: 'written via training' }] });
-    expect(load).toMatchObject({ status: 409, body: { detail: expect.stringMatching(/is not a training database: it holds this service's production schema/) } });
-    const reset = await w.service.admin('DELETE', '/admin/tenants/kentel/training/users');
-    expect(reset.status).toBe(409);
+    await refusedAtSave(w.db.url, "it holds this service's production schema");
+    const draft = await w.service.admin('POST', '/admin/tenants/kentel/versions', await namingUrl(w.db.url));
+    expect(draft.status).toBe(422);
     expect(await w.db.query(`SELECT external_id FROM locations ORDER BY 1`)).toEqual([{ external_id: 'LOC-1' }]);
     expect(await tablesOf(w.db)).toEqual(tablesBefore);
   });
 
-  it("refuses another application's database (tables this service did not make): no table is created there", async () => {
-    await w.service.admin('PUT', '/admin/tenants/kentel/config', await namingUrl(foreign.url));
-    const status = await w.service.admin('GET', '/admin/tenants/kentel/training');
-    expect(status.body).toMatchObject({ status: 'refused', detail: expect.stringContaining('not a training database: it holds 1 table(s) or view(s) that this service did not make.') });
+  it("refuses another application's database at the save, and again at first use if it became one after the save", async () => {
+    await refusedAtSave(foreign.url, 'it holds 1 table(s) or view(s) that this service did not make');
     expect(await tablesOf(foreign)).toEqual(['orders']);
+    // Empty when saved, someone else's by the time training is used: the guard before migrating refuses it.
+    const later = await createTestDatabase('empty');
+    try {
+      expect((await w.service.admin('PUT', '/admin/tenants/kentel/config', await namingUrl(later.url))).status).toBe(200);
+      await later.query(`CREATE TABLE invoices (id int PRIMARY KEY)`);
+      const status = await w.service.admin('GET', '/admin/tenants/kentel/training');
+      expect(status).toMatchObject({
+        status: 200,
+        body: { enabled: true, database: 'url', status: 'refused', detail: expect.stringMatching(/^The database this configuration names is not a training database: it holds 1 table\(s\) or view\(s\) that this service did not make\. Nothing was created or written there\./) },
+      });
+      const load = await w.service.admin('PUT', '/admin/tenants/kentel/training/locations', { locations: [{ externalId: 'TRN-ONLY', name: 'written via training' }] });
+      expect(load).toMatchObject({ status: 409, body: { detail: expect.stringMatching(/is not a training database: it holds 1 table/) } });
+      expect((await w.service.admin('DELETE', '/admin/tenants/kentel/training/users')).status).toBe(409);
+      expect(await tablesOf(later)).toEqual(['invoices']);
+    } finally {
+      await w.service.admin('PUT', '/admin/tenants/kentel/config', { config: { ...(await w.configOf('kentel')), training: { enabled: true, database: 'managed' } } });
+      await later.drop();
+    }
   });
 
   it("refuses a database whose schema_migrations is another tool's (no name column)", async () => {
     const rails = await createTestDatabase('empty');
     try {
       await rails.query(`CREATE TABLE schema_migrations (version text PRIMARY KEY)`);
-      await w.service.admin('PUT', '/admin/tenants/kentel/config', await namingUrl(rails.url));
-      const status = await w.service.admin('GET', '/admin/tenants/kentel/training');
-      expect(status.body).toMatchObject({ status: 'refused', detail: expect.stringContaining("not a training database: its schema_migrations table is not this service's.") });
+      await refusedAtSave(rails.url, "its schema_migrations table is not this service's");
       expect(await tablesOf(rails)).toEqual(['schema_migrations']);
     } finally {
-      await w.service.admin('PUT', '/admin/tenants/kentel/config', { config: { ...(await w.configOf('kentel')), training: { enabled: true, database: 'managed' } } });
       await rails.drop();
     }
   });
@@ -104,15 +117,22 @@ describe('training database: who names it, and what it may be', () => {
       await typeorm.query(`CREATE TABLE schema_migrations (id serial PRIMARY KEY, "timestamp" bigint NOT NULL, name varchar NOT NULL)`);
       await typeorm.query(`INSERT INTO schema_migrations ("timestamp", name) VALUES (1690000000000, 'CreateCustomers1690000000000')`);
       await typeorm.query(`CREATE TABLE customers (id int PRIMARY KEY)`);
-      await w.service.admin('PUT', '/admin/tenants/kentel/config', await namingUrl(typeorm.url));
-      const status = await w.service.admin('GET', '/admin/tenants/kentel/training');
-      expect(status.body).toMatchObject({ status: 'refused', detail: expect.stringContaining("its schema_migrations table is not this service's") });
+      await refusedAtSave(typeorm.url, "its schema_migrations table is not this service's");
       expect(await tablesOf(typeorm)).toEqual(['customers', 'schema_migrations']);
       expect(await typeorm.query(`SELECT name FROM schema_migrations`)).toEqual([{ name: 'CreateCustomers1690000000000' }]);
     } finally {
-      await w.service.admin('PUT', '/admin/tenants/kentel/config', { config: { ...(await w.configOf('kentel')), training: { enabled: true, database: 'managed' } } });
       await typeorm.drop();
     }
+  });
+
+  it('saves a database it cannot reach now, with a warning (it may not exist yet); training says unavailable', async () => {
+    const unreachable = 'postgres://postgres@127.0.0.1:1/nowhere';
+    const saved = await w.service.admin('PUT', '/admin/tenants/kentel/config', await namingUrl(unreachable));
+    expect(saved.status).toBe(200);
+    expect(saved.body.warnings).toContainEqual({ field: 'trainingDatabaseUrl', reason: expect.stringMatching(/^could not be reached to check it now \(Error \(ECONNREFUSED\)\); training sign-ins check it again/) });
+    expect(JSON.stringify(saved.body)).not.toContain('postgres://'); // the write-only URL (only its databaseTarget shows)
+    expect((await w.service.admin('GET', '/admin/tenants/kentel/training')).body.status).toBe('unavailable');
+    await w.service.admin('PUT', '/admin/tenants/kentel/config', { config: { ...(await w.configOf('kentel')), training: { enabled: true, database: 'managed' } } });
   });
 
   it('takes an empty database, migrates it with the directory schema only, and uses it', async () => {
