@@ -13,6 +13,7 @@ import { allowedMethods } from './common/web/allowed-methods.js';
 import { bodyParsers } from './common/web/body-parsers.js';
 import { hardenHttpServer } from './common/web/http-server.js';
 import { inputGuard } from './common/web/input-guard.js';
+import { preconditions } from './common/web/preconditions.js';
 import { securityHeaders } from './common/web/security-headers.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -38,6 +39,7 @@ export async function createApp(config: AppConfig, databaseUrl: string, adapters
   app.use(bodyParsers());
   // After the parsers, before any handler: NUL anywhere, and control/bidi characters on the admin API, are a 400.
   app.use(inputGuard);
+  app.use(preconditions);
   app.useGlobalFilters(new AllExceptionsFilter((path) => allowedMethods(server, path)));
   hardenHttpServer(app.getHttpServer(), config);
   // Signals are handled by main.ts (drain, then close); tests and the benchmarks call app.close() themselves.

@@ -204,6 +204,18 @@ describe('protocol details', () => {
     for (const method of ['GET', 'OPTIONS', 'POST']) expect([method, (await send(method, '/oauth2/nothing-here')).status]).toEqual([method, 404]);
   });
 
+  it('refuses an admin change conditioned on an entity tag (If-Match) with 412: the API gives none, baseVersion is its condition', async () => {
+    const config = await w.configOf('kentel');
+    const before = (await send('GET', '/admin/tenants/kentel')).body.activeVersion;
+    for (const tag of ['"1"', 'W/"1"', `"${before}"`]) {
+      const res = await send('PUT', '/admin/tenants/kentel/config', JSON.stringify({ config }), { 'if-match': tag });
+      expect([tag, res.status, res.body.title, res.body.errors]).toEqual([tag, 412, 'Precondition Failed', [{ field: 'If-Match', reason: 'no entity tag of this API can match it' }]]);
+    }
+    expect((await send('GET', '/admin/tenants/kentel')).body.activeVersion).toBe(before);
+    const any = await send('PUT', '/admin/tenants/kentel/config', JSON.stringify({ config, baseVersion: before }), { 'if-match': '*' });
+    expect(any.status).toBe(200);
+  });
+
   const registerClient = (uris: { redirectUris?: string[]; postLogoutRedirectUris?: string[] }, clientId = 'bad-app') =>
     send('POST', '/admin/clients', JSON.stringify({ clientId, name: 'Bad', type: 'public', redirectUris: [APP_REDIRECT], ...uris }));
   /** Each URI refused with its reason, as a redirect URI and as a post-logout redirect URI. */
