@@ -96,6 +96,13 @@ export class ConfigValidator {
   }
 }
 
+/** Whether rewrite source `a` matches every domain source `b` matches (rewriteDomain's rule: `*.x` is what is under x). */
+function covers(a: string, b: string): boolean {
+  if (!a.startsWith('*.')) return a === b;
+  const suffix = a.slice(1);
+  return b.startsWith('*.') ? b.slice(1) === suffix || b.slice(1).endsWith(suffix) : b.endsWith(suffix);
+}
+
 /** Rules that need no I/O: consistency inside the document and mappings against the reference IDs it holds. */
 export function localRules(config: ConfigInput, warnings: FieldProblem[]): FieldProblem[] {
   const problems: FieldProblem[] = [];
@@ -104,6 +111,9 @@ export function localRules(config: ConfigInput, warnings: FieldProblem[]): Field
   config.usernameRewrites.forEach((r, i) => {
     if (!config.domains.includes(r.to)) problems.push({ field: `usernameRewrites[${i}].to`, reason: `${r.to} is not one of this tenant's verified domains, so every rewritten username would be refused` });
     if (config.domains.includes(r.from)) problems.push({ field: `usernameRewrites[${i}].from`, reason: `${r.from} is itself a verified domain of this tenant; a rewrite from it would change usernames that are already valid` });
+    // The first matching rule wins (rewriteDomain): a rule every address of which an earlier one takes never applies.
+    const j = config.usernameRewrites.findIndex((e, k) => k < i && covers(e.from, r.from));
+    if (j >= 0) warnings.push({ field: `usernameRewrites[${i}].from`, reason: `never applies: usernameRewrites[${j}] (from ${config.usernameRewrites[j]!.from}) comes first and matches every address this one does (the first matching rule wins)` });
   });
   for (const claim of claimsOf(config)) {
     const why = unclaimable(claim);
