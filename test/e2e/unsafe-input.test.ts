@@ -144,6 +144,19 @@ describe('unsafe characters in input', () => {
       expect(rq.status).toBe(400);
       expect(rq.body.errors).toEqual([{ field: '(line 2)', reason: 'must not contain bidirectional text controls (U+202E)' }]);
       expect((await w.db.query(`SELECT 1 FROM tenants WHERE slug = 'bidi1'`)).length).toBe(0);
+      // Invisible characters, and an unpaired surrogate (JSON's "\ud800", which would be stored as U+FFFD).
+      for (const [name, reason] of [
+        ['Acme\u200B', 'must not contain invisible characters (U+200B at position 4)'],
+        ['\uFEFFAcme', 'must not contain invisible characters (U+FEFF at position 0)'],
+        ['Ac\u2060me', 'must not contain invisible characters (U+2060 at position 2)'],
+        ['Acme\uD800', 'must not contain an unpaired surrogate (U+D800 at position 4): it is not Unicode text'],
+        ['Acme\uDC00x', 'must not contain an unpaired surrogate (U+DC00 at position 4): it is not Unicode text'],
+      ]) {
+        const res = await admin('POST', '/admin/tenants', tenant(name!));
+        expect([JSON.stringify(name), res.status, res.body.errors]).toEqual([JSON.stringify(name), 400, [{ field: 'name', reason }]]);
+      }
+      // A paired surrogate is a character like any other, and a CSV may start with a byte order mark.
+      expect((await admin('PUT', '/admin/tenants/kentel/rq-ids?activate=false', '\uFEFFkind,id\nsecurityRoles,RQ-\u{1F600}\n', 'text/csv')).status).not.toBe(400);
       // Tab, CR and LF are text; the tenant is created.
       expect((await admin('POST', '/admin/tenants', { ...tenant('Acme\tInc.'), config: { okta: { issuer: 'https://127.0.0.1:1/oauth2/ausX', clientId: '0oaX' }, domains: ['bidi1.com'] } })).status).not.toBe(400);
     });

@@ -2,14 +2,19 @@ import type { NextFunction, Request, Response } from 'express';
 import { type InputPart, UnsafeInput } from '../errors/unsafe-input.js';
 import { fieldPath, under } from '../validation/field-path.js';
 
-/** A NUL: Postgres refuses it in text (22021) and in jsonb (22P05), and nothing here has a use for it. */
-const NUL = /\u0000/;
+/**
+ * Everywhere: a NUL (Postgres refuses it in text, 22021, and in jsonb, 22P05; nothing here has a use for it), and
+ * an unpaired UTF-16 surrogate (JSON's "\ud800": not Unicode, so it would be stored as U+FFFD, silently changed).
+ */
+const NUL = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /**
  * Stricter, for what people type into the admin API and the console: C0 controls other than tab, LF and CR,
  * DEL and the C1 controls, and the bidirectional embedding, override and isolate controls (which make a name
- * read differently from what it is, e.g. "Acme\u202Egnp.exe").
+ * read differently from what it is, e.g. "Acme\u202Egnp.exe"), and the invisible zero-width space, word joiner and
+ * zero-width no-break space (U+200B, U+2060, U+FEFF: two names that look the same; ZWJ and ZWNJ stay, scripts
+ * need them); with the unpaired surrogates and NUL.
  */
-const UNSAFE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+const UNSAFE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B\u202A-\u202E\u2060\u2066-\u2069\uFEFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Where the stricter rule applies. */
 const STRICT_PATHS = /^\/(admin|console\/api)(\/|$)/;
@@ -30,6 +35,8 @@ export function unsafeCharacter(value: string, strict: boolean): string | undefi
   const code = m[0].charCodeAt(0);
   const u = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
   if (code === 0) return 'must not contain a NUL character (U+0000)';
+  if (code >= 0xd800 && code <= 0xdfff) return `must not contain an unpaired surrogate (${u} at position ${m.index}): it is not Unicode text`;
+  if (code === 0x200b || code === 0x2060 || code === 0xfeff) return `must not contain invisible characters (${u} at position ${m.index})`;
   if (code >= 0x202a) return `must not contain bidirectional text controls (${u} at position ${m.index})`;
   return `must not contain control characters (${u} at position ${m.index})`;
 }
@@ -111,11 +118,13 @@ export function inputGuard(req: Request, _res: Response, next: NextFunction): vo
     }
     checkParsed('query', req.query, strict, '(query)');
     if (typeof req.body === 'string') {
-      // A text body (a CSV bulk load): name the line, as the load's report does.
-      const reason = unsafeCharacter(req.body, strict);
+      // A text body (a CSV bulk load): name the line, as the load's report does. A leading byte order mark is
+      // how spreadsheet programs start UTF-8 files, not text (bulk-body.ts drops it).
+      const text = req.body.startsWith('\uFEFF') ? req.body.slice(1) : req.body;
+      const reason = unsafeCharacter(text, strict);
       if (reason) {
-        const at = (strict ? UNSAFE : NUL).exec(req.body)!.index;
-        const line = req.body.slice(0, at).split('\n').length;
+        const at = (strict ? UNSAFE : NUL).exec(text)!.index;
+        const line = text.slice(0, at).split('\n').length;
         throw new UnsafeInput('body', `(line ${line})`, reason.replace(/ at position \d+\)$/, ')'));
       }
     } else if (req.body && typeof req.body === 'object') {
