@@ -160,8 +160,8 @@ describe('provenance: hand edits and sign-in', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.errors).toEqual([{ field: '(path)', reason: 'must not contain control characters (U+0007 at position 3)' }]);
     const invisible = await location('PUT', encodeURIComponent('LOC\u200B1'));
-    expect(invisible.status).toBe(422);
-    expect(invisible.body.errors).toEqual([{ field: 'externalId', reason: 'must not contain control characters' }]);
+    expect(invisible.status).toBe(400);
+    expect(invisible.body.errors).toEqual([{ field: '(path)', reason: 'must not contain invisible characters (U+200B at position 3)' }]);
   });
 
   it('lists users by username prefix, case-insensitively', async () => {

@@ -23,7 +23,7 @@ describe('SSO session and sign-out', () => {
     kentel = await w.addTenant('kentel', ['kentel.com']);
     await w.addApp('hub', { postLogoutRedirectUris: [APP_SIGNED_OUT] });
     app = await w.app('hub');
-    const secret = (await w.addApp('rq-api', { type: 'confidential' })).clientSecret!;
+    const secret = (await w.addApp('rq-api', { type: 'confidential', introspection: true })).clientSecret!;
     api = await w.app('rq-api', secret);
     kentel.authServer.setUser(dana.login, {
       password: dana.password,
