@@ -46,8 +46,13 @@ async function main(): Promise<void> {
   } else {
     console.log('the Postgres server of DATABASE_URL');
   }
-  const databaseUrl = await freshDatabase(serverUrl, 'iqsso_demo');
-  console.log('database iqsso_demo (recreated for this run)');
+  // A name of this run's own: on a shared server, another run's (or anyone's) database is never touched.
+  const name = `iqsso_demo_${randomBytes(4).toString('hex')}`;
+  const databaseUrl = await freshDatabase(serverUrl, name);
+  // Dropped after everything else has closed (the embedded server, if any, is stopped before: its data dir is the demo's).
+  const dropIt = async () => dropDatabase(serverUrl!, name);
+  if (process.env.DATABASE_URL) cleanups.push(dropIt);
+  console.log(`database ${name} (created for this run, dropped at its end)`);
 
   step('Okta-like provider (oidc-provider, HTTPS, an Okta custom authorization server)');
   const okta = await startOktaStandIn({ pkiDir });
@@ -56,7 +61,7 @@ async function main(): Promise<void> {
   console.log(`issuer ${aus.issuer}`);
 
   step('the service');
-  const port = await freePort();
+  const port = process.env.PORT ? Number(process.env.PORT) : await freePort();
   const adminKey = randomBytes(24).toString('base64url');
   const config = loadConfig({
     ...process.env,
@@ -169,11 +174,23 @@ async function main(): Promise<void> {
   }
 }
 
+async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  const admin = new pg.Client(serverUrl);
+  await admin.connect();
+  try {
+    // With the managed training databases the service made beside it (<name>_trn_<tenant>).
+    const training = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`${name}\\_trn\\_%`]);
+    for (const { datname } of training.rows) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`);
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
 async function freshDatabase(serverUrl: string, name: string): Promise<string> {
   const admin = new pg.Client(serverUrl);
   await admin.connect();
   try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.query(`CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
