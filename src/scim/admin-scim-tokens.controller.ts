@@ -4,12 +4,12 @@ import { z } from 'zod';
 import { Actor, type AdminActor, AdminTenant, type AdminTenantRef } from '../admin-auth/admin.guard.js';
 import { ProblemError } from '../common/errors/problem.js';
 import { jsonSchema } from '../common/validation/openapi.js';
-import { parseOrProblem } from '../common/validation/zod.js';
+import { oneLine, parseOrProblem } from '../common/validation/zod.js';
 import { ScimTokens } from './scim-tokens.service.js';
 import { AdminApi } from '../admin-auth/admin-api.decorator.js';
 
 const issueSchema = z.object({
-  label: z.string().trim().min(1).max(200).default('Okta SCIM provisioning'),
+  label: oneLine().default('Okta SCIM provisioning'),
   expiresInDays: z.number().int().min(1).max(3650).optional(),
 });
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DirectoryDatabases } from '../database/directory-databases.js';
 import { fieldProblems } from '../common/validation/zod.js';
 import type { BulkRow } from './bulk/bulk-body.js';
+import { oneLine } from '../common/validation/zod.js';
 
 export interface LocationInput {
   externalId: string;
@@ -27,7 +28,7 @@ export interface LoadReport {
 /** One location as loaded in bulk; the CSV header names the same fields (external_id / parent also accepted). */
 export const locationRowSchema = z.object({
   externalId: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').regex(/^[^\p{Cc}\p{Cf}]+$/u, 'must not contain control characters'),
-  name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  name: oneLine(200),
   // null is "no parent", as GET …/locations lists a root, so what was read can be loaded back as it is.
   parentExternalId: z.string().trim().min(1).max(100, 'must be at most 100 characters').nullish().transform((p) => p ?? undefined),
 });

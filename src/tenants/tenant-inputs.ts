@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { tenantConfigInputSchema } from './tenant-config.schema.js';
+import { oneLine } from '../common/validation/zod.js';
 
 /** The last configuration version a tenant can have (the column is a Postgres integer). */
 export const MAX_VERSION = 2_147_483_647;
@@ -38,7 +39,7 @@ export function databaseTarget(url: string): string {
 
 export const createTenantSchema = z.object({
   slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be 2-63 lower-case letters, digits or hyphens'),
-  name: z.string().trim().min(1).max(200),
+  name: oneLine(),
   clientSecret: clientSecretSchema,
   trainingDatabaseUrl: trainingDatabaseUrlSchema.optional(),
   config: tenantConfigInputSchema,
@@ -70,14 +71,14 @@ export const activateSchema = z.object({
   replaceNewer: z.boolean().optional(),
 });
 export const rollbackSchema = z.object({ toVersion: versionNumber, note: note.optional() });
-export const stageSecretSchema = z.object({ clientSecret: clientSecretSchema, label: z.string().trim().min(1).max(200).optional() });
+export const stageSecretSchema = z.object({ clientSecret: clientSecretSchema, label: oneLine().optional() });
 
 export const locationsSchema = z.object({
   locations: z
     .array(
       z.object({
         externalId: z.string().trim().min(1).max(100).regex(/^[^\p{Cc}\p{Cf}]+$/u, 'must not contain control characters'),
-        name: z.string().trim().min(1).max(200),
+        name: oneLine(),
         parentExternalId: z.string().trim().min(1).max(100).nullish().describe('Omitted or null: a root.'),
       }),
     )

@@ -78,6 +78,15 @@ describe('bulk loads: company tree and RQ IDs', () => {
     expect(names).toContain('Burnaby, Metrotown');
   });
 
+  it('takes a name only as one line: a quoted line break in a CSV row or a JSON name is refused with the reason', async () => {
+    const res = await csv('/admin/tenants/kentel/locations', 'externalId,name\nLOC-NL,"Two\nlines"\nLOC-OK,One line\n');
+    expect([res.status, res.body.added, res.body.rejected]).toEqual([200, ['LOC-OK'], [{ row: 3, externalId: 'LOC-NL', reason: expect.stringContaining('must be one line (no line breaks or tabs)') }]]);
+    const json = await w.service.admin('PUT', '/admin/tenants/kentel/locations', { locations: [{ externalId: 'LOC-TAB', name: 'Tab\tbed' }] });
+    expect(JSON.stringify(json.body)).toContain('must be one line (no line breaks or tabs)');
+    const tenant = await w.service.admin('POST', '/admin/clients', { clientId: 'two-lines', name: 'Two\nlines', type: 'public', redirectUris: ['https://app.example.com/cb'] });
+    expect([tenant.status, tenant.body.errors]).toEqual([422, [{ field: 'name', reason: 'must be one line (no line breaks or tabs)' }]]);
+  });
+
   it('takes back what GET lists: a root with parentExternalId null is a root, and nothing changes', async () => {
     const before = (await w.service.admin('GET', '/admin/tenants/kentel/locations')).body as Array<{ parentExternalId: string | null }>;
     expect(before.filter((l) => l.parentExternalId === null).length).toBeGreaterThan(0);

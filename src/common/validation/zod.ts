@@ -7,6 +7,14 @@ export function fieldProblems(error: z.ZodError, whole = '(body)'): FieldProblem
   return error.issues.map((i) => ({ field: fieldPath(i.path) || whole, reason: i.message }));
 }
 
+/**
+ * A name or label people read in lists and logs (a tenant, a location, an app, a credential): trimmed, not
+ * empty, at most `max` characters, and one line; a line break or tab in a name breaks every table it is shown in.
+ */
+export function oneLine(max = 200) {
+  return z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).regex(/^[^\r\n\t]*$/, 'must be one line (no line breaks or tabs)');
+}
+
 /** Parses a request part against a schema; a failure is a 422 problem with one reason per field. */
 export function parseOrProblem<S extends z.ZodType>(schema: S, value: unknown, where = 'body'): z.infer<S> {
   if (where === 'body' && value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value)) && isObjectSchema(schema)) {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { InvalidClient } from '../../common/errors/oauth-errors.js';
 import { ProblemError } from '../../common/errors/problem.js';
 import { randomToken, safeEqual, sha256 } from '../../common/crypto/tokens.js';
+import { oneLine } from '../../common/validation/zod.js';
 import { OAuthClientEntity } from './client.entity.js';
 
 /** ASCII controls (U+0000-U+001F, U+007F) and whitespace: the URL parser drops or encodes them. */
@@ -55,7 +56,7 @@ const CLIENT_ID = /^[A-Za-z0-9._-]{3,100}$/;
 
 export const createClientSchema = z.object({
   clientId: z.string().regex(CLIENT_ID, 'must be 3-100 letters, digits, dot, underscore or hyphen'),
-  name: z.string().trim().min(1).max(200),
+  name: oneLine(),
   type: z.enum(['public', 'confidential']),
   redirectUris: z.array(redirectUri).min(1).max(20),
   postLogoutRedirectUris: z.array(redirectUri).max(20).default([]),
