@@ -20,9 +20,10 @@ const environments: Environment[] = ['production', 'training'];
 
 /**
  * RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) at /oauth2/logout:
- * 1. the app names the session with id_token_hint (one of our ID tokens, expired ones accepted), or the
- *    browser's cookie does; without a hint the user confirms first (a logout link on another site cannot
- *    sign anyone out);
+ * 1. only this browser's own session (its cookie) is ever ended. With an id_token_hint (one of our ID tokens,
+ *    expired ones accepted) whose sid is that session, it ends without asking; otherwise (no hint, or a hint
+ *    naming another browser's session) the user confirms first, so a logout link on another site, or someone
+ *    holding another person's ID token, cannot sign anyone out;
  * 2. post_logout_redirect_uri must be registered for the client exactly, and the client must be known
  *    (from the hint's audience or client_id); otherwise an error page, never a redirect;
  * 3. the session ends and every grant issued in it is revoked (refresh tokens fail, access tokens introspect
@@ -84,26 +85,28 @@ export class LogoutController {
     if (p.state !== undefined && p.state.length > 2000) throw new BrowserError(400, TITLE, 'state is too long (at most 2000 characters).');
     const redirect = redirectUri ? { uri: redirectUri, ...(p.state !== undefined ? { state: p.state } : {}) } : null;
 
-    // Which session: the one the hint names (if still live), else the browser's own.
-    let session: SsoSession | undefined = hint?.sid ? await this.sessions.byPublicId(hint.sid) : undefined;
-    let environment: Environment | undefined = session?.environment;
-    if (!session) {
-      for (const env of client ? [client.environment] : environments) {
-        session = await this.sessions.current(req, env);
-        if (session) { environment = env; break; }
-      }
+    // Only ever this browser's own session (its cookie). The hint signs it out without asking only when its sid
+    // names that very session; a hint naming another browser's session (or none) ends nothing by itself.
+    const ownIn = client ? [client.environment] : environments;
+    const own = new Map<Environment, SsoSession>();
+    for (const env of hint?.sid ? environments : ownIn) {
+      const s = await this.sessions.current(req, env); // no query without the environment's cookie
+      if (s) own.set(env, s);
     }
-    if (session && !hint) {
-      // No id_token_hint: the user confirms, with a value only this browser's cookie can produce.
+    const named = hint?.sid ? environments.find((env) => own.get(env)?.publicId === hint.sid) : undefined;
+    const environment = named ?? ownIn.find((env) => own.has(env));
+    const session = environment ? own.get(environment) : undefined;
+    if (session && !named) {
+      // The user confirms, with a value only this browser's cookie can produce.
       const expected = this.confirmation(req, session.environment);
-      if (!posted || !p.confirm || !expected || !safeEqual(p.confirm, expected)) return this.confirmPage(res, p, expected!);
+      if (!posted || !p.confirm || !expected || !safeEqual(p.confirm, expected)) return this.confirmPage(res, { ...p, ...(clientId ? { client_id: clientId } : {}) }, expected!);
     }
 
     if (!session) return redirect ? this.redirect(res, redirect.uri, redirect.state) : this.signedOut(res);
     const stateHandle = randomToken(24);
-    const upstreamIdToken = this.sessions.upstreamIdToken(req, environment ?? session.environment);
+    const upstreamIdToken = this.sessions.upstreamIdToken(req, session.environment);
     const ended = await this.sessions.end(session.publicId, 'logout', { stateHandle, redirect });
-    this.sessions.clearCookie(res, environment ?? session.environment);
+    this.sessions.clearCookie(res, session.environment);
     const endSession = ended ? await this.oktaEndSession(ended.tenantId) : undefined;
     if (ended && endSession && upstreamIdToken) {
       const url = new URL(endSession);

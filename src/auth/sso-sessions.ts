@@ -106,16 +106,6 @@ export class SsoSessions {
     }
   }
 
-  async byPublicId(publicId: string): Promise<SsoSession | undefined> {
-    if (!/^[0-9a-f-]{36}$/i.test(publicId)) return undefined;
-    const rows = await this.db.query(
-      `SELECT public_id, tenant_id, environment, user_id, extract(epoch FROM auth_time)::bigint AS auth_time FROM sso_sessions
-        WHERE public_id = $1 AND ended_at IS NULL AND expires_at > now()`,
-      [publicId],
-    );
-    return rows[0] ? toSession(rows[0]) : undefined;
-  }
-
   /**
    * Ends a session (RP-initiated logout): revokes the grants issued in it and, when the browser goes on to
    * Okta, remembers where to go after.

@@ -140,6 +140,45 @@ describe('SSO session and sign-out', () => {
     expect((await oidc.tokenIntrospection(api, t.access_token)).active).toBe(true);
   });
 
+  it("an id_token_hint naming another browser's session ends nothing without asking; confirmed, only this browser's own session ends", async () => {
+    const victim = new Browser();
+    const v = await exchange(await w.startSignIn(app, dana, {}, victim));
+    const hinted = `${w.service.url}/oauth2/logout?${new URLSearchParams({ id_token_hint: v.id_token!, post_logout_redirect_uri: APP_SIGNED_OUT, state: 's-1' })}`;
+
+    // No cookies at all (curl, or a link opened elsewhere): nothing of this browser's to end, and the hinted session lives on.
+    const bare = await new Browser().get(hinted);
+    expect(bare.status).toBe(302);
+    expect(bare.headers.get('location')).toBe(`${APP_SIGNED_OUT}?state=s-1`);
+    expect((await oidc.tokenIntrospection(api, v.access_token)).active).toBe(true);
+
+    // Another browser with a session of its own: asked first, and the hint never reaches the victim's session.
+    const other = new Browser();
+    const o = await exchange(await w.startSignIn(app, dana, {}, other));
+    expect(o.claims()!.sid).not.toBe(v.claims()!.sid);
+    const page = await other.get(hinted);
+    expect(page.status).toBe(200);
+    expect(page.body).toMatch(/Sign out of iQmetrix applications on this device\?/);
+    expect(page.body).not.toContain(v.id_token!);
+    expect((await oidc.tokenIntrospection(api, o.access_token)).active).toBe(true);
+    expect((await oidc.tokenIntrospection(api, v.access_token)).active).toBe(true);
+    // Confirmed: this browser's own session ends, and it goes back to the app (the client named by the hint).
+    const form = Object.fromEntries([...page.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!]));
+    expect(form).toMatchObject({ client_id: 'hub', post_logout_redirect_uri: APP_SIGNED_OUT, state: 's-1' });
+    const done = await other.post(`${w.service.url}/oauth2/logout`, form);
+    expect(done.status).toBe(302);
+    const out = await other.follow(new URL(done.headers.get('location')!, w.service.url).href, { stopAt: APP_SIGNED_OUT });
+    expect(new URL(out.url).searchParams.get('state')).toBe('s-1');
+    expect(await oidc.tokenIntrospection(api, o.access_token)).toEqual({ active: false });
+    expect((await oidc.tokenIntrospection(api, v.access_token)).active).toBe(true);
+    const [victimSession] = await w.db.query<{ ended: boolean }>(`SELECT ended_at IS NOT NULL AS ended FROM sso_sessions WHERE public_id = $1`, [v.claims()!.sid]);
+    expect(victimSession).toEqual({ ended: false });
+
+    // The victim's own browser, with its own hint: signed out without asking (an expired hint would do as well).
+    const own = await victim.follow(hinted, { stopAt: APP_SIGNED_OUT });
+    expect(own.reached).toBe(true);
+    expect(await oidc.tokenIntrospection(api, v.access_token)).toEqual({ active: false });
+  });
+
   it('without id_token_hint the user confirms first; a bare link cannot sign them out', async () => {
     const browser = new Browser();
     const t = await exchange(await w.startSignIn(app, dana, {}, browser));
