@@ -29,14 +29,16 @@ export interface StartedLogin {
 }
 
 interface ConsumedRow {
-  tenant_id: string;
+  /** Null unless the state was taken (its handle and this browser's binding both matched). */
+  tenant_id: string | null;
   config_version: number;
   environment: Environment;
   nonce: string;
   code_verifier: string;
   request: PendingAuthorization;
-  browser_binding: string;
   fresh: boolean;
+  /** For a state that was not taken: whether it exists for another binding, and is still fresh. */
+  elsewhere: boolean | null;
 }
 
 export type ConsumeResult = { ok: true; state: LoginState } | { ok: false; reason: 'unknown' | 'expired' | 'other-browser' };
@@ -92,25 +94,34 @@ export class LoginStateStore {
     cb(null, { nonce: s.nonce }, s);
   }
 
-  /** Takes a state out of the store (single use), checking it came back to the browser that started it. */
+  /**
+   * Takes a state out of the store (single use), only for the browser that started it: the handle and the
+   * browser binding are matched in the DELETE itself, so a callback URL replayed from another browser (which has
+   * not the binding cookie) leaves the state for its owner, and of two requests with both only one gets it.
+   */
   async consume(handle: string, browserBinding: string | undefined): Promise<ConsumeResult> {
     if (!handle || handle.length > 200) return { ok: false, reason: 'unknown' };
+    const binding = browserBinding ? sha256(browserBinding) : null;
     const rows = await preparedQuery<ConsumedRow>(
       this.db,
-      'iqsso_login_state_consume',
-      // (Wrapped in a CTE: TypeORM returns [rows, count] for a bare DELETE … RETURNING.)
-      `WITH d AS (DELETE FROM login_states WHERE id = $1
-         RETURNING tenant_id, config_version, environment, nonce, code_verifier, request, browser_binding, expires_at > now() AS fresh)
-       SELECT * FROM d`,
-      [sha256(handle)],
+      'iqsso_login_state_consume_bound',
+      // One row always: the state taken (d), or why not (o: it exists for another binding).
+      `WITH d AS (DELETE FROM login_states WHERE id = $1 AND browser_binding = $2
+         RETURNING tenant_id, config_version, environment, nonce, code_verifier, request, expires_at > now() AS fresh),
+       o AS (SELECT expires_at > now() AS fresh FROM login_states WHERE id = $1 AND browser_binding IS DISTINCT FROM $2)
+       SELECT d.*, (SELECT fresh FROM o) AS elsewhere
+         FROM (VALUES (1)) AS one LEFT JOIN d ON true`,
+      [sha256(handle), binding],
     );
     const row = rows[0];
-    if (!row) return { ok: false, reason: 'unknown' };
+    if (!row || row.tenant_id === null) return { ok: false, reason: row?.elsewhere == null ? 'unknown' : row.elsewhere ? 'other-browser' : 'expired' };
     if (!row.fresh) return { ok: false, reason: 'expired' };
-    if (!browserBinding || sha256(browserBinding) !== row.browser_binding) return { ok: false, reason: 'other-browser' };
     return {
       ok: true,
-      state: { tenantId: row.tenant_id, configVersion: row.config_version, environment: row.environment, nonce: row.nonce, codeVerifier: row.code_verifier, request: row.request },
+      state: {
+        tenantId: row.tenant_id, configVersion: row.config_version, environment: row.environment, nonce: row.nonce, codeVerifier: row.code_verifier,
+        request: row.request,
+      },
     };
   }
 }

@@ -94,19 +94,40 @@ describe('upstream Okta sign-in adapter', () => {
     }
   });
 
-  it('refuses a callback whose state was started in another browser', async () => {
+  /** A sign-in taken to Okta's redirect back to us: the browser that started it, and the callback URL. */
+  async function toCallback() {
     const url = client.buildAuthorizationUrl(app, {
       redirect_uri: APP_REDIRECT, scope: 'openid', login_hint: bob.login, prompt: 'login',
       code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256',
     });
-    const attacker = new Browser();
-    const toUs = await attacker.follow(url.href, { stopAt: `${w.service.url}/oauth2/callback`, username: bob.login, password: bob.password });
-    const victim = new Browser();
-    const page = await victim.get(toUs.url);
+    const owner = new Browser();
+    const toUs = await owner.follow(url.href, { stopAt: `${w.service.url}/oauth2/callback`, username: bob.login, password: bob.password });
+    expect(toUs.reached).toBe(true);
+    return { owner, callbackUrl: toUs.url };
+  }
+
+  it('refuses a callback whose state was started in another browser, without spoiling it for the browser that started it', async () => {
+    const { owner, callbackUrl } = await toCallback();
+    // Someone who saw the callback URL first (a proxy log, a shoulder) replays it from another browser.
+    const other = new Browser();
+    const page = await other.get(callbackUrl);
     expect(page.status).toBe(400);
     expect(page.body).toMatch(/started in a different browser/);
-    // …and the state is spent: the attacker cannot use it either.
-    const again = await attacker.get(toUs.url);
-    expect(again.body).toMatch(/not valid or was already used/);
+    expect(await other.get(callbackUrl)).toMatchObject({ status: 400, body: expect.stringMatching(/started in a different browser/) });
+    // The state is still there for its owner, whose sign-in completes.
+    const done = await owner.get(callbackUrl);
+    expect(done.status).toBe(302);
+    expect(new URL(done.headers.get('location')!).searchParams.get('code')).toBeTruthy();
+    // …once: it is spent now, for everyone.
+    expect((await owner.get(callbackUrl)).body).toMatch(/not valid or was already used/);
+    expect((await other.get(callbackUrl)).body).toMatch(/not valid or was already used/);
+  });
+
+  it('completes a callback once when the browser that started it sends it twice at the same time', async () => {
+    const { owner, callbackUrl } = await toCallback();
+    const both = await Promise.all([owner.get(callbackUrl), owner.get(callbackUrl)]);
+    const codes = both.filter((r) => r.status === 302 && new URL(r.headers.get('location')!).searchParams.get('code'));
+    expect(codes).toHaveLength(1);
+    expect(both.find((r) => r !== codes[0])).toMatchObject({ status: 400, body: expect.stringMatching(/not valid or was already used/) });
   });
 });
