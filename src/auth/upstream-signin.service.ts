@@ -46,10 +46,15 @@ export class UpstreamSignIn {
     if (!run.redirected) throw run.err ?? new Error('The upstream strategy did not redirect');
   }
 
-  /** Consumes the login state named by Okta's `state`; a state that is unknown, stale or from another browser ends here. */
-  async resume(req: Request): Promise<{ state: LoginState; tenant: LoadedTenant }> {
+  /**
+   * Consumes the login state named by Okta's `state`; a state that is unknown, stale or from another browser ends
+   * here. The binding cookie is cleared (same attributes) once it has been used, unless another sign-in of this
+   * browser (another tab) still waits for it.
+   */
+  async resume(req: Request, res: Response): Promise<{ state: LoginState; tenant: LoadedTenant }> {
     const handle = typeof req.query.state === 'string' ? req.query.state : '';
     const result = await this.states.consume(handle, readCookie(req, cookieName(this.config, BINDING_COOKIE)));
+    if (result.bindingSpent) setCookie(res, this.config, BINDING_COOKIE, '', 0);
     if (!result.ok) {
       const detail = {
         unknown: 'This sign-in link is not valid or was already used.',

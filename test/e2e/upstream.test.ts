@@ -95,12 +95,11 @@ describe('upstream Okta sign-in adapter', () => {
   });
 
   /** A sign-in taken to Okta's redirect back to us: the browser that started it, and the callback URL. */
-  async function toCallback() {
+  async function toCallback(owner = new Browser()) {
     const url = client.buildAuthorizationUrl(app, {
       redirect_uri: APP_REDIRECT, scope: 'openid', login_hint: bob.login, prompt: 'login',
       code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256',
     });
-    const owner = new Browser();
     const toUs = await owner.follow(url.href, { stopAt: `${w.service.url}/oauth2/callback`, username: bob.login, password: bob.password });
     expect(toUs.reached).toBe(true);
     return { owner, callbackUrl: toUs.url };
@@ -129,5 +128,21 @@ describe('upstream Okta sign-in adapter', () => {
     const codes = both.filter((r) => r.status === 302 && new URL(r.headers.get('location')!).searchParams.get('code'));
     expect(codes).toHaveLength(1);
     expect(both.find((r) => r !== codes[0])).toMatchObject({ status: 400, body: expect.stringMatching(/not valid or was already used/) });
+  });
+
+  it('clears the browser-binding cookie (same attributes) once no sign-in of the browser needs it any more', async () => {
+    const browser = new Browser();
+    const binding = () => browser.jar.get('iqsso_signin', new URL(`${w.service.url}/oauth2/callback`));
+    // Two sign-ins in flight in one browser (two tabs) share the cookie: the first to finish leaves it for the other.
+    const first = await toCallback(browser);
+    const second = await toCallback(browser);
+    expect(binding()).toBeDefined();
+    expect((await browser.get(first.callbackUrl)).status).toBe(302);
+    expect(binding()).toBeDefined();
+    const last = await browser.get(second.callbackUrl);
+    expect(last.status).toBe(302);
+    expect(new URL(last.headers.get('location')!).searchParams.get('code')).toBeTruthy();
+    expect(last.headers.getSetCookie().find((c) => c.startsWith('iqsso_signin='))).toMatch(/^iqsso_signin=; Max-Age=0; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Lax$/);
+    expect(binding()).toBeUndefined();
   });
 });
