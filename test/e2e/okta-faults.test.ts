@@ -296,6 +296,25 @@ describe("faults of a tenant's Okta", () => {
     expect(acme.authServer.requestsTo('token')).toHaveLength(0);
   });
 
+  it('a callback with the code repeated is refused before anything is sent to Okta; the state is consumed', async () => {
+    const u = person(acme, 'acme.com');
+    const s = await toCallback(w, app, u);
+    const genuine = new URL(s.callbackUrl).searchParams.get('code')!;
+    const doubled = new URL(s.callbackUrl);
+    doubled.searchParams.append('code', 'x');
+    acme.authServer.clearRequests();
+    const r = await callback(s.browser, doubled.href);
+    expect(r.status).toBe(302);
+    expect([r.error, r.description]).toEqual(['access_denied', "The sign-in answer from your company's Okta was malformed: code was repeated."]);
+    expect(r.appRedirect!.searchParams.get('state')).toBe(s.state);
+    expect(acme.authServer.requestsTo('token')).toHaveLength(0);
+    expect(r.appRedirect!.href).not.toContain(genuine);
+    await expectNothingWritten('acme', u.sub, /code was repeated/);
+    const again = await callback(s.browser, s.callbackUrl);
+    expect(again.body).toContain('This sign-in link is not valid or was already used.');
+    expect(acme.authServer.requestsTo('token')).toHaveLength(0);
+  });
+
   it("a callback with Okta's own iss completes the sign-in; one without it is refused, since this Okta promises it", async () => {
     const exact = await toCallback(w, app, person(acme, 'acme.com'));
     const withIss = new URL(exact.callbackUrl);
