@@ -3,7 +3,7 @@ import type { LoadedTenant } from '../tenants/tenant-runtime.js';
 import type { OktaEndpoint } from '../observability/metrics.js';
 import { IdTokenVerifier } from './id-token-verifier.js';
 import type { LoginState } from './login-state.store.js';
-import { classifyRefusal, rateLimitedMessage, UpstreamError } from './upstream-errors.js';
+import { classifyRefusal, oktaErrorCode, rateLimitedMessage, UpstreamError } from './upstream-errors.js';
 
 type TokenCallback = (err: unknown, accessToken?: string, refreshToken?: string, params?: Record<string, unknown>) => void;
 type GetCallback = (err: unknown, body?: string, res?: unknown) => void;
@@ -90,7 +90,7 @@ export class OktaOAuthClient {
     const res = await this.call(okta.endpoints.token, { method: 'POST', headers, body: body.toString() }, 'token');
     if (res.status !== 200) {
       const json = safeJson(res);
-      const code = typeof json?.error === 'string' ? json.error.slice(0, 64).replace(/[^a-z_]/gi, '') : undefined;
+      const code = oktaErrorCode(json?.error);
       throw new UpstreamError('okta-error', `Your company's Okta refused the sign-in${code ? ` (${code})` : ` (HTTP ${res.status})`}.`, code, undefined, classifyRefusal(code, json?.error_description));
     }
     const json = parseJson(res, 'token');

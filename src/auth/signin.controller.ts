@@ -177,7 +177,12 @@ export class SignInController {
       await this.completion.failed(s, { field: 'okta', reason: message });
       if (cancelled) throw back(new AccessDenied(message));
       const transient = kind === 'okta-unreachable' || kind === 'okta-rate-limited' || kind === 'okta-server-error';
-      throw back(transient ? new TemporarilyUnavailable(message) : new AccessDenied(message));
+      if (transient) throw back(new TemporarilyUnavailable(message));
+      // Okta's own error codes for an outage mean the same to the app (RFC 6749 §4.1.2.1); every other refusal is
+      // access_denied. (login_required and the like would pass on only after a prompt=none sent to Okta, and this
+      // service never sends one: a prompt=none request is answered from its own session.)
+      const said = kind === 'okta-error' ? (outcome.error as UpstreamError).oktaError : undefined;
+      throw back(said === 'temporarily_unavailable' ? new TemporarilyUnavailable(message) : said === 'server_error' ? new ServerError(message) : new AccessDenied(message));
     }
 
     const { identity } = outcome;

@@ -46,6 +46,15 @@ export function classifyRefusal(code: string | undefined, description: unknown):
   }
 }
 
+/**
+ * An error code Okta sent, fit to be named in a message and passed on: only the characters registered OAuth error
+ * codes are made of (letters, digits, `_`, `-`, `.`; RFC 6749 §11.4), at most 64. RFC 6749's ABNF allows more
+ * (spaces, `<`, `"`...), which this service never shows; such a code is not named at all rather than mangled.
+ */
+export function oktaErrorCode(value: unknown): string | undefined {
+  return typeof value === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(value) ? value : undefined;
+}
+
 export class UpstreamError extends Error {
   constructor(
     readonly kind: UpstreamFailure,

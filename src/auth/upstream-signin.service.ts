@@ -10,7 +10,7 @@ import { cookieName, readCookie, setCookie } from './cookies.js';
 import { LoginStateStore, type LoginState, type StartedLogin } from './login-state.store.js';
 import type { TenantOktaStrategy, UpstreamIdentity } from './okta.strategy.js';
 import { UpstreamStrategies } from './upstream-strategies.js';
-import { callbackIssuerProblem, UpstreamError } from './upstream-errors.js';
+import { callbackIssuerProblem, oktaErrorCode, UpstreamError } from './upstream-errors.js';
 
 const BINDING_COOKIE = 'iqsso_signin';
 
@@ -110,10 +110,12 @@ function toUpstreamError(err: unknown): UpstreamError {
   if (e.oauthError instanceof UpstreamError) return e.oauthError;
   // passport-openidconnect's AuthorizationError: Okta redirected back with ?error=... (not access_denied).
   if (e.name === 'AuthorizationError' && typeof e.code === 'string') {
-    return new UpstreamError('okta-error', `Your company's Okta ended the sign-in with an error (${e.code.slice(0, 64).replace(/[^a-z_]/gi, '')}).`, e.code);
+    const code = oktaErrorCode(e.code);
+    return new UpstreamError('okta-error', `Your company's Okta ended the sign-in with an error${code ? ` (${code})` : ''}.`, code);
   }
   if (e.name === 'TokenError' && typeof e.code === 'string') {
-    return new UpstreamError('okta-error', `Your company's Okta refused the sign-in (${e.code.slice(0, 64).replace(/[^a-z_]/gi, '')}).`, e.code);
+    const code = oktaErrorCode(e.code);
+    return new UpstreamError('okta-error', `Your company's Okta refused the sign-in${code ? ` (${code})` : ''}.`, code);
   }
   return new UpstreamError('okta-bad-response', "The sign-in answer from your company's Okta could not be processed.");
 }

@@ -259,7 +259,8 @@ describe("faults of a tenant's Okta", () => {
     expect(await live(w)).toBe(200);
   });
 
-  it('another error code from Okta (server_error) is named, its description still not echoed', async () => {
+  /** Okta redirecting back to our callback with `error` (and a description that must never be passed on). */
+  async function oktaErrorCallback(error: string) {
     const u = person(acme, 'acme.com');
     const { Browser } = await import('../../tools/browser.js');
     const browser = new Browser();
@@ -267,10 +268,25 @@ describe("faults of a tenant's Okta", () => {
     const a = await authorizeUrl(app, u.login);
     const atOkta = await browser.follow(a.url.href, { stopAt: acme.authServer.endpoints.authorization });
     const state = new URL(atOkta.url).searchParams.get('state')!;
-    const r = await callback(browser, `${w.service.url}/oauth2/callback?${new URLSearchParams({ error: 'server_error', error_description: 'stack trace at okta.internal:1234', state })}`);
-    expect(r.error).toBe('access_denied');
-    expect(r.description).toBe("Your company's Okta ended the sign-in with an error (server_error).");
+    const r = await callback(browser, `${w.service.url}/oauth2/callback?${new URLSearchParams({ error, error_description: 'stack trace at okta.internal:1234', state })}`);
     expect(r.appRedirect!.href).not.toContain('okta.internal');
+    expect(r.appRedirect!.searchParams.get('state')).toBe(a.state);
+    return [r.error, r.description];
+  }
+
+  it("Okta's outage codes on the callback reach the app as themselves (server_error, temporarily_unavailable), named, the description not echoed", async () => {
+    expect(await oktaErrorCallback('server_error')).toEqual(['server_error', "Your company's Okta ended the sign-in with an error (server_error)."]);
+    expect(await oktaErrorCallback('temporarily_unavailable')).toEqual(['temporarily_unavailable', "Your company's Okta ended the sign-in with an error (temporarily_unavailable)."]);
+  });
+
+  it("Okta's other error codes on the callback are access_denied; a code that is not an error-code token is not shown at all", async () => {
+    // This service never sends prompt=none to Okta (prompt=none is answered from its own session), so these are refusals.
+    for (const code of ['login_required', 'interaction_required', 'consent_required', 'invalid_scope', 'unauthorized_client']) {
+      expect(await oktaErrorCallback(code)).toEqual(['access_denied', `Your company's Okta ended the sign-in with an error (${code}).`]);
+    }
+    for (const code of ['server_error<b>', 'x y', 'a'.repeat(65), '"quoted"']) {
+      expect(await oktaErrorCallback(code)).toEqual(['access_denied', "Your company's Okta ended the sign-in with an error."]);
+    }
   });
 
   it("a callback naming another issuer (RFC 9207 §2.4) is refused before the code is exchanged; the state is consumed", async () => {
