@@ -16,6 +16,8 @@ export interface LoginState {
   nonce: string;
   codeVerifier: string;
   request: PendingAuthorization;
+  /** When the user was sent to Okta (epoch seconds, the database's clock). */
+  sentAt: number;
 }
 
 export interface StartedLogin {
@@ -36,6 +38,7 @@ interface ConsumedRow {
   nonce: string;
   code_verifier: string;
   request: PendingAuthorization;
+  sent_at: string;
   fresh: boolean;
   /** No other sign-in of this browser is waiting for its binding cookie. */
   last: boolean;
@@ -112,7 +115,8 @@ export class LoginStateStore {
       // One row always: the state taken (d), or why not (o: it exists for another binding). Sibling parts of one
       // statement see the rows as they were before the DELETE, hence `id <> $1` for "another sign-in of this browser".
       `WITH d AS (DELETE FROM login_states WHERE id = $1 AND browser_binding = $2
-         RETURNING tenant_id, config_version, environment, nonce, code_verifier, request, expires_at > now() AS fresh),
+         RETURNING tenant_id, config_version, environment, nonce, code_verifier, request, extract(epoch FROM created_at)::bigint AS sent_at,
+                   expires_at > now() AS fresh),
        o AS (SELECT expires_at > now() AS fresh FROM login_states WHERE id = $1 AND browser_binding IS DISTINCT FROM $2)
        SELECT d.*, (SELECT fresh FROM o) AS elsewhere,
               NOT EXISTS (SELECT 1 FROM login_states x WHERE $2::text IS NOT NULL AND x.browser_binding = $2 AND x.id <> $1 AND x.expires_at > now()) AS last
@@ -127,7 +131,7 @@ export class LoginStateStore {
       bindingSpent: row.last,
       state: {
         tenantId: row.tenant_id, configVersion: row.config_version, environment: row.environment, nonce: row.nonce, codeVerifier: row.code_verifier,
-        request: row.request,
+        request: row.request, sentAt: Number(row.sent_at),
       },
     };
   }

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Logger, Post, Query, Req, Res } from '@nestjs/co
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppConfig } from '../config/app-config.js';
+import { Clock } from '../common/clock.js';
 import {
   AccessDenied, AuthorizationRedirectError, authorizationResponse, InvalidRequest, LoginRequired, type OAuthError, ServerError, TemporarilyUnavailable,
 } from '../common/errors/oauth-errors.js';
@@ -14,6 +15,7 @@ import { Metrics } from '../observability/metrics.js';
 import { DirectoryUsers } from '../provisioning/directory-users.js';
 import { TenantRuntime, type LoadedTenant, type TenantRef } from '../tenants/tenant-runtime.js';
 import { trainingEnabled } from '../training/training-config.js';
+import { authTimeProblem, oktaAuthTime } from './auth-time.js';
 import { HomeRealm } from './home-realm.js';
 import { sendHomeRealmPage } from './home-realm.page.js';
 import type { LoginState } from './login-state.store.js';
@@ -50,6 +52,7 @@ export class SignInController {
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
     private readonly sessions: SsoSessions,
+    private readonly clock: Clock,
   ) {}
 
   @Get('authorize')
@@ -68,13 +71,13 @@ export class SignInController {
     const environment = v.request.environment;
     let choice = await this.chooseTenant(v);
     // This service's own session (per environment): reused (no trip to Okta) for its tenant, unless the app asks
-    // for a fresh authentication (prompt=login) or the authentication is older than its max_age.
+    // for a fresh authentication (prompt=login) or the authentication is older than its max_age (or of unknown age).
     const session = await this.sessions.current(req, environment);
     if (session && choice.kind === 'ask') choice = { kind: 'found', tenant: session.tenant };
     const sessionRef = choice.kind === 'found' ? choice.tenant : undefined;
     if (session && sessionRef && session.tenantId === sessionRef.id && sessionRef.status === 'active' && v.request.prompt !== 'login'
       // max_age=0 is read as prompt=login (as most OPs do), since auth_time has one-second granularity.
-      && (v.request.maxAge === undefined || (v.request.maxAge > 0 && Math.floor(Date.now() / 1000) - session.authTime <= v.request.maxAge))) {
+      && (v.request.maxAge === undefined || (v.request.maxAge > 0 && session.authTime !== undefined && this.clock.epochSeconds() - session.authTime <= v.request.maxAge))) {
       let user;
       try {
         user = await this.users.find(session.environment, session.tenantId, session.userId);
@@ -186,6 +189,19 @@ export class SignInController {
     }
 
     const { identity } = outcome;
+    // auth_time (auth-time.ts): only what Okta vouched for, and after prompt=login or max_age, recent enough.
+    const skew = this.config.env.ID_TOKEN_CLOCK_SKEW_S;
+    const authTime = oktaAuthTime(identity.idToken.auth_time, this.clock.epochSeconds(), skew);
+    const stale = authTimeProblem(state.request, state.sentAt, authTime, skew);
+    if (stale) {
+      const message = stale === 'unknown'
+        ? "Your company's Okta did not say when you signed in (auth_time), which this application needs. Sign in again."
+        : "Your company's Okta did not ask you to sign in again, though this application asked for a recent sign-in. Sign in again.";
+      this.metrics.signIn(tenant, 'login_required');
+      this.log.warn({ correlationId: req.id, tenant: tenant.slug, problem: stale }, "Okta's authentication does not meet the app's prompt=login or max_age");
+      await this.completion.failed(s, { field: 'auth_time', reason: message }, { issuer: identity.issuer, subject: String(identity.idToken.sub) });
+      throw back(new LoginRequired(message));
+    }
     const done = await this.completion.complete(s, identity);
     if (!done.ok) {
       const outcome = done.error === 'unavailable' && state.environment === 'training' ? 'training_unavailable' : done.error === 'failed' ? 'error' : done.error.replace(/-/g, '_');
@@ -195,16 +211,15 @@ export class SignInController {
         : new AccessDenied(done.description));
     }
     const userId = done.userId;
-    const authTime = typeof identity.idToken.auth_time === 'number' ? identity.idToken.auth_time : Math.floor(Date.now() / 1000);
     const session = this.sessions.prepare(req, res, state.environment, (req as Req & UpstreamRequest).upstreamIdToken);
     await this.sendCode(res, state.request, tenant, userId, authTime, session.publicId, session.startsSession);
     this.metrics.signIn(tenant, 'success');
   }
 
-  private async sendCode(res: Response, r: LoginState['request'], tenant: { id: string; slug: string }, userId: string, authTime: number, sessionId: string, startsSession?: PreparedSession['startsSession']): Promise<void> {
+  private async sendCode(res: Response, r: LoginState['request'], tenant: { id: string; slug: string }, userId: string, authTime: number | undefined, sessionId: string, startsSession?: PreparedSession['startsSession']): Promise<void> {
     const code = await this.codes.issue({
       clientId: r.clientId, redirectUri: r.redirectUri, userId, tenantId: tenant.id, tenantSlug: tenant.slug, environment: r.environment,
-      scope: r.scope, nonce: r.nonce, codeChallenge: r.codeChallenge, authTime, sessionId, ...(startsSession ? { startsSession } : {}),
+      scope: r.scope, nonce: r.nonce, codeChallenge: r.codeChallenge, ...(authTime !== undefined ? { authTime } : {}), sessionId, ...(startsSession ? { startsSession } : {}),
     });
     res.set('Cache-Control', 'no-store').redirect(302, authorizationResponse(r.redirectUri, this.config.publicUrl, { code, state: r.state }));
   }

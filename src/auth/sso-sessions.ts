@@ -15,7 +15,8 @@ export interface SsoSession {
   tenantId: string;
   environment: Environment;
   userId: string;
-  authTime: number;
+  /** Undefined when unknown (Okta sent no auth_time, and nothing required one). */
+  authTime?: number;
 }
 
 /** What a sign-in's authorization code carries so that redeeming it starts the session (see prepare). */
@@ -145,5 +146,5 @@ export class SsoSessions {
 }
 
 function toSession(r: Record<string, any>): SsoSession {
-  return { publicId: r.public_id, tenantId: r.tenant_id, environment: r.environment, userId: r.user_id, authTime: Number(r.auth_time) };
+  return { publicId: r.public_id, tenantId: r.tenant_id, environment: r.environment, userId: r.user_id, ...(r.auth_time === null ? {} : { authTime: Number(r.auth_time) }) };
 }

@@ -118,6 +118,8 @@ export class PasswordGrant implements GrantHandler, OnModuleInit {
     const user = await this.users.find(environment, tenant.id, done.userId);
     if (!user || user.status !== 'active') throw new InvalidGrant('The user is not active.');
 
+    // Okta checked the password in this very request, so without its auth_time now is the authentication time (unlike
+    // the browser callback, where Okta may answer from an older session of its own: see auth/auth-time.ts).
     const authTime = typeof identity.idToken.auth_time === 'number' ? identity.idToken.auth_time : Math.floor(Date.now() / 1000);
     const wantsRefresh = client.grantTypes.includes('refresh_token');
     const { ACCESS_TOKEN_TTL_S, REFRESH_TOKEN_TTL_S } = this.config.env;

@@ -20,7 +20,8 @@ export interface CodeGrant {
   scope: string[];
   nonce?: string;
   codeChallenge: string;
-  authTime: number;
+  /** When the user authenticated at Okta; absent when unknown (see auth/auth-time.ts). */
+  authTime?: number;
   /** The SSO session the code was issued in (its public id), so logout can revoke what it led to. */
   sessionId?: string;
   /**

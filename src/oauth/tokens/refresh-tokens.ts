@@ -11,7 +11,7 @@ export interface RefreshGrant {
   userId: string;
   environment: Environment;
   scope: string[];
-  authTime: number;
+  authTime?: number;
   /** The SSO session the grant was issued in (its public id, the OIDC sid), if any. */
   sessionId?: string;
 }
@@ -67,9 +67,9 @@ export class RefreshTokens {
    * A code issued from a session that has since ended (signed out) is consumed and refused.
    */
   async consumeCode(
-    code: { jti: string; familyId: string; exp: number; sessionId?: string; authTime: number; startsSession?: { handleHash: string; previous?: string; ttl: number } },
+    code: { jti: string; familyId: string; exp: number; sessionId?: string; authTime?: number; startsSession?: { handleHash: string; previous?: string; ttl: number } },
     grant: GrantRecord,
-    refresh: { scope: string[]; authTime: number; ttl: number } | undefined,
+    refresh: { scope: string[]; authTime?: number; ttl: number } | undefined,
   ): Promise<{ consumed: boolean; sessionEnded?: boolean; sessionId?: string; token?: string }> {
     const token = refresh ? randomToken(32) : undefined;
     const start = code.startsSession;
@@ -106,7 +106,7 @@ export class RefreshTokens {
               (SELECT session_id FROM g) AS session_id, (SELECT count(*) FROM r) AS refresh_rows`,
       [code.jti, code.familyId, code.exp, token ? sha256(token) : null, grant.clientId, grant.tenantId, grant.userId, grant.environment,
         refresh?.scope.join(' ') ?? null, refresh?.authTime ?? null, refresh?.ttl ?? 0, grant.ttl, code.sessionId ?? null,
-        start?.handleHash ?? null, start?.previous ?? null, start?.ttl ?? 0, code.authTime],
+        start?.handleHash ?? null, start?.previous ?? null, start?.ttl ?? 0, code.authTime ?? null],
     );
     const r = rows[0];
     if (!r.consumed) return { consumed: false };
@@ -118,7 +118,7 @@ export class RefreshTokens {
    * A new grant without an authorization code (the password grant): its token_grants row and, if asked, the
    * family's first refresh token, in one statement.
    */
-  async issue(grant: GrantRecord & { familyId: string }, refresh: { scope: string[]; authTime: number; ttl: number } | undefined): Promise<{ token?: string }> {
+  async issue(grant: GrantRecord & { familyId: string }, refresh: { scope: string[]; authTime?: number; ttl: number } | undefined): Promise<{ token?: string }> {
     const token = refresh ? randomToken(32) : undefined;
     await this.db.query(
       `WITH g AS (
@@ -233,7 +233,7 @@ export class RefreshTokens {
       token: next,
       grant: {
         familyId: r.family_id, clientId: r.client_id, tenantId: r.tenant_id, tenantSlug: r.tenant_slug, userId: r.user_id, environment: r.environment,
-        scope: r.scope.split(' ').filter(Boolean), authTime: Number(r.auth_time), sessionId: r.session_id ?? undefined,
+        scope: r.scope.split(' ').filter(Boolean), ...(r.auth_time === null ? {} : { authTime: Number(r.auth_time) }), sessionId: r.session_id ?? undefined,
       },
     };
   }

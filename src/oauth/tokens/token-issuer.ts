@@ -14,7 +14,8 @@ export interface TokenSubject {
   user: DirectoryUser;
   tenantSlug: string;
   environment: Environment;
-  authTime: number;
+  /** Absent when unknown: the tokens then carry no auth_time (see auth/auth-time.ts). */
+  authTime?: number;
   /** The grant (refresh token family) the tokens belong to: revoking it makes the access token inactive. */
   grantId?: string;
   /** The SSO session (OIDC sid) the tokens were issued in. */
@@ -63,7 +64,7 @@ export class TokenIssuer {
       role: s.user.securityRole,
       locations: s.user.locations.slice(0, MAX_TOKEN_LOCATIONS),
       ...(s.user.locations.length > MAX_TOKEN_LOCATIONS ? { locations_truncated: true } : {}),
-      auth_time: s.authTime,
+      ...(s.authTime !== undefined ? { auth_time: s.authTime } : {}),
       ...(s.grantId ? { gid: s.grantId } : {}),
       ...(s.sessionId ? { sid: s.sessionId } : {}),
     })
@@ -83,7 +84,7 @@ export class TokenIssuer {
     const u = s.user;
     return new SignJWT({
       ...(nonce ? { nonce } : {}),
-      auth_time: s.authTime,
+      ...(s.authTime !== undefined ? { auth_time: s.authTime } : {}),
       at_hash: atHash(accessToken, alg),
       tenant: s.tenantSlug,
       env: s.environment,
