@@ -1,6 +1,14 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 /**
+ * The models a grant's revocation removes, as in oidc-provider's own memory adapter: tokens and codes. Not an
+ * Interaction that names the grant it extends (signing in as someone else ends the old session, revoking its grant,
+ * in the middle of that very interaction).
+ */
+const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode']);
+const grantable = (key: string) => GRANTABLE.has(key.slice(0, key.indexOf(':')));
+
+/**
  * oidc-provider storage for one authorization server, in memory, with no size cap (the
  * bundled dev adapter is a 1000-entry LRU, too small for benchmarks). It outlives provider
  * instances, so a rebuilt provider (key rotation, new claim names) keeps sessions, codes,
@@ -21,7 +29,7 @@ export class MemoryStore {
   set(key: string, payload: AdapterPayload, expiresIn?: number): void {
     const expiresAt = expiresIn === undefined ? Infinity : Date.now() + expiresIn * 1000;
     this.entries.set(key, { payload, expiresAt });
-    if (payload.grantId) {
+    if (payload.grantId && grantable(key)) {
       const members = this.grants.get(payload.grantId) ?? new Set<string>();
       this.grants.set(payload.grantId, members.add(key));
     }
