@@ -13,6 +13,7 @@ import { AuthorizeValidator, type ValidatedAuthorization } from '../oauth/author
 import { AuthorizationCodes } from '../oauth/tokens/authorization-code.js';
 import { Metrics } from '../observability/metrics.js';
 import { DirectoryUsers } from '../provisioning/directory-users.js';
+import { username as checkedUsername, usernameKey } from '../provisioning/fields/formats.js';
 import { TenantRuntime, type LoadedTenant, type TenantRef } from '../tenants/tenant-runtime.js';
 import { trainingEnabled } from '../training/training-config.js';
 import { authTimeProblem, oktaAuthTime } from './auth-time.js';
@@ -71,8 +72,10 @@ export class SignInController {
     const environment = v.request.environment;
     let choice = await this.chooseTenant(v);
     // This service's own session (per environment): reused (no trip to Okta) for its tenant, unless the app asks
-    // for a fresh authentication (prompt=login) or the authentication is older than its max_age (or of unknown age).
+    // for a fresh authentication (prompt=login), the authentication is older than its max_age (or of unknown age),
+    // or its login_hint names someone else than the session's user (a shared terminal: that person signs in at Okta).
     const session = await this.sessions.current(req, environment);
+    let otherUser = false;
     if (session && choice.kind === 'ask') choice = { kind: 'found', tenant: session.tenant };
     const sessionRef = choice.kind === 'found' ? choice.tenant : undefined;
     if (session && sessionRef && session.tenantId === sessionRef.id && sessionRef.status === 'active' && v.request.prompt !== 'login'
@@ -86,13 +89,18 @@ export class SignInController {
         if (e instanceof TrainingDatabaseUnavailable || e instanceof TrainingDisabled) throw back(e);
         throw e;
       }
-      if (user?.status === 'active') {
+      otherUser = user?.status === 'active' && v.request.loginHint !== undefined && !(await this.hintNames(sessionRef, v.request.loginHint, user.username));
+      if (user?.status === 'active' && !otherUser) {
         await this.sendCode(res, v.request, sessionRef, session.userId, session.authTime, session.publicId);
         this.metrics.signIn(sessionRef, 'success');
         return;
       }
     }
-    if (v.request.prompt === 'none') throw back(new LoginRequired('There is no sign-in session for this application; prompt=none cannot be satisfied.'));
+    if (v.request.prompt === 'none') {
+      throw back(new LoginRequired(otherUser
+        ? 'The login_hint names another user than the one signed in here; prompt=none cannot be satisfied.'
+        : 'There is no sign-in session for this application; prompt=none cannot be satisfied.'));
+    }
     if (choice.kind === 'ask') return sendHomeRealmPage(res, v.params, { environment });
     if (choice.kind === 'problem') {
       const { tenant: _dropped, ...rest } = v.params;
@@ -109,7 +117,9 @@ export class SignInController {
     }
     if (environment === 'training') await this.checkTraining(tenant, req, back);
     try {
-      await this.upstream.start(req, res, tenant, v.request);
+      // Another user than the session's: Okta is asked to sign someone in again (prompt=login), or its own session
+      // would answer for the person already signed in; the hint fills in the name.
+      await this.upstream.start(req, res, tenant, otherUser ? { ...v.request, prompt: 'login' } : v.request);
     } catch (e) {
       if (e instanceof UpstreamError && e.kind === 'okta-rate-limited') {
         this.log.warn({ correlationId: req.id, tenant: ref.slug, retryAfterS: e.retryAfterS }, "Sign-in not started: the tenant's Okta is rate-limiting");
@@ -121,6 +131,22 @@ export class SignInController {
       this.log.error({ err: e, correlationId: req.id }, 'Could not start the upstream sign-in');
       throw back(new TemporarilyUnavailable('Sign-in could not start right now; try again in a moment.'));
     }
+  }
+
+  /**
+   * Whether a login_hint names this username, matched as usernames are: the tenant's domain rewrite applied
+   * (john@yvr.kentel.local is john@kentel.com), case-insensitively (usernameKey). A hint that is no username of the
+   * tenant names someone else.
+   */
+  private async hintNames(ref: TenantRef, hint: string, username: string): Promise<boolean> {
+    let tenant: LoadedTenant;
+    try {
+      tenant = await this.runtime.load(ref);
+    } catch {
+      return false; // not reused; loading it again on the way to Okta reports the problem
+    }
+    const checked = checkedUsername(hint, { rewrites: tenant.config.usernameRewrites, domains: tenant.config.domains });
+    return checked.ok && usernameKey(checked.value) === usernameKey(username);
   }
 
   /** Before anyone is sent to Okta for training: training is on, and its database answers (opened and migrated on first use). */

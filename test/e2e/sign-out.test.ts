@@ -17,10 +17,11 @@ describe('SSO session and sign-out', () => {
   let app: oidc.Configuration;
   let api: oidc.Configuration;
   const dana = { login: 'dana@kentel.com', password: 'D4na-pass' };
+  const jane = { login: 'jane@kentel.com', password: 'J4ne-pass' };
 
   beforeAll(async () => {
     w = await World.start();
-    kentel = await w.addTenant('kentel', ['kentel.com']);
+    kentel = await w.addTenant('kentel', ['kentel.com'], { usernameRewrites: [{ from: 'yvr.kentel.local', to: 'kentel.com' }] });
     await w.addApp('hub', { postLogoutRedirectUris: [APP_SIGNED_OUT] });
     app = await w.app('hub');
     const secret = (await w.addApp('rq-api', { type: 'confidential', introspection: true })).clientSecret!;
@@ -29,6 +30,11 @@ describe('SSO session and sign-out', () => {
       password: dana.password,
       sub: '00uDANA00001',
       claims: { userName: 'dana@kentel.com', name: 'Dana', family_name: 'Diaz', email: 'dana@kentel.com', security_group_name: 'Associate' },
+    });
+    kentel.authServer.setUser(jane.login, {
+      password: jane.password,
+      sub: '00uJANE00001',
+      claims: { userName: 'jane@kentel.com', name: 'Jane', family_name: 'Jones', email: 'jane@kentel.com', security_group_name: 'Associate' },
     });
   });
   afterAll(() => w?.close());
@@ -72,6 +78,31 @@ describe('SSO session and sign-out', () => {
     expect(oktaAuthorizes().at(-1)!.query.max_age).toBe('0');
   });
 
+  it("a login_hint naming another user than the session's goes to Okta to sign in again (prompt=none: login_required)", async () => {
+    // A shared store terminal: Dana is signed in; Jane takes over and the app names her.
+    const browser = new Browser();
+    const first = await exchange(await w.startSignIn(app, dana, {}, browser));
+    const before = oktaAuthorizes().length;
+    // The session's own user, however the hint is written (case, the tenant's username rewrite): no trip to Okta.
+    for (const login_hint of ['DANA@Kentel.com', 'dana@yvr.kentel.local']) {
+      const same = await exchange(await w.startSignIn(app, dana, { login_hint }, browser));
+      expect(same.claims()).toMatchObject({ sub: first.claims()!.sub, sid: first.claims()!.sid });
+    }
+    expect(oktaAuthorizes()).toHaveLength(before);
+
+    const silent = await w.startSignIn(app, jane, { prompt: 'none' }, browser);
+    expect(silent.callback?.searchParams.get('error')).toBe('login_required');
+    expect(oktaAuthorizes()).toHaveLength(before);
+
+    // Okta is asked to sign someone in again (its own session is Dana's), with Jane's name filled in.
+    const other = await exchange(await w.startSignIn(app, jane, {}, browser));
+    expect(oktaAuthorizes()).toHaveLength(before + 1);
+    expect(oktaAuthorizes().at(-1)!.query).toMatchObject({ login_hint: 'jane@kentel.com', prompt: 'login' });
+    expect(other.claims()!.sub).not.toBe(first.claims()!.sub);
+    expect(other.claims()!.preferred_username).toBe('jane@kentel.com');
+    expect(other.claims()!.sid).not.toBe(first.claims()!.sid);
+  });
+
   it('logout ends the session, revokes its tokens, signs out at Okta with the Okta ID token, returns to the app; the next authorize asks Okta again', async () => {
     const browser = new Browser();
     const a = await exchange(await w.startSignIn(app, dana, {}, browser));
@@ -93,7 +124,7 @@ describe('SSO session and sign-out', () => {
     expect(out.reached).toBe(true);
     expect(new URL(out.url).searchParams.get('state')).toBe('bye-123');
 
-    const oktaLogout = kentel.authServer.requestsTo('logout')[0]!;
+    const oktaLogout = kentel.authServer.requestsTo('logout').filter((r) => r.query.id_token_hint).at(-1)!;
     const hint = oktaLogout.query.id_token_hint!;
     const oktaClaims = JSON.parse(Buffer.from(hint.split('.')[1]!, 'base64url').toString());
     expect(oktaClaims).toMatchObject({ iss: kentel.authServer.issuer, aud: kentel.oktaClientId, sub: '00uDANA00001' });
