@@ -58,6 +58,10 @@ describe('protocol details', () => {
       const res = await send('POST', '/admin/tenants', body);
       expect([body, res.status, res.body.title, res.body.detail]).toEqual([body, 400, 'Bad Request', 'The request body must be a JSON object.']);
     }
+    // A member given twice is refused (JSON.parse would keep the last): read one way by a reviewer, another by us.
+    const twice = await send('POST', '/admin/principals', '{"name":"Dup","email":"dup@iqmetrix.com","role":"manager","role":"operator"}');
+    expect([twice.status, twice.body.detail, twice.body.errors]).toEqual([400, 'The request body gives a member twice in one JSON object; give each once.', [{ field: 'role', reason: 'is given more than once in its object' }]]);
+    expect(await w.db.query(`SELECT 1 FROM admin_principals WHERE email = 'dup@iqmetrix.com'`)).toEqual([]);
     const broken = await send('POST', '/admin/tenants', '{"slug": ');
     expect([broken.status, broken.body.detail]).toEqual([400, 'The request body is not valid JSON.']);
   });

@@ -1,7 +1,12 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { CSV_LIMIT_BYTES } from '../../tenants/bulk/bulk-body.js';
 import { ProblemError } from '../errors/problem.js';
+import { firstDuplicateKey } from './duplicate-keys.js';
 import { isAdminPath } from './paths.js';
+
+/** Where people write JSON by hand, and a member given twice would be read one way by them and another by us. */
+const NO_DUPLICATE_MEMBERS = /^\/(admin|console\/api)(\/|$)/;
+const DUPLICATE = Symbol('duplicate JSON member');
 
 /** Request size bounds: JSON (admin API, bulk loads), forms (OAuth endpoints), headers (Node's default). */
 export const BODY_LIMITS = { json: '2mb', urlencoded: '64kb', parameterLimit: 100 } as const;
@@ -14,7 +19,13 @@ export const BODY_LIMITS = { json: '2mb', urlencoded: '64kb', parameterLimit: 10
 export function bodyParsers(): RequestHandler {
   const parsers: RequestHandler[] = [
     // SCIM clients (a customer's Okta) send application/scim+json (RFC 7644 §3.1).
-    express.json({ limit: BODY_LIMITS.json, type: ['application/json', 'application/scim+json'] }),
+    express.json({
+      limit: BODY_LIMITS.json,
+      type: ['application/json', 'application/scim+json'],
+      verify: (req, _res, buf, encoding) => {
+        if (NO_DUPLICATE_MEMBERS.test((req as Request).path)) (req as Request & { [DUPLICATE]?: string })[DUPLICATE] = firstDuplicateKey(buf.toString((encoding as BufferEncoding) || 'utf8'));
+      },
+    }),
     // extended: false keeps repeated parameters as arrays, so they can be refused (RFC 6749 §3.1, §3.2).
     express.urlencoded({ extended: false, limit: BODY_LIMITS.urlencoded, parameterLimit: BODY_LIMITS.parameterLimit }),
     // CSV bulk loads (tenants/bulk): read here, so that the input guard sees them like every other body.
@@ -23,7 +34,7 @@ export function bodyParsers(): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     if (req.headers['transfer-encoding'] === undefined && Number.isNaN(Number(req.headers['content-length']))) return next();
     let i = 0;
-    const done = () => next(unsupportedBody(req));
+    const done = () => next(unsupportedBody(req) ?? duplicateMember(req));
     const step = (err?: unknown) => (err !== undefined && err !== null ? next(err) : i < parsers.length ? parsers[i++]!(req, res, step) : done());
     step();
   };
@@ -39,6 +50,12 @@ const BODY_TYPES: Array<{ applies: (path: string) => boolean; type: RegExp; mess
   { applies: isAdminPath, type: /^(application\/(json|csv)|text\/csv)\s*(;|$)/i, message: 'The admin API takes application/json bodies (and text/csv for bulk loads).' },
   { applies: (path) => path.startsWith('/scim/'), type: /^application\/(scim\+)?json\s*(;|$)/i, message: 'SCIM takes application/scim+json (or application/json) bodies.' },
 ];
+
+function duplicateMember(req: Request): ProblemError | undefined {
+  const field = (req as Request & { [DUPLICATE]?: string })[DUPLICATE];
+  if (field === undefined) return undefined;
+  return new ProblemError(400, 'Bad Request', 'The request body gives a member twice in one JSON object; give each once.', [{ field, reason: 'is given more than once in its object' }]);
+}
 
 function unsupportedBody(req: Request): ProblemError | undefined {
   if (req.headers['content-length'] === '0') return undefined;
