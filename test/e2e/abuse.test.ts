@@ -159,7 +159,7 @@ describe('abuse limits and hardening', () => {
     const big = JSON.stringify({ slug: 'x', name: 'y'.repeat(3 * 1024 * 1024) });
     const adminRes = await fetch(`${w.service.url}/admin/tenants`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: big });
     expect(adminRes.status).toBe(413);
-    expect(await adminRes.json()).toMatchObject({ status: 413, title: 'Payload Too Large', detail: 'The request body is too large.' });
+    expect(await adminRes.json()).toMatchObject({ status: 413, title: 'Content Too Large', detail: 'The request body is too large.' });
     const form = `grant_type=authorization_code&code=${'a'.repeat(100 * 1024)}`;
     const tokenRes = await fetch(`${w.service.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
     expect(tokenRes.status).toBe(413);

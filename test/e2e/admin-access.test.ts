@@ -63,7 +63,7 @@ describe('admin access: account managers, operators, tenant scope', () => {
     const missing = await call(managerA.token, 'GET', '/admin/tenants/no-such-tenant');
     expect(read.status).toBe(404);
     expect(read.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(read.body).toMatchObject({ status: 404, title: 'Not found', detail: 'Tenant "other" does not exist.' });
+    expect(read.body).toMatchObject({ status: 404, title: 'Not Found', detail: 'Tenant "other" does not exist.' });
     expect(strip(read.body)).toEqual(strip(missing.body));
 
     const change = await call(managerA.token, 'PUT', '/admin/tenants/other/config', {

@@ -88,7 +88,7 @@ describe('API state cache across instances', () => {
     expect(ms).toBeLessThan(1000);
     const res = await me(bUrl, t.access_token);
     expect(res.headers.get('www-authenticate')).toContain('invalid_token');
-    expect(await res.json()).toMatchObject({ title: 'invalid_token', status: 401, detail: 'The access token has been revoked.' });
+    expect(await res.json()).toMatchObject({ title: 'Unauthorized', error: 'invalid_token', status: 401, detail: 'The access token has been revoked.' });
   });
 
   it("an account manager's edit through A shows on B at once", async () => {

@@ -171,11 +171,11 @@ describe('protocol details', () => {
     const json = await read(await fetch(`${w.service.url}/v1/me`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ access_token: token }) }));
     expect([json.status, json.challenge]).toEqual([401, 'Bearer realm="api"']);
     const both = await read(await fetch(`${w.service.url}/v1/me`, { method: 'POST', headers: { ...bearer, ...form }, body: new URLSearchParams({ access_token: token }).toString() }));
-    expect([both.status, both.body.title, both.body.detail]).toEqual([400, 'invalid_request', 'Send the access token in the Authorization header or in the form body, not both.']);
+    expect([both.status, both.body.title, both.body.error, both.body.detail]).toEqual([400, 'Bad Request', 'invalid_request', 'Send the access token in the Authorization header or in the form body, not both.']);
     // RFC 6750 §3: the error code in the challenge too.
     expect(both.challenge).toBe('Bearer error="invalid_request", error_description="Send the access token in the Authorization header or in the form body, not both."');
     const twice = await read(await fetch(`${w.service.url}/v1/me`, { method: 'POST', headers: form, body: `access_token=${token}&access_token=${token}` }));
-    expect([twice.status, twice.body.title, twice.body.detail]).toEqual([400, 'invalid_request', 'access_token must be given once.']);
+    expect([twice.status, twice.body.title, twice.body.error, twice.body.detail]).toEqual([400, 'Bad Request', 'invalid_request', 'access_token must be given once.']);
 
     const doc = (await (await fetch(`${w.service.url}/docs/openapi.json`)).json()) as { paths: Record<string, Record<string, { summary?: string; security?: unknown[] }>> };
     for (const path of ['/v1/me', '/v1/training/me']) {
@@ -218,6 +218,27 @@ describe('protocol details', () => {
     expect((await send('GET', '/admin/tenants/kentel')).body.activeVersion).toBe(before);
     const any = await send('PUT', '/admin/tenants/kentel/config', JSON.stringify({ config, baseVersion: before }), { 'if-match': '*' });
     expect(any.status).toBe(200);
+  });
+
+  it('titles every about:blank problem with its status phrase (RFC 9457 §4.2.1, RFC 9110 §15), and a specific type with its own', async () => {
+    const cases: Array<[string, string, string | undefined, Record<string, string>, number, string, string]> = [
+      ['GET', '/admin/tenants/no-such-tenant', undefined, {}, 404, 'about:blank', 'Not Found'],
+      ['GET', '/admin/tenants/kentel/versions/99', undefined, {}, 404, 'about:blank', 'Not Found'],
+      ['GET', '/admin/no-such-route', undefined, {}, 404, 'about:blank', 'Not Found'],
+      ['PATCH', '/admin/tenants', undefined, {}, 405, 'about:blank', 'Method Not Allowed'],
+      ['GET', '/admin/me', undefined, { 'x-admin-key': 'wrong' }, 401, 'about:blank', 'Unauthorized'],
+      ['POST', '/admin/tenants', '{"slug": ', {}, 400, 'about:blank', 'Bad Request'],
+      ['POST', '/admin/tenants', JSON.stringify({ slug: 'x', name: 'y'.repeat(3 * 1024 * 1024) }), {}, 413, 'about:blank', 'Content Too Large'],
+      ['POST', '/admin/tenants/kentel/rollback', JSON.stringify({ toVersion: 1 }), {}, 409, '/problems/conflict', 'Conflict'],
+      ['POST', '/admin/principals', JSON.stringify({ name: '' }), {}, 422, '/problems/validation', 'Validation failed'],
+    ];
+    for (const [method, path, body, headers, status, type, title] of cases) {
+      const res = await send(method, path, body, headers);
+      expect({ method, path, status: res.status, type: res.body.type, title: res.body.title }).toEqual({ method, path, status, type, title });
+    }
+    // The apps' API: the status phrase as title, the OAuth error code as its own member (and in the challenge).
+    const junk = await read(await fetch(`${w.service.url}/v1/me`, { headers: { authorization: 'Bearer junk.junk.junk' } }));
+    expect(junk.body).toMatchObject({ type: 'about:blank', title: 'Unauthorized', error: 'invalid_token', status: 401 });
   });
 
   const registerClient = (uris: { redirectUris?: string[]; postLogoutRedirectUris?: string[] }, clientId = 'bad-app') =>

@@ -94,7 +94,7 @@ describe('training database on another server, stopped', () => {
 
     // Training tokens already issued: their API and refresh answer 503, not a 500.
     const me = await w.bearer('/v1/training/me', before.tokens.access_token);
-    expect(me).toMatchObject({ status: 503, body: { title: 'temporarily_unavailable' } });
+    expect(me).toMatchObject({ status: 503, body: { title: 'Service Unavailable', error: 'temporarily_unavailable' } });
     const refresh = await w.tokenRequest({ clientId: 'hub' }, { grant_type: 'refresh_token', refresh_token: before.tokens.refresh_token! });
     expect(refresh).toMatchObject({ status: 503, body: { error: 'temporarily_unavailable' } });
 

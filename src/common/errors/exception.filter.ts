@@ -109,7 +109,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
         else if (exception.status === 400 || exception.status === 401 || exception.status === 403) {
           res.set('WWW-Authenticate', `Bearer error="${exception.error}", error_description="${exception.description.replace(/["\\]/g, '')}"`);
         }
-        this.sendProblem(res, req, new ProblemError(exception.status, exception.error, exception.description));
+        // The title is the status phrase like every about:blank problem's; the OAuth error code is its own member.
+        this.sendProblem(res, req, new ProblemError(exception.status, exception.error, exception.description), { error: exception.error });
         return;
       }
       this.sendOAuth(res, exception);
@@ -165,7 +166,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     } else if (surface === 'browser') {
       sendPage(res, status, status >= 500 ? 'Something went wrong' : 'This request could not be handled', html`<p>${message}</p>${this.reference(req)}`);
     } else {
-      this.sendProblem(res, req, new ProblemError(status, http?.title ?? 'Internal Server Error', message));
+      this.sendProblem(res, req, new ProblemError(status, 'Internal Server Error', message));
     }
   }
 
@@ -183,8 +184,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     return undefined;
   }
 
-  private fromHttpException(e: unknown): { status: number; title: string; message: string; retryAfterS?: number } | undefined {
-    if (e instanceof TooManyRequests) return { status: 429, title: 'Too Many Requests', message: e.message, retryAfterS: e.retryAfterS };
+  /** Status and message of a framework or parser error (the problem's title is the status phrase: ProblemError). */
+  private fromHttpException(e: unknown): { status: number; message: string; retryAfterS?: number } | undefined {
+    if (e instanceof TooManyRequests) return { status: 429, message: e.message, retryAfterS: e.retryAfterS };
     // body-parser errors (Nest wraps them in an HttpException with the original as cause): our own wording,
     // never the parser's ("Unexpected end of JSON input").
     const parser = this.fromParserError(e instanceof HttpException && e.cause ? e.cause : e);
@@ -192,17 +194,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (e instanceof HttpException) {
       const status = e.getStatus();
       // Nest wraps body-parser's SyntaxError; its message is the JSON parser's, not ours.
-      if ((e.cause as { type?: string } | undefined)?.type === 'entity.parse.failed') return { status, title: 'Bad Request', message: unparsedJsonMessage(e.cause) };
+      if ((e.cause as { type?: string } | undefined)?.type === 'entity.parse.failed') return { status, message: unparsedJsonMessage(e.cause) };
       const body = e.getResponse();
       const raw = typeof body === 'object' && body && 'message' in body ? (body as { message: unknown }).message : e.message;
-      const title = typeof body === 'object' && body && 'error' in body ? String((body as { error: unknown }).error) : e.name;
       const message = Array.isArray(raw) ? raw.join('; ') : String(raw);
-      return { status, title, message: status === 404 && /^Cannot /.test(message) ? 'No such resource.' : message };
+      return { status, message: status === 404 && /^Cannot /.test(message) ? 'No such resource.' : message };
     }
     return undefined;
   }
 
-  private fromParserError(e: unknown): { status: number; title: string; message: string } | undefined {
+  private fromParserError(e: unknown): { status: number; message: string } | undefined {
     const err = e as { status?: number; type?: string; expose?: boolean };
     if (err && typeof err.status === 'number' && err.status >= 400 && err.status < 500 && err.expose) {
       const message =
@@ -211,7 +212,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
         : err.type === 'parameters.too.many' ? 'The request has too many parameters.'
         : err.type === 'encoding.unsupported' || err.type === 'charset.unsupported' ? 'The request body encoding is not supported.'
         : 'The request body could not be read.';
-      return { status: err.status, title: err.status === 413 ? 'Payload Too Large' : err.status === 415 ? 'Unsupported Media Type' : 'Bad Request', message };
+      return { status: err.status, message };
     }
     return undefined;
   }
@@ -242,11 +243,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     res.json({ error: e.error, error_description: e.description });
   }
 
-  private sendProblem(res: Response, req: Request & { id?: string }, p: ProblemError): void {
+  /** `extensions`: members of this problem beyond RFC 9457's (§3.2), e.g. the OAuth error code of a Bearer refusal. */
+  private sendProblem(res: Response, req: Request & { id?: string }, p: ProblemError, extensions: Record<string, string> = {}): void {
     if (p.challenge) res.set('WWW-Authenticate', p.challenge);
     res
       .status(p.status)
       .type('application/problem+json')
-      .send(JSON.stringify({ type: p.type, title: p.title, status: p.status, detail: p.detail, errors: p.errors, instance: req.originalUrl?.split('?')[0], correlationId: req.id }));
+      .send(JSON.stringify({ type: p.type, title: p.title, status: p.status, detail: p.detail, ...extensions, errors: p.errors, instance: req.originalUrl?.split('?')[0], correlationId: req.id }));
   }
 }

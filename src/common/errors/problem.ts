@@ -1,3 +1,13 @@
+import { STATUS_CODES } from 'node:http';
+
+/** RFC 9110 §15's names where Node's table still has the older ones (RFC 7231's "Payload Too Large"...). */
+const RFC9110_PHRASES: Readonly<Record<number, string>> = { 413: 'Content Too Large', 422: 'Unprocessable Content' };
+
+/** The recommended phrase of an HTTP status code (RFC 9110 §15): what an about:blank problem's title is. */
+export function statusPhrase(status: number): string {
+  return RFC9110_PHRASES[status] ?? STATUS_CODES[status] ?? (status >= 500 ? 'Internal Server Error' : 'Bad Request');
+}
+
 /** A REST API error, rendered as RFC 9457 problem details (application/problem+json). */
 export interface FieldProblem {
   field: string;
@@ -5,9 +15,15 @@ export interface FieldProblem {
 }
 
 export class ProblemError extends Error {
+  /**
+   * With `type` about:blank, the status code's phrase whatever `title` says (RFC 9457 §4.2.1: "Not Found" for
+   * every 404, so a client can rely on it); a specific `type` (/problems/validation...) keeps its own title.
+   */
+  readonly title: string;
+
   constructor(
     readonly status: number,
-    readonly title: string,
+    title: string,
     readonly detail?: string,
     readonly errors?: FieldProblem[],
     readonly type = 'about:blank',
@@ -15,13 +31,14 @@ export class ProblemError extends Error {
     readonly challenge?: string,
   ) {
     super(detail ?? title);
+    this.title = type === 'about:blank' ? statusPhrase(status) : title;
   }
 
   static validation(errors: FieldProblem[], detail = 'The request has invalid fields.'): ProblemError {
     return new ProblemError(422, 'Validation failed', detail, errors, '/problems/validation');
   }
   static notFound(what: string): ProblemError {
-    return new ProblemError(404, 'Not found', `${what} does not exist.`);
+    return new ProblemError(404, 'Not Found', `${what} does not exist.`);
   }
   static conflict(detail: string, errors?: FieldProblem[]): ProblemError {
     return new ProblemError(409, 'Conflict', detail, errors, '/problems/conflict');

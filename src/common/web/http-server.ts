@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AppConfig } from '../../config/app-config.js';
+import { statusPhrase } from '../errors/problem.js';
 
 /**
  * What Node's HTTP server answers before a request reaches the application: headers too large (431), a request
@@ -25,10 +26,11 @@ export function hardenHttpServer(server: Server, config: AppConfig): void {
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (err.code === 'ECONNRESET' || !socket.writable || answeredEarly.has(socket)) return void socket.destroy();
-    const [status, title, detail] =
-      err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'The request headers are too large.']
-      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'The request was not received in time.']
-      : [400, 'Bad Request', 'The request could not be read as HTTP.'];
+    const [status, detail]: [number, string] =
+      err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'The request headers are too large.']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'The request was not received in time.']
+      : [400, 'The request could not be read as HTTP.'];
+    const title = statusPhrase(status);
     const body = JSON.stringify({ type: 'about:blank', title, status, detail });
     socket.end(
       `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +

@@ -96,12 +96,12 @@ async function readText(req: Request): Promise<string> {
   // Normally already read by the text body parser (bootstrap.ts), which the input guard has checked.
   if (typeof req.body === 'string') return checkedUtf8(req.body);
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > CSV_LIMIT_BYTES) throw new ProblemError(413, 'Payload Too Large', `A CSV load may be at most ${CSV_LIMIT_BYTES} bytes.`);
+  if (declared > CSV_LIMIT_BYTES) throw new ProblemError(413, 'Content Too Large', `A CSV load may be at most ${CSV_LIMIT_BYTES} bytes.`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > CSV_LIMIT_BYTES) throw new ProblemError(413, 'Payload Too Large', `A CSV load may be at most ${CSV_LIMIT_BYTES} bytes.`);
+    if (size > CSV_LIMIT_BYTES) throw new ProblemError(413, 'Content Too Large', `A CSV load may be at most ${CSV_LIMIT_BYTES} bytes.`);
     chunks.push(chunk as Buffer);
   }
   return checkedUtf8(Buffer.concat(chunks).toString('utf8'));
