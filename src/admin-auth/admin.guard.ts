@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { safeEqual, sha256 } from '../common/crypto/tokens.js';
 import { ProblemError } from '../common/errors/problem.js';
-import { bearerCredentials } from '../common/web/bearer.js';
+import { oneHeaderCredential } from '../common/web/bearer.js';
 import { ADMIN_ACCESS, ADMIN_TENANT_PARAM, type AdminActor, type AdminTenantRef, mayTouchTenant } from './admin-actor.js';
 import { AdminActionLog, type AdminRequest } from './admin-action-log.js';
 import { AdminCredentials } from './admin-credentials.service.js';
@@ -27,7 +27,7 @@ const refusals = {
 
 /**
  * Every admin route's gate, deny by default:
- * 1. authenticates the caller (X-Admin-Key or Authorization: Bearer: the bootstrap operator key from the
+ * 1. authenticates the caller (X-Admin-Key or Authorization: Bearer, never both: the bootstrap operator key from the
  *    environment, or an account manager's API token; or, with neither header, the console's session cookie,
  *    whose state-changing requests must carry the console's anti-forgery token and Origin: src/console);
  * 2. a route with a tenant parameter (`:slug`, or the name given by @AdminTenantParam) is answered only for a
@@ -70,9 +70,13 @@ export class AdminGuard implements CanActivate {
   }
 
   private async authenticate(req: AdminRequest, route: string): Promise<AdminActor> {
-    const header = req.headers['x-admin-key'];
-    const bearer = bearerCredentials(req.headers.authorization) || undefined;
-    const key = (typeof header === 'string' ? header : undefined) ?? bearer;
+    let key: string | undefined;
+    try {
+      key = oneHeaderCredential(req.headers);
+    } catch (e) {
+      await this.actions.record({ actor: null, method: req.method, route, path: req.path, status: 400, outcome: 'refused', detail: { reason: 'two credentials: X-Admin-Key and Authorization: Bearer' }, correlationId: req.id });
+      throw e;
+    }
     const session = key ? undefined : consoleSessionToken(req, this.config);
     if (!key && !session) throw ProblemError.unauthorized('An admin credential is required (X-Admin-Key header or Authorization: Bearer).', CHALLENGE);
     if (key && safeEqual(sha256(key), this.keyHash)) return { ...BOOTSTRAP, tenantIds: new Set() };

@@ -177,6 +177,33 @@ describe('admin access: account managers, operators, tenant scope', () => {
     expect([disabled.status, disabled.body.detail]).toEqual([401, 'The admin user of this credential is disabled.']);
   });
 
+  it('refuses two credentials in one request (X-Admin-Key and Authorization: Bearer) with 400 naming both, on the admin API and the operators\' endpoints', async () => {
+    const errors = [
+      { field: 'X-Admin-Key', reason: 'was sent together with Authorization: Bearer' },
+      { field: 'Authorization', reason: 'was sent together with X-Admin-Key' },
+    ];
+    const principalsBefore = (await w.db.query(`SELECT count(*)::int AS n FROM admin_principals`))[0];
+    for (const [path, method, headers] of [
+      ['/admin/me', 'GET', { authorization: `Bearer ${managerB.token}`, 'x-admin-key': managerA.token }],
+      ['/admin/me', 'GET', { authorization: `bearer ${managerA.token}`, 'x-admin-key': managerA.token }], // the same one twice, too
+      ['/admin/principals', 'POST', { authorization: `Bearer ${managerA.token}` }], // + the bootstrap key (the helper's): which of the two would it run as?
+      ['/metrics', 'GET', { authorization: 'Bearer not-the-ops-token' }],
+    ] as const) {
+      const res = await w.service.admin(method, path, method === 'POST' ? { name: 'Smuggled', role: 'operator' } : undefined, headers);
+      expect({ path, status: res.status, title: res.body.title, detail: res.body.detail, errors: res.body.errors, challenge: res.headers.get('www-authenticate') }).toEqual({
+        path, status: 400, title: 'Bad Request', detail: 'Send one credential: the X-Admin-Key header or Authorization: Bearer, not both.', errors, challenge: null,
+      });
+    }
+    expect((await w.db.query(`SELECT count(*)::int AS n FROM admin_principals`))[0]).toEqual(principalsBefore);
+    const logged = await w.db.query<{ actor: string; status: number; outcome: string; detail: { reason: string } }>(
+      `SELECT actor, status, outcome, detail FROM admin_actions WHERE route = '/admin/principals' AND method = 'POST' AND status = 400`,
+    );
+    expect(logged).toEqual([{ actor: 'anonymous', status: 400, outcome: 'refused', detail: { reason: 'two credentials: X-Admin-Key and Authorization: Bearer' } }]);
+    // Either one alone still works; an empty X-Admin-Key is no credential.
+    expect((await w.service.admin('GET', '/admin/me', undefined, { 'x-admin-key': '', authorization: `Bearer ${managerA.token}` })).body.name).toBe('Alice Manager');
+    expect((await call(managerA.token, 'GET', '/admin/me')).status).toBe(200);
+  });
+
   it('the action logs take limit, before and principal, refuse a time Postgres cannot take, and document them', async () => {
     const own = await w.service.admin('GET', `/admin/tenants/kentel/actions?principal=${managerA.id}&limit=1&before=9999-12-31T23:59:59Z`);
     expect(own.status).toBe(200);
