@@ -17,6 +17,7 @@ import { GrantChangeNotifications1796350000000 } from './control/1796350000000-g
 import { FieldNamesFromDocument1796360000000 } from './control/1796360000000-field-names-from-document.js';
 import { ClientIntrospection1796360000100 } from './control/1796360000100-client-introspection.js';
 import { AuthTimeUnknown1796370000000 } from './control/1796370000000-auth-time-unknown.js';
+import { AdminCredentialParents1796372418000 } from './control/1796372418000-admin-credential-parents.js';
 import { DirectorySchema1764770000100 } from './directory/1764770000100-directory-schema.js';
 import { Lifecycle1796320617271 } from './control/1796320617271-lifecycle.js';
 import { UserLifecycle1796320617371 } from './directory/1796320617371-user-lifecycle.js';
@@ -24,5 +25,5 @@ import { Provenance1796320967286 } from './directory/1796320967286-provenance.js
 import { UsersBySubject1796331000000 } from './directory/1796331000000-users-by-subject.js';
 import { UserChangeNotifications1796350000100 } from './directory/1796350000100-user-change-notifications.js';
 
-export const controlMigrations = [ControlSchema1764770000000, AdminAuth1796320591793, Lifecycle1796320617271, OktaBackoff1796320645203, ConfigLifecycle1796320932163, ProvisioningAuditQuery1796320967186, SecretPurpose1796322400563, PasswordGrantThrottle1796326831593, SessionHintInBrowser1796329441591, DomainClaims1796340000000, GrantChangeNotifications1796350000000, FieldNamesFromDocument1796360000000, ClientIntrospection1796360000100, AuthTimeUnknown1796370000000];
+export const controlMigrations = [ControlSchema1764770000000, AdminAuth1796320591793, Lifecycle1796320617271, OktaBackoff1796320645203, ConfigLifecycle1796320932163, ProvisioningAuditQuery1796320967186, SecretPurpose1796322400563, PasswordGrantThrottle1796326831593, SessionHintInBrowser1796329441591, DomainClaims1796340000000, GrantChangeNotifications1796350000000, FieldNamesFromDocument1796360000000, ClientIntrospection1796360000100, AuthTimeUnknown1796370000000, AdminCredentialParents1796372418000];
 export const directoryMigrations = [DirectorySchema1764770000100, UserLifecycle1796320617371, Provenance1796320967286, UsersBySubject1796331000000, UserChangeNotifications1796350000100];

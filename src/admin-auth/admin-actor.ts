@@ -2,6 +2,9 @@ import { SetMetadata } from '@nestjs/common';
 
 export type AdminRole = 'operator' | 'manager';
 
+/** Every admin 401's challenge (RFC 9110 §15.5.2). X-Admin-Key has no scheme to name; Bearer is accepted too. */
+export const ADMIN_CHALLENGE = 'Bearer realm="iqsso-admin"';
+
 /**
  * Who is calling the admin API, however they authenticated (the bootstrap key, an API token, and later a
  * console session built on a token). `id` is what is recorded as the author of every change.

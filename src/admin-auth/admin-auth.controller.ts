@@ -1,12 +1,12 @@
-import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ProblemError } from '../common/errors/problem.js';
 import { jsonSchema } from '../common/validation/openapi.js';
 import { decimalInt, isoInstant, parseOrProblem } from '../common/validation/zod.js';
 import { AdminActionLog } from './admin-action-log.js';
-import { createPrincipalSchema, AdminCredentials, issueCredentialSchema, updatePrincipalSchema } from './admin-credentials.service.js';
-import { Actor, AdminAccess, type AdminActor, AdminTenant, type AdminTenantRef } from './admin.guard.js';
+import { createPrincipalSchema, AdminCredentials, type IssuedCredential, issueCredentialSchema, updatePrincipalSchema } from './admin-credentials.service.js';
+import { Actor, AdminAccess, type AdminActor, AdminTenant, type AdminTenantRef, noteAdminAction } from './admin.guard.js';
 import { AdminApi } from './admin-api.decorator.js';
 
 const actionsQuery = z.object({
@@ -26,11 +26,18 @@ function ActionsQueryDocs(): MethodDecorator {
 
 const exampleToken = {
   credential: {
-    id: '7d1c9f0e-2a4b-4c55-9e61-0b8f4a1d2c3e', principalId: '3f0a8c1e-5b6d-4e7f-8a9b-0c1d2e3f4a5b', kind: 'api-token', label: 'laptop',
+    id: '7d1c9f0e-2a4b-4c55-9e61-0b8f4a1d2c3e', principalId: '3f0a8c1e-5b6d-4e7f-8a9b-0c1d2e3f4a5b', kind: 'api-token', parentId: null, label: 'laptop',
     hint: 'iqsso_am_Xy3k…', expiresAt: '2027-03-01T12:00:00.000Z', revokedAt: null, lastUsedAt: null, createdBy: 'operator:bootstrap-key', createdAt: '2026-12-01T12:00:00.000Z', status: 'active',
   },
   token: 'iqsso_am_(shown once: 52 characters)',
+  warnings: [],
 };
+
+/** The action log entry of an issue names the new credential, its parent, and whether its expiry was capped. */
+function noteIssued<T extends IssuedCredential>(req: unknown, issued: T): T {
+  noteAdminAction(req, { credential: issued.credential.id, parent: issued.credential.parentId, expiresAt: issued.credential.expiresAt, ...(issued.warnings.length ? { capped: true } : {}) });
+  return issued;
+}
 
 /**
  * Who may use the admin API: operators create account managers, give them tenants, and issue their API tokens.
@@ -57,12 +64,14 @@ export class AdminAuthController {
 
   @Post('me/credentials')
   @AdminAccess('any')
-  @ApiOperation({ summary: 'Issue yourself another API token (e.g. to rotate one). The token is in this answer only.' })
+  @ApiOperation({
+    summary: 'Issue yourself another API token (e.g. for another device). The token is in this answer only. It expires no later than the credential you call with (from the console: the token the session was opened with), and revoking that one revokes it; a shortened expiry is a warning on expiresInDays.',
+  })
   @ApiBody({ schema: { ...jsonSchema(issueCredentialSchema), example: { label: 'new laptop', expiresInDays: 90 } } })
   @ApiResponse({ status: 201, schema: { example: exampleToken } })
-  issueOwn(@Body() body: unknown, @Actor() actor: AdminActor) {
+  async issueOwn(@Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
     if (!actor.principalId) throw ProblemError.validation([{ field: '(credential)', reason: 'the bootstrap key belongs to no one; create an admin user and issue their token' }]);
-    return this.credentials.issue(actor.principalId, parseOrProblem(issueCredentialSchema, body), actor);
+    return noteIssued(req, await this.credentials.issue(actor.principalId, parseOrProblem(issueCredentialSchema, body), actor));
   }
 
   @Get('me/credentials')
@@ -75,7 +84,7 @@ export class AdminAuthController {
   @Delete('credentials/:id')
   @AdminAccess('any')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Revoke a credential at once (operators: any; managers: their own).' })
+  @ApiOperation({ summary: 'Revoke a credential at once (operators: any; managers: their own), with every credential issued with it and the console sessions opened with them (alsoRevoked).' })
   revoke(@Param('id') id: string, @Actor() actor: AdminActor) {
     return this.credentials.revoke(id, actor);
   }
@@ -107,11 +116,11 @@ export class AdminAuthController {
   }
 
   @Post('principals/:id/credentials')
-  @ApiOperation({ summary: 'Operators: issue an API token for an admin user. The token is in this answer only; it is stored as a hash.' })
+  @ApiOperation({ summary: 'Operators: issue an API token for an admin user. The token is in this answer only; it is stored as a hash. For your own id, the rules of POST /admin/me/credentials apply.' })
   @ApiBody({ schema: { ...jsonSchema(issueCredentialSchema), example: { label: 'onboarding laptop', expiresInDays: 30 } } })
   @ApiResponse({ status: 201, schema: { example: exampleToken } })
-  issue(@Param('id') id: string, @Body() body: unknown, @Actor() actor: AdminActor) {
-    return this.credentials.issue(id, parseOrProblem(issueCredentialSchema, body), actor);
+  async issue(@Param('id') id: string, @Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
+    return noteIssued(req, await this.credentials.issue(id, parseOrProblem(issueCredentialSchema, body), actor));
   }
 
   @Get('actions')

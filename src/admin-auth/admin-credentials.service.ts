@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { randomToken, sha256 } from '../common/crypto/tokens.js';
-import { ProblemError } from '../common/errors/problem.js';
-import type { AdminActor, AdminRole } from './admin-actor.js';
+import { type FieldProblem, ProblemError } from '../common/errors/problem.js';
+import { ADMIN_CHALLENGE, type AdminActor, type AdminRole } from './admin-actor.js';
 
 /** Admin API tokens: a recognisable prefix (secret scanners), then 256 random bits. */
 export const ADMIN_TOKEN_PREFIX = 'iqsso_am_';
@@ -44,6 +44,8 @@ export interface CredentialView {
   id: string;
   principalId: string;
   kind: 'api-token' | 'session';
+  /** The credential this one was issued with (a self-issued token) or opened with (a console session); its revocation ends this one. */
+  parentId: string | null;
   label: string;
   hint: string;
   expiresAt: string;
@@ -52,6 +54,13 @@ export interface CredentialView {
   createdBy: string;
   createdAt: string;
   status: 'active' | 'expired' | 'revoked';
+}
+
+/** A new token, shown once; a warning says when its expiry was capped (a self-issued token outlives no parent). */
+export interface IssuedCredential {
+  credential: CredentialView;
+  token: string;
+  warnings: FieldProblem[];
 }
 
 export type Authenticated =
@@ -98,8 +107,9 @@ export class AdminCredentials {
     );
     const r = rows[0];
     if (!r || r.kind !== kind) return { ok: false, reason: 'unknown' };
-    if (r.revoked || r.parent_invalid) return { ok: false, reason: 'revoked' };
+    if (r.revoked) return { ok: false, reason: 'revoked' };
     if (r.expired) return { ok: false, reason: 'expired' };
+    if (r.parent_invalid) return { ok: false, reason: 'revoked' };
     if (r.principal_status !== 'active') return { ok: false, reason: 'disabled' };
     if (r.stale) await this.db.query(`UPDATE admin_credentials SET last_used_at = now() WHERE id = $1`, [r.credential_id]);
     return {
@@ -163,36 +173,83 @@ export class AdminCredentials {
     return p;
   }
 
-  /** A new API token for a principal. The token is in this answer only; afterwards only its hint is shown. */
-  async issue(principalId: string, input: z.infer<typeof issueCredentialSchema>, by: AdminActor): Promise<{ credential: CredentialView; token: string }> {
+  /**
+   * A new API token for a principal. The token is in this answer only; afterwards only its hint is shown.
+   * Issued to oneself (POST /admin/me/credentials, or an operator's own id), it is the child of the credential the
+   * request was made with (of a console session: the token the session was opened with): it expires no later than
+   * that one, and revoking that one revokes it. Otherwise a short-lived or stolen credential could mint itself a
+   * year. An operator issuing a token to someone else gives it up to 365 days and no parent.
+   */
+  async issue(principalId: string, input: z.infer<typeof issueCredentialSchema>, by: AdminActor): Promise<IssuedCredential> {
     const p = await this.principal(principalId);
     if (p.status !== 'active') throw ProblemError.conflict('This admin user is disabled; enable them before issuing a credential.');
     const token = `${ADMIN_TOKEN_PREFIX}${randomToken(32)}`;
-    const rows = await this.db.query(
-      `INSERT INTO admin_credentials (principal_id, kind, token_hash, hint, label, expires_at, created_by)
-       VALUES ($1, 'api-token', $2, $3, $4, now() + make_interval(days => $5), $6) RETURNING id`,
-      [principalId, sha256(token), token.slice(0, ADMIN_TOKEN_PREFIX.length + 4), input.label, input.expiresInDays, by.id],
-    );
-    return { credential: (await this.credentials({ id: rows[0].id }))[0]!, token };
+    const hint = token.slice(0, ADMIN_TOKEN_PREFIX.length + 4);
+    if (by.principalId !== principalId || !by.credentialId) {
+      const rows = await this.db.query(
+        `INSERT INTO admin_credentials (principal_id, kind, token_hash, hint, label, expires_at, created_by)
+         VALUES ($1, 'api-token', $2, $3, $4, now() + make_interval(days => $5), $6) RETURNING id`,
+        [principalId, sha256(token), hint, input.label, input.expiresInDays, by.id],
+      );
+      return { credential: (await this.credentials({ id: rows[0].id }))[0]!, token, warnings: [] };
+    }
+    const issued: { id: string; capped: boolean } | undefined = await this.db.transaction(async (m) => {
+      // Issuing and revoking a principal's credentials take turns (revoke() takes the same lock), so a token issued
+      // while its parent is being revoked is either seen and revoked with it, or refused here.
+      await m.query(`SELECT 1 FROM admin_principals WHERE id = $1 FOR UPDATE`, [principalId]);
+      // The parent: the request's credential, or for a console session the token it was opened with (a session
+      // always has one: a CHECK and ON DELETE CASCADE; were it not traceable, the session itself and its expiry).
+      const rows = await m.query(
+        `INSERT INTO admin_credentials (principal_id, kind, parent_id, token_hash, hint, label, expires_at, created_by)
+         SELECT c.principal_id, 'api-token', COALESCE(o.id, c.id), $3, $4, $5, LEAST(now() + make_interval(days => $6), COALESCE(o.expires_at, c.expires_at)), $7
+           FROM admin_credentials c
+           LEFT JOIN admin_credentials o ON c.kind = 'session' AND o.id = c.parent_id
+          WHERE c.id = $1 AND c.principal_id = $2 AND c.revoked_at IS NULL AND c.expires_at > now()
+            AND (o.id IS NULL OR (o.revoked_at IS NULL AND o.expires_at > now()))
+         RETURNING id, expires_at < now() + make_interval(days => $6) AS capped`,
+        [by.credentialId, principalId, sha256(token), hint, input.label, input.expiresInDays, by.id],
+      );
+      return rows[0];
+    });
+    if (!issued) throw ProblemError.unauthorized('The admin credential has been revoked.', ADMIN_CHALLENGE);
+    const credential = (await this.credentials({ id: issued.id }))[0]!;
+    const parent = by.via === 'session' ? 'the API token this console session was opened with' : 'the credential this request was made with';
+    const warnings = issued.capped
+      ? [{ field: 'expiresInDays', reason: `capped: this token expires at ${credential.expiresAt}, with ${parent} (${credential.parentId}); a token you issue yourself cannot outlive it` }]
+      : [];
+    return { credential, token, warnings };
   }
 
   async credentialsOf(principalId: string): Promise<CredentialView[]> {
     return this.credentials({ principalId });
   }
 
-  /** Revokes a credential (and the sessions opened with it). Managers may revoke only their own. */
-  async revoke(credentialId: string, by: AdminActor): Promise<CredentialView> {
+  /**
+   * Revokes a credential and every credential descending from it: the tokens issued with it, theirs in turn, and
+   * the console sessions opened with any of them (`alsoRevoked`). Managers may revoke only their own.
+   */
+  async revoke(credentialId: string, by: AdminActor): Promise<CredentialView & { alsoRevoked: string[] }> {
     const found = (await this.credentials({ id: credentialId }))[0];
     if (!found || (by.role !== 'operator' && found.principalId !== by.principalId)) throw ProblemError.notFound('Credential');
-    await this.db.query(`UPDATE admin_credentials SET revoked_at = now(), revoked_by = $2 WHERE (id = $1 OR parent_id = $1) AND revoked_at IS NULL`, [credentialId, by.id]);
-    return (await this.credentials({ id: credentialId }))[0]!;
+    const revoked: Array<{ id: string }> = await this.db.transaction(async (m) => {
+      await m.query(`SELECT 1 FROM admin_principals WHERE id = $1 FOR UPDATE`, [found.principalId]); // see issue()
+      return m.query(
+        `WITH RECURSIVE tree AS (
+           SELECT id FROM admin_credentials WHERE id = $1
+           UNION SELECT c.id FROM admin_credentials c JOIN tree t ON c.parent_id = t.id
+         ), u AS (UPDATE admin_credentials SET revoked_at = now(), revoked_by = $2 WHERE id IN (SELECT id FROM tree) AND revoked_at IS NULL RETURNING id)
+         SELECT id FROM u`,
+        [credentialId, by.id],
+      );
+    });
+    return { ...(await this.credentials({ id: credentialId }))[0]!, alsoRevoked: revoked.map((r) => r.id).filter((id) => id !== credentialId).sort() };
   }
 
   private async credentials(where: { id?: string; principalId?: string }): Promise<CredentialView[]> {
     const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
     if ((where.id && !uuid.test(where.id)) || (where.principalId && !uuid.test(where.principalId))) return [];
     const rows = await this.db.query(
-      `SELECT id, principal_id, kind, label, hint, expires_at, revoked_at, last_used_at, created_by, created_at, expires_at <= now() AS expired
+      `SELECT id, principal_id, kind, parent_id, label, hint, expires_at, revoked_at, last_used_at, created_by, created_at, expires_at <= now() AS expired
          FROM admin_credentials WHERE ($1::uuid IS NULL OR id = $1) AND ($2::uuid IS NULL OR principal_id = $2) ORDER BY created_at DESC`,
       [where.id ?? null, where.principalId ?? null],
     );
@@ -200,6 +257,7 @@ export class AdminCredentials {
       id: r.id,
       principalId: r.principal_id,
       kind: r.kind,
+      parentId: r.parent_id,
       label: r.label,
       hint: `${r.hint}…`,
       expiresAt: new Date(r.expires_at).toISOString(),

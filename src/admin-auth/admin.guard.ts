@@ -5,7 +5,7 @@ import { AppConfig } from '../config/app-config.js';
 import { safeEqual, sha256 } from '../common/crypto/tokens.js';
 import { ProblemError } from '../common/errors/problem.js';
 import { oneHeaderCredential } from '../common/web/bearer.js';
-import { ADMIN_ACCESS, ADMIN_TENANT_PARAM, type AdminActor, type AdminTenantRef, mayTouchTenant } from './admin-actor.js';
+import { ADMIN_ACCESS, ADMIN_CHALLENGE, ADMIN_TENANT_PARAM, type AdminActor, type AdminTenantRef, mayTouchTenant } from './admin-actor.js';
 import { AdminActionLog, type AdminRequest } from './admin-action-log.js';
 import { AdminCredentials } from './admin-credentials.service.js';
 import { assertConsoleRequest, consoleSessionToken } from '../console/console-session.js';
@@ -15,8 +15,6 @@ export { AdminAccess, AdminTenantParam } from './admin-actor.js';
 
 const BOOTSTRAP: Omit<AdminActor, 'tenantIds'> = { id: 'operator:bootstrap-key', name: 'Bootstrap operator key', role: 'operator', principalId: null, credentialId: null, via: 'bootstrap-key' };
 
-/** Every admin 401's challenge (RFC 9110 §15.5.2). X-Admin-Key has no scheme to name; Bearer is accepted too. */
-const CHALLENGE = 'Bearer realm="iqsso-admin"';
 
 const refusals = {
   unknown: 'The admin credential is not valid.',
@@ -78,7 +76,7 @@ export class AdminGuard implements CanActivate {
       throw e;
     }
     const session = key ? undefined : consoleSessionToken(req, this.config);
-    if (!key && !session) throw ProblemError.unauthorized('An admin credential is required (X-Admin-Key header or Authorization: Bearer).', CHALLENGE);
+    if (!key && !session) throw ProblemError.unauthorized('An admin credential is required (X-Admin-Key header or Authorization: Bearer).', ADMIN_CHALLENGE);
     if (key && safeEqual(sha256(key), this.keyHash)) return { ...BOOTSTRAP, tenantIds: new Set() };
     if (session) {
       try {
@@ -91,7 +89,7 @@ export class AdminGuard implements CanActivate {
     const result = session ? await this.credentials.authenticate(session, 'session') : await this.credentials.authenticate(key!);
     if (!result.ok) {
       await this.actions.record({ actor: null, method: req.method, route, path: req.path, status: 401, outcome: 'denied', detail: { reason: result.reason }, correlationId: req.id });
-      throw ProblemError.unauthorized(refusals[result.reason], CHALLENGE);
+      throw ProblemError.unauthorized(refusals[result.reason], ADMIN_CHALLENGE);
     }
     return result.actor;
   }

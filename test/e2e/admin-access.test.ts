@@ -16,10 +16,10 @@ describe('admin access: account managers, operators, tenant scope', () => {
   const as = (token: string) => ({ 'x-admin-key': token });
   const call = (token: string, method: string, path: string, body?: unknown) => w.service.admin(method, path, body, as(token));
 
-  async function newManager(name: string, tenants: string[], role = 'manager') {
+  async function newManager(name: string, tenants: string[], role = 'manager', expiresInDays = 30) {
     const p = await w.service.admin('POST', '/admin/principals', { name, role, tenants });
     expect(p.status).toBe(201);
-    const c = await w.service.admin('POST', `/admin/principals/${p.body.id}/credentials`, { label: 'laptop', expiresInDays: 30 });
+    const c = await w.service.admin('POST', `/admin/principals/${p.body.id}/credentials`, { label: 'laptop', expiresInDays });
     expect(c.status).toBe(201);
     return { id: p.body.id as string, token: c.body.token as string, credentialId: c.body.credential.id as string };
   }
@@ -175,6 +175,84 @@ describe('admin access: account managers, operators, tenant scope', () => {
     await w.service.admin('PATCH', `/admin/principals/${temp.id}`, { status: 'disabled' });
     const disabled = await call(third.body.token, 'GET', '/admin/me');
     expect([disabled.status, disabled.body.detail]).toEqual([401, 'The admin user of this credential is disabled.']);
+  });
+
+  it('a token you issue yourself expires no later than the credential you issued it with, and dies with it', async () => {
+    const erin = await newManager('Erin Short', ['kentel'], 'manager', 30);
+    const [parent] = await w.db.query<{ expires_at: Date }>(`SELECT expires_at FROM admin_credentials WHERE id = $1`, [erin.credentialId]);
+    const child = await call(erin.token, 'POST', '/admin/me/credentials', { label: 'for a year', expiresInDays: 365 });
+    expect(child.status).toBe(201);
+    expect(child.body.credential).toMatchObject({ parentId: erin.credentialId, expiresAt: parent!.expires_at.toISOString(), status: 'active' });
+    expect(child.body.warnings).toEqual([{
+      field: 'expiresInDays',
+      reason: `capped: this token expires at ${parent!.expires_at.toISOString()}, with the credential this request was made with (${erin.credentialId}); a token you issue yourself cannot outlive it`,
+    }]);
+    // To the microsecond, in the database too.
+    const [same] = await w.db.query<{ same: boolean }>(`SELECT c.expires_at = p.expires_at AS same FROM admin_credentials c JOIN admin_credentials p ON p.id = c.parent_id WHERE c.id = $1`, [child.body.credential.id]);
+    expect(same!.same).toBe(true);
+    expect((await call(child.body.token, 'GET', '/admin/me')).body.name).toBe('Erin Short');
+    // Within the parent's life: asked for, given, no warning. And the child's own child is capped the same way.
+    const short = await call(erin.token, 'POST', '/admin/me/credentials', { label: 'a day', expiresInDays: 1 });
+    expect(short.body.warnings).toEqual([]);
+    const grandchild = await call(child.body.token, 'POST', '/admin/me/credentials', { label: 'again', expiresInDays: 365 });
+    expect(grandchild.body.credential).toMatchObject({ parentId: child.body.credential.id, expiresAt: parent!.expires_at.toISOString() });
+    // The action log says what was issued with what.
+    const [logged] = await w.db.query<{ detail: Record<string, unknown> }>(`SELECT detail FROM admin_actions WHERE route = '/admin/me/credentials' AND credential_id = $1 ORDER BY at LIMIT 1`, [erin.credentialId]);
+    expect(logged!.detail).toEqual({ credential: child.body.credential.id, parent: erin.credentialId, expiresAt: parent!.expires_at.toISOString(), capped: true });
+
+    // Revoking the parent revokes everything issued with it, down the line.
+    const revoked = await call(erin.token, 'DELETE', `/admin/credentials/${erin.credentialId}`);
+    expect(revoked.body).toMatchObject({ id: erin.credentialId, status: 'revoked', alsoRevoked: [child.body.credential.id, grandchild.body.credential.id, short.body.credential.id].sort() });
+    for (const t of [child.body.token, grandchild.body.token, short.body.token]) {
+      const r = await call(t, 'GET', '/admin/me');
+      expect([r.status, r.body.detail]).toEqual([401, 'The admin credential has been revoked.']);
+    }
+    expect((await call(erin.token, 'POST', '/admin/me/credentials', { label: 'after' })).status).toBe(401);
+
+    // And it expires with it: a parent with two seconds left gives a child with two seconds left.
+    const fay = await newManager('Fay Short', ['kentel'], 'manager', 1);
+    await w.db.query(`UPDATE admin_credentials SET expires_at = now() + interval '2 seconds' WHERE id = $1`, [fay.credentialId]);
+    const brief = await call(fay.token, 'POST', '/admin/me/credentials', { label: 'brief', expiresInDays: 365 });
+    expect(brief.status).toBe(201);
+    expect(Date.parse(brief.body.credential.expiresAt) - Date.now()).toBeLessThan(2500);
+    await new Promise((r) => setTimeout(r, 2100));
+    const late = await call(brief.body.token, 'GET', '/admin/me');
+    expect([late.status, late.body.detail]).toEqual([401, 'The admin credential has expired; ask an operator for a new one.']);
+  });
+
+  it('a token issued from a console session is bounded by the token the session was opened with, and revoked with it', async () => {
+    const gil = await newManager('Gil Console', ['kentel'], 'manager', 2);
+    const opened = await fetch(`${w.service.url}/console/api/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: w.service.url }, body: JSON.stringify({ token: gil.token }) });
+    expect(opened.status).toBe(201);
+    const { csrfToken } = (await opened.json()) as { csrfToken: string };
+    const cookie = opened.headers.get('set-cookie')!.split(';')[0]!;
+    const [session] = await w.db.query<{ id: string }>(`SELECT id FROM admin_credentials WHERE parent_id = $1 AND kind = 'session'`, [gil.credentialId]);
+    const res = await fetch(`${w.service.url}/admin/me/credentials`, {
+      method: 'POST', headers: { cookie, origin: w.service.url, 'x-csrf-token': csrfToken, 'content-type': 'application/json' }, body: JSON.stringify({ label: 'from the console', expiresInDays: 365 }),
+    });
+    const minted = (await res.json()) as { credential: { id: string; parentId: string; expiresAt: string }; token: string; warnings: Array<{ reason: string }> };
+    expect(res.status).toBe(201);
+    const [token] = await w.db.query<{ expires_at: Date }>(`SELECT expires_at FROM admin_credentials WHERE id = $1`, [gil.credentialId]);
+    expect(minted.credential).toMatchObject({ parentId: gil.credentialId, expiresAt: token!.expires_at.toISOString() });
+    expect(minted.credential.parentId).not.toBe(session!.id);
+    expect(minted.warnings[0]!.reason).toContain('with the API token this console session was opened with');
+    expect((await call(gil.token, 'DELETE', `/admin/credentials/${gil.credentialId}`)).body.alsoRevoked).toEqual([session!.id, minted.credential.id].sort());
+    expect((await call(minted.token, 'GET', '/admin/me')).status).toBe(401);
+  });
+
+  it('operators issuing tokens to others keep a year and no parent; to themselves, the same cap as anyone', async () => {
+    const olga = await newManager('Olga Operator', [], 'operator', 1);
+    const other = await call(olga.token, 'POST', `/admin/principals/${managerB.id}/credentials`, { label: 'a year', expiresInDays: 365 });
+    expect(other.status).toBe(201);
+    expect(other.body.credential.parentId).toBeNull();
+    expect(other.body.warnings).toEqual([]);
+    expect(Date.parse(other.body.credential.expiresAt) - Date.now()).toBeGreaterThan(364 * 86400_000);
+    const byKey = await w.service.admin('POST', `/admin/principals/${olga.id}/credentials`, { label: 'from the key', expiresInDays: 365 });
+    expect([byKey.body.credential.parentId, byKey.body.warnings]).toEqual([null, []]);
+    const own = await call(olga.token, 'POST', `/admin/principals/${olga.id}/credentials`, { label: 'mine', expiresInDays: 365 });
+    expect(own.body.credential.parentId).toBe(olga.credentialId);
+    expect(Date.parse(own.body.credential.expiresAt) - Date.now()).toBeLessThan(86400_000 + 60_000);
+    expect(own.body.warnings[0].field).toBe('expiresInDays');
   });
 
   it('refuses two credentials in one request (X-Admin-Key and Authorization: Bearer) with 400 naming both, on the admin API and the operators\' endpoints', async () => {
