@@ -109,10 +109,15 @@ export class AdminAuthController {
   }
 
   @Patch('principals/:id')
-  @ApiOperation({ summary: 'Operators: rename, disable or enable an admin user, or replace the tenants they look after.' })
-  @ApiBody({ schema: { ...jsonSchema(updatePrincipalSchema), example: { tenants: ['kentel', 'other'] } } })
-  updatePrincipal(@Param('id') id: string, @Body() body: unknown, @Actor() actor: AdminActor) {
-    return this.credentials.updatePrincipal(id, parseOrProblem(updatePrincipalSchema, body), actor);
+  @ApiOperation({
+    summary: 'Operators: rename, disable or enable an admin user, change their role, or replace the tenants they look after. Made operator, a manager\'s tenant list is dropped (operators look after every tenant); made manager, they look after the tenants given with it (none without). The last enabled operator cannot be demoted or disabled (409).',
+  })
+  @ApiBody({ schema: { ...jsonSchema(updatePrincipalSchema), example: { role: 'manager', tenants: ['kentel', 'other'] } } })
+  async updatePrincipal(@Param('id') id: string, @Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
+    noteAdminAction(req, { principal: id });
+    const { principal, changes } = await this.credentials.updatePrincipal(id, parseOrProblem(updatePrincipalSchema, body), actor);
+    noteAdminAction(req, { changes });
+    return principal;
   }
 
   @Post('principals/:id/credentials')

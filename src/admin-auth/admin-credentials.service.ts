@@ -12,18 +12,32 @@ const TOKEN_SHAPE = /^iqsso_am_[A-Za-z0-9_-]{43}$/;
 const SESSION_SHAPE = /^iqsso_cs_[A-Za-z0-9_-]{43}$/;
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a tenant slug');
-export const createPrincipalSchema = z.object({
+// The bodies below are strict: a key that is no field (a typo: "tenant", "rol") is a 422, never a silent no-op.
+export const createPrincipalSchema = z.strictObject({
   name: z.string().trim().min(1, 'must not be empty').max(200),
   email: z.email().max(320).optional(),
   role: z.enum(['operator', 'manager']),
   tenants: z.array(slug).max(1000).default([]),
 });
-export const updatePrincipalSchema = z.object({
+export const updatePrincipalSchema = z.strictObject({
   name: z.string().trim().min(1).max(200).optional(),
   status: z.enum(['active', 'disabled']).optional(),
+  /** Operators look after every tenant: a manager made operator loses the tenant list; an operator made manager looks after `tenants` (none without). */
+  role: z.enum(['operator', 'manager']).optional(),
   tenants: z.array(slug).max(1000).optional(),
 });
-export const issueCredentialSchema = z.object({
+
+/** What a PATCH of a principal changed, for the admin action log. */
+export interface PrincipalChanges {
+  name?: { from: string; to: string };
+  status?: { from: string; to: string };
+  role?: { from: AdminRole; to: AdminRole };
+  tenants?: { added: string[]; removed: string[] };
+}
+
+/** Role and status changes take turns across every instance, so "the last enabled operator" is counted once. */
+const OPERATORS_LOCK = `hashtext('iqsso:admin-operators')`;
+export const issueCredentialSchema = z.strictObject({
   label: z.string().trim().min(1, 'must not be empty').max(200),
   /** Every credential expires; at most a year. */
   expiresInDays: z.number().int().min(1).max(365).default(90),
@@ -81,6 +95,8 @@ interface CredentialRow {
   stale: boolean;
 }
 
+const operatorsHaveAllTenants = { field: 'tenants', reason: 'an operator looks after every tenant; a tenant list is only for a manager' };
+
 /**
  * People who use the admin API and their credentials. Tokens are shown once, at issue, and stored only as a
  * SHA-256 hash (they carry 256 random bits, so a fast hash is the right lookup key, as for OAuth tokens).
@@ -127,6 +143,7 @@ export class AdminCredentials {
   }
 
   async createPrincipal(input: z.infer<typeof createPrincipalSchema>, by: AdminActor): Promise<PrincipalView> {
+    if (input.role === 'operator' && input.tenants.length) throw ProblemError.validation([operatorsHaveAllTenants]);
     return this.db.transaction(async (m) => {
       const tenantIds = await this.tenantIdsFor(m, input.tenants, 'tenants');
       let id: string;
@@ -142,19 +159,46 @@ export class AdminCredentials {
     });
   }
 
-  async updatePrincipal(id: string, input: z.infer<typeof updatePrincipalSchema>, by: AdminActor): Promise<PrincipalView> {
+  /**
+   * Renames, enables or disables, changes the role of, or replaces the tenants of a principal; at once, since the
+   * role and the tenants are read on every request. A change that would leave no enabled operator (demoting or
+   * disabling the last one, yourself included) is refused: promote or enable someone else first.
+   */
+  async updatePrincipal(id: string, input: z.infer<typeof updatePrincipalSchema>, by: AdminActor): Promise<{ principal: PrincipalView; changes: PrincipalChanges }> {
     return this.db.transaction(async (m) => {
-      const existing = await this.principals(m, id);
-      if (!existing[0]) throw ProblemError.notFound('Admin user');
-      if (input.name || input.status) {
-        await m.query(`UPDATE admin_principals SET name = COALESCE($2, name), status = COALESCE($3, status), updated_at = now() WHERE id = $1`, [id, input.name ?? null, input.status ?? null]);
+      if (input.role !== undefined || input.status !== undefined) await m.query(`SELECT pg_advisory_xact_lock(${OPERATORS_LOCK})`);
+      const before = (await this.principals(m, id))[0];
+      if (!before) throw ProblemError.notFound('Admin user');
+      const role = input.role ?? before.role;
+      if (role === 'operator' && input.tenants?.length) throw ProblemError.validation([operatorsHaveAllTenants]);
+      const changes: PrincipalChanges = {};
+      if (input.name !== undefined && input.name !== before.name) changes.name = { from: before.name, to: input.name };
+      if (input.status !== undefined && input.status !== before.status) changes.status = { from: before.status, to: input.status };
+      if (role !== before.role) changes.role = { from: before.role, to: role };
+
+      if (changes.name || changes.status || changes.role) {
+        await m.query(`UPDATE admin_principals SET name = COALESCE($2, name), status = COALESCE($3, status), role = COALESCE($4, role), updated_at = now() WHERE id = $1`, [id, input.name ?? null, input.status ?? null, input.role ?? null]);
       }
-      if (input.tenants) {
-        const tenantIds = await this.tenantIdsFor(m, input.tenants, 'tenants');
+      if (before.role === 'operator' && before.status === 'active' && (changes.role || changes.status)) {
+        const [{ n }] = await m.query(`SELECT count(*)::int AS n FROM admin_principals WHERE role = 'operator' AND status = 'active'`);
+        if (n === 0) {
+          throw ProblemError.conflict(`${before.name} is the last enabled operator; make someone else an operator (or enable one) first, so that someone can still manage people.`, [
+            { field: changes.role ? 'role' : 'status', reason: 'would leave no enabled operator' },
+          ]);
+        }
+      }
+      // An operator looks after every tenant; a list kept for one would mean nothing, and come back on a demotion.
+      const tenants = role === 'operator' ? (changes.role || input.tenants ? [] : undefined) : input.tenants ?? (changes.role ? [] : undefined);
+      if (tenants) {
+        const tenantIds = await this.tenantIdsFor(m, tenants, 'tenants');
         await m.query(`DELETE FROM admin_principal_tenants WHERE principal_id = $1 AND NOT (tenant_id = ANY($2::uuid[]))`, [id, tenantIds]);
         await this.setTenants(m, id, tenantIds, by);
       }
-      return (await this.principals(m, id))[0]!;
+      const principal = (await this.principals(m, id))[0]!;
+      const added = principal.tenants.filter((t) => !before.tenants.includes(t));
+      const removed = before.tenants.filter((t) => !principal.tenants.includes(t));
+      if (added.length || removed.length) changes.tenants = { added, removed };
+      return { principal, changes };
     });
   }
 

@@ -255,6 +255,49 @@ describe('admin access: account managers, operators, tenant scope', () => {
     expect(own.body.warnings[0].field).toBe('expiresInDays');
   });
 
+  it('changes a role: operators only, valid roles only, in the action log, never leaving no enabled operator', async () => {
+    const hal = await newManager('Hal Promoted', ['kentel']);
+    const patch = (body: unknown, token?: string) => (token ? call(token, 'PATCH', `/admin/principals/${hal.id}`, body) : w.service.admin('PATCH', `/admin/principals/${hal.id}`, body));
+    expect((await patch({ role: 'operator' }, managerA.token)).status).toBe(403);
+    const god = await patch({ role: 'god' });
+    expect([god.status, god.body.errors.map((e: { field: string }) => e.field)]).toEqual([422, ['role']]);
+    const typo = await patch({ rol: 'operator', name: 'Hal' });
+    expect([typo.status, typo.body.errors]).toEqual([422, [{ field: '(body)', reason: 'Unrecognized key: "rol"' }]]);
+    expect((await patch({ role: 'operator', tenants: ['kentel'] })).body.errors).toEqual([{ field: 'tenants', reason: 'an operator looks after every tenant; a tenant list is only for a manager' }]);
+    expect((await w.service.admin('GET', `/admin/principals/${hal.id}`)).body).toMatchObject({ name: 'Hal Promoted', role: 'manager', tenants: ['kentel'] });
+
+    // Made operator: at once, on every credential; the tenant list goes (it would mean nothing, and return on a demotion).
+    const promoted = await patch({ role: 'operator' });
+    expect([promoted.status, promoted.body.role, promoted.body.tenants]).toEqual([200, 'operator', []]);
+    expect((await call(hal.token, 'GET', '/admin/principals')).status).toBe(200);
+    expect((await call(hal.token, 'GET', '/admin/me')).body).toMatchObject({ role: 'operator', tenants: 'all' });
+    const [entry] = await w.db.query<{ detail: Record<string, unknown> }>(`SELECT detail FROM admin_actions WHERE route = '/admin/principals/:id' AND method = 'PATCH' AND status = 200 ORDER BY at DESC LIMIT 1`);
+    expect(entry!.detail).toEqual({ principal: hal.id, changes: { role: { from: 'manager', to: 'operator' }, tenants: { added: [], removed: ['kentel'] } } });
+    // Made manager: the tenants given with it, and nothing an operator may do.
+    const demoted = await patch({ role: 'manager', tenants: ['other'] });
+    expect([demoted.status, demoted.body.role, demoted.body.tenants]).toEqual([200, 'manager', ['other']]);
+    expect((await call(hal.token, 'GET', '/admin/principals')).status).toBe(403);
+    expect((await call(hal.token, 'GET', '/admin/tenants/kentel')).status).toBe(404);
+    expect((await call(hal.token, 'GET', '/admin/tenants/other')).status).toBe(200);
+
+    // The last enabled operator can be neither demoted nor disabled, by anyone, themselves included.
+    const ivy = await newManager('Ivy Operator', [], 'operator');
+    const others = await w.db.query<{ id: string }>(`SELECT id FROM admin_principals WHERE role = 'operator' AND status = 'active' AND id <> $1`, [ivy.id]);
+    for (const { id } of others) expect((await w.service.admin('PATCH', `/admin/principals/${id}`, { role: 'manager' })).status).toBe(200);
+    for (const [body, field] of [[{ role: 'manager' }, 'role'], [{ status: 'disabled' }, 'status']] as const) {
+      for (const token of [undefined, ivy.token]) {
+        const res = token ? await call(token, 'PATCH', `/admin/principals/${ivy.id}`, body) : await w.service.admin('PATCH', `/admin/principals/${ivy.id}`, body);
+        expect({ body, token: !!token, status: res.status, errors: res.body.errors }).toEqual({ body, token: !!token, status: 409, errors: [{ field, reason: 'would leave no enabled operator' }] });
+      }
+    }
+    expect((await w.service.admin('GET', `/admin/principals/${ivy.id}`)).body).toMatchObject({ role: 'operator', status: 'active' });
+    // The two last operators demoted at once: one of them stays.
+    expect((await patch({ role: 'operator' })).status).toBe(200);
+    const [a, b] = await Promise.all([patch({ role: 'manager' }), w.service.admin('PATCH', `/admin/principals/${ivy.id}`, { status: 'disabled' })]);
+    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    expect((await w.db.query(`SELECT 1 FROM admin_principals WHERE role = 'operator' AND status = 'active'`))).toHaveLength(1);
+  });
+
   it('refuses two credentials in one request (X-Admin-Key and Authorization: Bearer) with 400 naming both, on the admin API and the operators\' endpoints', async () => {
     const errors = [
       { field: 'X-Admin-Key', reason: 'was sent together with Authorization: Bearer' },
