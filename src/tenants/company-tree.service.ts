@@ -73,51 +73,56 @@ export class CompanyTree {
     }
 
     const db = await this.directories.forEnvironment(tenantId, environment);
-    const existing = new Map<string, string | null>(
-      (await db.query(`SELECT external_id, parent_external_id FROM locations WHERE tenant_id = $1`, [tenantId])).map((r: { external_id: string; parent_external_id: string | null }) => [r.external_id, r.parent_external_id]),
-    );
-    // Parents must exist in the tree or in what is accepted, and the tree must stay a tree (no loops, following
-    // parents through the tree as it would be after the load). Rejecting one row may orphan others: repeat.
-    const parentOf = (id: string) => (accepted.has(id) ? accepted.get(id)!.parentExternalId ?? null : existing.get(id) ?? null);
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (const [id, l] of [...accepted]) {
-        if (l.parentExternalId && !accepted.has(l.parentExternalId) && !existing.has(l.parentExternalId)) {
-          accepted.delete(id);
-          rejected.push({ row: l.row, externalId: id, reason: `its parent ${l.parentExternalId} is neither in the company tree nor accepted in this load` });
-          changed = true;
-          continue;
-        }
-        const seen = new Set([id]);
-        for (let p = parentOf(id); p; p = parentOf(p)) {
-          if (seen.has(p)) {
+    return db.transaction(async (m) => {
+      // Loads of one tenant's tree take turns, so each checks parents and loops against the tree as the previous load
+      // left it: two loads at once could otherwise each pass its own check and together make a loop (X under Y, Y under X).
+      await m.query(`SELECT pg_advisory_xact_lock(hashtext('iqsso:locations:' || $1::text || ':' || $2::text))`, [environment, tenantId]);
+      const existing = new Map<string, string | null>(
+        (await m.query(`SELECT external_id, parent_external_id FROM locations WHERE tenant_id = $1`, [tenantId])).map((r: { external_id: string; parent_external_id: string | null }) => [r.external_id, r.parent_external_id]),
+      );
+      // Parents must exist in the tree or in what is accepted, and the tree must stay a tree (no loops, following
+      // parents through the tree as it would be after the load). Rejecting one row may orphan others: repeat.
+      const parentOf = (id: string) => (accepted.has(id) ? accepted.get(id)!.parentExternalId ?? null : existing.get(id) ?? null);
+      for (let changed = true; changed; ) {
+        changed = false;
+        for (const [id, l] of [...accepted]) {
+          if (l.parentExternalId && !accepted.has(l.parentExternalId) && !existing.has(l.parentExternalId)) {
             accepted.delete(id);
-            rejected.push({ row: l.row, externalId: id, reason: `its parent ${l.parentExternalId} would make the company tree a loop` });
+            rejected.push({ row: l.row, externalId: id, reason: `its parent ${l.parentExternalId} is neither in the company tree nor accepted in this load` });
             changed = true;
-            break;
+            continue;
           }
-          seen.add(p);
+          const seen = new Set([id]);
+          for (let p = parentOf(id); p; p = parentOf(p)) {
+            if (seen.has(p)) {
+              accepted.delete(id);
+              rejected.push({ row: l.row, externalId: id, reason: `its parent ${l.parentExternalId} would make the company tree a loop` });
+              changed = true;
+              break;
+            }
+            seen.add(p);
+          }
         }
       }
-    }
 
-    const rows = [...accepted.values()];
-    const written: Array<{ external_id: string; inserted: boolean }> = rows.length
-      ? await db.query(
-          `INSERT INTO locations (tenant_id, external_id, name, parent_external_id)
-           SELECT $1, x.external_id, x.name, x.parent FROM jsonb_to_recordset($2::jsonb) AS x(external_id text, name text, parent text)
-           ON CONFLICT (tenant_id, external_id) DO UPDATE SET name = EXCLUDED.name, parent_external_id = EXCLUDED.parent_external_id, updated_at = now()
-             WHERE (locations.name, locations.parent_external_id) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.parent_external_id)
-           RETURNING external_id, (xmax = 0) AS inserted`,
-          [tenantId, JSON.stringify(rows.map((l) => ({ external_id: l.externalId, name: l.name, parent: l.parentExternalId ?? null })))],
-        )
-      : [];
-    return {
-      added: written.filter((r) => r.inserted).map((r) => r.external_id).sort(),
-      changed: written.filter((r) => !r.inserted).map((r) => r.external_id).sort(),
-      unchanged: rows.length - written.length,
-      rejected: rejected.sort((a, b) => a.row - b.row),
-    };
+      const rows = [...accepted.values()];
+      const written: Array<{ external_id: string; inserted: boolean }> = rows.length
+        ? await m.query(
+            `INSERT INTO locations (tenant_id, external_id, name, parent_external_id)
+             SELECT $1, x.external_id, x.name, x.parent FROM jsonb_to_recordset($2::jsonb) AS x(external_id text, name text, parent text)
+             ON CONFLICT (tenant_id, external_id) DO UPDATE SET name = EXCLUDED.name, parent_external_id = EXCLUDED.parent_external_id, updated_at = now()
+               WHERE (locations.name, locations.parent_external_id) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.parent_external_id)
+             RETURNING external_id, (xmax = 0) AS inserted`,
+            [tenantId, JSON.stringify(rows.map((l) => ({ external_id: l.externalId, name: l.name, parent: l.parentExternalId ?? null })))],
+          )
+        : [];
+      return {
+        added: written.filter((r) => r.inserted).map((r) => r.external_id).sort(),
+        changed: written.filter((r) => !r.inserted).map((r) => r.external_id).sort(),
+        unchanged: rows.length - written.length,
+        rejected: rejected.sort((a, b) => a.row - b.row),
+      };
+    });
   }
 
   /** Programmatic load (all rows given as objects). */

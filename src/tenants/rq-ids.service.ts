@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { type FieldProblem, ProblemError } from '../common/errors/problem.js';
-import { fieldProblems } from '../common/validation/zod.js';
+import { decimalInt, fieldProblems } from '../common/validation/zod.js';
 import type { BulkBody } from './bulk/bulk-body.js';
 import type { TenantConfig } from './tenant-config.schema.js';
 import { tenantConfigInputSchema } from './tenant-config.schema.js';
-import { TenantsService } from './tenants.service.js';
+import { MAX_VERSION, versionNumber } from './tenant-inputs.js';
+import { StaleBaseVersion, TenantsService } from './tenants.service.js';
 
 export const RQ_ID_KINDS = ['organizationalRoles', 'commissionGroups', 'securityRoles', 'commissionTypes'] as const;
 export type RqIdKind = (typeof RQ_ID_KINDS)[number];
@@ -27,7 +28,12 @@ export const rqIdsOptionsSchema = z.object({
   /** true (default): the new version is put in force at once; false: it is staged as a draft. */
   activate: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
   note: z.string().trim().max(500).optional(),
+  /** The version in force the load was prepared against: if another is in force now, 409 (as PUT …/config). Omitted: merged into whatever is in force. */
+  baseVersion: z.union([versionNumber, decimalInt(1, MAX_VERSION)]).optional(),
 });
+
+/** How many times a load is merged again into a newer version in force before it gives up (409). */
+const MAX_MERGES = 20;
 
 export interface RqIdsReport {
   /** The version the load created (null: nothing changed, no version was made). */
@@ -76,29 +82,43 @@ export class RqIds {
       loaded[kind].push(checked.data);
     }
 
-    const current = await this.tenants.storedVersion(tenantId);
-    const before = current.config.rqIds;
-    const after = { ...before };
-    const kinds = {} as RqIdsReport['kinds'];
-    for (const kind of RQ_ID_KINDS) {
-      const old = before[kind] ?? [];
-      const next = mode === 'replace' && named.has(kind) ? loaded[kind] : [...old, ...loaded[kind].filter((x) => !old.includes(x))];
-      after[kind] = next;
-      kinds[kind] = { added: next.filter((x) => !old.includes(x)), removed: old.filter((x) => !next.includes(x)), unchanged: next.filter((x) => old.includes(x)).length };
+    // Read, merge, save on top of exactly the version read (the baseVersion check of every save, under the tenant's
+    // row lock). If another change was put in force meanwhile (another load at the same time), merge again into that
+    // one, so no load's IDs are lost and each report says what its own version changed. Not one lock held across
+    // the save instead: the save's validation fetches the tenant's Okta discovery document, and a connection held
+    // that long per waiting load could drain the pool sign-ins use.
+    for (let merges = 1; ; merges++) {
+      const current = await this.tenants.storedVersion(tenantId);
+      const base = options.data.baseVersion;
+      if (base !== undefined && base !== current.version) throw new StaleBaseVersion(base, current.version);
+      const before = current.config.rqIds;
+      const after = { ...before };
+      const kinds = {} as RqIdsReport['kinds'];
+      for (const kind of RQ_ID_KINDS) {
+        const old = before[kind] ?? [];
+        const next = mode === 'replace' && named.has(kind) ? loaded[kind] : [...old, ...loaded[kind].filter((x) => !old.includes(x))];
+        after[kind] = next;
+        kinds[kind] = { added: next.filter((x) => !old.includes(x)), removed: old.filter((x) => !next.includes(x)), unchanged: next.filter((x) => old.includes(x)).length };
+      }
+      if (RQ_ID_KINDS.every((k) => kinds[k].added.length === 0 && kinds[k].removed.length === 0)) {
+        return { version: null, status: 'unchanged', kinds, rejected, warnings: [] };
+      }
+      const { endpoints: _e, clientSecretId: _s, ...okta } = current.config.okta;
+      // (versions saved before training existed have no training section: saved again as training off)
+      const config = { ...current.config, rqIds: after, training: current.config.training ?? { enabled: false, database: 'managed' as const } } satisfies TenantConfig;
+      const input = { config: { ...config, okta }, note: note ?? `RQ IDs loaded (${mode})`, baseVersion: current.version };
+      try {
+        if (activate) {
+          const view = await this.tenants.saveAndActivate(tenantId, input, actor);
+          return { version: view.activeVersion, status: 'active', kinds, rejected, warnings: view.warnings ?? [] };
+        }
+        const draft = await this.tenants.createDraft(tenantId, input, actor);
+        return { version: draft.version, status: 'draft', kinds, rejected, warnings: draft.check?.warnings ?? [] };
+      } catch (e) {
+        if (!(e instanceof StaleBaseVersion) || base !== undefined) throw e;
+        if (merges >= MAX_MERGES) throw ProblemError.conflict(`The configuration in force changed ${MAX_MERGES} times while this load was being saved; nothing was saved. Send the load again.`);
+      }
     }
-    if (RQ_ID_KINDS.every((k) => kinds[k].added.length === 0 && kinds[k].removed.length === 0)) {
-      return { version: null, status: 'unchanged', kinds, rejected, warnings: [] };
-    }
-    const { endpoints: _e, clientSecretId: _s, ...okta } = current.config.okta;
-    // (versions saved before training existed have no training section: saved again as training off)
-    const config = { ...current.config, rqIds: after, training: current.config.training ?? { enabled: false, database: 'managed' as const } } satisfies TenantConfig;
-    const input = { config: { ...config, okta }, note: note ?? `RQ IDs loaded (${mode})` };
-    if (activate) {
-      const view = await this.tenants.saveAndActivate(tenantId, input, actor);
-      return { version: view.activeVersion, status: 'active', kinds, rejected, warnings: view.warnings ?? [] };
-    }
-    const draft = await this.tenants.createDraft(tenantId, input, actor);
-    return { version: draft.version, status: 'draft', kinds, rejected, warnings: draft.check?.warnings ?? [] };
   }
 
   /** JSON shape `{ organizationalRoles: [...], ... }` as rows, so JSON and CSV are checked the same way. */

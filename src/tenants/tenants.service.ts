@@ -256,11 +256,7 @@ export class TenantsService {
       if (input.baseVersion !== undefined && !(await m.query(`SELECT 1 FROM tenant_config_versions WHERE tenant_id = $1 AND version = $2`, [tenantId, input.baseVersion])).length) {
         throw ProblemError.validation([{ field: 'baseVersion', reason: `this tenant has no version ${input.baseVersion}` }]);
       }
-      if (input.baseVersion !== undefined && input.baseVersion !== active) {
-        throw ProblemError.conflict(`Version ${active ?? 'none'} was put in force after version ${input.baseVersion}, which this change was made from; reload and make the change again.`, [
-          { field: 'baseVersion', reason: `version ${active ?? 'none'} is in force now, not ${input.baseVersion}` },
-        ]);
-      }
+      if (input.baseVersion !== undefined && input.baseVersion !== active) throw new StaleBaseVersion(input.baseVersion, active);
       const current = active ? await this.versionRow(m, tenantId, active) : null;
       const latest = Number((await m.query(`SELECT COALESCE(MAX(version), 0) AS max FROM tenant_config_versions WHERE tenant_id = $1`, [tenantId]))[0].max);
       const secretId = input.clientSecret
@@ -476,6 +472,18 @@ export class TenantsService {
       drafts: versions.filter((v) => v.status === 'draft').map((v) => v.version),
       config, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString(),
     };
+  }
+}
+
+/**
+ * A change made from version `base` while `inForce` is in force: saving it would silently undo what came between
+ * (409). Its own class so that a change the service derives itself (an RQ ID load) can be made again from the new one.
+ */
+export class StaleBaseVersion extends ProblemError {
+  constructor(base: number, inForce: number | null) {
+    super(409, 'Conflict', `Version ${inForce ?? 'none'} was put in force after version ${base}, which this change was made from; reload and make the change again.`, [
+      { field: 'baseVersion', reason: `version ${inForce ?? 'none'} is in force now, not ${base}` },
+    ], '/problems/conflict');
   }
 }
 

@@ -205,6 +205,55 @@ describe('bulk loads: company tree and RQ IDs', () => {
     expect(badOption.body.errors[0].field).toBe('mode');
   });
 
+  it('merges RQ ID loads made at the same time into each other: no load is lost, and each report is what its version changed', async () => {
+    const before = (await w.service.admin('GET', '/admin/tenants/kentel')).body;
+    const loads = await Promise.all(Array.from({ length: 8 }, (_, i) => w.service.admin('PUT', '/admin/tenants/kentel/rq-ids', { organizationalRoles: [`ORG-${i}`] })));
+    for (const [i, res] of loads.entries()) {
+      expect({ i, status: res.status, state: res.body.status, added: res.body.kinds?.organizationalRoles.added }).toEqual({ i, status: 200, state: 'active', added: [`ORG-${i}`] });
+    }
+    const versions = loads.map((r) => r.body.version as number).sort((a, b) => a - b);
+    expect(new Set(versions).size).toBe(8);
+    const after = (await w.service.admin('GET', '/admin/tenants/kentel')).body;
+    expect(after.activeVersion).toBe(versions.at(-1));
+    expect([...after.config.rqIds.organizationalRoles].sort()).toEqual([...before.config.rqIds.organizationalRoles, ...loads.map((_, i) => `ORG-${i}`)].sort());
+    // Each version is its load on top of the one before: its diff is its own ID and nothing else.
+    for (const [i, res] of loads.entries()) {
+      const v = (await w.service.admin('GET', `/admin/tenants/kentel/versions/${res.body.version}`)).body;
+      expect({ i, changes: v.diff.changes.map((c: { text: string }) => c.text) }).toEqual({ i, changes: [`rqIds.organizationalRoles: added "ORG-${i}"`] });
+    }
+  });
+
+  it('refuses an RQ ID load made against a version no longer in force, when it names one (baseVersion, as PUT …/config)', async () => {
+    const inForce = (await w.service.admin('GET', '/admin/tenants/kentel')).body.activeVersion as number;
+    const stale = await w.service.admin('PUT', '/admin/tenants/kentel/rq-ids', { organizationalRoles: ['ORG-STALE'], baseVersion: inForce - 1 });
+    expect([stale.status, stale.body.type, stale.body.errors]).toEqual([409, '/problems/conflict', [{ field: 'baseVersion', reason: `version ${inForce} is in force now, not ${inForce - 1}` }]]);
+    const staleCsv = await csv(`/admin/tenants/kentel/rq-ids?baseVersion=${inForce - 1}`, 'kind,id\norganizationalRole,ORG-STALE\n');
+    expect(staleCsv.status).toBe(409);
+    expect((await w.service.admin('GET', '/admin/tenants/kentel')).body.activeVersion).toBe(inForce);
+    const current = await csv(`/admin/tenants/kentel/rq-ids?baseVersion=${inForce}`, 'kind,id\norganizationalRole,ORG-FRESH\n');
+    expect([current.status, current.body.version, current.body.kinds.organizationalRoles.added]).toEqual([200, inForce + 1, ['ORG-FRESH']]);
+    const notANumber = await w.service.admin('PUT', '/admin/tenants/kentel/rq-ids', { organizationalRoles: ['X'], baseVersion: 'latest' });
+    expect([notANumber.status, notANumber.body.errors[0].field]).toEqual([422, 'baseVersion']);
+  });
+
+  it('checks company tree loads made at the same time against each other: together they cannot make a loop', async () => {
+    const pairs = Array.from({ length: 6 }, (_, k) => [`CC-X${k}`, `CC-Y${k}`] as const);
+    await w.service.admin('PUT', '/admin/tenants/kentel/locations', { locations: pairs.flat().map((externalId) => ({ externalId, name: externalId })) });
+    const loads = await Promise.all(pairs.flatMap(([x, y]) => [
+      w.service.admin('PUT', '/admin/tenants/kentel/locations', { locations: [{ externalId: x, name: x, parentExternalId: y }] }),
+      w.service.admin('PUT', '/admin/tenants/kentel/locations', { locations: [{ externalId: y, name: y, parentExternalId: x }] }),
+    ]));
+    const tree = new Map<string, string | null>((await w.service.admin('GET', '/admin/tenants/kentel/locations')).body.map((l: { externalId: string; parentExternalId: string | null }) => [l.externalId, l.parentExternalId]));
+    for (const [k, [x, y]] of pairs.entries()) {
+      const [a, b] = [loads[2 * k]!.body, loads[2 * k + 1]!.body];
+      // One of the two moved its location; the other was refused for the loop it would now make.
+      expect({ k, changed: [...a.changed, ...b.changed], rejected: [...a.rejected, ...b.rejected].map((r: { reason: string }) => r.reason) }).toEqual({
+        k, changed: [a.changed.length ? x : y], rejected: [`its parent ${a.changed.length ? x : y} would make the company tree a loop`],
+      });
+      expect({ k, loop: tree.get(x) === y && tree.get(y) === x }).toEqual({ k, loop: false });
+    }
+  });
+
   it('describes all of it in the OpenAPI document served at /docs, with examples', async () => {
     const ui = await fetch(`${w.service.url}/docs`);
     expect(ui.status).toBe(200);
