@@ -4,6 +4,7 @@ import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
 import { type Observable, catchError, from, mergeMap } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { ProblemError } from '../common/errors/problem.js';
+import { decodeCursor, encodeCursor, microsecondsUtc } from '../common/validation/keyset-cursor.js';
 import type { AdminActor, AdminTenantRef } from './admin-actor.js';
 
 export type AdminRequest = Request & { id?: string; actor?: AdminActor; adminTenant?: AdminTenantRef; adminActionDetail?: Record<string, unknown> };
@@ -52,15 +53,23 @@ export class AdminActionLog {
     await this.record({ actor: req.actor ?? null, method: req.method, route, path: req.path, tenant, status: 404, outcome: 'denied', detail: { reason: 'tenant outside the caller\'s scope' }, correlationId: req.id });
   }
 
-  async list(filter: { tenantId?: string; principalId?: string; limit: number; before?: string }) {
-    const rows = await this.db.query(
-      `SELECT id, at, actor, actor_name AS "actorName", role, method, route, path, tenant_slug AS tenant, status, outcome, detail, correlation_id AS "correlationId"
+  /**
+   * Newest first, a page at a time: keyset on (at, id) through `cursor` (keyset-cursor.ts, as the provisioning
+   * audits page). `at` is given to the microsecond, as stored; `before` only filters by time.
+   */
+  async list(filter: { tenantId?: string; principalId?: string; limit: number; before?: string; cursor?: string }) {
+    const [afterAt, afterId] = filter.cursor ? decodeCursor(filter.cursor) : [null, null];
+    const rows: Array<Record<string, any>> = await this.db.query(
+      `SELECT id, ${microsecondsUtc('at')} AS at, actor, actor_name AS "actorName", role, method, route, path, tenant_slug AS tenant, status, outcome, detail, correlation_id AS "correlationId"
          FROM admin_actions
         WHERE ($1::uuid IS NULL OR tenant_id = $1) AND ($2::uuid IS NULL OR principal_id = $2) AND ($3::timestamptz IS NULL OR at < $3)
+          AND ($5::timestamptz IS NULL OR (at, id) < ($5::timestamptz, $6::uuid))
         ORDER BY at DESC, id DESC LIMIT $4`,
-      [filter.tenantId ?? null, filter.principalId ?? null, filter.before ?? null, filter.limit],
+      [filter.tenantId ?? null, filter.principalId ?? null, filter.before ?? null, filter.limit + 1, afterAt, afterId],
     );
-    return rows.map((r: Record<string, any>) => ({ ...r, at: new Date(r.at).toISOString() }));
+    const items = rows.slice(0, filter.limit);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > filter.limit && last ? encodeCursor(last.at, last.id) : null };
   }
 }
 

@@ -3,6 +3,7 @@ import { ApiBody, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiSecurity, Ap
 import { z } from 'zod';
 import { ProblemError } from '../common/errors/problem.js';
 import { jsonSchema } from '../common/validation/openapi.js';
+import { cursorParam } from '../common/validation/keyset-cursor.js';
 import { decimalInt, isoInstant, parseOrProblem } from '../common/validation/zod.js';
 import { AdminActionLog } from './admin-action-log.js';
 import { createPrincipalSchema, AdminCredentials, type IssuedCredential, issueCredentialSchema, updatePrincipalSchema } from './admin-credentials.service.js';
@@ -11,6 +12,7 @@ import { AdminApi } from './admin-api.decorator.js';
 
 const actionsQuery = z.object({
   limit: decimalInt(1, 500).default(100),
+  cursor: cursorParam.optional(),
   before: isoInstant('2026-11-01T00:00:00Z').optional(),
   principal: z.uuid().optional(),
 });
@@ -19,10 +21,19 @@ const actionsQuery = z.object({
 function ActionsQueryDocs(): MethodDecorator {
   return applyDecorators(
     ApiQuery({ name: 'limit', required: false, example: 100, description: '1 to 500; default 100.' }),
-    ApiQuery({ name: 'before', required: false, example: '2026-11-01T00:00:00Z', description: 'Only entries recorded before this instant (exclusive), ISO 8601.' }),
+    ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page (the next page: older entries, none skipped or repeated).' }),
+    ApiQuery({ name: 'before', required: false, example: '2026-11-01T00:00:00Z', description: 'Only entries recorded before this instant (exclusive), ISO 8601. A filter: page with cursor (entries can share an instant).' }),
     ApiQuery({ name: 'principal', required: false, description: 'Only the requests of this admin user (an id from GET /admin/principals).' }),
   );
 }
+
+const exampleActions = {
+  items: [{
+    id: '0b6f1c2e-4d5a-4e6f-8a7b-9c0d1e2f3a4b', at: '2026-12-01T12:00:00.123456Z', actor: 'principal:3f0a8c1e-5b6d-4e7f-8a9b-0c1d2e3f4a5b', actorName: 'Jane Manager', role: 'manager',
+    method: 'PUT', route: '/admin/tenants/:slug/config', path: '/admin/tenants/kentel/config', tenant: 'kentel', status: 200, outcome: 'ok', detail: { version: 4 }, correlationId: 'b1c2d3e4',
+  }],
+  nextCursor: 'WyIyMDI2LTEyLTAxVDEyOjAwOjAwLjEyMzQ1NloiLCIwYjZmMWMyZS00ZDVhLTRlNmYtOGE3Yi05YzBkMWUyZjNhNGIiXQ',
+};
 
 const exampleToken = {
   credential: {
@@ -129,19 +140,21 @@ export class AdminAuthController {
   }
 
   @Get('actions')
-  @ApiOperation({ summary: 'Operators: the admin action log (every admin request: who, what, which tenant, outcome; denials included), newest first.' })
+  @ApiOperation({ summary: 'Operators: the admin action log (every admin request: who, what, which tenant, outcome; denials included), newest first; cursor paging (pass nextCursor back as cursor).' })
   @ActionsQueryDocs()
+  @ApiResponse({ status: 200, schema: { example: exampleActions } })
   actionsLog(@Query() query: unknown) {
     const q = parseOrProblem(actionsQuery, query, 'query');
-    return this.actions.list({ limit: q.limit, before: q.before, principalId: q.principal });
+    return this.actions.list({ limit: q.limit, cursor: q.cursor, before: q.before, principalId: q.principal });
   }
 
   @Get('tenants/:slug/actions')
   @ApiParam({ name: 'slug', example: 'kentel' })
-  @ApiOperation({ summary: 'The admin action log of one tenant, newest first.' })
+  @ApiOperation({ summary: 'The admin action log of one tenant, newest first; cursor paging (pass nextCursor back as cursor).' })
   @ActionsQueryDocs()
+  @ApiResponse({ status: 200, schema: { example: exampleActions } })
   tenantActions(@AdminTenant() tenant: AdminTenantRef, @Query() query: unknown) {
     const q = parseOrProblem(actionsQuery, query, 'query');
-    return this.actions.list({ tenantId: tenant.id, limit: q.limit, before: q.before, principalId: q.principal });
+    return this.actions.list({ tenantId: tenant.id, limit: q.limit, cursor: q.cursor, before: q.before, principalId: q.principal });
   }
 }

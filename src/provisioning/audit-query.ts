@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ProblemError } from '../common/errors/problem.js';
+import { cursorParam, decodeCursor, encodeCursor, microsecondsUtc } from '../common/validation/keyset-cursor.js';
 import { decimalInt, isoInstant } from '../common/validation/zod.js';
 
 const outcomes = ['created', 'updated', 'unchanged', 'refused', 'failed'] as const;
@@ -20,36 +21,14 @@ export const auditListQuery = z
     from: isoInstant('2026-11-01T00:00:00Z').optional().describe('Inclusive.'),
     to: isoInstant('2026-11-02T00:00:00Z').optional().describe('Exclusive.'),
     limit: decimalInt(1, 200).default(50),
-    cursor: z.string().max(300).optional().describe('nextCursor of the previous page.'),
+    cursor: cursorParam.optional(),
   })
   .strict()
   .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { path: ['to'], message: 'must be later than from' });
 
 export type AuditListQuery = z.infer<typeof auditListQuery>;
 
-/**
- * Cursors are opaque to clients: base64url of the last row's (created_at to the microsecond, id). Paging is
- * keyset on (created_at, id) descending, so rows inserted while someone pages land before the first page and
- * never shift or repeat the pages that follow.
- */
-function encodeCursor(createdAt: string, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
-}
-
-/** The time in a cursor is what encodeCursor wrote: UTC to the microsecond, and an instant Postgres takes. */
-const cursorTime = isoInstant('2026-11-01T00:00:00.000000Z').regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && cursorTime.safeParse(v[0]).success && z.uuid().safeParse(v[1]).success) return v as [string, string];
-  } catch {
-    /* fall through */
-  }
-  throw ProblemError.validation([{ field: 'cursor', reason: 'is not a cursor from this API (pass nextCursor from the previous page)' }], 'The request query has invalid fields.');
-}
-
-const createdAtUs = `to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const createdAtUs = microsecondsUtc('a.created_at');
 const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface AuditSummary {

@@ -93,7 +93,7 @@ describe('admin access: account managers, operators, tenant scope', () => {
 
     const denied = await w.service.admin('GET', '/admin/tenants/other/actions');
     expect(denied.status).toBe(200);
-    const mine = denied.body.filter((a: { actor: string; outcome: string }) => a.actor === `principal:${managerA.id}` && a.outcome === 'denied');
+    const mine = denied.body.items.filter((a: { actor: string; outcome: string }) => a.actor === `principal:${managerA.id}` && a.outcome === 'denied');
     expect(mine.map((a: { method: string; route: string }) => `${a.method} ${a.route}`).sort()).toEqual([
       'GET /admin/tenants/:slug',
       'GET /admin/tenants/:slug/audits',
@@ -132,7 +132,7 @@ describe('admin access: account managers, operators, tenant scope', () => {
     const [version] = await w.db.query<{ author: string }>(`SELECT author FROM tenant_config_versions v JOIN tenants t ON t.id = v.tenant_id WHERE t.slug = 'kentel' ORDER BY version DESC LIMIT 1`);
     expect(version!.author).toBe(`principal:${managerA.id}`);
     const actions = await w.service.admin('GET', '/admin/tenants/kentel/actions');
-    expect(actions.body[0]).toMatchObject({ actor: `principal:${managerA.id}`, method: 'PUT', route: '/admin/tenants/:slug/config', status: 200, outcome: 'ok' });
+    expect(actions.body.items[0]).toMatchObject({ actor: `principal:${managerA.id}`, method: 'PUT', route: '/admin/tenants/:slug/config', status: 200, outcome: 'ok' });
   });
 
   it('a manager onboarding a tenant looks after it', async () => {
@@ -325,11 +325,11 @@ describe('admin access: account managers, operators, tenant scope', () => {
     expect((await call(managerA.token, 'GET', '/admin/me')).status).toBe(200);
   });
 
-  it('the action logs take limit, before and principal, refuse a time Postgres cannot take, and document them', async () => {
+  it('the action logs take limit, cursor, before and principal, refuse a time Postgres cannot take, and document them', async () => {
     const own = await w.service.admin('GET', `/admin/tenants/kentel/actions?principal=${managerA.id}&limit=1&before=9999-12-31T23:59:59Z`);
     expect(own.status).toBe(200);
-    expect(own.body).toEqual([expect.objectContaining({ actor: `principal:${managerA.id}`, tenant: 'kentel' })]);
-    expect((await w.service.admin('GET', '/admin/actions?before=0001-01-01T00:00:00Z')).body).toEqual([]);
+    expect(own.body).toEqual({ items: [expect.objectContaining({ actor: `principal:${managerA.id}`, tenant: 'kentel' })], nextCursor: expect.any(String) });
+    expect((await w.service.admin('GET', '/admin/actions?before=0001-01-01T00:00:00Z')).body).toEqual({ items: [], nextCursor: null });
     for (const path of ['/admin/actions', '/admin/tenants/kentel/actions']) {
       for (const [before, reason] of [
         ['0000-01-01T00:00:00Z', 'must be in the years 0001 to 9999 (UTC)'],
@@ -344,8 +344,46 @@ describe('admin access: account managers, operators, tenant scope', () => {
     const doc = (await (await fetch(`${w.service.url}/docs/openapi.json`)).json()) as { paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }> }>> };
     for (const path of ['/admin/actions', '/admin/tenants/{slug}/actions']) {
       const query = (doc.paths[path]?.get?.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name).sort();
-      expect({ path, query }).toEqual({ path, query: ['before', 'limit', 'principal'] });
+      expect({ path, query }).toEqual({ path, query: ['before', 'cursor', 'limit', 'principal'] });
     }
+  });
+
+  it('pages the action logs with a cursor on (at, id): entries sharing a millisecond, or an instant, are neither skipped nor repeated', async () => {
+    // 40 entries in one millisecond (a burst of requests), 25 of them at the very same microsecond.
+    const [{ id: tenantId }] = await w.db.query<{ id: string }>(`SELECT id FROM tenants WHERE slug = 'kentel'`);
+    const burst = await w.db.query<{ id: string }>(
+      `INSERT INTO admin_actions (at, actor, method, route, path, tenant_id, tenant_slug, status, outcome)
+       SELECT '2026-06-01T10:00:00.123000Z'::timestamptz + make_interval(secs => CASE WHEN i <= 25 THEN 0.000010 ELSE i / 1000000.0 END),
+              'operator:burst', 'GET', '/admin/burst', '/admin/burst/' || i, $1, 'kentel', 200, 'ok'
+         FROM generate_series(1, 40) AS i RETURNING id`,
+      [tenantId],
+    );
+    for (const path of ['/admin/actions', '/admin/tenants/kentel/actions']) {
+      const seen: Array<{ id: string; at: string; actor: string }> = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const page: { status: number; body: { items: Array<{ id: string; at: string; actor: string }>; nextCursor: string | null } } =
+          await w.service.admin('GET', `${path}?limit=7&before=2026-06-01T10:00:01Z${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(page.status).toBe(200);
+        seen.push(...page.body.items);
+        cursor = page.body.nextCursor;
+        pages++;
+      } while (cursor && pages < 50);
+      const ids = seen.filter((a) => a.actor === 'operator:burst').map((a) => a.id);
+      expect({ path, count: ids.length, distinct: new Set(ids).size }).toEqual({ path, count: 40, distinct: 40 });
+      expect(new Set(ids)).toEqual(new Set(burst.map((b) => b.id)));
+      // Newest first, to the microsecond as stored, ties in id order.
+      const keys = seen.map((a) => `${a.at} ${a.id}`);
+      expect(keys).toEqual([...keys].sort().reverse());
+      expect(seen.find((a) => a.actor === 'operator:burst')!.at).toBe('2026-06-01T10:00:00.123040Z');
+      expect(seen.filter((a) => a.at === '2026-06-01T10:00:00.123010Z')).toHaveLength(25);
+    }
+    // `before` stays an exclusive time filter, now to the microsecond.
+    const before = await w.service.admin('GET', '/admin/tenants/kentel/actions?before=2026-06-01T10:00:00.123026Z&limit=500');
+    expect(before.body.items.filter((a: { actor: string }) => a.actor === 'operator:burst').map((a: { at: string }) => a.at)).toEqual(Array(25).fill('2026-06-01T10:00:00.123010Z'));
+    const bad = await w.service.admin('GET', '/admin/actions?cursor=bm90LWEtY3Vyc29y');
+    expect([bad.status, bad.body.errors]).toEqual([422, [{ field: 'cursor', reason: 'is not a cursor from this API (pass nextCursor from the previous page)' }]]);
   });
 
   it('validates what operators send, with per-field reasons', async () => {

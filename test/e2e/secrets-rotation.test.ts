@@ -100,7 +100,7 @@ describe('secrets keyring rotation', () => {
     expect(again.body).toMatchObject({ resealed: { clientSecrets: 0, trainingDatabaseUrls: 0, signingKeys: 0 }, remaining: 0, before: res.body.after, after: res.body.after });
 
     const actions = await w.service.admin('GET', '/admin/actions');
-    const entries = (actions.body as Array<Record<string, any>>).filter((a) => a.path === '/admin/secrets/reseal');
+    const entries = (actions.body.items as Array<Record<string, any>>).filter((a) => a.path === '/admin/secrets/reseal');
     // newest first: the idempotent run, the run that resealed, the manager's refused attempt
     expect(entries.map((a) => [a.status, a.outcome])).toEqual([[200, 'ok'], [200, 'ok'], [403, 'denied']]);
     expect(entries[1]!.detail).toMatchObject({ activeKeyId: NEW, resealed: { clientSecrets: 1, trainingDatabaseUrls: 1, signingKeys: 1 }, remaining: 0, before: res.body.before, after: res.body.after });
