@@ -221,6 +221,7 @@ describe('protocol details', () => {
   });
 
   it('titles every about:blank problem with its status phrase (RFC 9457 §4.2.1, RFC 9110 §15), and a specific type with its own', async () => {
+    const inForce = (await send('GET', '/admin/tenants/kentel')).body.activeVersion as number;
     const cases: Array<[string, string, string | undefined, Record<string, string>, number, string, string]> = [
       ['GET', '/admin/tenants/no-such-tenant', undefined, {}, 404, 'about:blank', 'Not Found'],
       ['GET', '/admin/tenants/kentel/versions/99', undefined, {}, 404, 'about:blank', 'Not Found'],
@@ -229,7 +230,7 @@ describe('protocol details', () => {
       ['GET', '/admin/me', undefined, { 'x-admin-key': 'wrong' }, 401, 'about:blank', 'Unauthorized'],
       ['POST', '/admin/tenants', '{"slug": ', {}, 400, 'about:blank', 'Bad Request'],
       ['POST', '/admin/tenants', JSON.stringify({ slug: 'x', name: 'y'.repeat(3 * 1024 * 1024) }), {}, 413, 'about:blank', 'Content Too Large'],
-      ['POST', '/admin/tenants/kentel/rollback', JSON.stringify({ toVersion: 1 }), {}, 409, '/problems/conflict', 'Conflict'],
+      ['POST', '/admin/tenants/kentel/rollback', JSON.stringify({ toVersion: inForce }), {}, 409, '/problems/conflict', 'Conflict'],
       ['POST', '/admin/principals', JSON.stringify({ name: '' }), {}, 422, '/problems/validation', 'Validation failed'],
     ];
     for (const [method, path, body, headers, status, type, title] of cases) {
