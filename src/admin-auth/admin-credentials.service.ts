@@ -4,6 +4,10 @@ import { z } from 'zod';
 import { randomToken, sha256 } from '../common/crypto/tokens.js';
 import { type FieldProblem, ProblemError } from '../common/errors/problem.js';
 import { ADMIN_CHALLENGE, type AdminActor, type AdminRole } from './admin-actor.js';
+import { oneLine } from '../common/validation/zod.js';
+
+/** An address RFC 5321 can deliver to: a local part of at most 64 octets, 254 in all (§4.5.3.1). */
+const principalEmail = z.email().max(254).refine((e) => Buffer.byteLength(e.slice(0, e.lastIndexOf('@'))) <= 64, 'must have a local part (before the @) of at most 64 characters (RFC 5321)');
 
 /** Admin API tokens: a recognisable prefix (secret scanners), then 256 random bits. */
 export const ADMIN_TOKEN_PREFIX = 'iqsso_am_';
@@ -14,13 +18,13 @@ const SESSION_SHAPE = /^iqsso_cs_[A-Za-z0-9_-]{43}$/;
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a tenant slug');
 // The bodies below are strict: a key that is no field (a typo: "tenant", "rol") is a 422, never a silent no-op.
 export const createPrincipalSchema = z.strictObject({
-  name: z.string().trim().min(1, 'must not be empty').max(200),
-  email: z.email().max(320).optional(),
+  name: oneLine(),
+  email: principalEmail.optional(),
   role: z.enum(['operator', 'manager']),
   tenants: z.array(slug).max(1000).default([]),
 });
 export const updatePrincipalSchema = z.strictObject({
-  name: z.string().trim().min(1).max(200).optional(),
+  name: oneLine().optional(),
   status: z.enum(['active', 'disabled']).optional(),
   /** Operators look after every tenant: a manager made operator loses the tenant list; an operator made manager looks after `tenants` (none without). */
   role: z.enum(['operator', 'manager']).optional(),
@@ -38,7 +42,7 @@ export interface PrincipalChanges {
 /** Role and status changes take turns across every instance, so "the last enabled operator" is counted once. */
 const OPERATORS_LOCK = `hashtext('iqsso:admin-operators')`;
 export const issueCredentialSchema = z.strictObject({
-  label: z.string().trim().min(1, 'must not be empty').max(200),
+  label: oneLine(),
   /** Every credential expires; at most a year. */
   expiresInDays: z.number().int().min(1).max(365).default(90),
 });

@@ -395,6 +395,13 @@ describe('admin access: account managers, operators, tenant scope', () => {
     const longExpiry = await w.service.admin('POST', `/admin/principals/${managerB.id}/credentials`, { label: 'x', expiresInDays: 1000 });
     expect(longExpiry.status).toBe(422);
     expect(longExpiry.body.errors[0].field).toBe('expiresInDays');
+    // A name is one line; an email can be delivered to (RFC 5321: a local part of at most 64).
+    const odd = await w.service.admin('POST', '/admin/principals', { name: 'Two\nLines', email: `${'x'.repeat(65)}@iqmetrix.com`, role: 'manager' });
+    expect([odd.status, odd.body.errors]).toEqual([422, [
+      { field: 'name', reason: 'must be one line (no line breaks or tabs)' },
+      { field: 'email', reason: 'must have a local part (before the @) of at most 64 characters (RFC 5321)' },
+    ]]);
+    expect((await w.service.admin('POST', '/admin/principals', { name: 'Long Local', email: `${'x'.repeat(64)}@iqmetrix.com`, role: 'manager' })).status).toBe(201);
     expect(kentel.slug).toBe('kentel');
   });
 });
