@@ -51,6 +51,10 @@ const redirectUri = z.string().max(2000).superRefine((v, ctx) => {
   if (u.href !== v) refuse(`must be written exactly as redirects use it: ${u.href}`);
 });
 
+/** HTTP Basic credentials (RFC 7617 §2): Base64, its padding only at the end. */
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const MALFORMED_BASIC = 'The Basic credentials are malformed: they must be the Base64 of client_id:client_secret (RFC 6749 §2.3.1).';
+
 /** The form of every client id: registration enforces it, and a lookup of anything else answers "unknown" without a read. */
 const CLIENT_ID = /^[A-Za-z0-9._-]{3,100}$/;
 
@@ -134,11 +138,15 @@ export class ClientsService {
     const bodyId = typeof body.client_id === 'string' ? body.client_id : undefined;
     const bodySecret = typeof body.client_secret === 'string' ? body.client_secret : undefined;
     if (authorization) {
-      const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(authorization.trim());
-      if (!m) throw new InvalidClient('The Authorization header must use the Basic scheme.');
-      const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+      // The scheme first (its name in any case, RFC 9110 §11.1), then its credentials: a client that did send
+      // Basic is told its credentials are malformed, not that it used another scheme.
+      const header = authorization.trim();
+      if (!/^basic(?:[ \t]|$)/i.test(header)) throw new InvalidClient('The Authorization header must use the Basic scheme.');
+      const credentials = header.slice(5).trim();
+      if (!BASE64.test(credentials)) throw new InvalidClient(MALFORMED_BASIC);
+      const decoded = Buffer.from(credentials, 'base64').toString('utf8');
       const i = decoded.indexOf(':');
-      if (i < 0) throw new InvalidClient('The Basic credentials are malformed.');
+      if (i < 0) throw new InvalidClient(MALFORMED_BASIC);
       try {
         const dec = (v: string) => decodeURIComponent(v.replace(/\+/g, '%20'));
         clientId = dec(decoded.slice(0, i));
