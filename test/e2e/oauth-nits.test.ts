@@ -38,4 +38,31 @@ describe('OAuth endpoint details', () => {
       expect([scheme, res.status, res.body.error, res.body.error_description]).toEqual([scheme, 400, 'invalid_grant', 'The refresh token is invalid.']);
     }
   });
+  /** An access token for pat from a real sign-in through the hub app, with its refresh token. */
+  async function signIn(params: Record<string, string> = {}) {
+    const r = await w.signIn(await w.app('hub'), pat, params);
+    if (!('tokens' in r) || !r.tokens) throw new Error(`sign-in failed: ${JSON.stringify(r)}`);
+    return r.tokens;
+  }
+  const api = async (path: string, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${w.service.url}${path}`, { headers });
+    return { status: res.status, challenge: res.headers.get('www-authenticate'), cacheControl: res.headers.get('cache-control'), body: (await res.json()) as Record<string, unknown> };
+  };
+
+  it('says a missing token on /v1/me and UserInfo as its challenge does (no error code), and names the realm in every challenge (RFC 6750 §3)', async () => {
+    for (const path of ['/v1/me', '/v1/training/me', '/oauth2/userinfo']) {
+      for (const headers of [{}, { authorization: 'Basic dXNlcjpwYXNz' }] as Array<Record<string, string>>) {
+        const none = await api(path, headers);
+        expect({ path, headers, status: none.status, challenge: none.challenge, title: none.body.title, error: none.body.error, detail: none.body.detail })
+          .toEqual({ path, headers, status: 401, challenge: 'Bearer realm="api"', title: 'Unauthorized', error: undefined, detail: 'A bearer access token is required.' });
+      }
+      const junk = await api(path, { authorization: 'Bearer junk.junk.junk' });
+      expect({ path, status: junk.status, challenge: junk.challenge, title: junk.body.title, error: junk.body.error })
+        .toEqual({ path, status: 401, challenge: 'Bearer realm="api", error="invalid_token", error_description="The access token is invalid."', title: 'Unauthorized', error: 'invalid_token' });
+    }
+    // A production token on the training API: a token sent and bad, with the realm too.
+    const tokens = await signIn();
+    const wrong = await api('/v1/training/me', { authorization: `Bearer ${tokens.access_token}` });
+    expect([wrong.status, wrong.challenge]).toEqual([401, 'Bearer realm="api", error="invalid_token", error_description="The access token is not for the training API."']);
+  });
 });

@@ -92,7 +92,7 @@ describe('protocol details', () => {
     expect(basic.headers.get('www-authenticate')).toBe('Bearer realm="api"');
     const junk = await fetch(`${w.service.url}/v1/me`, { headers: { authorization: 'Bearer junk.junk.junk' } });
     expect(junk.status).toBe(401);
-    expect(junk.headers.get('www-authenticate')).toBe('Bearer error="invalid_token", error_description="The access token is invalid."');
+    expect(junk.headers.get('www-authenticate')).toBe('Bearer realm="api", error="invalid_token", error_description="The access token is invalid."');
   });
 
   /** An access token for pat from a real sign-in through the hub app. */
@@ -173,7 +173,7 @@ describe('protocol details', () => {
     const both = await read(await fetch(`${w.service.url}/v1/me`, { method: 'POST', headers: { ...bearer, ...form }, body: new URLSearchParams({ access_token: token }).toString() }));
     expect([both.status, both.body.title, both.body.error, both.body.detail]).toEqual([400, 'Bad Request', 'invalid_request', 'Send the access token in the Authorization header or in the form body, not both.']);
     // RFC 6750 §3: the error code in the challenge too.
-    expect(both.challenge).toBe('Bearer error="invalid_request", error_description="Send the access token in the Authorization header or in the form body, not both."');
+    expect(both.challenge).toBe('Bearer realm="api", error="invalid_request", error_description="Send the access token in the Authorization header or in the form body, not both."');
     const twice = await read(await fetch(`${w.service.url}/v1/me`, { method: 'POST', headers: form, body: `access_token=${token}&access_token=${token}` }));
     expect([twice.status, twice.body.title, twice.body.error, twice.body.detail]).toEqual([400, 'Bad Request', 'invalid_request', 'access_token must be given once.']);
 

@@ -115,7 +115,7 @@ describe('token revocation, introspection and refresh reuse', () => {
     expect(await oidc.tokenIntrospection(api, rotated.refresh_token!)).toEqual({ active: false });
     const me = await fetch(`${w.service.url}/v1/me`, { headers: { authorization: `Bearer ${rotated.access_token}` } });
     expect(me.status).toBe(401);
-    expect(me.headers.get('www-authenticate')).toBe('Bearer error="invalid_token", error_description="The access token has been revoked."');
+    expect(me.headers.get('www-authenticate')).toBe('Bearer realm="api", error="invalid_token", error_description="The access token has been revoked."');
     expect(((await me.json()) as { detail: string }).detail).toBe('The access token has been revoked.');
     const [grant] = await w.db.query<{ revoked_reason: string }>(`SELECT g.revoked_reason FROM token_grants g JOIN refresh_tokens r ON r.family_id = g.id WHERE r.token_hash IS NOT NULL AND g.revoked_at IS NOT NULL ORDER BY g.revoked_at DESC LIMIT 1`);
     expect(grant!.revoked_reason).toBe('reuse');

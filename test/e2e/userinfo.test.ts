@@ -60,7 +60,7 @@ describe('OIDC UserInfo', () => {
     const t = (await exchanged.json()) as { access_token: string; id_token?: string };
     expect([exchanged.status, t.id_token]).toEqual([200, undefined]);
     const res = await w.bearer('/oauth2/userinfo', t.access_token);
-    expect([res.status, res.headers.get('www-authenticate'), res.body.title, res.body.error]).toEqual([403, 'Bearer error="insufficient_scope", error_description="UserInfo needs an access token granted the openid scope."', 'Forbidden', 'insufficient_scope']);
+    expect([res.status, res.headers.get('www-authenticate'), res.body.title, res.body.error]).toEqual([403, 'Bearer realm="api", error="insufficient_scope", error_description="UserInfo needs an access token granted the openid scope."', 'Forbidden', 'insufficient_scope']);
     expect((await w.bearer('/v1/me', t.access_token)).status).toBe(200);
   });
 
@@ -72,7 +72,7 @@ describe('OIDC UserInfo', () => {
     expect(sub).not.toBe(decodeJwt(prod.access_token).sub);
     for (const bad of [prod.id_token!, `${prod.access_token.slice(0, -4)}AAAA`]) {
       const res = await w.bearer('/oauth2/userinfo', bad);
-      expect([res.status, res.headers.get('www-authenticate')?.startsWith('Bearer error="invalid_token"')]).toEqual([401, true]);
+      expect([res.status, res.headers.get('www-authenticate')?.startsWith('Bearer realm="api", error="invalid_token"')]).toEqual([401, true]);
     }
   });
 

@@ -10,6 +10,9 @@ import { UNSTORABLE_TEXT, UnsafeInput } from './unsafe-input.js';
 
 type Surface = 'oauth-json' | 'browser' | 'rest' | 'scim';
 
+/** The realm of the apps' Bearer-protected API (/v1/me, /v1/training/me, /oauth2/userinfo) in every challenge it makes (RFC 6750 §3). */
+const API_REALM = 'api';
+
 /** A rate limit of this service was exceeded (see abuse/rate-limits.ts): 429 with Retry-After, in each surface's form. */
 export class TooManyRequests extends Error {
   constructor(
@@ -103,11 +106,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
         return;
       }
       if (surface === 'rest') {
-        // Bearer-protected REST API (RFC 6750 §3): the challenge in the header, the body as problem details; with
-        // the error code for a token sent and bad (401), short of scope (403) or sent wrongly (400, invalid_request).
-        if (exception instanceof MissingToken) res.set('WWW-Authenticate', 'Bearer realm="api"');
-        else if (exception.status === 400 || exception.status === 401 || exception.status === 403) {
-          res.set('WWW-Authenticate', `Bearer error="${exception.error}", error_description="${exception.description.replace(/["\\]/g, '')}"`);
+        // Bearer-protected REST API (RFC 6750 §3): the challenge in the header (always with its realm), the body as
+        // problem details. A request with no token is told only that one is needed, in both (§3.1: no error code);
+        // a token sent and bad (401), short of scope (403) or sent wrongly (400, invalid_request) is named by its code.
+        if (exception instanceof MissingToken) {
+          res.set('WWW-Authenticate', `Bearer realm="${API_REALM}"`);
+          this.sendProblem(res, req, new ProblemError(401, 'Unauthorized', exception.description));
+          return;
+        }
+        if (exception.status === 400 || exception.status === 401 || exception.status === 403) {
+          res.set('WWW-Authenticate', `Bearer realm="${API_REALM}", error="${exception.error}", error_description="${exception.description.replace(/["\\]/g, '')}"`);
         }
         // The title is the status phrase like every about:blank problem's; the OAuth error code is its own member.
         this.sendProblem(res, req, new ProblemError(exception.status, exception.error, exception.description), { error: exception.error });
