@@ -10,6 +10,7 @@ import { ROOT_LOGGER } from './common/logging/logging.js';
 import { requestId } from './common/logging/request-id.js';
 import { requestLog } from './common/logging/request-log.js';
 import { allowedMethods } from './common/web/allowed-methods.js';
+import { apiNoStore } from './common/web/api-no-store.js';
 import { bodyParsers } from './common/web/body-parsers.js';
 import { hardenHttpServer } from './common/web/http-server.js';
 import { inputGuard } from './common/web/input-guard.js';
@@ -35,6 +36,7 @@ export async function createApp(config: AppConfig, databaseUrl: string, adapters
   app.use(requestId);
   app.use(requestLog(app.get(ROOT_LOGGER)));
   app.use(securityHeaders(config));
+  app.use(apiNoStore);
   app.use(rateLimits(config));
   app.use(bodyParsers());
   // After the parsers, before any handler: NUL anywhere, and control/bidi characters on the admin API, are a 400.

@@ -65,4 +65,30 @@ describe('OAuth endpoint details', () => {
     const wrong = await api('/v1/training/me', { authorization: `Bearer ${tokens.access_token}` });
     expect([wrong.status, wrong.challenge]).toEqual([401, 'Bearer realm="api", error="invalid_token", error_description="The access token is not for the training API."']);
   });
+  it('answers /v1/me, /v1/training/me and /oauth2/userinfo with Cache-Control: no-store, the user (200) and every refusal alike', async () => {
+    const tokens = await signIn();
+    const bearer = { authorization: `Bearer ${tokens.access_token}` };
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const cases: Array<[string, string, RequestInit, number]> = [
+      ['GET', '/v1/me', { headers: bearer }, 200],
+      ['GET', '/v1/me', { headers: bearer }, 200], // a repeat: answered from the instance's caches
+      ['POST', '/v1/me', { headers: { ...form }, body: new URLSearchParams({ access_token: tokens.access_token }).toString() }, 200],
+      ['GET', '/v1/me', {}, 401],
+      ['GET', '/v1/me', { headers: { authorization: 'Bearer junk.junk.junk' } }, 401],
+      ['POST', '/v1/me', { headers: { ...bearer, ...form }, body: new URLSearchParams({ access_token: tokens.access_token }).toString() }, 400],
+      ['DELETE', '/v1/me', { headers: bearer }, 405],
+      ['GET', '/v1/training/me', { headers: bearer }, 401],
+      ['GET', '/v1/training/me', {}, 401],
+      ['GET', '/v1/nothing-here', {}, 404],
+      ['GET', '/oauth2/userinfo', { headers: bearer }, 200],
+      ['POST', '/oauth2/userinfo', { headers: bearer }, 200],
+      ['GET', '/oauth2/userinfo', {}, 401],
+      ['GET', '/oauth2/userinfo', { headers: { authorization: 'Bearer junk.junk.junk' } }, 401],
+    ];
+    for (const [method, path, init, status] of cases) {
+      const res = await fetch(`${w.service.url}${path}`, { method, ...init });
+      await res.arrayBuffer();
+      expect({ method, path, status: res.status, cacheControl: res.headers.get('cache-control') }).toEqual({ method, path, status, cacheControl: 'no-store' });
+    }
+  });
 });
