@@ -34,6 +34,9 @@ export class UpstreamSignIn {
   ) {}
 
   async start(req: Request, res: Response, tenant: LoadedTenant, request: PendingAuthorization): Promise<void> {
+    // The redirect to Okta carries this sign-in's state, nonce and PKCE challenge and sets the binding cookie: no
+    // cache may keep it or replay it to another browser (every other redirect of the flow says so too).
+    res.setHeader('Cache-Control', 'no-store');
     const binding = readCookie(req, cookieName(this.config, BINDING_COOKIE)) ?? randomToken(24);
     setCookie(res, this.config, BINDING_COOKIE, binding, this.config.env.LOGIN_STATE_TTL_S);
     const state: Omit<StartedLogin, 'codeVerifier'> = { tenantId: tenant.id, configVersion: tenant.version, environment: request.environment, request, browserBinding: binding };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type TenantSetup, World } from '../support/world.js';
+import { APP_REDIRECT, type TenantSetup, World } from '../support/world.js';
 
 /** Details of the OAuth endpoints and the apps' API a tester found (client authentication, challenges, caching, scope, loopback redirects). */
 describe('OAuth endpoint details', () => {
@@ -89,6 +89,17 @@ describe('OAuth endpoint details', () => {
       const res = await fetch(`${w.service.url}${path}`, { method, ...init });
       await res.arrayBuffer();
       expect({ method, path, status: res.status, cacheControl: res.headers.get('cache-control') }).toEqual({ method, path, status, cacheControl: 'no-store' });
+    }
+  });
+  it('sends the browser to Okta with Cache-Control: no-store, like every other redirect of the flow', async () => {
+    const url = new URL(`${w.service.url}/oauth2/authorize`);
+    url.search = new URLSearchParams({ client_id: 'hub', redirect_uri: APP_REDIRECT, response_type: 'code', scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's', login_hint: pat.login }).toString();
+    for (const method of ['GET', 'POST'] as const) {
+      const res = method === 'GET' ? await fetch(url, { redirect: 'manual' })
+        : await fetch(`${w.service.url}/oauth2/authorize`, { method, redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: url.searchParams.toString() });
+      const location = new URL(res.headers.get('location')!);
+      expect({ method, status: res.status, to: `${location.origin}${location.pathname}`, cacheControl: res.headers.get('cache-control'), cookie: /iqsso_signin=/.test(res.headers.get('set-cookie') ?? '') })
+        .toEqual({ method, status: 302, to: `${kentel.authServer.issuer}/v1/authorize`, cacheControl: 'no-store', cookie: true });
     }
   });
 });
