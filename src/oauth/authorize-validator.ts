@@ -7,6 +7,7 @@ import { AppConfig } from '../config/app-config.js';
 import type { PendingAuthorization } from './authorization-request.js';
 import type { OAuthClientEntity } from './clients/client.entity.js';
 import { ClientsService, isRegisteredUri } from './clients/clients.service.js';
+import { EMPTY_SCOPE, scopeTokens } from './scope.js';
 
 export const supportedScopes = ['openid', 'profile', 'email', 'offline_access'] as const;
 
@@ -62,7 +63,7 @@ export class AuthorizeValidator {
     if (!params.code_challenge) fail(new InvalidRequest('PKCE is required: send code_challenge with code_challenge_method=S256.'));
     if (params.code_challenge_method !== 'S256') fail(new InvalidRequest('code_challenge_method must be S256.'));
     if (!/^[A-Za-z0-9_-]{43}$/.test(params.code_challenge!)) fail(new InvalidRequest('code_challenge must be a base64url SHA-256 value (43 characters).'));
-    const scope = (params.scope ?? 'openid').split(' ').filter(Boolean);
+    const scope = params.scope === undefined ? ['openid'] : scopeTokens(params.scope) ?? fail(new InvalidScope(EMPTY_SCOPE));
     const unknown = scope.filter((s) => !(supportedScopes as readonly string[]).includes(s));
     if (unknown.length) fail(new InvalidScope(`Unsupported scope: ${unknown.join(' ').slice(0, 100)}.`));
     if (params.nonce !== undefined && params.nonce.length > 500) fail(new InvalidRequest('nonce is too long (at most 500 characters).'));

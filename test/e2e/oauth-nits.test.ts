@@ -102,4 +102,36 @@ describe('OAuth endpoint details', () => {
         .toEqual({ method, status: 302, to: `${kentel.authServer.issuer}/v1/authorize`, cacheControl: 'no-store', cookie: true });
     }
   });
+  describe('an empty scope parameter is malformed (RFC 6749 §3.3: at least one scope-token): invalid_scope, never an empty grant', () => {
+    const refresh = (refreshToken: string, extra: Record<string, string> = {}) => w.tokenRequest({ clientId: 'hub' }, { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra });
+
+    it('at the refresh grant, where leaving scope out keeps the granted scope (§6); the refresh token stays usable', async () => {
+      const tokens = await signIn();
+      let current = tokens.refresh_token!;
+      for (const scope of ['', ' ', '  ']) {
+        const res = await refresh(current, { scope });
+        expect({ scope, status: res.status, body: res.body }).toEqual({ scope, status: 400, body: { error: 'invalid_scope', error_description: 'scope is empty: leave it out to keep the scope granted at sign-in, or name the scopes to narrow it to.' } });
+      }
+      // Refused before the token was used: the same refresh token still works (no reuse detection, no lost grant).
+      const kept = await refresh(current);
+      expect([kept.status, kept.body.scope]).toEqual([200, 'openid profile email offline_access']);
+      current = kept.body.refresh_token;
+      const narrowed = await refresh(current, { scope: 'openid email' });
+      expect([narrowed.status, narrowed.body.scope]).toEqual([200, 'openid email']);
+    });
+
+    it('at the authorization endpoint (sent back to the app), and at the password grant', async () => {
+      const url = new URL(`${w.service.url}/oauth2/authorize`);
+      for (const scope of ['', ' ']) {
+        url.search = new URLSearchParams({ client_id: 'hub', redirect_uri: APP_REDIRECT, response_type: 'code', scope, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's', login_hint: pat.login }).toString();
+        const res = await fetch(url, { redirect: 'manual' });
+        const back = new URL(res.headers.get('location') ?? 'about:blank');
+        expect({ scope, status: res.status, to: `${back.origin}${back.pathname}`, error: back.searchParams.get('error'), description: back.searchParams.get('error_description') })
+          .toEqual({ scope, status: 302, to: APP_REDIRECT, error: 'invalid_scope', description: 'scope is empty: leave it out to sign in with openid, or name the scopes.' });
+      }
+      const pos = await w.addApp('rq-pw', { type: 'confidential', grantTypes: ['password'] });
+      const res = await w.passwordGrant(pos, pat.login, pat.password, { scope: '' });
+      expect([res.status, res.body]).toEqual([400, { error: 'invalid_scope', error_description: 'scope is empty: leave it out to sign in with openid, or name the scopes.' }]);
+    });
+  });
 });

@@ -17,6 +17,7 @@ import { TenantRuntime, type LoadedTenant } from '../../tenants/tenant-runtime.j
 import { trainingEnabled } from '../../training/training-config.js';
 import { supportedScopes } from '../authorize-validator.js';
 import type { OAuthClientEntity } from '../clients/client.entity.js';
+import { EMPTY_SCOPE, scopeTokens } from '../scope.js';
 import { RefreshTokens } from '../tokens/refresh-tokens.js';
 import { TokenIssuer } from '../tokens/token-issuer.js';
 import { required, type TokenResponse } from '../token-request.js';
@@ -71,7 +72,8 @@ export class PasswordGrant implements GrantHandler, OnModuleInit {
     const password = required(params, 'password');
     if (username.length > 320) throw new InvalidRequest('The username is too long.');
     if (password.length > 1024) throw new InvalidRequest('The password is too long.');
-    const scope = (params.scope ?? 'openid').split(' ').filter(Boolean);
+    const scope = params.scope === undefined ? ['openid'] : scopeTokens(params.scope);
+    if (!scope) throw new InvalidScope(EMPTY_SCOPE);
     const unknown = scope.filter((s) => !(supportedScopes as readonly string[]).includes(s));
     if (unknown.length) throw new InvalidScope(`Unsupported scope: ${unknown.join(' ').slice(0, 100)}.`);
     const environment = client.environment;

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InvalidGrant, InvalidScope } from '../../common/errors/oauth-errors.js';
 import { DirectoryUsers } from '../../provisioning/directory-users.js';
 import type { OAuthClientEntity } from '../clients/client.entity.js';
+import { scopeTokens } from '../scope.js';
 import { RefreshTokens } from '../tokens/refresh-tokens.js';
 import { TokenIssuer } from '../tokens/token-issuer.js';
 import { required, type TokenResponse } from '../token-request.js';
@@ -25,15 +26,15 @@ export class RefreshTokenGrant {
 
   async handle(client: OAuthClientEntity, params: Record<string, string>): Promise<TokenResponse> {
     const presented = required(params, 'refresh_token');
+    // RFC 6749 §6: scope left out means the scope granted at sign-in; an empty one is malformed (§3.3), and is
+    // refused before the refresh token is used.
+    const asked = params.scope === undefined ? undefined : scopeTokens(params.scope);
+    if (params.scope !== undefined && !asked) throw new InvalidScope('scope is empty: leave it out to keep the scope granted at sign-in, or name the scopes to narrow it to.');
     const rotated = await this.refresh.rotate(presented, client.clientId);
     if (!rotated.ok) throw new InvalidGrant(reasons[rotated.reason]);
     const g = rotated.grant;
-    let scope = g.scope;
-    if (params.scope !== undefined) {
-      const asked = params.scope.split(' ').filter(Boolean);
-      if (asked.some((s) => !g.scope.includes(s))) throw new InvalidScope('A refresh may only narrow the originally granted scope.');
-      scope = asked;
-    }
+    if (asked?.some((s) => !g.scope.includes(s))) throw new InvalidScope('A refresh may only narrow the originally granted scope.');
+    const scope = asked ?? g.scope;
     const user = await this.users.find(g.environment, g.tenantId, g.userId);
     if (!user || user.status !== 'active') {
       await this.refresh.revokeFamily(g.familyId, 'user-inactive');
