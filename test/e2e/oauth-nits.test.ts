@@ -120,6 +120,14 @@ describe('OAuth endpoint details', () => {
       expect([narrowed.status, narrowed.body.scope]).toEqual([200, 'openid email']);
     });
 
+    it('a refresh asking for more than was granted is refused before the refresh token is used, so it stays usable', async () => {
+      const tokens = await signIn({ scope: 'openid offline_access' });
+      const wider = await refresh(tokens.refresh_token!, { scope: 'openid profile' });
+      expect([wider.status, wider.body]).toEqual([400, { error: 'invalid_scope', error_description: 'A refresh may only narrow the originally granted scope.' }]);
+      const again = await refresh(tokens.refresh_token!);
+      expect([again.status, again.body.scope]).toEqual([200, 'openid offline_access']);
+    });
+
     it('at the authorization endpoint (sent back to the app), and at the password grant', async () => {
       const url = new URL(`${w.service.url}/oauth2/authorize`);
       for (const scope of ['', ' ']) {

@@ -27,13 +27,15 @@ export class RefreshTokenGrant {
   async handle(client: OAuthClientEntity, params: Record<string, string>): Promise<TokenResponse> {
     const presented = required(params, 'refresh_token');
     // RFC 6749 §6: scope left out means the scope granted at sign-in; an empty one is malformed (§3.3), and is
-    // refused before the refresh token is used.
+    // refused before the refresh token is used, as a wider one is (inside the rotation).
     const asked = params.scope === undefined ? undefined : scopeTokens(params.scope);
     if (params.scope !== undefined && !asked) throw new InvalidScope('scope is empty: leave it out to keep the scope granted at sign-in, or name the scopes to narrow it to.');
-    const rotated = await this.refresh.rotate(presented, client.clientId);
-    if (!rotated.ok) throw new InvalidGrant(reasons[rotated.reason]);
+    const rotated = await this.refresh.rotate(presented, client.clientId, asked);
+    if (!rotated.ok) {
+      if (rotated.reason === 'wider-scope') throw new InvalidScope('A refresh may only narrow the originally granted scope.');
+      throw new InvalidGrant(reasons[rotated.reason]);
+    }
     const g = rotated.grant;
-    if (asked?.some((s) => !g.scope.includes(s))) throw new InvalidScope('A refresh may only narrow the originally granted scope.');
     const scope = asked ?? g.scope;
     const user = await this.users.find(g.environment, g.tenantId, g.userId);
     if (!user || user.status !== 'active') {

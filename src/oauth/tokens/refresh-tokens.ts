@@ -27,7 +27,7 @@ export interface GrantRecord {
   ttl: number;
 }
 
-export type RotateResult = { ok: true; grant: RefreshGrant; token: string } | { ok: false; reason: 'unknown' | 'reused' | 'expired' | 'revoked' | 'other-client' };
+export type RotateResult = { ok: true; grant: RefreshGrant; token: string } | { ok: false; reason: 'unknown' | 'reused' | 'expired' | 'revoked' | 'other-client' | 'wider-scope' };
 
 export type RevocationReason = 'reuse' | 'code-replay' | 'revoked-by-client' | 'user-inactive' | 'deprovisioned' | 'logout';
 
@@ -197,17 +197,23 @@ export class RefreshTokens {
     };
   }
 
-  /** Uses a refresh token once and issues its successor in the same family (same absolute expiry). */
-  async rotate(presented: string, clientId: string): Promise<RotateResult> {
+  /**
+   * Uses a refresh token once and issues its successor in the same family (same absolute expiry). `scope`, a
+   * narrowing the client asks for (RFC 6749 §6), is checked in the same statement: a scope beyond the granted one
+   * is refused before the token is used, so the client keeps a token that works (a refusal after rotating it
+   * would leave it one whose next use counts as reuse and revokes the family).
+   */
+  async rotate(presented: string, clientId: string, scope?: readonly string[]): Promise<RotateResult> {
     if (presented.length > 200) return { ok: false, reason: 'unknown' };
     const next = randomToken(32);
     const rows = await this.db.query(
       `WITH t AS (
          SELECT r.*, g.revoked_at AS grant_revoked_at, g.session_id FROM refresh_tokens r LEFT JOIN token_grants g ON g.id = r.family_id
           WHERE r.token_hash = $1 FOR UPDATE OF r),
+       scoped AS (SELECT t.id, ($4::text[] IS NULL OR string_to_array(t.scope, ' ') @> $4::text[]) AS scope_ok FROM t),
        used AS (
-         UPDATE refresh_tokens r SET used_at = now() FROM t
-          WHERE r.id = t.id AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.grant_revoked_at IS NULL AND t.expires_at > now() AND t.client_id = $2
+         UPDATE refresh_tokens r SET used_at = now() FROM t JOIN scoped s ON s.id = t.id
+          WHERE r.id = t.id AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.grant_revoked_at IS NULL AND t.expires_at > now() AND t.client_id = $2 AND s.scope_ok
          RETURNING r.*),
        successor AS (
          INSERT INTO refresh_tokens (token_hash, family_id, client_id, tenant_id, user_id, environment, scope, auth_time, expires_at)
@@ -215,9 +221,10 @@ export class RefreshTokens {
          RETURNING id)
        SELECT t.family_id, t.client_id, t.tenant_id, t.user_id, t.environment, t.scope, extract(epoch FROM t.auth_time)::bigint AS auth_time,
               t.used_at IS NOT NULL AS was_used, (t.revoked_at IS NOT NULL OR t.grant_revoked_at IS NOT NULL) AS revoked, t.expires_at <= now() AS expired,
-              t.session_id, EXISTS (SELECT 1 FROM successor) AS rotated, (SELECT slug FROM tenants WHERE id = t.tenant_id) AS tenant_slug
+              t.session_id, EXISTS (SELECT 1 FROM successor) AS rotated, (SELECT slug FROM tenants WHERE id = t.tenant_id) AS tenant_slug,
+              (SELECT scope_ok FROM scoped) AS scope_ok
          FROM t`,
-      [sha256(presented), clientId, sha256(next)],
+      [sha256(presented), clientId, sha256(next), scope ? [...scope] : null],
     );
     const r = rows[0];
     if (!r) return { ok: false, reason: 'unknown' };
@@ -227,7 +234,9 @@ export class RefreshTokens {
       await this.revokeFamily(r.family_id, 'reuse');
       return { ok: false, reason: 'reused' };
     }
-    if (r.expired || !r.rotated) return { ok: false, reason: 'expired' };
+    if (r.expired) return { ok: false, reason: 'expired' };
+    if (!r.scope_ok) return { ok: false, reason: 'wider-scope' };
+    if (!r.rotated) return { ok: false, reason: 'expired' };
     return {
       ok: true,
       token: next,
