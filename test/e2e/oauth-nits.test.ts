@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as oidc from 'openid-client';
+import { Browser } from '../../tools/browser.js';
 import { APP_REDIRECT, type TenantSetup, World } from '../support/world.js';
 
 /** Details of the OAuth endpoints and the apps' API a tester found (client authentication, challenges, caching, scope, loopback redirects). */
@@ -140,6 +142,66 @@ describe('OAuth endpoint details', () => {
       const pos = await w.addApp('rq-pw', { type: 'confidential', grantTypes: ['password'] });
       const res = await w.passwordGrant(pos, pat.login, pat.password, { scope: '' });
       expect([res.status, res.body]).toEqual([400, { error: 'invalid_scope', error_description: 'scope is empty: leave it out to sign in with openid, or name the scopes.' }]);
+    });
+  });
+  describe('loopback redirect URIs (RFC 8252 §7.3): any port at request time, nothing else may differ', () => {
+    const authorize = (redirectUri: string) => fetch(`${w.service.url}/oauth2/authorize?${new URLSearchParams({
+      client_id: 'native', redirect_uri: redirectUri, response_type: 'code', scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's', prompt: 'bogus',
+    })}`, { redirect: 'manual' });
+    const logout = (redirectUri: string) => fetch(`${w.service.url}/oauth2/logout?${new URLSearchParams({ client_id: 'native', post_logout_redirect_uri: redirectUri, state: 'bye' })}`, { redirect: 'manual' });
+
+    beforeAll(async () => {
+      await w.addApp('native', { redirectUris: ['http://127.0.0.1:9/cb?x=1', 'http://[::1]:9/cb', 'http://localhost:8080/cb'], postLogoutRedirectUris: ['http://127.0.0.1:9/bye'] });
+    });
+
+    it('accepts a registered http://127.0.0.1 or http://[::1] redirect URI with any port, and redirects to that port', async () => {
+      for (const uri of ['http://127.0.0.1:9/cb?x=1', 'http://127.0.0.1:10/cb?x=1', 'http://127.0.0.1:49152/cb?x=1', 'http://127.0.0.1:65535/cb?x=1', 'http://127.0.0.1/cb?x=1', 'http://[::1]:5000/cb', 'http://[::1]/cb']) {
+        const res = await authorize(uri);
+        const location = res.headers.get('location') ?? '';
+        expect({ uri, status: res.status, back: location.startsWith(`${uri}${uri.includes('?') ? '&' : '?'}error=invalid_request&`) }).toEqual({ uri, status: 302, back: true });
+      }
+      const out = await logout('http://127.0.0.1:4711/bye');
+      expect([out.status, out.headers.get('location')]).toEqual([302, 'http://127.0.0.1:4711/bye?state=bye']);
+    });
+
+    it('refuses any other difference: path, query, host, scheme, a port out of range or written otherwise, and localhost with another port', async () => {
+      for (const uri of [
+        'http://127.0.0.1:10/cb', 'http://127.0.0.1:10/cb?x=2', 'http://127.0.0.1:10/cb?x=1&y=2', 'http://127.0.0.1:10/CB?x=1', 'http://127.0.0.1:10/cb/?x=1', 'http://127.0.0.1:10/cb?x=1#f',
+        'http://[::1]:10/cb?x=1', 'http://127.0.0.1:10/other', 'http://127.0.0.2:10/cb?x=1', 'https://127.0.0.1:10/cb?x=1', 'http://user@127.0.0.1:10/cb?x=1',
+        'http://127.0.0.1:65536/cb?x=1', 'http://127.0.0.1:010/cb?x=1', 'http://127.0.0.1:0/cb?x=1', 'http://127.0.0.1:/cb?x=1', 'http://2130706433:10/cb?x=1',
+        'http://localhost:8081/cb', 'http://localhost/cb', 'http://127.0.0.1:8080/cb', 'http://[::1]:10/cb\r\nX: y',
+      ]) {
+        const res = await authorize(uri);
+        expect({ uri, status: res.status, location: res.headers.get('location') }).toEqual({ uri, status: 400, location: null });
+      }
+      for (const uri of ['http://127.0.0.1:4711/bye/', 'http://[::1]:4711/bye', 'http://127.0.0.1:4711/cb?x=1']) {
+        const res = await logout(uri);
+        expect({ uri, status: res.status, location: res.headers.get('location') }).toEqual({ uri, status: 400, location: null });
+      }
+      // localhost is matched exactly, its own port included.
+      expect((await authorize('http://localhost:8080/cb')).status).toBe(302);
+    });
+
+    it('a whole sign-in on another port: the code is bound to the redirect URI as the request named it', async () => {
+      const app = await w.app('native');
+      const redirectUri = 'http://127.0.0.1:50123/cb?x=1';
+      const verifier = oidc.randomPKCECodeVerifier();
+      const url = oidc.buildAuthorizationUrl(app, { redirect_uri: redirectUri, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', login_hint: pat.login });
+      const result = await new Browser().follow(url.href, { stopAt: 'http://127.0.0.1:50123/', username: pat.login, password: pat.password });
+      const code = new URL(result.url).searchParams.get('code')!;
+      const exchange = (uri: string) => w.tokenRequest({ clientId: 'native' }, { grant_type: 'authorization_code', code, redirect_uri: uri, code_verifier: verifier });
+      const other = await exchange('http://127.0.0.1:9/cb?x=1');
+      expect([other.status, other.body.error]).toEqual([400, 'invalid_grant']);
+      const tokens = await exchange(redirectUri);
+      expect([tokens.status, tokens.body.token_type]).toEqual([200, 'Bearer']);
+    });
+
+    it('registers a localhost redirect URI with a warning (RFC 8252 §8.3: NOT RECOMMENDED), and loopback IP ones without', async () => {
+      const reason = 'uses localhost, which RFC 8252 §8.3 does not recommend: register http://127.0.0.1/… or http://[::1]/… instead, whose port may then be any at sign-in (a localhost URI is matched exactly, port included)';
+      const res = await w.service.admin('POST', '/admin/clients', { clientId: 'desk', name: 'Desk', type: 'public', redirectUris: ['http://127.0.0.1:9/cb', 'http://localhost:9/cb'], postLogoutRedirectUris: ['http://localhost/bye'] });
+      expect([res.status, res.body.warnings]).toEqual([201, [{ field: 'redirectUris[1]', reason }, { field: 'postLogoutRedirectUris[0]', reason }]]);
+      const clean = await w.service.admin('POST', '/admin/clients', { clientId: 'desk2', name: 'Desk', type: 'public', redirectUris: ['http://127.0.0.1:9/cb', 'http://[::1]:9/cb'] });
+      expect([clean.status, clean.body.warnings]).toEqual([201, []]);
     });
   });
 });

@@ -13,7 +13,7 @@ export class AdminClientsController {
   constructor(private readonly clients: ClientsService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Register an iQmetrix application. A confidential client\'s secret is returned once, here only.' })
+  @ApiOperation({ summary: 'Register an iQmetrix application. A confidential client\'s secret is returned once, here only; `warnings` names what is registered but not recommended (a localhost redirect URI, RFC 8252 §8.3).' })
   @ApiBody({ schema: { ...jsonSchema(createClientSchema), example: { clientId: 'hub', name: 'Hub', type: 'public', redirectUris: ['https://hub.example.com/callback'] } } })
   create(@Body() body: unknown) {
     return this.clients.create(parseOrProblem(createClientSchema, body));

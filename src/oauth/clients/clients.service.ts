@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { InvalidClient } from '../../common/errors/oauth-errors.js';
-import { ProblemError } from '../../common/errors/problem.js';
+import { type FieldProblem, ProblemError } from '../../common/errors/problem.js';
 import { randomToken, safeEqual, sha256 } from '../../common/crypto/tokens.js';
 import { oneLine } from '../../common/validation/zod.js';
 import { OAuthClientEntity } from './client.entity.js';
@@ -13,16 +13,34 @@ const CONTROL_OR_SPACE = /[\u0000-\u001F\u007F\s]/u;
 const hasControlOrSpace = (uri: string) => CONTROL_OR_SPACE.test(uri);
 
 /**
- * Whether a (post-logout) redirect URI a request names is one of the client's, matched exactly. One carrying a
- * control character or whitespace is not, even if such a URI was stored before registration refused them.
+ * Whether a (post-logout) redirect URI a request names is one of the client's: the one matcher of authorize and
+ * sign-out. Matched exactly, except that a loopback IP redirect URI (http://127.0.0.1 or http://[::1]) matches
+ * with any port: a native app listens on whatever port the system gives it at that moment, and RFC 8252 §7.3 says
+ * the server MUST accept any port there. Only the port may differ; scheme, host, path and query are exact. One
+ * carrying a control character or whitespace never matches, even if such a URI was stored before registration
+ * refused them.
  */
 export function isRegisteredUri(registered: readonly string[], uri: string): boolean {
-  return !hasControlOrSpace(uri) && registered.includes(uri);
+  if (hasControlOrSpace(uri)) return false;
+  if (registered.includes(uri)) return true;
+  const asked = LOOPBACK.exec(uri);
+  if (!asked || (asked[2] !== undefined && Number(asked[2]) > 65535)) return false;
+  return registered.some((r) => {
+    const m = LOOPBACK.exec(r);
+    return m !== null && m[1] === asked[1] && m[3] === asked[3] && !hasControlOrSpace(r);
+  });
 }
 
 /**
- * A redirect URI as registered, matched exactly: HTTPS, loopback HTTP for native apps (RFC 8252 §7.3), or a
- * private-use scheme (RFC 8252 §7.1). Never a fragment (RFC 6749 §3.1.2), userinfo, or an empty or wildcard
+ * A loopback IP redirect URI: host (1), port (2, optional, without leading zeros) and the rest, path and query (3),
+ * as text. `localhost` is not one (RFC 8252 §8.3: a name, whose resolution the server cannot vouch for), so a
+ * localhost redirect URI is matched exactly, port included.
+ */
+const LOOPBACK = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::([1-9][0-9]{0,4}))?(\/[^#]*)$/;
+
+/**
+ * A redirect URI as registered, matched exactly (a loopback IP one with any port: isRegisteredUri): HTTPS, loopback
+ * HTTP for native apps (RFC 8252 §7.3; localhost with a warning, §8.3), or a private-use scheme (RFC 8252 §7.1). Never a fragment (RFC 6749 §3.1.2), userinfo, or an empty or wildcard
  * host (it is matched exactly, so "*" would only mislead a reader into thinking it matches subdomains).
  * Redirects are built from new URL(uri), so the URI must be written as the parser writes it (and carry no
  * control character or whitespace, which it drops or encodes): what is registered is exactly what is used.
@@ -54,6 +72,17 @@ const redirectUri = z.string().max(2000).superRefine((v, ctx) => {
 /** HTTP Basic credentials (RFC 7617 §2): Base64, its padding only at the end. */
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const MALFORMED_BASIC = 'The Basic credentials are malformed: they must be the Base64 of client_id:client_secret (RFC 6749 §2.3.1).';
+
+/**
+ * A `localhost` redirect URI is registered (RFC 8252 §8.3 does not recommend it, it does not forbid it), with a
+ * warning: the app may end up listening beyond the loopback interface, and a firewall or the device's name
+ * resolution can send the browser elsewhere. It is matched exactly, port included (isRegisteredUri).
+ */
+function localhostWarnings(input: CreateClientInput): FieldProblem[] {
+  const reason = 'uses localhost, which RFC 8252 §8.3 does not recommend: register http://127.0.0.1/… or http://[::1]/… instead, whose port may then be any at sign-in (a localhost URI is matched exactly, port included)';
+  return (['redirectUris', 'postLogoutRedirectUris'] as const).flatMap((list) =>
+    input[list].flatMap((uri, i) => (new URL(uri).hostname === 'localhost' ? [{ field: `${list}[${i}]`, reason }] : [])));
+}
 
 /** The form of every client id: registration enforces it, and a lookup of anything else answers "unknown" without a read. */
 const CLIENT_ID = /^[A-Za-z0-9._-]{3,100}$/;
@@ -88,7 +117,7 @@ function fromRow(r: Record<string, unknown>): OAuthClientEntity {
 export class ClientsService {
   constructor(private readonly db: DataSource) {}
 
-  async create(input: CreateClientInput): Promise<{ client: ClientView; clientSecret?: string }> {
+  async create(input: CreateClientInput): Promise<{ client: ClientView; clientSecret?: string; warnings: FieldProblem[] }> {
     if (input.type === 'public' && input.grantTypes.includes('password')) {
       throw ProblemError.validation([{ field: 'grantTypes', reason: 'the password grant is only for confidential clients' }]);
     }
@@ -103,7 +132,7 @@ export class ClientsService {
       redirectUris: input.redirectUris, postLogoutRedirectUris: input.postLogoutRedirectUris, grantTypes: input.grantTypes, environment: input.environment,
       introspection: input.introspection,
     });
-    return { client: await this.view(input.clientId), clientSecret };
+    return { client: await this.view(input.clientId), clientSecret, warnings: localhostWarnings(input) };
   }
 
   async list(): Promise<ClientView[]> {
