@@ -1,23 +1,59 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, NotFoundException, Param } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { AppConfig } from '../config/app-config.js';
 import { supportedScopes } from './authorize-validator.js';
 import { GrantRegistry } from './grants/grant-registry.js';
 import { SigningKeys } from './keys/signing-keys.js';
 
-/** OpenID Connect discovery and this service's JWKS: how apps verify our tokens. */
+/** How long the metadata documents and the JWKS may be cached (a signing key is published before it signs). */
+const METADATA_CACHE = 'public, max-age=300';
+
+/**
+ * This service's metadata and JWKS, how apps find its endpoints and verify its tokens: OpenID Connect discovery,
+ * and the same document as OAuth 2.0 Authorization Server Metadata (RFC 8414), whose §3 lets a server that
+ * speaks both answer one document at both well-known addresses.
+ */
 @ApiExcludeController()
 @Controller()
 export class DiscoveryController {
+  /** The issuer's path ('' for an issuer at the host's root), for RFC 8414 §3's address of a path issuer. */
+  private readonly issuerPath: string;
+
   constructor(
     private readonly config: AppConfig,
     private readonly keys: SigningKeys,
     private readonly grants: GrantRegistry,
-  ) {}
+  ) {
+    this.issuerPath = new URL(config.publicUrl).pathname.replace(/\/+$/, '');
+  }
 
   @Get('.well-known/openid-configuration')
-  @Header('Cache-Control', 'public, max-age=300')
+  @Header('Cache-Control', METADATA_CACHE)
   discovery() {
+    return this.metadata();
+  }
+
+  /**
+   * RFC 8414 §3: `/.well-known/oauth-authorization-server` after the host, then the issuer's path, if it has one.
+   * For an issuer at the host's root, this route. For one with a path (PUBLIC_URL https://sso.example.com/broker)
+   * the next route: https://sso.example.com/.well-known/oauth-authorization-server/broker is outside the issuer's
+   * own prefix, so a proxy in front must send it here unchanged (README); this route still answers below the
+   * prefix, where clients that append the suffix to the issuer, OIDC-style, look.
+   */
+  @Get('.well-known/oauth-authorization-server')
+  @Header('Cache-Control', METADATA_CACHE)
+  authorizationServer() {
+    return this.metadata();
+  }
+
+  @Get('.well-known/oauth-authorization-server/*issuerPath')
+  @Header('Cache-Control', METADATA_CACHE)
+  authorizationServerOfPath(@Param('issuerPath') path: string[]) {
+    if (!this.issuerPath || `/${path.join('/')}` !== this.issuerPath) throw new NotFoundException('No such resource.');
+    return this.metadata();
+  }
+
+  private metadata() {
     const base = this.config.publicUrl;
     return {
       issuer: base,
@@ -46,7 +82,7 @@ export class DiscoveryController {
   }
 
   @Get('oauth2/jwks')
-  @Header('Cache-Control', 'public, max-age=300')
+  @Header('Cache-Control', METADATA_CACHE)
   @Header('Content-Type', 'application/jwk-set+json')
   jwks() {
     return this.keys.jwks();
