@@ -12,11 +12,13 @@ import { requestLog } from './common/logging/request-log.js';
 import { allowedMethods } from './common/web/allowed-methods.js';
 import { apiNoStore } from './common/web/api-no-store.js';
 import { bodyParsers } from './common/web/body-parsers.js';
+import { cors } from './common/web/cors.js';
 import { hardenHttpServer } from './common/web/http-server.js';
 import { inputGuard } from './common/web/input-guard.js';
 import { preconditions } from './common/web/preconditions.js';
 import { securityHeaders } from './common/web/security-headers.js';
 import type { AppConfig } from './config/app-config.js';
+import { ClientOrigins } from './oauth/clients/client-origins.js';
 
 /** Builds the HTTP application (used by main.ts, the tests, the demo and the benchmarks alike). */
 export async function createApp(config: AppConfig, databaseUrl: string, adapters: AppAdapters = {}): Promise<NestExpressApplication> {
@@ -36,6 +38,9 @@ export async function createApp(config: AppConfig, databaseUrl: string, adapters
   app.use(requestId);
   app.use(requestLog(app.get(ROOT_LOGGER)));
   app.use(securityHeaders(config));
+  // After helmet (the metadata's CORP is cross-origin), before anything that can refuse: errors carry CORS too.
+  const origins = app.get(ClientOrigins);
+  app.use(cors((origin) => origins.allows(origin)));
   app.use(apiNoStore);
   app.use(rateLimits(config));
   app.use(bodyParsers());

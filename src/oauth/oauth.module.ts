@@ -3,6 +3,7 @@ import { ProvisioningModule } from '../provisioning/provisioning.module.js';
 import { AccessTokenGuard } from './access-token.guard.js';
 import { AuthorizeValidator } from './authorize-validator.js';
 import { AdminClientsController } from './clients/admin-clients.controller.js';
+import { ClientOrigins } from './clients/client-origins.js';
 import { ClientsService } from './clients/clients.service.js';
 import { DiscoveryController } from './discovery.controller.js';
 import { AuthorizationCodeGrant } from './grants/authorization-code.grant.js';
@@ -20,7 +21,7 @@ import { TokenIntrospection } from './tokens/token-introspection.js';
 @Module({
   imports: [ProvisioningModule],
   controllers: [TokenController, TokenLifecycleController, DiscoveryController, AdminClientsController],
-  providers: [ClientsService, SigningKeys, AuthorizationCodes, RefreshTokens, TokenIssuer, AuthorizeValidator, AuthorizationCodeGrant, RefreshTokenGrant, GrantRegistry, AccessTokenGuard, TokenIntrospection],
-  exports: [ClientsService, SigningKeys, AuthorizationCodes, RefreshTokens, TokenIssuer, AuthorizeValidator, AccessTokenGuard, GrantRegistry, TokenIntrospection],
+  providers: [ClientsService, ClientOrigins, SigningKeys, AuthorizationCodes, RefreshTokens, TokenIssuer, AuthorizeValidator, AuthorizationCodeGrant, RefreshTokenGrant, GrantRegistry, AccessTokenGuard, TokenIntrospection],
+  exports: [ClientsService, ClientOrigins, SigningKeys, AuthorizationCodes, RefreshTokens, TokenIssuer, AuthorizeValidator, AccessTokenGuard, GrantRegistry, TokenIntrospection],
 })
 export class OAuthModule {}

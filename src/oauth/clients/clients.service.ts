@@ -6,6 +6,7 @@ import { type FieldProblem, ProblemError } from '../../common/errors/problem.js'
 import { randomToken, safeEqual, sha256 } from '../../common/crypto/tokens.js';
 import { oneLine } from '../../common/validation/zod.js';
 import { OAuthClientEntity } from './client.entity.js';
+import { ClientOrigins } from './client-origins.js';
 
 /** ASCII controls (U+0000-U+001F, U+007F) and whitespace: the URL parser drops or encodes them. */
 const CONTROL_OR_SPACE = /[\u0000-\u001F\u007F\s]/u;
@@ -115,7 +116,10 @@ function fromRow(r: Record<string, unknown>): OAuthClientEntity {
 
 @Injectable()
 export class ClientsService {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly origins: ClientOrigins,
+  ) {}
 
   async create(input: CreateClientInput): Promise<{ client: ClientView; clientSecret?: string; warnings: FieldProblem[] }> {
     if (input.type === 'public' && input.grantTypes.includes('password')) {
@@ -132,6 +136,9 @@ export class ClientsService {
       redirectUris: input.redirectUris, postLogoutRedirectUris: input.postLogoutRedirectUris, grantTypes: input.grantTypes, environment: input.environment,
       introspection: input.introspection,
     });
+    // Its redirect URIs' origins may call the token endpoint from a browser at once here (on other instances
+    // within CLIENT_ORIGINS_TTL_MS).
+    this.origins.invalidate();
     return { client: await this.view(input.clientId), clientSecret, warnings: localhostWarnings(input) };
   }
 
