@@ -14,6 +14,7 @@ import { apiNoStore } from './common/web/api-no-store.js';
 import { bodyParsers } from './common/web/body-parsers.js';
 import { cors } from './common/web/cors.js';
 import { hardenHttpServer } from './common/web/http-server.js';
+import { inSequence } from './common/web/in-sequence.js';
 import { inputGuard } from './common/web/input-guard.js';
 import { preconditions } from './common/web/preconditions.js';
 import { securityHeaders } from './common/web/security-headers.js';
@@ -34,19 +35,22 @@ export async function createApp(config: AppConfig, databaseUrl: string, adapters
   app.set('etag', false);
   // Only for req.ip (rate limits). No URL is ever built from Host or X-Forwarded-*: PUBLIC_URL is the one source.
   app.set('trust proxy', config.trustProxy);
-  // First, before the body parsers: a correlation id even for a request refused as bad JSON or too large.
-  app.use(requestId);
-  app.use(requestLog(app.get(ROOT_LOGGER)));
-  app.use(securityHeaders(config));
-  // After helmet (the metadata's CORP is cross-origin), before anything that can refuse: errors carry CORS too.
   const origins = app.get(ClientOrigins);
-  app.use(cors((origin) => origins.allows(origin)));
-  app.use(apiNoStore);
-  app.use(rateLimits(config));
-  app.use(bodyParsers());
-  // After the parsers, before any handler: NUL anywhere, and control/bidi characters on the admin API, are a 400.
-  app.use(inputGuard);
-  app.use(preconditions);
+  // The edge, one Express layer (inSequence), in this order:
+  app.use(inSequence([
+    // first, before the body parsers: a correlation id even for a request refused as bad JSON or too large;
+    requestId,
+    requestLog(app.get(ROOT_LOGGER)),
+    securityHeaders(config),
+    // after helmet (the metadata's CORP is cross-origin), before anything that can refuse: errors carry CORS too;
+    cors((origin) => origins.allows(origin)),
+    apiNoStore,
+    rateLimits(config),
+    bodyParsers(),
+    // after the parsers, before any handler: NUL anywhere, and control/bidi characters on the admin API, are a 400;
+    inputGuard,
+    preconditions,
+  ]));
   app.useGlobalFilters(new AllExceptionsFilter((path) => allowedMethods(server, path)));
   hardenHttpServer(app.getHttpServer(), config);
   // Signals are handled by main.ts (drain, then close); tests and the benchmarks call app.close() themselves.
