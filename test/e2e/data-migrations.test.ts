@@ -68,19 +68,22 @@ describe('data migrations', () => {
     }
   });
 
-  it('ClientIntrospection: confidential clients registered before it keep introspection, public ones never have it', async () => {
+  it('ClientIntrospection: confidential clients registered before it keep introspection, except password-grant ones (a secret on every till); public ones never have it', async () => {
     const runner = ds.createQueryRunner();
     try {
       await new ClientIntrospection1796360000100().down(runner);
       await db.query(`INSERT INTO oauth_clients (client_id, name, client_type, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, environment) VALUES
         ('old-rs', 'RS', 'confidential', 'x', '{https://rs.example.com/cb}', '{}', '{authorization_code}', 'production'),
+        ('old-pos', 'POS', 'confidential', 'x', '{https://pos.example.com/cb}', '{}', '{password,refresh_token}', 'production'),
         ('old-spa', 'SPA', 'public', NULL, '{https://spa.example.com/cb}', '{}', '{authorization_code}', 'production')`);
       await new ClientIntrospection1796360000100().up(runner);
       expect(await db.query(`SELECT client_id, may_introspect FROM oauth_clients WHERE client_id LIKE 'old-%' ORDER BY client_id`)).toEqual([
+        { client_id: 'old-pos', may_introspect: false },
         { client_id: 'old-rs', may_introspect: true },
         { client_id: 'old-spa', may_introspect: false },
       ]);
       await expect(db.query(`UPDATE oauth_clients SET may_introspect = true WHERE client_id = 'old-spa'`)).rejects.toThrow(/oauth_clients_introspection_confidential/);
+      await expect(db.query(`UPDATE oauth_clients SET may_introspect = true WHERE client_id = 'old-pos'`)).rejects.toThrow(/oauth_clients_introspection_no_password/);
     } finally {
       await runner.release();
     }

@@ -89,6 +89,8 @@ describe('token revocation, introspection and refresh reuse', () => {
     expect([pos.status, await pos.json()]).toEqual([400, { error: 'unauthorized_client', error_description: 'This client is not registered as a resource server (introspection: true), so it may not introspect tokens.' }]);
     const publicServer = await w.service.admin('POST', '/admin/clients', { clientId: 'spa-rs', name: 'SPA', type: 'public', redirectUris: ['https://spa.example.com/cb'], introspection: true });
     expect([publicServer.status, publicServer.body.errors]).toEqual([422, [{ field: 'introspection', reason: 'only a confidential client (a resource server with a secret) may introspect tokens' }]]);
+    const posServer = await w.service.admin('POST', '/admin/clients', { clientId: 'pos-rs', name: 'POS', type: 'confidential', redirectUris: ['https://pos.example.com/cb'], grantTypes: ['password'], introspection: true });
+    expect([posServer.status, posServer.body.errors]).toEqual([422, [{ field: 'introspection', reason: 'a client with the password grant has its secret on every device it runs on, so it may not introspect tokens; register the resource server as a client of its own' }]]);
     const missing = await post('/oauth2/introspect', {}, apiAuth());
     expect(missing.status).toBe(400);
     expect(await missing.json()).toEqual({ error: 'invalid_request', error_description: 'The token parameter is required.' });
@@ -152,6 +154,28 @@ describe('token revocation, introspection and refresh reuse', () => {
     await oidc.tokenRevocation(app, t.access_token, { token_type_hint: 'access_token' });
     expect(await oidc.tokenIntrospection(api, t.access_token)).toEqual({ active: false });
     await expect(oidc.refreshTokenGrant(app, t.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant', error_description: 'The refresh token has been revoked.' });
+  });
+
+  it('an operator gives or takes introspection (PATCH /admin/clients/{id}) under the registration rules; the client is told at once', async () => {
+    const t = await signIn();
+    const secret = (await w.addApp('rq-reports', { type: 'confidential' })).clientSecret!;
+    const auth = `Basic ${Buffer.from(`rq-reports:${secret}`).toString('base64')}`;
+    expect((await post('/oauth2/introspect', { token: t.access_token }, auth)).status).toBe(400);
+    const given = await w.service.admin('PATCH', '/admin/clients/rq-reports', { introspection: true });
+    expect([given.status, given.body.introspection, given.body.clientSecret, given.body.secretHash]).toEqual([200, true, undefined, undefined]);
+    expect(await (await post('/oauth2/introspect', { token: t.access_token }, auth)).json()).toMatchObject({ active: true, sub: expect.any(String) });
+    expect((await w.service.admin('PATCH', '/admin/clients/rq-reports', { introspection: false })).body.introspection).toBe(false);
+    expect((await post('/oauth2/introspect', { token: t.access_token }, auth)).status).toBe(400);
+
+    await w.service.admin('POST', '/admin/clients', { clientId: 'rq-pos-2', name: 'POS', type: 'confidential', redirectUris: ['https://pos.example.com/cb'], grantTypes: ['password'] });
+    const pos = await w.service.admin('PATCH', '/admin/clients/rq-pos-2', { introspection: true });
+    expect([pos.status, pos.body.errors?.[0]?.field]).toEqual([422, 'introspection']);
+    const spa = await w.service.admin('PATCH', '/admin/clients/hub', { introspection: true });
+    expect([spa.status, spa.body.errors]).toEqual([422, [{ field: 'introspection', reason: 'only a confidential client (a resource server with a secret) may introspect tokens' }]]);
+    const other = await w.service.admin('PATCH', '/admin/clients/rq-reports', { introspection: true, redirectUris: ['https://evil.example.com/cb'] });
+    expect(other.status).toBe(422);
+    expect((await w.service.admin('GET', '/admin/clients/rq-reports')).body.introspection).toBe(false);
+    expect((await w.service.admin('PATCH', '/admin/clients/nobody', { introspection: false })).status).toBe(404);
   });
 
   it('a disabled user: refresh fails and introspection says inactive', async () => {

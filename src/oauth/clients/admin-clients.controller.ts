@@ -1,8 +1,8 @@
-import { Body, Controller, Get, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { jsonSchema } from '../../common/validation/openapi.js';
 import { parseOrProblem } from '../../common/validation/zod.js';
-import { ClientsService, createClientSchema } from './clients.service.js';
+import { ClientsService, createClientSchema, updateClientSchema } from './clients.service.js';
 import { AdminApi } from '../../admin-auth/admin-api.decorator.js';
 
 @ApiTags('clients')
@@ -27,5 +27,12 @@ export class AdminClientsController {
   @Get(':clientId')
   get(@Param('clientId') clientId: string) {
     return this.clients.view(clientId);
+  }
+
+  @Patch(':clientId')
+  @ApiOperation({ summary: 'Change whether a client may introspect tokens (a resource server, RFC 7662): only a confidential client without the password grant may (422 otherwise). Every other key is a 422.' })
+  @ApiBody({ schema: { ...jsonSchema(updateClientSchema), example: { introspection: false } } })
+  update(@Param('clientId') clientId: string, @Body() body: unknown) {
+    return this.clients.update(clientId, parseOrProblem(updateClientSchema, body));
   }
 }

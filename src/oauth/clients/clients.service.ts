@@ -100,6 +100,28 @@ export const createClientSchema = z.object({
 });
 export type CreateClientInput = z.infer<typeof createClientSchema>;
 
+/** What may change on a registered client (PATCH /admin/clients/{clientId}); every other key is a 422. */
+export const updateClientSchema = z
+  .object({
+    introspection: z.boolean().describe('A resource server: may call /oauth2/introspect (confidential clients without the password grant only).'),
+  })
+  .strict();
+export type UpdateClientInput = z.infer<typeof updateClientSchema>;
+
+/**
+ * Who may introspect (RFC 7662 §4: the server decides which clients may): a confidential client whose secret stays
+ * on a server. Not a public client (no secret), nor one registered for the password grant: that is the POS app,
+ * whose secret is on every till, and with introspection anyone holding a till could read any user's token.
+ * Register the resource server as a client of its own. (Also a CHECK constraint, migrations/control/…-client-introspection.)
+ */
+function introspectionProblem(c: { type: 'public' | 'confidential'; grantTypes: readonly string[] }): FieldProblem | undefined {
+  if (c.type === 'public') return { field: 'introspection', reason: 'only a confidential client (a resource server with a secret) may introspect tokens' };
+  if (c.grantTypes.includes('password')) {
+    return { field: 'introspection', reason: 'a client with the password grant has its secret on every device it runs on, so it may not introspect tokens; register the resource server as a client of its own' };
+  }
+  return undefined;
+}
+
 export type ClientView = Omit<OAuthClientEntity, 'secretHash' | 'createdAt'> & { createdAt: string };
 
 const COLUMNS = 'client_id, name, client_type, redirect_uris, post_logout_redirect_uris, grant_types, environment, may_introspect, created_at';
@@ -125,9 +147,8 @@ export class ClientsService {
     if (input.type === 'public' && input.grantTypes.includes('password')) {
       throw ProblemError.validation([{ field: 'grantTypes', reason: 'the password grant is only for confidential clients' }]);
     }
-    if (input.type === 'public' && input.introspection) {
-      throw ProblemError.validation([{ field: 'introspection', reason: 'only a confidential client (a resource server with a secret) may introspect tokens' }]);
-    }
+    const refused = input.introspection ? introspectionProblem(input) : undefined;
+    if (refused) throw ProblemError.validation([refused]);
     const repo = this.db.getRepository(OAuthClientEntity);
     if (await repo.existsBy({ clientId: input.clientId })) throw ProblemError.conflict(`Client ${input.clientId} already exists.`, [{ field: 'clientId', reason: 'already exists' }]);
     const clientSecret = input.type === 'confidential' ? randomToken(32) : undefined;
@@ -140,6 +161,16 @@ export class ClientsService {
     // within CLIENT_ORIGINS_TTL_MS).
     this.origins.invalidate();
     return { client: await this.view(input.clientId), clientSecret, warnings: localhostWarnings(input) };
+  }
+
+  /** Changes what may change on a client (today: whether it may introspect), under the same rules as registration. */
+  async update(clientId: string, input: UpdateClientInput): Promise<ClientView> {
+    const c = await this.find(clientId);
+    if (!c) throw ProblemError.notFound(`Client "${clientId}"`);
+    const refused = input.introspection ? introspectionProblem({ type: c.clientType, grantTypes: c.grantTypes }) : undefined;
+    if (refused) throw ProblemError.validation([refused]);
+    await this.db.query(`UPDATE oauth_clients SET may_introspect = $2 WHERE client_id = $1`, [clientId, input.introspection]);
+    return this.view(clientId);
   }
 
   async list(): Promise<ClientView[]> {
