@@ -40,15 +40,11 @@ interface ConsumedRow {
   request: PendingAuthorization;
   sent_at: string;
   fresh: boolean;
-  /** No other sign-in of this browser is waiting for its binding cookie. */
-  last: boolean;
   /** For a state that was not taken: whether it exists for another binding, and is still fresh. */
   elsewhere: boolean | null;
 }
 
-export type ConsumeResult =
-  | { ok: true; state: LoginState; /** The binding cookie has done its work (no other sign-in in this browser needs it). */ bindingSpent: boolean }
-  | { ok: false; reason: 'unknown' | 'expired' | 'other-browser'; bindingSpent?: boolean };
+export type ConsumeResult = { ok: true; state: LoginState } | { ok: false; reason: 'unknown' | 'expired' | 'other-browser' };
 
 /**
  * Login state in Postgres, never in process memory, so a sign-in started on one instance can finish on
@@ -112,23 +108,20 @@ export class LoginStateStore {
     const rows = await preparedQuery<ConsumedRow>(
       this.db,
       'iqsso_login_state_consume_bound',
-      // One row always: the state taken (d), or why not (o: it exists for another binding). Sibling parts of one
-      // statement see the rows as they were before the DELETE, hence `id <> $1` for "another sign-in of this browser".
+      // One row always: the state taken (d), or why not (o: it exists for another binding).
       `WITH d AS (DELETE FROM login_states WHERE id = $1 AND browser_binding = $2
          RETURNING tenant_id, config_version, environment, nonce, code_verifier, request, extract(epoch FROM created_at)::bigint AS sent_at,
                    expires_at > now() AS fresh),
        o AS (SELECT expires_at > now() AS fresh FROM login_states WHERE id = $1 AND browser_binding IS DISTINCT FROM $2)
-       SELECT d.*, (SELECT fresh FROM o) AS elsewhere,
-              NOT EXISTS (SELECT 1 FROM login_states x WHERE $2::text IS NOT NULL AND x.browser_binding = $2 AND x.id <> $1 AND x.expires_at > now()) AS last
+       SELECT d.*, (SELECT fresh FROM o) AS elsewhere
          FROM (VALUES (1)) AS one LEFT JOIN d ON true`,
       [sha256(handle), binding],
     );
     const row = rows[0];
     if (!row || row.tenant_id === null) return { ok: false, reason: row?.elsewhere == null ? 'unknown' : row.elsewhere ? 'other-browser' : 'expired' };
-    if (!row.fresh) return { ok: false, reason: 'expired', bindingSpent: row.last };
+    if (!row.fresh) return { ok: false, reason: 'expired' };
     return {
       ok: true,
-      bindingSpent: row.last,
       state: {
         tenantId: row.tenant_id, configVersion: row.config_version, environment: row.environment, nonce: row.nonce, codeVerifier: row.code_verifier,
         request: row.request, sentAt: Number(row.sent_at),

@@ -185,7 +185,7 @@ export class SignInController {
 
   @Get('callback')
   async callback(@Req() req: Req, @Res() res: Response): Promise<void> {
-    const { state, tenant } = await this.upstream.resume(req, res);
+    const { state, tenant } = await this.upstream.resume(req);
     const back = (e: OAuthError) => new AuthorizationRedirectError(e, state.request.redirectUri, state.request.state, this.config.publicUrl);
     const s: SignInContext = { tenant, environment: state.environment, source: 'sign-in', correlationId: req.id };
 

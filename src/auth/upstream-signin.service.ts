@@ -51,13 +51,13 @@ export class UpstreamSignIn {
 
   /**
    * Consumes the login state named by Okta's `state`; a state that is unknown, stale or from another browser ends
-   * here. The binding cookie is cleared (same attributes) once it has been used, unless another sign-in of this
-   * browser (another tab) still waits for it.
+   * here. The binding cookie is left to expire (LOGIN_STATE_TTL_S), never cleared here: every sign-in of a browser
+   * shares it, and one started in another tab while this callback is still at Okta would lose it to this answer's
+   * clearing (its authorize re-sets the cookie before this answer arrives). It is a random value, useless alone.
    */
-  async resume(req: Request, res: Response): Promise<{ state: LoginState; tenant: LoadedTenant }> {
+  async resume(req: Request): Promise<{ state: LoginState; tenant: LoadedTenant }> {
     const handle = typeof req.query.state === 'string' ? req.query.state : '';
     const result = await this.states.consume(handle, readCookie(req, cookieName(this.config, BINDING_COOKIE)));
-    if (result.bindingSpent) setCookie(res, this.config, BINDING_COOKIE, '', 0);
     if (!result.ok) {
       const detail = {
         unknown: 'This sign-in link is not valid or was already used.',
