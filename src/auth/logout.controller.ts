@@ -6,7 +6,10 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { randomToken, safeEqual, sha256 } from '../common/crypto/tokens.js';
 import { BrowserError } from '../common/errors/problem.js';
+import { withParams } from '../common/errors/oauth-errors.js';
+import { hasBody, isForm } from '../common/web/body-parsers.js';
 import { html, sendPage } from '../common/web/page.js';
+import { formTargetSource } from '../common/web/security-headers.js';
 import type { Environment } from '../database/directory-databases.js';
 import type { OAuthClientEntity } from '../oauth/clients/client.entity.js';
 import { ClientsService, isRegisteredUri } from '../oauth/clients/clients.service.js';
@@ -50,8 +53,10 @@ export class LogoutController {
     return this.logout(query, req, res, false);
   }
 
+  /** RP-Initiated Logout §2: by POST, the parameters are a form (Form Serialization); no other body is read. */
   @Post('logout')
   logoutPost(@Body() body: Record<string, unknown>, @Req() req: Req, @Res() res: Response) {
+    if (hasBody(req) && !isForm(req)) throw new BrowserError(415, TITLE, 'A sign-out request sent by POST must be a form (application/x-www-form-urlencoded).');
     return this.logout(body ?? {}, req, res, true);
   }
 
@@ -99,7 +104,7 @@ export class LogoutController {
     if (session && !named) {
       // The user confirms, with a value only this browser's cookie can produce.
       const expected = this.confirmation(req, session.environment);
-      if (!posted || !p.confirm || !expected || !safeEqual(p.confirm, expected)) return this.confirmPage(res, { ...p, ...(clientId ? { client_id: clientId } : {}) }, expected!);
+      if (!posted || !p.confirm || !expected || !safeEqual(p.confirm, expected)) return this.confirmPage(res, { ...p, ...(clientId ? { client_id: clientId } : {}) }, expected!, session.tenantId);
     }
 
     if (!session) return redirect ? this.redirect(res, redirect.uri, redirect.state) : this.signedOut(res);
@@ -160,20 +165,25 @@ export class LogoutController {
     return handle ? sha256(`logout-confirmation:${handle}`) : undefined;
   }
 
-  private confirmPage(res: Response, p: Record<string, string>, confirm: string): void {
+  /**
+   * Asks the user to confirm. The form posts back here (a relative action: the page is served at …/oauth2/logout,
+   * also under a PUBLIC_URL with a path), and its submission is redirected on to the tenant's Okta sign-out or
+   * straight to the app's post_logout_redirect_uri: form-action names both (pageCsp).
+   */
+  private async confirmPage(res: Response, p: Record<string, string>, confirm: string, tenantId: string): Promise<void> {
     const keep = ['client_id', 'post_logout_redirect_uri', 'state'].filter((k) => p[k] !== undefined);
+    const targets = [await this.oktaEndSession(tenantId), p.post_logout_redirect_uri].map((uri) => (uri ? formTargetSource(uri) : undefined));
     sendPage(res, 200, 'Sign out', html`<p>Sign out of iQmetrix applications on this device?</p>
-<form method="post" action="/oauth2/logout">
+<form method="post" action="logout">
 ${keep.map((k) => html`<input type="hidden" name="${k}" value="${p[k]}">`)}
 <input type="hidden" name="confirm" value="${confirm}">
 <button type="submit">Sign out</button>
-</form>`);
+</form>`, targets.filter((t) => t !== undefined));
   }
 
+  /** Back to the app's registered post_logout_redirect_uri, its query kept as registered, with its state. */
   private redirect(res: Response, uri: string, state?: string): void {
-    const url = new URL(uri);
-    if (state !== undefined) url.searchParams.set('state', state);
-    res.set('Cache-Control', 'no-store').redirect(302, url.toString());
+    res.set('Cache-Control', 'no-store').redirect(302, withParams(uri, { state }));
   }
 
   private signedOut(res: Response): void {

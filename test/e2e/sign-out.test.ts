@@ -223,6 +223,10 @@ describe('SSO session and sign-out', () => {
     expect(forged.body).toMatch(/Sign out of iQmetrix applications/);
     expect((await oidc.tokenIntrospection(api, t.access_token)).active).toBe(true);
 
+    // Its form leads through redirects to the tenant's Okta and back to the app: CSP form-action names them (the
+    // browser-pages test shows Chromium following them).
+    const oktaOrigin = new URL(kentel.authServer.issuer).origin;
+    expect(page.headers.get('content-security-policy')).toContain(`form-action 'self' ${oktaOrigin} http://127.0.0.1:*;`);
     const confirm = /name="confirm" value="([^"]+)"/.exec(page.body)![1]!;
     const done = await browser.post(`${w.service.url}/oauth2/logout`, { client_id: 'hub', post_logout_redirect_uri: APP_SIGNED_OUT, confirm });
     expect(done.status).toBe(302); // to the tenant's Okta logout, then back to the app
@@ -230,5 +234,22 @@ describe('SSO session and sign-out', () => {
     expect(out.reached).toBe(true);
     expect(await oidc.tokenIntrospection(api, t.access_token)).toEqual({ active: false });
     expect(APP_REDIRECT).not.toBe(APP_SIGNED_OUT);
+  });
+
+  it('returns to a post_logout_redirect_uri with its registered query as written, state appended; a POST that is not a form is refused', async () => {
+    const registered = 'http://127.0.0.1:9/app/bye?flag&x=~';
+    await w.addApp('hub-q', { postLogoutRedirectUris: [registered] });
+    const browser = new Browser();
+    const out = await browser.get(`${w.service.url}/oauth2/logout?${new URLSearchParams({ client_id: 'hub-q', post_logout_redirect_uri: registered, state: 'a b&c' })}`);
+    expect(out.status).toBe(302);
+    expect(out.headers.get('location')).toBe('http://127.0.0.1:9/app/bye?flag&x=~&state=a+b%26c');
+    expect((await browser.get(`${w.service.url}/oauth2/logout?${new URLSearchParams({ client_id: 'hub-q', post_logout_redirect_uri: registered })}`)).headers.get('location')).toBe(registered);
+
+    const json = await fetch(`${w.service.url}/oauth2/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_id: 'hub-q', post_logout_redirect_uri: registered }), redirect: 'manual' });
+    expect(json.status).toBe(415);
+    expect(json.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await json.text()).toMatch(/must be a form \(application\/x-www-form-urlencoded\)/);
+    const empty = await fetch(`${w.service.url}/oauth2/logout`, { method: 'POST', redirect: 'manual' });
+    expect(empty.status).toBe(200); // no parameters: no session here, so "signed out"
   });
 });

@@ -37,12 +37,19 @@ export class InsufficientScope extends OAuthError { readonly error = 'insufficie
  * in error responses too). Every redirect to a client's redirect_uri is built here.
  */
 export function authorizationResponse(redirectUri: string, issuer: string, params: Record<string, string | undefined>): string {
-  const url = new URL(redirectUri);
+  return withParams(redirectUri, { ...params, iss: issuer });
+}
+
+/**
+ * A registered redirect URI with parameters added (authorization responses, the return after sign-out): appended
+ * to its query as it was written (RFC 6749 §3.1.2: retained), not re-encoded through URLSearchParams, which would
+ * turn a registered `?flag&x=~` into `?flag=&x=%7E`. Undefined values are left out.
+ */
+export function withParams(uri: string, params: Record<string, string | undefined>): string {
+  const url = new URL(uri);
   const added = new URLSearchParams();
   for (const [name, value] of Object.entries(params)) if (value !== undefined) added.set(name, value);
-  added.set('iss', issuer);
-  // Appended to the registered query as it was written (RFC 6749 §3.1.2: retained), not re-encoded through
-  // URLSearchParams, which would turn a registered `?flag&x=~` into `?flag=&x=%7E`.
+  if (added.size === 0) return url.toString();
   url.search = url.search ? `${url.search.slice(1)}&${added}` : added.toString();
   return url.toString();
 }

@@ -8,6 +8,16 @@ import { isAdminPath } from './paths.js';
 const NO_DUPLICATE_MEMBERS = /^\/(admin|console\/api)(\/|$)/;
 const DUPLICATE = Symbol('duplicate JSON member');
 
+/** Whether a request carries a body (a length other than 0, or chunked), whatever its type. */
+export function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+}
+
+/** Whether a request's body is a form (application/x-www-form-urlencoded, any parameters). */
+export function isForm(req: Request): boolean {
+  return /^application\/x-www-form-urlencoded\s*(;|$)/i.test(req.headers['content-type'] ?? '');
+}
+
 /** Request size bounds: JSON (admin API, bulk loads), forms (OAuth endpoints), headers (Node's default). */
 export const BODY_LIMITS = { json: '2mb', urlencoded: '64kb', parameterLimit: 100 } as const;
 

@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import { PAGE_CSP } from './security-headers.js';
+import { pageCsp } from './security-headers.js';
 
 const escapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export function escapeHtml(value: string): string {
@@ -26,14 +26,17 @@ const style = `body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:3r
 h1{font-size:1.4rem}input,button{font:inherit;padding:.5rem;width:100%;box-sizing:border-box;margin:.25rem 0}
 .muted{color:#555;font-size:.9rem}`;
 
-/** Sends a small self-contained page: no scripts, inline style only (see PAGE_CSP; helmet adds the other headers). */
-export function sendPage(res: Response, status: number, title: string, body: Html): void {
+/**
+ * Sends a small self-contained page: no scripts, inline style only (see PAGE_CSP; helmet adds the other headers).
+ * `formTargets`: where the page's form may lead through redirects (pageCsp), as CSP source expressions.
+ */
+export function sendPage(res: Response, status: number, title: string, body: Html, formTargets: readonly string[] = []): void {
   res
     .status(status)
     .set({
       'Content-Type': 'text/html; charset=utf-8',
       'Cache-Control': 'no-store',
-      'Content-Security-Policy': PAGE_CSP,
+      'Content-Security-Policy': pageCsp(formTargets),
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
     })

@@ -15,7 +15,35 @@ export const CONSOLE_DIRECTIVES: Record<string, string[]> = {
   'form-action': ["'self'"], 'frame-ancestors': ["'none'"], 'base-uri': ["'none'"],
 };
 /** As helmet writes it (directives joined by ";"), so a page and any other answer carry the same header. */
-export const PAGE_CSP = Object.entries(PAGE_DIRECTIVES).map(([k, v]) => `${k} ${v.join(' ')}`).join(';');
+export const PAGE_CSP = pageCsp();
+
+/**
+ * The pages' policy, `form-action` widened by `formTargets` (CSP source expressions). Browsers check form-action
+ * against every redirect that follows a form's submission (CSP3 §6.4.1; Chromium blocks the navigation), so a
+ * page whose form leads on through redirects (to the tenant's Okta, back to the app) must name where they go.
+ */
+export function pageCsp(formTargets: readonly string[] = []): string {
+  const directives = { ...PAGE_DIRECTIVES, 'form-action': [...new Set([...PAGE_DIRECTIVES['form-action']!, ...formTargets])] };
+  return Object.entries(directives).map(([k, v]) => `${k} ${v.join(' ')}`).join(';');
+}
+
+/**
+ * The CSP source expression (CSP3 §2.3.1) that lets a form's redirect chain reach a URI: its origin; for a loopback
+ * IP redirect URI, which matches with any port (RFC 8252 §7.3), any port; for a host CSP cannot write (an IPv6
+ * literal), its scheme; for a private-use scheme (com.iqmetrix.rq:/cb), the scheme.
+ */
+export function formTargetSource(uri: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(uri);
+  } catch {
+    return undefined;
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return /^[a-z][a-z0-9+.-]*:$/i.test(u.protocol) ? u.protocol : undefined;
+  if (u.hostname.startsWith('[')) return u.protocol;
+  if (u.protocol === 'http:' && u.hostname === '127.0.0.1') return 'http://127.0.0.1:*';
+  return u.origin;
+}
 
 /**
  * Strict security headers (helmet) on every response: the pages' CSP, no framing, nosniff, no referrer,
