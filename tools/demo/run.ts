@@ -31,6 +31,7 @@ const { createApp } = await import('../../src/bootstrap.js');
 const { loadConfig } = await import('../../src/config/app-config.js');
 const { startEmbeddedPostgres } = await import('../../src/database/embedded-postgres.js');
 const { freePort } = await import('../ports.js');
+const { startDemoApp } = await import('./demo-app.js');
 
 const step = (text: string) => console.log(`\n== ${text}`);
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
   step('Postgres');
   let serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
-    const embedded = await startEmbeddedPostgres(join(dataDir, 'postgres'), await freePort(), 'postgres');
+    const embedded = await startEmbeddedPostgres(join(dataDir, 'postgres'), process.env.EMBEDDED_PG_PORT ? Number(process.env.EMBEDDED_PG_PORT) : await freePort(), 'postgres');
     cleanups.push(() => embedded.stop());
     serverUrl = embedded.url;
     console.log(`embedded Postgres, data in ${join(dataDir, 'postgres')}`);
@@ -73,14 +74,14 @@ async function main(): Promise<void> {
     ADMIN_API_KEY: adminKey,
     SECRETS_KEYS: `demo1:${randomBytes(32).toString('base64')}`,
     OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
-    LOG_LEVEL: 'warn',
-    LOG_FILE: join(dataDir, 'service.log'),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    LOG_FILE: process.env.LOG_FILE ?? join(dataDir, 'service.log'),
   });
   const app = await createApp(config, databaseUrl);
   await app.listen(port, '127.0.0.1');
   cleanups.unshift(() => app.close());
   const base = config.publicUrl;
-  console.log(`listening on ${base} (logs in ${join(dataDir, 'service.log')})`);
+  console.log(`listening on ${base} (logs in ${config.env.LOG_FILE})`);
   const admin = async (method: string, path: string, body?: unknown): Promise<any> => {
     const res = await fetch(`${base}${path}`, { method, headers: { 'x-admin-key': adminKey, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     const json = await res.json();
@@ -90,7 +91,8 @@ async function main(): Promise<void> {
 
   step('demo tenant "kentel" (Okta client, tenant, company tree, an iQmetrix app)');
   const oktaSecret = randomBytes(20).toString('base64url');
-  await aus.addClient({ client_id: '0oaDEMOKENTEL', client_secret: oktaSecret, redirect_uris: [`${base}/oauth2/callback`] });
+  // As the customer sets up their Okta app: our callback, and our sign-out return as a sign-out redirect URI (README).
+  await aus.addClient({ client_id: '0oaDEMOKENTEL', client_secret: oktaSecret, redirect_uris: [`${base}/oauth2/callback`], post_logout_redirect_uris: [`${base}/oauth2/logout/callback`] });
   aus.setUser('john.smith@yvr.kentel.local', {
     password: 'demo-Passw0rd',
     sub: '00uDEMOJOHN001',
@@ -156,8 +158,14 @@ async function main(): Promise<void> {
   if (audit?.outcome !== 'created' || user.locations.length !== 2) throw new Error('unexpected provisioning result');
   console.log('\ndemo complete: signed in through the Okta-like provider, provisioned, and issued our tokens.');
   if (process.env.DEMO_KEEP_RUNNING === '1') {
-    // For trying the admin API, the console and the troubleshooting tool against a real Okta-like provider.
+    // For trying a sign-in in a browser, the admin API, the console and the troubleshooting tool against a real Okta-like provider.
+    const webApp = await startDemoApp(base, 'hub-browser', (redirect, signedOut) =>
+      admin('POST', '/admin/clients', { clientId: 'hub-browser', name: 'Hub (demo, in a browser)', type: 'public', redirectUris: [redirect], postLogoutRedirectUris: [signedOut] }));
+    cleanups.unshift(() => webApp.close());
     console.log(`\nstill running (Ctrl-C stops it):
+  demo app      ${webApp.url}   open it in a browser and sign in (the Okta-like provider's certificate is from a
+                test CA, ${pki.caCertPath}: the browser warns once; scripts calling the provider need
+                NODE_EXTRA_CA_CERTS=${pki.caCertPath})
   service       ${base}   console ${base}/console   API docs ${base}/docs
   credentials   in ${join(dataDir, 'admin-key.txt')} (mode 0600): the admin key, and a demo operator's token for the console
   tenant        kentel, Okta issuer ${aus.issuer}
