@@ -1,7 +1,6 @@
 import { Body, Controller, Get, Logger, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { compactVerify } from 'jose';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { randomToken, safeEqual, sha256 } from '../common/crypto/tokens.js';
@@ -14,6 +13,7 @@ import type { Environment } from '../database/directory-databases.js';
 import type { OAuthClientEntity } from '../oauth/clients/client.entity.js';
 import { ClientsService, isRegisteredUri } from '../oauth/clients/clients.service.js';
 import { SigningKeys } from '../oauth/keys/signing-keys.js';
+import { type IdTokenHint, readIdTokenHint } from '../oauth/tokens/id-token-hint.js';
 import { TenantRuntime } from '../tenants/tenant-runtime.js';
 import { type SsoSession, SsoSessions } from './sso-sessions.js';
 
@@ -126,25 +126,10 @@ export class LogoutController {
   }
 
   /** Our own ID token (signature and issuer; an expired one is still a good hint, as the spec allows). */
-  private async readHint(token: string): Promise<{ clientId: string; audience: string[]; sid?: string }> {
-    const bad = new BrowserError(400, TITLE, 'The sign-out request is not valid: id_token_hint is not an ID token issued by this service.');
-    let payload: Record<string, unknown>;
-    try {
-      const verified = await compactVerify(token, (header) => {
-        const key = this.keys.verificationKey(header.kid);
-        if (!key) throw new Error('unknown key');
-        return key;
-      }, { algorithms: ['RS256', 'ES256'] });
-      if (verified.protectedHeader.typ !== undefined && verified.protectedHeader.typ !== 'JWT') throw bad;
-      payload = JSON.parse(new TextDecoder().decode(verified.payload));
-    } catch {
-      throw bad;
-    }
-    if (payload.iss !== this.config.publicUrl) throw bad;
-    const audience = typeof payload.aud === 'string' ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud.filter((a): a is string => typeof a === 'string') : [];
-    const clientId = typeof payload.azp === 'string' ? payload.azp : audience[0];
-    if (!clientId) throw bad;
-    return { clientId, audience, sid: typeof payload.sid === 'string' ? payload.sid : undefined };
+  private async readHint(token: string): Promise<IdTokenHint> {
+    const hint = await readIdTokenHint(token, this.keys, this.config.publicUrl);
+    if (!hint) throw new BrowserError(400, TITLE, 'The sign-out request is not valid: id_token_hint is not an ID token issued by this service.');
+    return hint;
   }
 
   private async oktaEndSession(tenantId: string): Promise<string | undefined> {

@@ -22,11 +22,14 @@ import { sendHomeRealmPage } from './home-realm.page.js';
 import type { LoginState } from './login-state.store.js';
 import type { UpstreamRequest } from './okta-oauth-client.js';
 import { SignInCompletion, type SignInContext } from './sign-in-completion.js';
-import { type PreparedSession, SsoSessions } from './sso-sessions.js';
+import { type PreparedSession, type SsoSession, SsoSessions } from './sso-sessions.js';
 import { UpstreamSignIn } from './upstream-signin.service.js';
 import { UpstreamError } from './upstream-errors.js';
 
 type Req = Request & { id?: string };
+
+/** The parameter that named another user than the session's. */
+type OtherUserHint = 'id_token_hint' | 'login_hint';
 
 type TenantChoice = { kind: 'found'; tenant: TenantRef } | { kind: 'ask' } | { kind: 'problem'; message: string; dropTenant?: boolean };
 
@@ -73,9 +76,9 @@ export class SignInController {
     let choice = await this.chooseTenant(v);
     // This service's own session (per environment): reused (no trip to Okta) for its tenant, unless the app asks
     // for a fresh authentication (prompt=login), the authentication is older than its max_age (or of unknown age),
-    // or its login_hint names someone else than the session's user (a shared terminal: that person signs in at Okta).
+    // or a hint names someone else than the session's user (a shared terminal: that person signs in at Okta).
     const session = await this.sessions.current(req, environment);
-    let otherUser = false;
+    let otherUser: OtherUserHint | undefined;
     if (session && choice.kind === 'ask') choice = { kind: 'found', tenant: session.tenant };
     const sessionRef = choice.kind === 'found' ? choice.tenant : undefined;
     if (session && sessionRef && session.tenantId === sessionRef.id && sessionRef.status === 'active' && v.request.prompt !== 'login'
@@ -89,7 +92,7 @@ export class SignInController {
         if (e instanceof TrainingDatabaseUnavailable || e instanceof TrainingDisabled) throw back(e);
         throw e;
       }
-      otherUser = user?.status === 'active' && v.request.loginHint !== undefined && !(await this.hintNames(sessionRef, v.request.loginHint, user.username));
+      otherUser = user?.status === 'active' ? await this.otherUserHint(v, sessionRef, session, user.username) : undefined;
       if (user?.status === 'active' && !otherUser) {
         await this.sendCode(res, v.request, sessionRef, session.userId, session.authTime, session.publicId);
         this.metrics.signIn(sessionRef, 'success');
@@ -98,7 +101,7 @@ export class SignInController {
     }
     if (v.request.prompt === 'none') {
       throw back(new LoginRequired(otherUser
-        ? 'The login_hint names another user than the one signed in here; prompt=none cannot be satisfied.'
+        ? `The ${otherUser} names another user than the one signed in here; prompt=none cannot be satisfied.`
         : 'There is no sign-in session for this application; prompt=none cannot be satisfied.'));
     }
     if (choice.kind === 'ask') return sendHomeRealmPage(res, v.params, { environment });
@@ -131,6 +134,19 @@ export class SignInController {
       this.log.error({ err: e, correlationId: req.id }, 'Could not start the upstream sign-in');
       throw back(new TemporarilyUnavailable('Sign-in could not start right now; try again in a moment.'));
     }
+  }
+
+  /**
+   * Which hint names someone else than the session's user (OIDC Core §3.1.2.1), if any: an id_token_hint whose sub
+   * is not the session's user, or that is of the other environment (its sub is a user of the other directory, so it
+   * can never be shown to be the session's); a login_hint that does not name the session's user (hintNames).
+   */
+  private async otherUserHint(v: ValidatedAuthorization, ref: TenantRef, session: SsoSession, username: string): Promise<OtherUserHint | undefined> {
+    const idHint = v.idTokenHint;
+    if (idHint && (idHint.environment !== session.environment || idHint.subject !== session.userId)) return 'id_token_hint';
+    const hint = v.request.loginHint;
+    if (hint !== undefined && !(await this.hintNames(ref, hint, username))) return 'login_hint';
+    return undefined;
   }
 
   /**

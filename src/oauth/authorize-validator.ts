@@ -7,6 +7,8 @@ import { AppConfig } from '../config/app-config.js';
 import type { PendingAuthorization } from './authorization-request.js';
 import type { OAuthClientEntity } from './clients/client.entity.js';
 import { ClientsService, isRegisteredUri } from './clients/clients.service.js';
+import { SigningKeys } from './keys/signing-keys.js';
+import { type IdTokenHint, readIdTokenHint } from './tokens/id-token-hint.js';
 import { EMPTY_SCOPE, scopeTokens } from './scope.js';
 
 export const supportedScopes = ['openid', 'profile', 'email', 'offline_access'] as const;
@@ -16,11 +18,13 @@ export interface ValidatedAuthorization {
   request: PendingAuthorization;
   /** Our extension: an explicit tenant slug, when the app knows it. */
   tenant?: string;
+  /** id_token_hint, verified as one of our ID tokens (OIDC Core §3.1.2.1): who the app believes is signed in. */
+  idTokenHint?: IdTokenHint;
   /** The parameters, as validated, for re-posting from the home-realm page. */
   params: Record<string, string>;
 }
 
-const known = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'login_hint', 'prompt', 'tenant', 'environment', 'response_mode', 'max_age', 'ui_locales', 'display', 'acr_values'];
+const known = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'login_hint', 'prompt', 'tenant', 'environment', 'response_mode', 'max_age', 'ui_locales', 'display', 'acr_values', 'id_token_hint'];
 
 /**
  * The authorization endpoint's checks (RFC 6749 §4.1.1, RFC 7636, OIDC Core §3.1.2.1), in the order that
@@ -31,6 +35,7 @@ const known = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', '
 export class AuthorizeValidator {
   constructor(
     private readonly clients: ClientsService,
+    private readonly keys: SigningKeys,
     private readonly config: AppConfig,
   ) {}
 
@@ -77,6 +82,9 @@ export class AuthorizeValidator {
     if (asked !== undefined && asked !== 'production' && asked !== 'training') fail(new InvalidRequest('environment must be production or training.'));
     if (client.environment === 'training' && asked === 'production') fail(new InvalidRequest('This application is registered for training; it cannot ask for a production sign-in.'));
     const environment = client.environment === 'training' ? 'training' : (asked ?? 'production') as 'production' | 'training';
+    // A hint must be one of our ID tokens (expired ones too): anything else is the app's mistake, told to the app.
+    const idTokenHint = params.id_token_hint ? await readIdTokenHint(params.id_token_hint, this.keys, this.config.publicUrl)
+      ?? fail(new InvalidRequest('id_token_hint is not an ID token issued by this service.')) : undefined;
 
     const request: PendingAuthorization = {
       clientId,
@@ -91,6 +99,6 @@ export class AuthorizeValidator {
       maxAge: params.max_age !== undefined ? Number(params.max_age) : undefined,
     };
     const echo = Object.fromEntries(Object.entries(params).filter(([k]) => known.includes(k)));
-    return { client, request, tenant: params.tenant, params: echo };
+    return { client, request, tenant: params.tenant, ...(idTokenHint ? { idTokenHint } : {}), params: echo };
   }
 }
