@@ -12,8 +12,8 @@ import { DirectoryDatabases, TrainingDatabaseUnavailable, TrainingDisabled } fro
 import { AuthorizeValidator, type ValidatedAuthorization } from '../oauth/authorize-validator.js';
 import { AuthorizationCodes } from '../oauth/tokens/authorization-code.js';
 import { Metrics } from '../observability/metrics.js';
-import { DirectoryUsers } from '../provisioning/directory-users.js';
-import { username as checkedUsername, usernameKey } from '../provisioning/fields/formats.js';
+import { type DirectoryUser, DirectoryUsers } from '../provisioning/directory-users.js';
+import { emailKey, username as checkedUsername, usernameKey } from '../provisioning/fields/formats.js';
 import { TenantRuntime, type LoadedTenant, type TenantRef } from '../tenants/tenant-runtime.js';
 import { trainingEnabled } from '../training/training-config.js';
 import { authTimeProblem, oktaAuthTime } from './auth-time.js';
@@ -92,7 +92,7 @@ export class SignInController {
         if (e instanceof TrainingDatabaseUnavailable || e instanceof TrainingDisabled) throw back(e);
         throw e;
       }
-      otherUser = user?.status === 'active' ? await this.otherUserHint(v, sessionRef, session, user.username) : undefined;
+      otherUser = user?.status === 'active' ? await this.otherUserHint(v, sessionRef, session, user) : undefined;
       if (user?.status === 'active' && !otherUser) {
         await this.sendCode(res, v.request, sessionRef, session.userId, session.authTime, session.publicId);
         this.metrics.signIn(sessionRef, 'success');
@@ -141,28 +141,32 @@ export class SignInController {
    * is not the session's user, or that is of the other environment (its sub is a user of the other directory, so it
    * can never be shown to be the session's); a login_hint that does not name the session's user (hintNames).
    */
-  private async otherUserHint(v: ValidatedAuthorization, ref: TenantRef, session: SsoSession, username: string): Promise<OtherUserHint | undefined> {
+  private async otherUserHint(v: ValidatedAuthorization, ref: TenantRef, session: SsoSession, user: DirectoryUser): Promise<OtherUserHint | undefined> {
     const idHint = v.idTokenHint;
     if (idHint && (idHint.environment !== session.environment || idHint.subject !== session.userId)) return 'id_token_hint';
     const hint = v.request.loginHint;
-    if (hint !== undefined && !(await this.hintNames(ref, hint, username))) return 'login_hint';
+    if (hint !== undefined && !(await this.hintNames(ref, hint, user))) return 'login_hint';
     return undefined;
   }
 
   /**
-   * Whether a login_hint names this username, matched as usernames are: the tenant's domain rewrite applied
-   * (john@yvr.kentel.local is john@kentel.com), case-insensitively (usernameKey). A hint that is no username of the
-   * tenant names someone else.
+   * Whether a login_hint names this user: their username, matched as usernames are (the tenant's domain rewrite
+   * applied, john@yvr.kentel.local is john@kentel.com; case-insensitively, usernameKey), or their email, which apps
+   * often send and which need not be the username (john.smith@kentel.com for jsmith@kentel.com), matched alike.
+   * A hint that is neither names someone else. The user was read with their email: no query of its own.
    */
-  private async hintNames(ref: TenantRef, hint: string, username: string): Promise<boolean> {
+  private async hintNames(ref: TenantRef, hint: string, user: DirectoryUser): Promise<boolean> {
     let tenant: LoadedTenant;
     try {
       tenant = await this.runtime.load(ref);
     } catch {
       return false; // not reused; loading it again on the way to Okta reports the problem
     }
-    const checked = checkedUsername(hint, { rewrites: tenant.config.usernameRewrites, domains: tenant.config.domains });
-    return checked.ok && usernameKey(checked.value) === usernameKey(username);
+    const { usernameRewrites: rewrites, domains } = tenant.config;
+    const checked = checkedUsername(hint, { rewrites, domains });
+    if (checked.ok && usernameKey(checked.value) === usernameKey(user.username)) return true;
+    const key = user.email === null ? undefined : emailKey(hint, rewrites);
+    return key !== undefined && key === emailKey(user.email!, rewrites);
   }
 
   /** Before anyone is sent to Okta for training: training is on, and its database answers (opened and migrated on first use). */

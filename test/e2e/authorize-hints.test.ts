@@ -17,6 +17,8 @@ describe('authorize: the users named by hints', () => {
   let app: oidc.Configuration;
   const dana = { login: 'dana@kentel.com', password: 'D4na-pass' };
   const jane = { login: 'jane@kentel.com', password: 'J4ne-pass' };
+  // A tenant whose username claim is not the email the apps send as the hint.
+  const john = { login: 'jsmith@kentel.com', password: 'J0hn-pass' };
 
   beforeAll(async () => {
     w = await World.start({ TRAINING_POOL_SIZE: '2' });
@@ -30,6 +32,10 @@ describe('authorize: the users named by hints', () => {
     kentel.authServer.setUser(jane.login, {
       password: jane.password, sub: '00uJANE00002',
       claims: { userName: jane.login, name: 'Jane', family_name: 'Jones', email: jane.login, security_group_name: 'Associate' },
+    });
+    kentel.authServer.setUser(john.login, {
+      password: john.password, sub: '00uJOHN00002',
+      claims: { userName: john.login, name: 'John', family_name: 'Smith', email: 'john.smith@kentel.com', security_group_name: 'Associate' },
     });
   });
   afterAll(() => w?.close());
@@ -100,6 +106,26 @@ describe('authorize: the users named by hints', () => {
         expect(`${s.callback?.origin}${s.callback?.pathname}`).toBe(APP_REDIRECT);
         expect(errorOf(s)).toEqual({ error: 'invalid_request', description: 'id_token_hint is not an ID token issued by this service.' });
         expect(s.callback?.searchParams.get('state')).toBe(s.state);
+      }
+      expect(oktaAuthorizes()).toHaveLength(before);
+    });
+  });
+
+  describe('login_hint', () => {
+    it("names the session's user by username or by email (case, the tenant's rewrite), so apps sending the email keep single sign-on", async () => {
+      const terminal = new Browser();
+      const first = await exchange(await w.startSignIn(app, john, {}, terminal));
+      expect(first.claims()).toMatchObject({ preferred_username: 'jsmith@kentel.com', email: 'john.smith@kentel.com' });
+      const before = oktaAuthorizes().length;
+      for (const login_hint of ['john.smith@kentel.com', 'John.Smith@Kentel.com', 'john.smith@yvr.kentel.local', 'JSmith@kentel.com']) {
+        const same = await exchange(await w.startSignIn(app, john, { login_hint, prompt: 'none' }, terminal));
+        expect({ login_hint, ...same.claims() }).toMatchObject({ login_hint, sub: first.claims()!.sub, sid: first.claims()!.sid });
+      }
+      expect(oktaAuthorizes()).toHaveLength(before);
+      // Someone else's address is still someone else.
+      for (const login_hint of [jane.login, 'john.smit@kentel.com']) {
+        expect({ login_hint, ...errorOf(await w.startSignIn(app, john, { login_hint, prompt: 'none' }, terminal)) })
+          .toEqual({ login_hint, error: 'login_required', description: 'The login_hint names another user than the one signed in here; prompt=none cannot be satisfied.' });
       }
       expect(oktaAuthorizes()).toHaveLength(before);
     });

@@ -222,6 +222,19 @@ export function username(raw: string, rules: UsernameRules): Checked {
   return ok(`${local}@${domain}`);
 }
 
+/**
+ * The comparison key of an email address (an app's login_hint, a user's email): the email format's normal form,
+ * its domain rewritten by the tenant's username rules (an address at yvr.kentel.local is the one at kentel.com),
+ * then folded as usernames are (usernameKey). Undefined for what is no email address.
+ */
+export function emailKey(raw: string, rewrites: UsernameRules['rewrites']): string | undefined {
+  const checked = email.check(raw);
+  if (!checked.ok) return undefined;
+  const at = checked.value.lastIndexOf('@');
+  const domain = checked.value.slice(at + 1);
+  return usernameKey(`${checked.value.slice(0, at)}@${rewriteDomain(toAsciiDomain(domain) ?? domain, rewrites)}`);
+}
+
 /** The username format as a Format (for the field table and the docs), bound to a tenant's rules. */
 export const usernameFormat = (rules: UsernameRules): Format => ({
   describe: 'name@domain',
