@@ -9,7 +9,9 @@ import type { PendingAuthorization } from '../oauth/authorization-request.js';
  *   records it as unknown, so a later request with max_age goes back to Okta instead of being answered from it.
  *   (Okta's own `iat` is not used instead: it says when the token was issued, which may be long after the user
  *   last entered a password, and it would make an old Okta session look fresh.)
- * - After prompt=login or max_age was sent to Okta, Okta's auth_time is required and must be recent enough.
+ * - After prompt=login or max_age was sent to Okta, Okta's auth_time is required and must be recent enough; also
+ *   after a fresh sign-in this service asked for itself (`reauthenticate`: a hint named another user), or Okta may
+ *   have answered with the previous user's session.
  */
 
 /** Okta's auth_time, if it is a time we can pass on: whole seconds since the epoch, not in the future beyond the skew. */
@@ -23,8 +25,8 @@ export function oktaAuthTime(claim: unknown, now: number, skewS: number): number
  * seconds older than that moment (the age the app asked about, at the time it asked); both with the ID token clock
  * skew, since auth_time is Okta's clock and the moment ours. Undefined when it does, or nothing was asked.
  */
-export function authTimeProblem(request: Pick<PendingAuthorization, 'prompt' | 'maxAge'>, sentAt: number, authTime: number | undefined, skewS: number): 'unknown' | 'too-old' | undefined {
-  const fresh = request.prompt === 'login' || request.maxAge === 0;
+export function authTimeProblem(request: Pick<PendingAuthorization, 'prompt' | 'maxAge' | 'reauthenticate'>, sentAt: number, authTime: number | undefined, skewS: number): 'unknown' | 'too-old' | undefined {
+  const fresh = request.prompt === 'login' || request.maxAge === 0 || request.reauthenticate !== undefined;
   if (!fresh && request.maxAge === undefined) return undefined;
   if (authTime === undefined) return 'unknown';
   const notBefore = sentAt - (fresh ? 0 : request.maxAge!) - skewS;

@@ -121,8 +121,8 @@ export class SignInController {
     if (environment === 'training') await this.checkTraining(tenant, req, back);
     try {
       // Another user than the session's: Okta is asked to sign someone in again (prompt=login), or its own session
-      // would answer for the person already signed in; the hint fills in the name.
-      await this.upstream.start(req, res, tenant, otherUser ? { ...v.request, prompt: 'login' } : v.request);
+      // would answer for the person already signed in; the hint fills in the name. Recorded as ours, not the app's.
+      await this.upstream.start(req, res, tenant, otherUser ? { ...v.request, reauthenticate: 'other-user' } : v.request);
     } catch (e) {
       if (e instanceof UpstreamError && e.kind === 'okta-rate-limited') {
         this.log.warn({ correlationId: req.id, tenant: ref.slug, retryAfterS: e.retryAfterS }, "Sign-in not started: the tenant's Okta is rate-limiting");
@@ -240,11 +240,9 @@ export class SignInController {
     const authTime = oktaAuthTime(identity.idToken.auth_time, this.clock.epochSeconds(), skew);
     const stale = authTimeProblem(state.request, state.sentAt, authTime, skew);
     if (stale) {
-      const message = stale === 'unknown'
-        ? "Your company's Okta did not say when you signed in (auth_time), which this application needs. Sign in again."
-        : "Your company's Okta did not ask you to sign in again, though this application asked for a recent sign-in. Sign in again.";
+      const message = staleMessage(stale, state.request);
       this.metrics.signIn(tenant, 'login_required');
-      this.log.warn({ correlationId: req.id, tenant: tenant.slug, problem: stale }, "Okta's authentication does not meet the app's prompt=login or max_age");
+      this.log.warn({ correlationId: req.id, tenant: tenant.slug, problem: stale, reauthenticate: state.request.reauthenticate }, "Okta's authentication is not as recent as the sign-in needed (the app's prompt=login or max_age, or another user named)");
       await this.completion.failed(s, { field: 'auth_time', reason: message }, { issuer: identity.issuer, subject: String(identity.idToken.sub) });
       throw back(new LoginRequired(message));
     }
@@ -269,4 +267,16 @@ export class SignInController {
     });
     res.set('Cache-Control', 'no-store').redirect(302, authorizationResponse(r.redirectUri, this.config.publicUrl, { code, state: r.state }));
   }
+}
+
+/** Why Okta's authentication could not be used: the app's prompt=login or max_age, or the fresh sign-in asked for because another user was named. */
+function staleMessage(stale: 'unknown' | 'too-old', r: LoginState['request']): string {
+  if (r.reauthenticate) {
+    return stale === 'unknown'
+      ? "Another person than the one signed in on this device was named, so your company's Okta had to ask for a new sign-in, but it did not say when you signed in (auth_time). Sign in again."
+      : "Another person than the one signed in on this device was named, so your company's Okta had to ask for a new sign-in, but it did not ask you to sign in again. Sign in again.";
+  }
+  return stale === 'unknown'
+    ? "Your company's Okta did not say when you signed in (auth_time), which this application needs. Sign in again."
+    : "Your company's Okta did not ask you to sign in again, though this application asked for a recent sign-in. Sign in again.";
 }

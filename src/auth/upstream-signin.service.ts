@@ -43,7 +43,7 @@ export class UpstreamSignIn {
     const run = await this.run(this.strategies.strategy(tenant), req, res, {
       state,
       loginHint: request.loginHint,
-      prompt: request.prompt === 'login' ? 'login' : undefined,
+      prompt: request.prompt === 'login' || request.reauthenticate ? 'login' : undefined,
       maxAge: request.maxAge,
     });
     if (!run.redirected) throw run.err ?? new Error('The upstream strategy did not redirect');

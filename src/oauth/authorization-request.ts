@@ -14,4 +14,9 @@ export interface PendingAuthorization {
   prompt?: string;
   /** OIDC max_age: a session older than this (since authentication) is not reused, and Okta gets it too. */
   maxAge?: number;
+  /**
+   * Not the app's: this service asked Okta for a fresh sign-in (prompt=login) because a hint named another user than
+   * the session's, and Okta's own session would have answered for that user. `prompt` and `maxAge` stay the app's.
+   */
+  reauthenticate?: 'other-user';
 }

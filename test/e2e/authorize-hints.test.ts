@@ -130,4 +130,37 @@ describe('authorize: the users named by hints', () => {
       expect(oktaAuthorizes()).toHaveLength(before);
     });
   });
+
+  describe('the fresh sign-in asked for when another user is named', () => {
+    /** The next ID token from Okta's token endpoint, re-signed with its auth_time changed (undefined: removed). */
+    function nextAuthTime(change: (real: number) => number | undefined) {
+      kentel.authServer.faults.next('token', {
+        transform: async (body) => {
+          const { auth_time: real, ...claims } = JSON.parse(Buffer.from(body.id_token.split('.')[1], 'base64url').toString());
+          const authTime = change(real);
+          return { ...body, id_token: await kentel.authServer.signJwt({ ...claims, ...(authTime === undefined ? {} : { auth_time: authTime }) }) };
+        },
+      });
+    }
+
+    it("is checked like prompt=login (Okta must not answer with the previous user's session) but said as what it is, not as the app's", async () => {
+      const terminal = new Browser();
+      await exchange(await w.startSignIn(app, dana, {}, terminal));
+      const other = 'Another person than the one signed in on this device was named, so your company\'s Okta had to ask for a new sign-in';
+      nextAuthTime((real) => real - 3600);
+      expect(errorOf(await w.startSignIn(app, jane, {}, terminal)))
+        .toEqual({ error: 'login_required', description: `${other}, but it did not ask you to sign in again. Sign in again.` });
+      expect(oktaAuthorizes().at(-1)!.query).toMatchObject({ prompt: 'login', login_hint: jane.login });
+      nextAuthTime(() => undefined);
+      expect(errorOf(await w.startSignIn(app, jane, {}, terminal)))
+        .toEqual({ error: 'login_required', description: `${other}, but it did not say when you signed in (auth_time). Sign in again.` });
+      const audit = (await w.audits('kentel')).at(-1)!;
+      expect(JSON.stringify(audit)).toContain(`${other}, but it did not say when you signed in (auth_time).`);
+
+      // A fresh answer: Jane, with the auth_time Okta vouched for.
+      const jane1 = await exchange(await w.startSignIn(app, jane, {}, terminal));
+      expect(jane1.claims()).toMatchObject({ preferred_username: jane.login });
+      expect(jane1.claims()!.auth_time).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) - 60);
+    });
+  });
 });
