@@ -7,7 +7,9 @@ import {
   AccessDenied, AuthorizationRedirectError, authorizationResponse, InvalidRequest, LoginRequired, type OAuthError, ServerError, TemporarilyUnavailable,
 } from '../common/errors/oauth-errors.js';
 import { isInvalidTextInput } from '../common/errors/database-errors.js';
+import { BrowserError } from '../common/errors/problem.js';
 import { UNSTORABLE_TEXT } from '../common/errors/unsafe-input.js';
+import { hasBody, isForm } from '../common/web/body-parsers.js';
 import { DirectoryDatabases, TrainingDatabaseUnavailable, TrainingDisabled } from '../database/directory-databases.js';
 import { AuthorizeValidator, type ValidatedAuthorization } from '../oauth/authorize-validator.js';
 import { AuthorizationCodes } from '../oauth/tokens/authorization-code.js';
@@ -66,6 +68,9 @@ export class SignInController {
 
   @Post('authorize')
   authorizePost(@Body() body: Record<string, unknown>, @Req() req: Req, @Res() res: Response) {
+    // OIDC Core §3.1.2.1: Form Serialization, as at the token endpoint and /oauth2/logout. Another body (JSON...) is
+    // refused before anything is read from it, on an error page: no redirect_uri is known to be the app's yet.
+    if (hasBody(req) && !isForm(req)) throw new BrowserError(415, 'Sign-in could not start', 'A sign-in request sent by POST must be a form (application/x-www-form-urlencoded).');
     return this.authorize(body ?? {}, req, res);
   }
 

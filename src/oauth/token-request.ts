@@ -1,11 +1,12 @@
 import { InvalidRequest } from '../common/errors/oauth-errors.js';
+import { isFormType } from '../common/web/body-parsers.js';
 
 /**
  * Form parameters of a token/revocation/introspection request. RFC 6749 §3.2: a parameter may not be sent
  * twice, and the body must be application/x-www-form-urlencoded.
  */
 export function formParams(body: unknown, contentType: string | undefined): Record<string, string> {
-  if (!/^application\/x-www-form-urlencoded\b/i.test(contentType ?? '')) {
+  if (!isFormType(contentType)) {
     throw new InvalidRequest('The request body must be application/x-www-form-urlencoded.');
   }
   const out: Record<string, string> = {};

@@ -163,4 +163,22 @@ describe('authorize: the users named by hints', () => {
       expect(jane1.claims()!.auth_time).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) - 60);
     });
   });
+
+  it('POST /oauth2/authorize takes a form only (OIDC Core §3.1.2.1): another body is an error page, never a redirect', async () => {
+    const params = { client_id: 'hub', redirect_uri: APP_REDIRECT, response_type: 'code', scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's', login_hint: dana.login };
+    const post = async (contentType: string | undefined, body: string) => {
+      const res = await fetch(`${w.service.url}/oauth2/authorize`, { method: 'POST', redirect: 'manual', headers: contentType ? { 'content-type': contentType } : {}, body });
+      const text = await res.text();
+      return { status: res.status, type: res.headers.get('content-type'), location: res.headers.get('location'), text };
+    };
+    for (const [contentType, body] of [['application/json', JSON.stringify(params)], ['text/plain', new URLSearchParams(params).toString()], [undefined, new URLSearchParams(params).toString()]] as const) {
+      const res = await post(contentType, body);
+      expect({ contentType, status: res.status, type: res.type, location: res.location }).toEqual({ contentType, status: 415, type: 'text/html; charset=utf-8', location: null });
+      expect(res.text).toContain('Sign-in could not start');
+      expect(res.text).toContain('A sign-in request sent by POST must be a form (application/x-www-form-urlencoded).');
+    }
+    // The form still starts the sign-in.
+    const form = await post('application/x-www-form-urlencoded', new URLSearchParams(params).toString());
+    expect([form.status, new URL(form.location!).pathname]).toEqual([302, new URL(`${kentel.authServer.issuer}/v1/authorize`).pathname]);
+  });
 });

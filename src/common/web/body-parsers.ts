@@ -13,9 +13,14 @@ export function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
 }
 
-/** Whether a request's body is a form (application/x-www-form-urlencoded, any parameters). */
+/** Whether a content type is a form (application/x-www-form-urlencoded, any parameters): the OAuth endpoints' bodies. */
+export function isFormType(contentType: string | undefined): boolean {
+  return /^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType ?? '');
+}
+
+/** Whether a request's body is a form (isFormType). */
 export function isForm(req: Request): boolean {
-  return /^application\/x-www-form-urlencoded\s*(;|$)/i.test(req.headers['content-type'] ?? '');
+  return isFormType(req.headers['content-type']);
 }
 
 /** Request size bounds: JSON (admin API, bulk loads), forms (OAuth endpoints), headers (Node's default). */
