@@ -271,7 +271,11 @@ export class DirectoryDatabases implements OnModuleDestroy {
     }
   }
 
-  /** CREATE DATABASE through the production connection, or a short-lived one to TRAINING_DATABASES_URL. */
+  /**
+   * CREATE DATABASE through the production connection, or a short-lived one to TRAINING_DATABASES_URL. From
+   * template0, which nobody can connect to or write in, never template1: whatever someone put in template1 would be
+   * copied into the new tenant's training database.
+   */
   private async createDatabase(name: string): Promise<void> {
     const server = this.config.env.TRAINING_DATABASES_URL;
     const client = server ? new pg.Client({ connectionString: server, connectionTimeoutMillis: 5000, application_name: 'iqsso-training' }) : undefined;
@@ -281,7 +285,7 @@ export class DirectoryDatabases implements OnModuleDestroy {
       const exists = await run('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
       if (exists.length > 0) return;
       try {
-        await run(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+        await run(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE template0`);
         this.log.log({ database: name }, 'Created a managed training database');
       } catch (e) {
         // Another instance created it first.

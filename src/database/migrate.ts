@@ -45,14 +45,21 @@ export async function migrateUnderLock(ds: DataSource, kind: SchemaKind): Promis
 const RELATIONS_OUTSIDE_CATALOGS = `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ns.nspname <> 'information_schema' AND ns.nspname !~ '^pg_'`;
 
+/** Postgres' own databases: the maintenance database and the templates every CREATE DATABASE copies. */
+const SYSTEM_DATABASES = new Set(['postgres', 'template0', 'template1']);
+
 /**
  * A training database is where this service writes training users, so it must be one: empty (nothing but
- * Postgres' catalogs), or holding only what the directory migrations made. Refused: the production database of
- * this or another deployment (its schema_migrations lists control migrations), and any other application's
- * database (tables not made by this service), so a mistyped or hostile URL never has tables created or
- * users written in a database that is not a training one.
+ * Postgres' catalogs), or holding only what the directory migrations made. Refused: a template database (what is
+ * written there is copied into every database created from it) and Postgres' own databases; the production
+ * database of this or another deployment (its schema_migrations lists control migrations); and any other
+ * application's database (tables not made by this service), so a mistyped or hostile URL never has tables created
+ * or users written in a database that is not a training one.
  */
 export async function assertTrainingDatabase(runner: { query(sql: string): Promise<any[]> }): Promise<void> {
+  const [db] = await runner.query(`SELECT datname AS name, datistemplate AS template FROM pg_database WHERE datname = current_database()`);
+  if (db.template) throw new NotATrainingDatabase(`it is a template database (${db.name}), copied into every database created from it`);
+  if (SYSTEM_DATABASES.has(db.name)) throw new NotATrainingDatabase(`it is one of Postgres' own databases (${db.name})`);
   // schema_migrations as TypeORM finds it: through the connection's search_path (where it creates the tables).
   const [{ present }] = await runner.query(`SELECT to_regclass('schema_migrations') IS NOT NULL AS present`);
   let names: string[] = [];
