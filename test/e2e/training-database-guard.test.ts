@@ -183,6 +183,55 @@ describe('training database: who names it, and what it may be', () => {
       await later.drop();
     }
   });
+
+  it("binds a training database to one tenant: another tenant's is refused at the save and at first use, for URL and managed databases alike", async () => {
+    await w.addTenant('bravo', ['bravo.com'], { training: { enabled: true } });
+    const tenantId = async (slug: string) => (await w.service.admin('GET', `/admin/tenants/${slug}`)).body.id as string;
+    const [kentelId, bravoId] = [await tenantId('kentel'), await tenantId('bravo')];
+    const bravoNaming = async (url: string) => w.service.admin('PUT', '/admin/tenants/bravo/config', { config: { ...(await w.configOf('bravo')), training: { enabled: true, database: 'url' } }, trainingDatabaseUrl: url });
+    const bravoRefused = async (url: string, reason: string) => {
+      const saved = await bravoNaming(url);
+      expect([saved.status, saved.body.errors]).toEqual([422, [{ field: 'trainingDatabaseUrl', reason: `is not a training database: ${reason}; name an empty database, or one only this service's training schema is in` }]]);
+    };
+    const shared = await createTestDatabase('empty');
+    try {
+      // Both name it while it is nobody's; the first to use it has it.
+      expect((await w.service.admin('PUT', '/admin/tenants/kentel/config', await namingUrl(shared.url))).status).toBe(200);
+      expect((await bravoNaming(shared.url)).status).toBe(200);
+      expect((await w.service.admin('GET', '/admin/tenants/kentel/training')).body).toMatchObject({ status: 'available' });
+      expect(await shared.query(`SELECT tenant_id FROM training_owner`)).toEqual([{ tenant_id: kentelId }]);
+      expect((await w.service.admin('PUT', '/admin/tenants/kentel/training/locations', { locations: [{ externalId: 'TRN-K', name: "Kentel's training store" }] })).status).toBe(200);
+
+      const reason = 'it is the training database of another tenant';
+      expect((await w.service.admin('GET', '/admin/tenants/bravo/training')).body).toMatchObject({ status: 'refused', detail: expect.stringContaining(`is not a training database: ${reason}.`) });
+      expect((await w.service.admin('GET', '/admin/tenants/bravo/training/locations')).status).toBe(409);
+      await bravoRefused(shared.url, reason);
+      const created = await w.service.admin('POST', '/admin/tenants', {
+        slug: 'newco', name: 'Newco', clientSecret: 'newco-secret', trainingDatabaseUrl: shared.url,
+        config: { ...(await w.configOf('kentel')), domains: ['newco.com'], training: { enabled: true, database: 'url' } },
+      });
+      expect([created.status, created.body.errors]).toEqual([422, [{ field: 'trainingDatabaseUrl', reason: `is not a training database: ${reason}; name an empty database, or one only this service's training schema is in` }]]);
+
+      // A training database from before they were marked: the tenant whose rows it holds has it, and claims it at its next use.
+      await shared.query(`DROP TABLE training_owner; DELETE FROM schema_migrations WHERE name = 'TrainingOwner1796380000000'`);
+      await bravoRefused(shared.url, 'it holds training users or locations of another tenant');
+      await w.service.admin('PUT', '/admin/tenants/kentel/config', await namingUrl(`${shared.url}?sslmode=disable`)); // a new pool: opened and checked again
+      expect((await w.service.admin('GET', '/admin/tenants/kentel/training')).body).toMatchObject({ status: 'available', locations: 1 });
+      expect(await shared.query(`SELECT tenant_id FROM training_owner`)).toEqual([{ tenant_id: kentelId }]);
+      expect(await shared.query(`SELECT DISTINCT tenant_id FROM locations`)).toEqual([{ tenant_id: kentelId }]);
+
+      // A managed training database is its tenant's alone, too.
+      await w.service.admin('PUT', '/admin/tenants/kentel/config', { config: { ...(await w.configOf('kentel')), training: { enabled: true, database: 'managed' } } });
+      expect((await w.service.admin('GET', '/admin/tenants/kentel/training')).body).toMatchObject({ status: 'available' });
+      const managed = withDatabase(managedDatabaseName(w.db.name, kentelId));
+      await bravoRefused(managed, 'it is the managed training database of another tenant');
+      expect((await bravoNaming(withDatabase(managedDatabaseName(w.db.name, bravoId)))).body.warnings).toContainEqual({ field: 'trainingDatabaseUrl', reason: expect.stringMatching(/^could not be reached to check it now \(error \(3D000\)\)/i) });
+    } finally {
+      await w.service.admin('PUT', '/admin/tenants/kentel/config', { config: { ...(await w.configOf('kentel')), training: { enabled: true, database: 'managed' } } });
+      await w.service.admin('PUT', '/admin/tenants/bravo/config', { config: { ...(await w.configOf('bravo')), training: { enabled: false, database: 'managed' } } });
+      await shared.drop();
+    }
+  });
 });
 
 /**
@@ -210,5 +259,6 @@ describe('managed training databases, on a server whose template1 is not clean',
     expect(status.body).toMatchObject({ status: 'available', users: 0, locations: 0 });
     const training = pg2.url(managedDatabaseName(w.db.name, kentelId));
     expect(await onServer(training, `SELECT username FROM users`)).toEqual([]);
+    expect(await onServer(training, `SELECT tenant_id FROM training_owner`)).toEqual([{ tenant_id: kentelId }]);
   });
 });
