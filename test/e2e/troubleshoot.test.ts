@@ -207,6 +207,24 @@ describe('dry run', () => {
     expect(r).toMatchObject({ outcome: 'updated', version: draft.body.version, diff: { securityRole: { from: 'RQ-StoreManager', to: 'RQ-RegionalManager' } } });
   });
 
+  it("a disabled user: refused, as the real sign-in is, and still nothing written", async () => {
+    const [{ id }] = await w.db.query<{ id: string }>(`SELECT id FROM users WHERE subject = '00uALICE0001'`);
+    await w.db.query(`UPDATE users SET status = 'disabled' WHERE id = $1`, [id]); // as SCIM's deactivation leaves it
+    try {
+      const before = await snapshot();
+      for (const body of [{ lastSignIn: { username: 'alice@kentel.com' } }, { claims: { sub: '00uALICE0001', ...claims } }]) {
+        const r = await dry(body);
+        expect(r).toMatchObject({ outcome: 'refused', stored: { id, status: 'disabled' }, diff: {} });
+        expect(r.problems).toEqual([{ field: 'status', reason: 'the user is disabled; a sign-in is refused (access_denied: "Your account is disabled. Ask your administrator.")' }]);
+      }
+      expect(await snapshot()).toEqual(before);
+      const real = await w.signIn(app, alice);
+      expect(real).toMatchObject({ error: 'access_denied', description: 'Your account is disabled. Ask your administrator.' });
+    } finally {
+      await w.db.query(`UPDATE users SET status = 'active' WHERE id = $1`, [id]);
+    }
+  });
+
   it('after an issuer change within the Okta org: the returning user is matched and moved, as the real sign-in does', async () => {
     const [{ id }] = await w.db.query<{ id: string }>(`SELECT id FROM users WHERE subject = '00uALICE0001'`);
     const oldIssuer = t.authServer.issuer;

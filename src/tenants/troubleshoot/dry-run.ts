@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import type { FieldProblem } from '../../common/errors/problem.js';
 import { ProblemError } from '../../common/errors/problem.js';
+import { DISABLED_ACCOUNT } from '../../auth/sign-in-completion.js';
 import { DirectoryDatabases } from '../../database/directory-databases.js';
 import { fieldTable } from '../../provisioning/fields/field-table.js';
 import { identityMatch, identityValues, issuerMovedReason } from '../../provisioning/issuer-origin.js';
@@ -39,7 +40,8 @@ export interface DryRunReport {
   subject: string | null;
   /**
    * The user as provisioning would write it (the stored values where the sign-in would not change them).
-   * When the outcome is refused, nothing would be written: this shows what the claims mapped to.
+   * When the outcome is refused, nothing would be written: this shows what the claims mapped to. (A disabled
+   * user's sign-in is refused after provisioning updated them, as a real one is: the diff says what it writes.)
    */
   user: Record<string, unknown>;
   /** The stored user this sign-in is about, if any: this identity, or the same Okta user under an earlier issuer of the same Okta org. */
@@ -64,7 +66,8 @@ interface StoredRow {
 /**
  * The dry run: maps a claim set exactly as a real sign-in would (the same pure mapper, the same tenant
  * configuration version and its issuer, the same rule for which stored user it is about), then checks what the
- * write would check (username owned elsewhere, unknown locations, hand-set values left alone) by reading only. Nothing is written: no user, no audit.
+ * write and the sign-in would check (username owned elsewhere, unknown locations, hand-set values left alone, a
+ * disabled user) by reading only. Nothing is written: no user, no audit.
  */
 @Injectable()
 export class DryRun {
@@ -170,6 +173,8 @@ export class DryRun {
       diff.issuer = { from: row.issuer, to: issuer };
       warnings.push({ field: 'issuer', reason: issuerMovedReason(String(row.issuer), issuer) });
     }
+    // Sign-in never asserts status: a disabled user stays disabled, and the sign-in is refused.
+    if (row && row.status !== 'active') problems.push({ field: 'status', reason: `the user is disabled; a sign-in is refused (access_denied: "${DISABLED_ACCOUNT}")` });
 
     const outcome: Outcome = problems.length ? 'refused' : !row ? 'created' : Object.keys(diff).length ? 'updated' : 'unchanged';
     return {
