@@ -24,6 +24,7 @@ import { UserLifecycle1796320617371 } from './directory/1796320617371-user-lifec
 import { Provenance1796320967286 } from './directory/1796320967286-provenance.js';
 import { UsersBySubject1796331000000 } from './directory/1796331000000-users-by-subject.js';
 import { UserChangeNotifications1796350000100 } from './directory/1796350000100-user-change-notifications.js';
+import { TrainingOwner1796380000000 } from './directory/1796380000000-training-owner.js';
 
 export const controlMigrations = [ControlSchema1764770000000, AdminAuth1796320591793, Lifecycle1796320617271, OktaBackoff1796320645203, ConfigLifecycle1796320932163, ProvisioningAuditQuery1796320967186, SecretPurpose1796322400563, PasswordGrantThrottle1796326831593, SessionHintInBrowser1796329441591, DomainClaims1796340000000, GrantChangeNotifications1796350000000, FieldNamesFromDocument1796360000000, ClientIntrospection1796360000100, AuthTimeUnknown1796370000000, AdminCredentialParents1796372418000];
-export const directoryMigrations = [DirectorySchema1764770000100, UserLifecycle1796320617371, Provenance1796320967286, UsersBySubject1796331000000, UserChangeNotifications1796350000100];
+export const directoryMigrations = [DirectorySchema1764770000100, UserLifecycle1796320617371, Provenance1796320967286, UsersBySubject1796331000000, UserChangeNotifications1796350000100, TrainingOwner1796380000000];

@@ -17,6 +17,9 @@ export type CompletionError =
   | 'unavailable'       // the directory's database is down (for training: the training database)
   | 'error';            // anything else; logged
 
+/** What a disabled user is told when they sign in (and what the dry run says such a sign-in would answer). */
+export const DISABLED_ACCOUNT = 'Your account is disabled. Ask your administrator.';
+
 export type Completion =
   | { ok: true; userId: string }
   | { ok: false; error: CompletionError; /** Safe to show the user and the app. */ description: string };
@@ -98,7 +101,7 @@ export class SignInCompletion {
     }
     // A user deactivated by SCIM (or by hand) stays disabled: sign-in never asserts status. The status comes
     // back from the provisioning statement itself (no extra query).
-    if (status !== 'active') return { ok: false, error: 'disabled', description: 'Your account is disabled. Ask your administrator.' };
+    if (status !== 'active') return { ok: false, error: 'disabled', description: DISABLED_ACCOUNT };
     return { ok: true, userId };
   }
 

@@ -18,11 +18,11 @@ export function dataSourceOptions(url: string, kind: SchemaKind, poolSize = 20, 
   };
 }
 
-/** Connects and brings the schema up to date (under the migration lock). */
-export async function openDatabase(url: string, kind: SchemaKind, poolSize?: number, applicationName?: string): Promise<DataSource> {
+/** Connects and brings the schema up to date (under the migration lock); a directory database for its training tenant. */
+export async function openDatabase(url: string, kind: SchemaKind, poolSize?: number, applicationName?: string, trainingTenant?: string): Promise<DataSource> {
   const ds = await new DataSource(dataSourceOptions(url, kind, poolSize, applicationName)).initialize();
   try {
-    await migrateUnderLock(ds, kind);
+    await migrateUnderLock(ds, kind, trainingTenant);
   } catch (e) {
     await ds.destroy();
     throw e;

@@ -6,7 +6,10 @@ import { isDatabaseUnavailable } from '../common/errors/database-errors.js';
 import { AccessDenied, TemporarilyUnavailable } from '../common/errors/oauth-errors.js';
 import { AppConfig } from '../config/app-config.js';
 import { openDatabase } from './data-source.js';
+import { managedDatabaseName } from './managed-database-name.js';
 import { NotATrainingDatabase, assertTrainingDatabase } from './migrate.js';
+
+export { managedDatabaseName };
 
 export type Environment = 'production' | 'training';
 
@@ -117,7 +120,7 @@ export class DirectoryDatabases implements OnModuleDestroy {
     }
     if (!pool) {
       await this.makeRoom();
-      const ready = this.open(target.url, target.managed ? tenantId : undefined);
+      const ready = this.open(tenantId, target.url, target.managed);
       pool = { key: target.key, ready, lastUsed: Date.now() };
       this.pools.set(tenantId, pool);
       const opened = pool;
@@ -193,11 +196,12 @@ export class DirectoryDatabases implements OnModuleDestroy {
   }
 
   /**
-   * Whether a URL an operator is saving names a training database, checked now, read-only (the same rule the
-   * first sign-in applies before it migrates: migrate.ts assertTrainingDatabase), so a wrong URL is refused at
-   * the save rather than found later. A database that cannot be reached now is not refused: it may not exist yet.
+   * Whether a URL an operator is saving names a training database of this tenant (null: a tenant being created),
+   * checked now, read-only (the same rule the first sign-in applies before it migrates: migrate.ts
+   * assertTrainingDatabase), so a wrong URL is refused at the save rather than found later. A database that
+   * cannot be reached now is not refused: it may not exist yet.
    */
-  async checkUrl(url: string): Promise<{ refused?: string; unreachable?: string }> {
+  async checkUrl(url: string, tenantId: string | null): Promise<{ refused?: string; unreachable?: string }> {
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000, statement_timeout: 5000, application_name: 'iqsso-training-check' });
     client.on('error', () => undefined);
     try {
@@ -206,7 +210,7 @@ export class DirectoryDatabases implements OnModuleDestroy {
       return { unreachable: describe(e) };
     }
     try {
-      await assertTrainingDatabase({ query: async (sql: string) => (await client.query(sql)).rows });
+      await assertTrainingDatabase({ query: async (sql: string, params?: unknown[]) => (await client.query(sql, params)).rows }, tenantId);
       return {};
     } catch (e) {
       if (e instanceof NotATrainingDatabase) return { refused: e.reason };
@@ -216,11 +220,11 @@ export class DirectoryDatabases implements OnModuleDestroy {
     }
   }
 
-  private async open(url: string, managedFor?: string): Promise<DataSource> {
-    if (managedFor) await this.ensureManagedDatabase(managedFor, url);
+  private async open(tenantId: string, url: string, managed: boolean): Promise<DataSource> {
+    if (managed) await this.ensureManagedDatabase(tenantId, url);
     let ds: DataSource;
     try {
-      ds = await openDatabase(url, 'directory', this.config.env.TRAINING_POOL_SIZE, 'iqsso-training');
+      ds = await openDatabase(url, 'directory', this.config.env.TRAINING_POOL_SIZE, 'iqsso-training', tenantId);
     } catch (e) {
       if (e instanceof NotATrainingDatabase) {
         this.log.warn({ reason: e.reason }, 'A training database was refused: it is not a training database (nothing was created or written there)');
@@ -271,7 +275,11 @@ export class DirectoryDatabases implements OnModuleDestroy {
     }
   }
 
-  /** CREATE DATABASE through the production connection, or a short-lived one to TRAINING_DATABASES_URL. */
+  /**
+   * CREATE DATABASE through the production connection, or a short-lived one to TRAINING_DATABASES_URL. From
+   * template0, which nobody can connect to or write in, never template1: whatever someone put in template1 would be
+   * copied into the new tenant's training database.
+   */
   private async createDatabase(name: string): Promise<void> {
     const server = this.config.env.TRAINING_DATABASES_URL;
     const client = server ? new pg.Client({ connectionString: server, connectionTimeoutMillis: 5000, application_name: 'iqsso-training' }) : undefined;
@@ -281,7 +289,7 @@ export class DirectoryDatabases implements OnModuleDestroy {
       const exists = await run('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
       if (exists.length > 0) return;
       try {
-        await run(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+        await run(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE template0`);
         this.log.log({ database: name }, 'Created a managed training database');
       } catch (e) {
         // Another instance created it first.
@@ -291,14 +299,6 @@ export class DirectoryDatabases implements OnModuleDestroy {
       await client?.end().catch(() => undefined);
     }
   }
-}
-
-/** `<production database>_trn_<tenant id>`, within Postgres' 63-byte identifier limit. */
-export function managedDatabaseName(productionDatabase: string, tenantId: string): string {
-  const id = tenantId.replace(/-/g, '').toLowerCase();
-  const base = productionDatabase.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-  const prefix = base.length + id.length + 5 <= 63 ? base : `iqsso_${createHash('sha256').update(productionDatabase).digest('hex').slice(0, 8)}`;
-  return `${prefix}_trn_${id}`;
 }
 
 /** A log-safe reason: an error code and class, never a connection string. */

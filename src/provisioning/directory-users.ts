@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DirectoryDatabases, type Environment } from '../database/directory-databases.js';
-import { issuerOrigin } from './issuer-origin.js';
+import { identityMatch, identityValues } from './issuer-origin.js';
 
 /** A provisioned user as tokens and /v1/me present them. */
 export interface DirectoryUser {
@@ -58,13 +58,8 @@ export class DirectoryUsers {
   /** For tenants without auto-provisioning: the user must already exist for this identity (one query: id and status). */
   async findIdentity(environment: Environment, tenantId: string, issuer: string, subject: string): Promise<{ id: string; status: 'active' | 'disabled' } | null> {
     const db = await this.directories.forEnvironment(tenantId, environment);
-    // As provisioning matches (provisioning.sql.ts): this identity, else the same sub under an earlier issuer of the same Okta org.
-    const rows = await db.query(
-      `SELECT id, status FROM users WHERE tenant_id = $1 AND subject = $3
-          AND (issuer = $2 OR ($4::text IS NOT NULL AND (issuer = $4 OR starts_with(issuer, $4 || '/'))))
-        ORDER BY (issuer = $2) DESC LIMIT 1`,
-      [tenantId, issuer, subject, issuerOrigin(issuer)],
-    );
+    // As provisioning matches: this identity, else the same sub under an earlier issuer of the same Okta org.
+    const rows = await db.query(`SELECT id, status FROM users WHERE ${identityMatch.where} ${identityMatch.preferExact}`, identityValues(tenantId, issuer, subject));
     return rows[0] ? { id: rows[0].id, status: rows[0].status } : null;
   }
 

@@ -13,7 +13,7 @@ import { type ClaimSet, mapClaims, type ProvisioningPlan } from './mapper.js';
 import { auditInsertSql, auditInsertWithUserSql, positional, type ProvisionParams, provisionAndAuditSql, provisionSql } from './provisioning.sql.js';
 import { preparedQuery, preparedUnderLock } from '../database/prepared.js';
 import { auditClaims, jsonbSafe } from './redaction.js';
-import { issuerOrigin } from './issuer-origin.js';
+import { identityMatch, identityValues, issuerOrigin } from './issuer-origin.js';
 
 export type Outcome = 'created' | 'updated' | 'unchanged' | 'refused' | 'failed';
 export type AuditSource = 'sign-in' | 'password' | 'scim' | 'admin';
@@ -64,9 +64,8 @@ interface ResultRow {
 
 /** Lost races run again (see provisioning.sql.ts); from the second run on, under the row lock, so two suffice in practice. */
 const MAX_RUNS = 5;
-/** The row the statement is about (see `match` in provisioning.sql.ts): this identity, or the same sub under an earlier issuer of the same Okta org. */
-const lockSql = `SELECT 1 FROM users WHERE tenant_id = $1 AND subject = $3
-  AND (issuer = $2 OR ($4::text IS NOT NULL AND (issuer = $4 OR starts_with(issuer, $4 || '/')))) FOR UPDATE`;
+/** The rows the statement may be about (identityMatchSql): this identity, or the same sub under an earlier issuer of the same Okta org. */
+const lockSql = `SELECT 1 FROM users WHERE ${identityMatch.where} FOR UPDATE`;
 
 /** Errors a new run resolves: a username taken between snapshot and insert, a location deleted meanwhile, deadlock, serialization. */
 const RETRYABLE = new Set(['23505', '23503', '40P01', '40001']);
@@ -112,7 +111,7 @@ export class ProvisioningService {
         const name = sameDatabase ? 'iqsso_provision_audit' : 'iqsso_provision';
         const rows: ResultRow[] = run === 1
           ? await preparedQuery<ResultRow>(directory, name, sql, params)
-          : await preparedUnderLock<ResultRow>(directory, { text: lockSql, values: [ctx.tenantId, plan.issuer, plan.subject, issuerOrigin(plan.issuer)] }, name, sql, params);
+          : await preparedUnderLock<ResultRow>(directory, { text: lockSql, values: identityValues(ctx.tenantId, plan.issuer, plan.subject) }, name, sql, params);
         if (rows[0]!.outcome !== 'retry') row = rows[0];
         error = undefined;
       } catch (e) {

@@ -1,4 +1,5 @@
 import { fieldTable } from './fields/field-table.js';
+import { identityMatchSql, issuerMovedReason } from './issuer-origin.js';
 
 /**
  * The provisioning write as ONE statement (writable CTEs), generated once from the field table: lock the
@@ -85,17 +86,10 @@ export function diffSql(c: string, n: string): string {
 const overridden = `CASE f ${rows.map((r) => `WHEN '${r.field}' THEN c.${r.column} IS DISTINCT FROM (${$('fields')}->>'${r.column}')`).join(' ')}
     ELSE (c.custom_fields->substr(f, 8)) IS DISTINCT FROM NULLIF(${$('custom')}->substr(f, 8), 'null'::jsonb) END`;
 
-const identity = `tenant_id = ${$('tenant')} AND issuer = ${$('issuer')} AND subject = ${$('subject')}`;
-/**
- * The user this attempt is about: (tenant, issuer, sub), or, when the tenant's issuer changed within one Okta org
- * (same origin: Okta user ids are the same across an org's authorization servers), the tenant's user with this sub
- * under an earlier issuer of that origin, whose issuer the write then moves to the new one. Only a tenant's own
- * issuers ever key its users, so this never reaches into another tenant or another Okta org. The exact identity
- * wins if both exist. Index: users_tenant_subject.
- */
-const sameOrg = `(${$('issuerOrigin')} IS NOT NULL AND (issuer = ${$('issuerOrigin')} OR starts_with(issuer, ${$('issuerOrigin')} || '/')))`;
-const match = `tenant_id = ${$('tenant')} AND subject = ${$('subject')} AND (issuer = ${$('issuer')} OR ${sameOrg})`;
-const preferExact = `ORDER BY (issuer = ${$('issuer')}) DESC LIMIT 1`;
+/** The user this attempt is about: the shared rule (identityMatchSql), over the statement's parameters. */
+const { where: match, preferExact } = identityMatchSql({ tenant: $('tenant'), issuer: $('issuer'), subject: $('subject'), origin: $('issuerOrigin') });
+/** issuerMovedReason as a SQL text expression, so the audit and the dry run say the same (its words hold no quote). */
+const movedReasonSql = `'${issuerMovedReason(`' || (SELECT from_issuer FROM moved) || '`, `' || ${$('issuer')} || '`)}'`;
 const locationsChange = `(EXISTS (SELECT 1 FROM plan_add) OR EXISTS (SELECT 1 FROM plan_del))`;
 
 const core = `
@@ -199,7 +193,7 @@ result AS (
       ELSE '[]' END)
     || (SELECT w FROM skipped)
     || (CASE WHEN EXISTS (SELECT 1 FROM upd) AND EXISTS (SELECT 1 FROM moved) THEN jsonb_build_array(jsonb_build_object('field', 'issuer', 'reason',
-        'signed in before through ' || (SELECT from_issuer FROM moved) || ', an earlier issuer of this tenant in the same Okta org; matched by the Okta user id and moved to ' || ${$('issuer')}))
+        ${movedReasonSql}))
       ELSE '[]' END) AS warnings
   FROM gate g
 )`;

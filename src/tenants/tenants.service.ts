@@ -90,7 +90,7 @@ export class TenantsService {
 
   async create(input: CreateTenantInput, actor: string): Promise<TenantView> {
     const check = await this.validator.validate(input.config);
-    await this.checkTrainingUrl(input.config.training, input.trainingDatabaseUrl, check);
+    await this.checkTrainingUrl(null, input.config.training, input.trainingDatabaseUrl, check);
     if (await this.db.getRepository(TenantEntity).existsBy({ slug: input.slug })) {
       check.problems.unshift({ field: 'slug', reason: `a tenant "${input.slug}" already exists` });
       check.conflict = true;
@@ -247,7 +247,7 @@ export class TenantsService {
       else if (s.retiredAt) check.problems.push({ field: 'clientSecretId', reason: 'this secret was retired' });
       check.ok = check.problems.length === 0;
     }
-    await this.checkTrainingUrl(input.config.training, input.trainingDatabaseUrl, check);
+    await this.checkTrainingUrl(tenantId, input.config.training, input.trainingDatabaseUrl, check);
     refuseUnlessOk(check, activate ? 'The configuration was not saved.' : 'The draft was not saved.');
     const version = await this.inTransaction(async (m) => {
       const tenant = (await m.query(`SELECT active_version FROM tenants WHERE id = $1 FOR UPDATE`, [tenantId]))[0];
@@ -349,12 +349,13 @@ export class TenantsService {
   /** The training section as stored: a new connection URL sealed, or the one in force kept. */
   /**
    * A training database URL given in this save is checked now (DirectoryDatabases.checkUrl): one that names no
-   * training database (production's, another application's) is a problem; one that cannot be reached now is a
-   * warning (it may be created later; sign-ins check it again before using it).
+   * training database of this tenant (production's, another application's, a template, another tenant's; tenantId
+   * null: a tenant being created) is a problem; one that cannot be reached now is a warning (it may be created
+   * later; sign-ins check it again before using it).
    */
-  private async checkTrainingUrl(training: TrainingConfigInput, url: string | undefined, check: ConfigCheck): Promise<void> {
+  private async checkTrainingUrl(tenantId: string | null, training: TrainingConfigInput, url: string | undefined, check: ConfigCheck): Promise<void> {
     if (!url || training.database !== 'url') return;
-    const found = await this.directories.checkUrl(url);
+    const found = await this.directories.checkUrl(url, tenantId);
     if (found.refused) check.problems.push({ field: 'trainingDatabaseUrl', reason: `is not a training database: ${found.refused}; name an empty database, or one only this service's training schema is in` });
     else if (found.unreachable) check.warnings.push({ field: 'trainingDatabaseUrl', reason: `could not be reached to check it now (${found.unreachable}); training sign-ins check it again and are refused until it can be used` });
     check.ok = check.problems.length === 0;

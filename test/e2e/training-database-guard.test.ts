@@ -1,7 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { directoryMigrations } from '../../migrations/index.js';
+import { managedDatabaseName } from '../../src/database/directory-databases.js';
+import { adminUrl, withDatabase } from '../support/database-urls.js';
+import { startSecondPostgres, type SecondPostgres } from '../support/second-postgres.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { World } from '../support/world.js';
+
+/** One statement on a server as its superuser, outside the database it is about (ALTER DATABASE, and the like). */
+async function onServer(url: string, sql: string): Promise<Array<Record<string, unknown>>> {
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
 
 /**
  * Where training users are written is decided by operators and checked by the service: an account manager
@@ -148,5 +163,102 @@ describe('training database: who names it, and what it may be', () => {
     await empty.query(`INSERT INTO schema_migrations (timestamp, name) VALUES (1899999999999, 'FromANewerVersion1899999999999')`);
     await w.service.admin('PUT', '/admin/tenants/kentel/config', await namingUrl(`${empty.url}?sslmode=disable`));
     expect((await w.service.admin('GET', '/admin/tenants/kentel/training')).body).toMatchObject({ status: 'available', schema: 'FromANewerVersion1899999999999', locations: 1 });
+  });
+
+  it("refuses a template database and Postgres' own databases at the save, and a database made a template after the save at first use", async () => {
+    await refusedAtSave(withDatabase('template1'), 'it is a template database (template1), copied into every database created from it');
+    await refusedAtSave(withDatabase('postgres'), "it is one of Postgres' own databases (postgres)");
+    const later = await createTestDatabase('empty');
+    try {
+      expect((await w.service.admin('PUT', '/admin/tenants/kentel/config', await namingUrl(later.url))).status).toBe(200);
+      await onServer(adminUrl(), `ALTER DATABASE ${later.name} IS_TEMPLATE true`);
+      const reason = `it is a template database (${later.name}), copied into every database created from it`;
+      const status = await w.service.admin('GET', '/admin/tenants/kentel/training');
+      expect(status).toMatchObject({ status: 200, body: { status: 'refused', detail: expect.stringContaining(`is not a training database: ${reason}. Nothing was created or written there.`) } });
+      await refusedAtSave(later.url, reason);
+      expect(await tablesOf(later)).toEqual([]);
+    } finally {
+      await w.service.admin('PUT', '/admin/tenants/kentel/config', { config: { ...(await w.configOf('kentel')), training: { enabled: true, database: 'managed' } } });
+      await onServer(adminUrl(), `ALTER DATABASE ${later.name} IS_TEMPLATE false`);
+      await later.drop();
+    }
+  });
+
+  it("binds a training database to one tenant: another tenant's is refused at the save and at first use, for URL and managed databases alike", async () => {
+    await w.addTenant('bravo', ['bravo.com'], { training: { enabled: true } });
+    const tenantId = async (slug: string) => (await w.service.admin('GET', `/admin/tenants/${slug}`)).body.id as string;
+    const [kentelId, bravoId] = [await tenantId('kentel'), await tenantId('bravo')];
+    const bravoNaming = async (url: string) => w.service.admin('PUT', '/admin/tenants/bravo/config', { config: { ...(await w.configOf('bravo')), training: { enabled: true, database: 'url' } }, trainingDatabaseUrl: url });
+    const bravoRefused = async (url: string, reason: string) => {
+      const saved = await bravoNaming(url);
+      expect([saved.status, saved.body.errors]).toEqual([422, [{ field: 'trainingDatabaseUrl', reason: `is not a training database: ${reason}; name an empty database, or one only this service's training schema is in` }]]);
+    };
+    const shared = await createTestDatabase('empty');
+    try {
+      // Both name it while it is nobody's; the first to use it has it.
+      expect((await w.service.admin('PUT', '/admin/tenants/kentel/config', await namingUrl(shared.url))).status).toBe(200);
+      expect((await bravoNaming(shared.url)).status).toBe(200);
+      expect((await w.service.admin('GET', '/admin/tenants/kentel/training')).body).toMatchObject({ status: 'available' });
+      expect(await shared.query(`SELECT tenant_id FROM training_owner`)).toEqual([{ tenant_id: kentelId }]);
+      expect((await w.service.admin('PUT', '/admin/tenants/kentel/training/locations', { locations: [{ externalId: 'TRN-K', name: "Kentel's training store" }] })).status).toBe(200);
+
+      const reason = 'it is the training database of another tenant';
+      expect((await w.service.admin('GET', '/admin/tenants/bravo/training')).body).toMatchObject({ status: 'refused', detail: expect.stringContaining(`is not a training database: ${reason}.`) });
+      expect((await w.service.admin('GET', '/admin/tenants/bravo/training/locations')).status).toBe(409);
+      await bravoRefused(shared.url, reason);
+      const created = await w.service.admin('POST', '/admin/tenants', {
+        slug: 'newco', name: 'Newco', clientSecret: 'newco-secret', trainingDatabaseUrl: shared.url,
+        config: { ...(await w.configOf('kentel')), domains: ['newco.com'], training: { enabled: true, database: 'url' } },
+      });
+      expect([created.status, created.body.errors]).toEqual([422, [{ field: 'trainingDatabaseUrl', reason: `is not a training database: ${reason}; name an empty database, or one only this service's training schema is in` }]]);
+
+      // A training database from before they were marked: the tenant whose rows it holds has it, and claims it at its next use.
+      await shared.query(`DROP TABLE training_owner; DELETE FROM schema_migrations WHERE name = 'TrainingOwner1796380000000'`);
+      await bravoRefused(shared.url, 'it holds training users or locations of another tenant');
+      await w.service.admin('PUT', '/admin/tenants/kentel/config', await namingUrl(`${shared.url}?sslmode=disable`)); // a new pool: opened and checked again
+      expect((await w.service.admin('GET', '/admin/tenants/kentel/training')).body).toMatchObject({ status: 'available', locations: 1 });
+      expect(await shared.query(`SELECT tenant_id FROM training_owner`)).toEqual([{ tenant_id: kentelId }]);
+      expect(await shared.query(`SELECT DISTINCT tenant_id FROM locations`)).toEqual([{ tenant_id: kentelId }]);
+
+      // A managed training database is its tenant's alone, too.
+      await w.service.admin('PUT', '/admin/tenants/kentel/config', { config: { ...(await w.configOf('kentel')), training: { enabled: true, database: 'managed' } } });
+      expect((await w.service.admin('GET', '/admin/tenants/kentel/training')).body).toMatchObject({ status: 'available' });
+      const managed = withDatabase(managedDatabaseName(w.db.name, kentelId));
+      await bravoRefused(managed, 'it is the managed training database of another tenant');
+      expect((await bravoNaming(withDatabase(managedDatabaseName(w.db.name, bravoId)))).body.warnings).toContainEqual({ field: 'trainingDatabaseUrl', reason: expect.stringMatching(/^could not be reached to check it now \(error \(3D000\)\)/i) });
+    } finally {
+      await w.service.admin('PUT', '/admin/tenants/kentel/config', { config: { ...(await w.configOf('kentel')), training: { enabled: true, database: 'managed' } } });
+      await w.service.admin('PUT', '/admin/tenants/bravo/config', { config: { ...(await w.configOf('bravo')), training: { enabled: false, database: 'managed' } } });
+      await shared.drop();
+    }
+  });
+});
+
+/**
+ * A managed training database is created from template0, never template1: whatever someone put in template1
+ * (another tenant's training rows, written there before template databases were refused) is never copied into it.
+ */
+describe('managed training databases, on a server whose template1 is not clean', () => {
+  let w: World;
+  let pg2: SecondPostgres;
+
+  beforeAll(async () => {
+    pg2 = await startSecondPostgres();
+    await onServer(pg2.url('template1'), `CREATE TABLE users (id uuid PRIMARY KEY, tenant_id uuid, username text); INSERT INTO users VALUES (gen_random_uuid(), gen_random_uuid(), 'leaked@bravo.com')`);
+    w = await World.start({ TRAINING_DATABASES_URL: pg2.url('postgres') });
+  });
+  afterAll(async () => {
+    await w?.close();
+    await pg2?.dispose();
+  });
+
+  it("creates the tenant's training database empty, and uses it", async () => {
+    await w.addTenant('kentel', ['kentel.com'], { training: { enabled: true, database: 'managed' } });
+    const kentelId = (await w.service.admin('GET', '/admin/tenants/kentel')).body.id as string;
+    const status = await w.service.admin('GET', '/admin/tenants/kentel/training');
+    expect(status.body).toMatchObject({ status: 'available', users: 0, locations: 0 });
+    const training = pg2.url(managedDatabaseName(w.db.name, kentelId));
+    expect(await onServer(training, `SELECT username FROM users`)).toEqual([]);
+    expect(await onServer(training, `SELECT tenant_id FROM training_owner`)).toEqual([{ tenant_id: kentelId }]);
   });
 });

@@ -207,6 +207,52 @@ describe('dry run', () => {
     expect(r).toMatchObject({ outcome: 'updated', version: draft.body.version, diff: { securityRole: { from: 'RQ-StoreManager', to: 'RQ-RegionalManager' } } });
   });
 
+  it("a disabled user: refused, as the real sign-in is, and still nothing written", async () => {
+    const [{ id }] = await w.db.query<{ id: string }>(`SELECT id FROM users WHERE subject = '00uALICE0001'`);
+    await w.db.query(`UPDATE users SET status = 'disabled' WHERE id = $1`, [id]); // as SCIM's deactivation leaves it
+    try {
+      const before = await snapshot();
+      for (const body of [{ lastSignIn: { username: 'alice@kentel.com' } }, { claims: { sub: '00uALICE0001', ...claims } }]) {
+        const r = await dry(body);
+        expect(r).toMatchObject({ outcome: 'refused', stored: { id, status: 'disabled' }, diff: {} });
+        expect(r.problems).toEqual([{ field: 'status', reason: 'the user is disabled; a sign-in is refused (access_denied: "Your account is disabled. Ask your administrator.")' }]);
+      }
+      expect(await snapshot()).toEqual(before);
+      const real = await w.signIn(app, alice);
+      expect(real).toMatchObject({ error: 'access_denied', description: 'Your account is disabled. Ask your administrator.' });
+    } finally {
+      await w.db.query(`UPDATE users SET status = 'active' WHERE id = $1`, [id]);
+    }
+  });
+
+  it('after an issuer change within the Okta org: the returning user is matched and moved, as the real sign-in does', async () => {
+    const [{ id }] = await w.db.query<{ id: string }>(`SELECT id FROM users WHERE subject = '00uALICE0001'`);
+    const oldIssuer = t.authServer.issuer;
+    const sameOrg = w.okta.addAuthServer('ausneworg');
+    await sameOrg.addClient({ client_id: t.oktaClientId, client_secret: OKTA_CLIENT_SECRET, redirect_uris: [`${w.service.url}/oauth2/callback`], grant_types: ['authorization_code', 'refresh_token', 'client_credentials'] });
+    sameOrg.setUser(alice.login, { password: alice.password, sub: '00uALICE0001', claims });
+    const config = await w.configOf('kentel');
+    const draft = await w.service.admin('POST', '/admin/tenants/kentel/versions', { config: { ...config, okta: { ...config.okta, issuer: sameOrg.issuer } } });
+    expect(draft.status).toBe(201);
+
+    const before = await snapshot();
+    const moved = { field: 'issuer', reason: `signed in before through ${oldIssuer}, an earlier issuer of this tenant in the same Okta org; matched by the Okta user id and moved to ${sameOrg.issuer}` };
+    for (const body of [{ claims: { sub: '00uALICE0001', ...claims } }, { lastSignIn: { username: 'alice@kentel.com' } }]) {
+      const r = await dry({ ...body, version: draft.body.version });
+      expect(r).toMatchObject({ outcome: 'updated', issuer: sameOrg.issuer, problems: [], stored: { id, username: 'alice@kentel.com' }, diff: { issuer: { from: oldIssuer, to: sameOrg.issuer } } });
+      expect(r.warnings).toContainEqual(moved);
+    }
+    expect(await snapshot()).toEqual(before);
+
+    // The real sign-in under that version agrees.
+    expect((await w.service.admin('POST', `/admin/tenants/kentel/versions/${draft.body.version}/activate`)).status).toBe(200);
+    const real = await w.signIn(app, alice);
+    expect(real.error).toBeUndefined();
+    const [audit] = (await w.audits('kentel')).slice(-1);
+    expect(audit).toMatchObject({ outcome: 'updated', user_id: id, changes: { issuer: { from: oldIssuer, to: sameOrg.issuer } } });
+    expect(audit!.warnings).toContainEqual(moved);
+  });
+
   it('refuses an ambiguous request with a per-field reason', async () => {
     const res = await w.service.admin('POST', '/admin/tenants/kentel/dry-run', { claims: { sub: 'x' }, lastSignIn: true });
     expect(res.status).toBe(422);

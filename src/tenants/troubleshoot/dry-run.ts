@@ -3,8 +3,10 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import type { FieldProblem } from '../../common/errors/problem.js';
 import { ProblemError } from '../../common/errors/problem.js';
+import { DISABLED_ACCOUNT } from '../../auth/sign-in-completion.js';
 import { DirectoryDatabases } from '../../database/directory-databases.js';
 import { fieldTable } from '../../provisioning/fields/field-table.js';
+import { identityMatch, identityValues, issuerMovedReason } from '../../provisioning/issuer-origin.js';
 import { mapClaims } from '../../provisioning/mapper.js';
 import { TenantsService } from '../tenants.service.js';
 import { versionNumber } from '../tenant-inputs.js';
@@ -38,10 +40,11 @@ export interface DryRunReport {
   subject: string | null;
   /**
    * The user as provisioning would write it (the stored values where the sign-in would not change them).
-   * When the outcome is refused, nothing would be written: this shows what the claims mapped to.
+   * When the outcome is refused, nothing would be written: this shows what the claims mapped to. (A disabled
+   * user's sign-in is refused after provisioning updated them, as a real one is: the diff says what it writes.)
    */
   user: Record<string, unknown>;
-  /** The stored user of this identity, if any. */
+  /** The stored user this sign-in is about, if any: this identity, or the same Okta user under an earlier issuer of the same Okta org. */
   stored: Record<string, unknown> | null;
   /** Field by field, what would change against the stored user. */
   diff: Record<string, { from: unknown; to: unknown }>;
@@ -62,8 +65,9 @@ interface StoredRow {
 
 /**
  * The dry run: maps a claim set exactly as a real sign-in would (the same pure mapper, the same tenant
- * configuration version), then checks what the write would check (username owned elsewhere, unknown
- * locations, hand-set values left alone) by reading only. Nothing is written: no user, no audit.
+ * configuration version and its issuer, the same rule for which stored user it is about), then checks what the
+ * write and the sign-in would check (username owned elsewhere, unknown locations, hand-set values left alone, a
+ * disabled user) by reading only. Nothing is written: no user, no audit.
  */
 @Injectable()
 export class DryRun {
@@ -77,18 +81,18 @@ export class DryRun {
     const stored = await this.tenants.storedVersion(tenantId, input.version);
     const config = stored.config;
     let claimSet: { idToken: Record<string, unknown>; userinfo?: Record<string, unknown> };
-    let issuer = config.okta.issuer;
+    // A sign-in under this version comes through its issuer, also when the claims are replayed from one through another.
+    const issuer = config.okta.issuer;
     if (input.lastSignIn) {
       const who = input.lastSignIn === true ? {} : input.lastSignIn;
       const rows = await this.db.query(
-        `SELECT issuer, subject, claims FROM provisioning_audit
+        `SELECT subject, claims FROM provisioning_audit
           WHERE tenant_id = $1 AND environment = 'production' AND claims IS NOT NULL AND subject IS NOT NULL
             AND ($2::text IS NULL OR lower(username) = lower($2)) AND ($3::text IS NULL OR subject = $3)
           ORDER BY created_at DESC, id DESC LIMIT 1`,
         [tenantId, who.username ?? null, who.subject ?? null],
       );
       if (!rows[0]) throw ProblemError.notFound('A sign-in with stored claims');
-      issuer = rows[0].issuer ?? issuer;
       // Audits keep the two sources apart ({ idToken, userinfo }, redacted); rows written before that hold one merged object.
       const c = rows[0].claims as { idToken?: Record<string, unknown>; userinfo?: Record<string, unknown> } & Record<string, unknown>;
       claimSet = c.idToken && typeof c.idToken === 'object'
@@ -103,17 +107,15 @@ export class DryRun {
     const warnings = [...plan.warnings];
     const directory = await this.directories.forEnvironment(tenantId, 'production');
     const row: StoredRow | undefined = plan.subject
-      ? (await directory.query(`SELECT * FROM users WHERE tenant_id = $1 AND issuer = $2 AND subject = $3`, [tenantId, issuer, plan.subject]))[0]
+      ? (await directory.query(`SELECT * FROM users WHERE ${identityMatch.where} ${identityMatch.preferExact}`, identityValues(tenantId, issuer, plan.subject)))[0]
       : undefined;
     const assignments: Array<{ ext: string; source: string }> = row
       ? await directory.query(`SELECT location_external_id AS ext, source FROM user_locations WHERE user_id = $1 ORDER BY 1`, [row.id])
       : [];
 
     if (plan.usernameKey) {
-      const taken = await directory.query(
-        `SELECT 1 FROM users WHERE username_key = $1 AND NOT (tenant_id = $2 AND issuer = $3 AND subject = $4) LIMIT 1`,
-        [plan.usernameKey, tenantId, issuer, plan.subject],
-      );
+      // Owned by anyone but the user this sign-in is about (as the statement's `taken`).
+      const taken = await directory.query(`SELECT 1 FROM users WHERE username_key = $1 AND id IS DISTINCT FROM $2 LIMIT 1`, [plan.usernameKey, row?.id ?? null]);
       if (taken.length) problems.push({ field: 'username', reason: `the username ${plan.username} already belongs to another user (of this or another tenant); it was not taken over` });
     }
     let locations = assignments.map((a) => a.ext);
@@ -166,6 +168,13 @@ export class DryRun {
     if (JSON.stringify(oldLocations) !== JSON.stringify(locations)) {
       diff.locations = { from: oldLocations, to: locations };
     }
+
+    if (row && row.issuer !== issuer) {
+      diff.issuer = { from: row.issuer, to: issuer };
+      warnings.push({ field: 'issuer', reason: issuerMovedReason(String(row.issuer), issuer) });
+    }
+    // Sign-in never asserts status: a disabled user stays disabled, and the sign-in is refused.
+    if (row && row.status !== 'active') problems.push({ field: 'status', reason: `the user is disabled; a sign-in is refused (access_denied: "${DISABLED_ACCOUNT}")` });
 
     const outcome: Outcome = problems.length ? 'refused' : !row ? 'created' : Object.keys(diff).length ? 'updated' : 'unchanged';
     return {
