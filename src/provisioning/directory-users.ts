@@ -62,11 +62,4 @@ export class DirectoryUsers {
     const rows = await db.query(`SELECT id, status FROM users WHERE ${identityMatch.where} ${identityMatch.preferExact}`, identityValues(tenantId, issuer, subject));
     return rows[0] ? { id: rows[0].id, status: rows[0].status } : null;
   }
-
-  /** For tenants without auto-provisioning: the user must already exist for this identity. */
-  async findByIdentity(environment: Environment, tenantId: string, issuer: string, subject: string): Promise<string | null> {
-    const db = await this.directories.forEnvironment(tenantId, environment);
-    const rows = await db.query(`SELECT id FROM users WHERE tenant_id = $1 AND issuer = $2 AND subject = $3`, [tenantId, issuer, subject]);
-    return rows[0]?.id ?? null;
-  }
 }
