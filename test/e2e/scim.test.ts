@@ -300,6 +300,10 @@ describe('SCIM 2.0 provisioning from a customer\'s Okta', () => {
   });
 
   it('account managers rotate SCIM tokens: a new one works, the revoked one is refused, and tokens are never shown again', async () => {
+    // A mistyped key is refused, not dropped: "expiresIndays" would otherwise issue a token that never expires.
+    const typo = await w.service.admin('POST', '/admin/tenants/kentel/scim-tokens', { label: 'typo', expiresIndays: 30 });
+    expect([typo.status, typo.body.errors]).toEqual([422, [{ field: '(body)', reason: 'Unrecognized key: "expiresIndays"' }]]);
+    expect((await w.service.admin('GET', '/admin/tenants/kentel/scim-tokens')).body.map((t: { label: string }) => t.label)).not.toContain('typo');
     const issued = await w.service.admin('POST', '/admin/tenants/kentel/scim-tokens', { label: 'rotated', expiresInDays: 30 });
     expect(issued.status).toBe(201);
     expect(issued.body.token).toMatch(/^iqscim_[A-Za-z0-9_-]{43}$/);
