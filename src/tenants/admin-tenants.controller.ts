@@ -127,23 +127,24 @@ export class AdminTenantsController {
   @ApiParam({ name: 'slug', example: 'kentel' })
   @ApiParam({ name: 'version', example: 3 })
   @ApiOperation({ summary: 'Put a draft in force (after checking it again). Sign-ins already under way finish with the version they started with.' })
-  @ApiBody({ schema: { ...jsonSchema(activateSchema), example: { note: 'Approved by the customer on the call' } } })
+  @ApiBody({ schema: { ...jsonSchema(activateSchema), example: { note: 'Approved by the customer on the call', baseVersion: 3 } } })
+  @ApiResponse({ status: 409, description: 'Another version was put in force since baseVersion (or since the draft\'s own base, unless replaceNewer).' })
   async activate(@AdminTenant() tenant: AdminTenantRef, @Param('version') version: string, @Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
     const v = parseVersion(version);
     noteAdminAction(req, { version: v });
-    const input = parseOrProblem(activateSchema, body);
-    return this.tenants.activate(tenant.id, v, actor.id, input.note, input.replaceNewer === true);
+    return this.tenants.activate(tenant.id, v, actor.id, parseOrProblem(activateSchema, body));
   }
 
   @Post(':slug/rollback')
   @HttpCode(200)
   @ApiParam({ name: 'slug', example: 'kentel' })
   @ApiOperation({ summary: 'Put an earlier version back in force (after checking it again). The next sign-in uses it, and its audit names it.' })
-  @ApiBody({ schema: { ...jsonSchema(rollbackSchema), example: { toVersion: 2, note: 'Version 3 mapped the wrong group' } } })
+  @ApiBody({ schema: { ...jsonSchema(rollbackSchema), example: { toVersion: 2, baseVersion: 3, note: 'Version 3 mapped the wrong group' } } })
+  @ApiResponse({ status: 409, description: 'Another version was put in force since baseVersion, or the version is not one that was in force before.' })
   async rollback(@AdminTenant() tenant: AdminTenantRef, @Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
     const input = parseOrProblem(rollbackSchema, body);
     noteAdminAction(req, { version: input.toVersion });
-    return this.tenants.rollback(tenant.id, input.toVersion, actor.id, input.note);
+    return this.tenants.rollback(tenant.id, input.toVersion, actor.id, input);
   }
 
   @Delete(':slug/versions/:version')

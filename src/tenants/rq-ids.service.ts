@@ -90,7 +90,7 @@ export class RqIds {
     for (let merges = 1; ; merges++) {
       const current = await this.tenants.storedVersion(tenantId);
       const base = options.data.baseVersion;
-      if (base !== undefined && base !== current.version) throw new StaleBaseVersion(base, current.version);
+      await this.tenants.checkBaseVersion(tenantId, base, current.version);
       const before = current.config.rqIds;
       const after = { ...before };
       const kinds = {} as RqIdsReport['kinds'];

@@ -270,6 +270,37 @@ describe('tenant configuration: versions, rollback and secrets', () => {
     expect((await w.service.admin('PUT', '/admin/tenants/acme/config', v('RQ-V2'))).status).toBe(200);
   });
 
+  it('takes baseVersion on a rollback and an activation with the 409 of a save: a rollback and a save sent at once cannot both win', async () => {
+    const inForce = (await w.service.admin('GET', '/admin/tenants/acme')).body.activeVersion as number;
+    const earlier = (await versionsOf()).find((x) => x.status === 'superseded')!.version as number;
+    const typo = await w.service.admin('POST', '/admin/tenants/acme/rollback', { toVersion: earlier, basVersion: inForce });
+    expect([typo.status, typo.body.errors]).toEqual([422, [{ field: '(body)', reason: 'Unrecognized key: "basVersion"' }]]);
+    const stale = await w.service.admin('POST', '/admin/tenants/acme/rollback', { toVersion: earlier, baseVersion: earlier });
+    expect([stale.status, stale.body.errors]).toEqual([409, [{ field: 'baseVersion', reason: `version ${inForce} is in force now, not ${earlier}` }]]);
+    // Both made from the version in force, sent at once: one is put in force, the other is told it came too late.
+    const [rollback, save] = await Promise.all([
+      w.service.admin('POST', '/admin/tenants/acme/rollback', { toVersion: earlier, baseVersion: inForce }),
+      w.service.admin('PUT', '/admin/tenants/acme/config', { ...v('RQ-RACE'), baseVersion: inForce }),
+    ]);
+    expect([rollback.status, save.status].sort()).toEqual([200, 409]);
+    const winner = rollback.status === 200 ? earlier : save.body.activeVersion;
+    expect((await w.service.admin('GET', '/admin/tenants/acme')).body.activeVersion).toBe(winner);
+    // An activation alike; a draft names no version anyone saw in force, so it is no base (422, not a 409).
+    const draft = await w.service.admin('POST', '/admin/tenants/acme/versions', { ...v('RQ-V2'), baseVersion: winner });
+    for (const [method, path, body] of [
+      ['PUT', '/admin/tenants/acme/config', { ...v('RQ-V2'), baseVersion: draft.body.version }],
+      ['POST', '/admin/tenants/acme/rollback', { toVersion: earlier, baseVersion: draft.body.version }],
+      ['POST', `/admin/tenants/acme/versions/${draft.body.version}/activate`, { baseVersion: draft.body.version }],
+    ] as const) {
+      const res = await w.service.admin(method, path, body);
+      expect([path, res.status, res.body.errors]).toEqual([path, 422, [{ field: 'baseVersion', reason: `version ${draft.body.version} was never in force (it is draft); give the version in force the change was made from` }]]);
+    }
+    const staleActivation = await w.service.admin('POST', `/admin/tenants/acme/versions/${draft.body.version}/activate`, { baseVersion: inForce });
+    expect([staleActivation.status, staleActivation.body.errors[0].field]).toEqual([409, 'baseVersion']);
+    const activated = await w.service.admin('POST', `/admin/tenants/acme/versions/${draft.body.version}/activate`, { baseVersion: winner });
+    expect([activated.status, activated.body.activeVersion]).toEqual([200, draft.body.version]);
+  });
+
   it('discards a draft, which can then not be activated', async () => {
     const four = await w.service.admin('POST', '/admin/tenants/acme/versions', v('RQ-V4'));
     expect((await w.service.admin('DELETE', `/admin/tenants/acme/versions/${four.body.version}`)).body.status).toBe('discarded');
