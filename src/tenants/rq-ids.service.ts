@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { type FieldProblem, ProblemError } from '../common/errors/problem.js';
-import { decimalInt, fieldProblems } from '../common/validation/zod.js';
-import type { BulkBody } from './bulk/bulk-body.js';
+import { decimalInt } from '../common/validation/zod.js';
+import { type BulkBody, loadOptions } from './bulk/bulk-body.js';
 import type { TenantConfig } from './tenant-config.schema.js';
 import { tenantConfigInputSchema } from './tenant-config.schema.js';
 import { MAX_VERSION, versionNumber } from './tenant-inputs.js';
@@ -22,7 +22,8 @@ const elementOf = (kind: RqIdKind) => (tenantConfigInputSchema.shape.rqIds.unwra
 /** The header of an RQ ID CSV load. */
 export const RQ_ID_COLUMNS = { required: ['kind', 'id'] };
 
-export const rqIdsOptionsSchema = z.object({
+/** Strict: a key that is neither an option nor a kind (a typo: "organisationalRoles", ?modee=) is a 422 naming it. */
+export const rqIdsOptionsSchema = z.strictObject({
   /** merge (default): add to the IDs already known; replace: the load is the whole list of each kind it names. */
   mode: z.enum(['merge', 'replace']).default('merge'),
   /** true (default): the new version is put in force at once; false: it is staged as a draft. */
@@ -55,9 +56,8 @@ export class RqIds {
   constructor(private readonly tenants: TenantsService) {}
 
   async load(tenantId: string, body: BulkBody, actor: string): Promise<RqIdsReport> {
-    const options = rqIdsOptionsSchema.safeParse(body.options);
-    if (!options.success) throw ProblemError.validation(fieldProblems(options.error, '(options)'));
-    const { mode, activate, note } = options.data;
+    const options = loadOptions(rqIdsOptionsSchema, body);
+    const { mode, activate, note } = options;
 
     const rejected: RqIdsReport['rejected'] = [];
     const loaded = Object.fromEntries(RQ_ID_KINDS.map((k) => [k, [] as string[]])) as Record<RqIdKind, string[]>;
@@ -89,7 +89,7 @@ export class RqIds {
     // that long per waiting load could drain the pool sign-ins use.
     for (let merges = 1; ; merges++) {
       const current = await this.tenants.storedVersion(tenantId);
-      const base = options.data.baseVersion;
+      const base = options.baseVersion;
       await this.tenants.checkBaseVersion(tenantId, base, current.version);
       const before = current.config.rqIds;
       const after = { ...before };
@@ -121,7 +121,7 @@ export class RqIds {
     }
   }
 
-  /** JSON shape `{ organizationalRoles: [...], ... }` as rows, so JSON and CSV are checked the same way. */
+  /** JSON shape `{ organizationalRoles: [...], ... }` as rows, so JSON and CSV are checked the same way; other members are the options. */
   static rowsFromLists(body: Record<string, unknown>): BulkBody {
     const rows: BulkBody['rows'] = [];
     const options: Record<string, unknown> = {};

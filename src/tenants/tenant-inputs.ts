@@ -74,7 +74,7 @@ export const activateSchema = z.strictObject({
   replaceNewer: z.boolean().optional(),
 });
 export const rollbackSchema = z.strictObject({ toVersion: versionNumber, note: note.optional(), baseVersion: baseVersion.optional() });
-export const stageSecretSchema = z.object({ clientSecret: clientSecretSchema, label: oneLine().optional() });
+export const stageSecretSchema = z.strictObject({ clientSecret: clientSecretSchema, label: oneLine().optional() });
 
 export const locationsSchema = z.object({
   locations: z

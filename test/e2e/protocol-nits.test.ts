@@ -66,6 +66,27 @@ describe('protocol details', () => {
     expect([broken.status, broken.body.detail]).toEqual([400, 'The request body is not valid JSON.']);
   });
 
+  it('refuses a key that is no field in every admin body and query but a configuration\'s (422 naming it), never ignoring it', async () => {
+    const cases: Array<[string, string, unknown, string]> = [
+      ['POST', '/admin/tenants/kentel/troubleshoot', { verison: 1 }, '(body)'],
+      ['POST', '/admin/tenants/kentel/dry-run', { claims: { sub: 'x' }, versoin: 1 }, '(body)'],
+      ['POST', '/admin/tenants/kentel/dry-run', { lastSignIn: { usrname: 'pat@kentel.com' } }, 'lastSignIn'],
+      ['POST', '/admin/tenants/kentel/secrets', { clientSecret: 'a-staged-secret', lable: 'rotation' }, '(body)'],
+      ['POST', '/admin/tenants/kentel/versions/1/activate', { replaceNewr: true }, '(body)'],
+      ['POST', '/admin/discovery', { issuer: 'https://kentel.okta.com', isuer: 'x' }, '(body)'],
+      ['POST', '/admin/clients', { clientId: 'typo-app', name: 'Typo', type: 'public', redirectUris: ['https://typo.example.com/cb'], grantType: ['password'] }, '(body)'],
+      ['GET', '/admin/tenants/kentel/versions/1?againts=1', undefined, '(query)'],
+      ['GET', '/admin/actions?limt=1', undefined, '(query)'],
+      ['GET', '/admin/tenants/kentel/reconciliation/unseen?limt=1', undefined, '(query)'],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const res = await send(method, path, body === undefined ? undefined : JSON.stringify(body));
+      expect([path, res.status, res.body.errors?.[0]?.field, res.body.errors?.[0]?.reason]).toEqual([path, 422, field, expect.stringMatching(/^Unrecognized key: "/)]);
+    }
+    expect((await send('GET', '/admin/tenants/kentel/secrets')).body).toHaveLength(1);
+    expect((await send('GET', '/admin/clients')).body.map((c: { clientId: string }) => c.clientId)).not.toContain('typo-app');
+  });
+
   it('says a troubleshooting clientSecretId that does not exist is unknown, not retired', async () => {
     const res = await send('POST', '/admin/tenants/kentel/troubleshoot', JSON.stringify({ clientSecretId: '00000000-0000-0000-0000-000000000000' }));
     expect(res.status).toBe(422);

@@ -123,6 +123,16 @@ describe('tenant configuration: validation at save', () => {
     const ignored = typo.body.warnings.filter((x: { reason: string }) => /ignored/.test(x.reason));
     expect(ignored).toEqual(['notes', 'config.okta.passwordGrnat', 'config.lifecycle.bogus', 'config.usernameRewirtes'].map((field) => ({ field, reason: 'is not a field of this request; it was ignored' })));
     expect((await w.configOf('kentel')).usernameRewirtes).toBeUndefined();
+    // What GET shows and a save does not take is quiet only when sent back as shown: a secret typed there is not.
+    const secret = await w.service.admin('PUT', '/admin/tenants/kentel/config', { config: { ...config, okta: { ...config.okta, clientSecret: 'x-typed-here' }, training: { ...config.training, databaseUrl: 'postgres://u:p@h/d' } } });
+    expect([secret.status, secret.body.warnings.filter((x: { reason: string }) => /ignored/i.test(x.reason))]).toEqual([200, [
+      { field: 'config.okta.clientSecret', reason: 'is only a reference to the secret, shown by GET; give a new secret as clientSecret beside config (or clientSecretId). It was ignored' },
+      { field: 'config.training.databaseUrl', reason: 'is only shown as set by GET; give a new URL as trainingDatabaseUrl beside config. It was ignored' },
+    ]]);
+    expect(JSON.stringify(secret.body)).not.toContain('x-typed-here');
+    const draft = await w.service.admin('POST', '/admin/tenants/kentel/versions', { config: { ...config, okta: { ...config.okta, passwordGrnat: true } } });
+    expect([draft.status, draft.body.warnings]).toEqual([201, [{ field: 'config.okta.passwordGrnat', reason: 'is not a field of this request; it was ignored' }]]);
+    expect((await w.service.admin('DELETE', `/admin/tenants/kentel/versions/${draft.body.version}`)).status).toBe(200);
     // Many such keys: twenty named, the rest counted.
     const many = await w.service.admin('PUT', '/admin/tenants/kentel/config', { config: { ...config, ...Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, i])) } });
     const listed = many.body.warnings.filter((x: { reason: string }) => /ignored/.test(x.reason));

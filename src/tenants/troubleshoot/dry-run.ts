@@ -12,14 +12,14 @@ import { versionNumber } from '../tenant-inputs.js';
 const claimObject = z.record(z.string().max(200), z.unknown()).refine((o) => Object.keys(o).length <= 300, 'at most 300 claims');
 
 export const dryRunSchema = z
-  .object({
+  .strictObject({
     /** A pasted claim set as Okta sends it: the ID token's claims and UserInfo's merged into one object. */
     claims: claimObject.optional(),
     /** Or the two sources apart, exactly as a sign-in receives them. */
     idToken: claimObject.optional(),
     userinfo: claimObject.optional(),
     /** Or the claims of the last sign-in of this tenant (optionally of one user). */
-    lastSignIn: z.union([z.literal(true), z.object({ username: z.string().max(320).optional(), subject: z.string().max(255).optional() })]).optional(),
+    lastSignIn: z.union([z.literal(true), z.strictObject({ username: z.string().max(320).optional(), subject: z.string().max(255).optional() })]).optional(),
     /** Which configuration version to map with (default: the one in force; a draft can be tried before activation). */
     version: versionNumber.optional(),
   })
