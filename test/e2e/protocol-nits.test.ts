@@ -87,6 +87,22 @@ describe('protocol details', () => {
     expect((await send('GET', '/admin/clients')).body.map((c: { clientId: string }) => c.clientId)).not.toContain('typo-app');
   });
 
+  it('answers a JSON body in another charset than UTF-8 with 415 (RFC 8259 §8.1), never 403, and takes utf8 as utf-8', async () => {
+    const body = JSON.stringify({ name: 'Charset Check', email: 'charset@iqmetrix.com', role: 'manager' });
+    for (const charset of ['utf-16', 'UTF-16LE', 'latin1', '"utf-32"']) {
+      const res = await send('POST', '/admin/principals', body, { 'content-type': `application/json; charset=${charset}` });
+      expect([charset, res.status, res.body.title, res.body.detail]).toEqual([charset, 415, 'Unsupported Media Type', expect.stringMatching(/^JSON is UTF-8 \(RFC 8259 §8\.1\)/)]);
+    }
+    const scimToken = (await send('POST', '/admin/tenants/kentel/scim-tokens', JSON.stringify({ label: 'charset' }))).body.token as string;
+    const scim = await fetch(`${w.service.url}/scim/v2/kentel/Users`, { method: 'POST', headers: { authorization: `Bearer ${scimToken}`, 'content-type': 'application/scim+json; charset=utf-16' }, body: '{}' });
+    expect([scim.status, await scim.json()]).toEqual([415, expect.objectContaining({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '415' })]);
+    expect(await w.db.query(`SELECT 1 FROM admin_principals WHERE email = 'charset@iqmetrix.com'`)).toEqual([]);
+    const alias = await send('POST', '/admin/principals', body, { 'content-type': 'application/json; Charset="UTF8"' });
+    expect([alias.status, alias.body.name]).toEqual([201, 'Charset Check']);
+    const plain = await send('POST', '/admin/principals', JSON.stringify({ name: 'Charset Two', email: 'charset2@iqmetrix.com', role: 'manager' }), { 'content-type': 'application/json; charset=UTF-8' });
+    expect(plain.status).toBe(201);
+  });
+
   it('says a troubleshooting clientSecretId that does not exist is unknown, not retired', async () => {
     const res = await send('POST', '/admin/tenants/kentel/troubleshoot', JSON.stringify({ clientSecretId: '00000000-0000-0000-0000-000000000000' }));
     expect(res.status).toBe(422);
