@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { Actor, AdminAccess, type AdminActor, AdminTenant, type AdminTenantRef, noteAdminAction } from '../admin-auth/admin.guard.js';
 import { AdminCredentials } from '../admin-auth/admin-credentials.service.js';
 import { type FieldProblem, ProblemError } from '../common/errors/problem.js';
+import { ownValue } from '../common/own.js';
 import { ignoredKeys } from '../common/validation/ignored-keys.js';
 import { jsonSchema } from '../common/validation/openapi.js';
 import { decimalInt, parseOrProblem } from '../common/validation/zod.js';
@@ -263,7 +264,7 @@ const VIEW_ONLY: Record<string, { shown: z.ZodType; reason: string }> = {
     reason: 'is only shown as set by GET; give a new URL as trainingDatabaseUrl beside config. It was ignored',
   },
 };
-const sentBackAsShown = (field: string, value: unknown) => Object.hasOwn(VIEW_ONLY, field) && VIEW_ONLY[field]!.shown.safeParse(value).success;
+const sentBackAsShown = (field: string, value: unknown) => ownValue(VIEW_ONLY, field)?.shown.safeParse(value).success === true;
 
 const MAX_IGNORED_NAMED = 20;
 
@@ -271,7 +272,7 @@ const MAX_IGNORED_NAMED = 20;
 function withIgnoredKeys<T extends { warnings?: FieldProblem[] }>(view: T, raw: unknown, kept: unknown): T {
   const ignored = ignoredKeys(raw, kept, sentBackAsShown);
   if (ignored.length === 0) return view;
-  const reason = (field: string) => (Object.hasOwn(VIEW_ONLY, field) ? VIEW_ONLY[field]!.reason : 'is not a field of this request; it was ignored');
+  const reason = (field: string) => ownValue(VIEW_ONLY, field)?.reason ?? 'is not a field of this request; it was ignored';
   const named = ignored.slice(0, MAX_IGNORED_NAMED).map((field) => ({ field, reason: reason(field) }));
   const more = ignored.length > MAX_IGNORED_NAMED ? [{ field: '(body)', reason: `and ${ignored.length - MAX_IGNORED_NAMED} more keys that are no field were ignored` }] : [];
   return { ...view, warnings: [...(view.warnings ?? []), ...named, ...more] };

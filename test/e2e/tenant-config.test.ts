@@ -311,6 +311,25 @@ describe('tenant configuration: versions, rollback and secrets', () => {
     expect([activated.status, activated.body.activeVersion]).toEqual([200, draft.body.version]);
   });
 
+  it('keys named like JavaScript built-ins: "constructor" is a key like any other (added in the diff), "__proto__" is refused with its reason', async () => {
+    const saved = await w.service.admin('PUT', '/admin/tenants/acme/config', v('RQ-V2', { roles: { map: { 'Store Manager': 'RQ-V2', Associate: 'RQ-Associate', constructor: 'RQ-C' } } }));
+    expect(saved.status).toBe(200);
+    const diff = (await w.service.admin('GET', `/admin/tenants/acme/versions/${saved.body.activeVersion}`)).body.diff.changes;
+    expect(diff).toEqual([{ path: 'roles.map.constructor', change: 'added', to: 'RQ-C', text: 'roles.map.constructor: set to "RQ-C"' }]);
+    const reason = '"__proto__" cannot be used here: it names every JavaScript object\'s prototype, so it would be lost; rename it';
+    const proto = await w.service.admin('PUT', '/admin/tenants/acme/config', JSON.parse(`{"config": {"okta": {"issuer": "${t.authServer.issuer}", "clientId": "${t.oktaClientId}"}, "domains": ["acme.com"],
+      "roles": {"map": {"__proto__": "RQ-V2", "Store Manager": "RQ-V2"}}, "commissionTypes": {"__proto__": "x"},
+      "training": {"locations": {"map": {"__proto__": "TRN-1"}}}, "customFields": [{"name": "__proto__"}], "claims": {"firstName": "__proto__"}}}`));
+    expect([proto.status, proto.body.errors]).toEqual([422, [
+      { field: 'config.claims.firstName', reason },
+      { field: 'config.roles.map.__proto__', reason },
+      { field: 'config.commissionTypes.__proto__', reason },
+      { field: 'config.customFields[0].name', reason },
+      { field: 'config.training.locations.map.__proto__', reason },
+    ]]);
+    expect((await w.service.admin('PUT', '/admin/tenants/acme/config', v('RQ-V2'))).status).toBe(200);
+  });
+
   it('discards a draft, which can then not be activated', async () => {
     const four = await w.service.admin('POST', '/admin/tenants/acme/versions', v('RQ-V4'));
     expect((await w.service.admin('DELETE', `/admin/tenants/acme/versions/${four.body.version}`)).body.status).toBe('discarded');

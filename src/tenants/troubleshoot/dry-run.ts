@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import type { FieldProblem } from '../../common/errors/problem.js';
 import { ProblemError } from '../../common/errors/problem.js';
+import { ownValue } from '../../common/own.js';
 import { DirectoryDatabases } from '../../database/directory-databases.js';
 import { fieldTable } from '../../provisioning/fields/field-table.js';
 import { mapClaims } from '../../provisioning/mapper.js';
@@ -156,7 +157,8 @@ export class DryRun {
       if (manual.has(`custom.${k}`)) continue;
       if (v === null) delete custom[k];
       else custom[k] = v;
-      if ((oldCustom[k] ?? null) !== v) diff[`custom.${k}`] = { from: oldCustom[k] ?? null, to: v };
+      const was = ownValue(oldCustom, k) ?? null;
+      if (was !== v) diff[`custom.${k}`] = { from: was, to: v };
     }
     user.customFields = custom;
     user.locations = locations;
