@@ -257,6 +257,18 @@ describe('protocol details', () => {
     expect(any.status).toBe(200);
   });
 
+  it('evaluates If-Match only once the caller is authenticated and the tenant in scope (RFC 9110 §13.2.1): 401 and 404 first', async () => {
+    const config = await w.configOf('kentel');
+    const anonymous = await fetch(`${w.service.url}/admin/tenants/nope/config`, { method: 'PUT', headers: { 'content-type': 'application/json', 'if-match': '"x"' }, body: JSON.stringify({ config }) });
+    expect([anonymous.status, anonymous.headers.get('www-authenticate')]).toEqual([401, 'Bearer realm="iqsso-admin"']);
+    const unknown = await send('PUT', '/admin/tenants/nope/config', JSON.stringify({ config }), { 'if-match': '"x"' });
+    expect(unknown.status).toBe(404);
+    const refused = await send('PUT', '/admin/tenants/kentel/config', JSON.stringify({ config }), { 'if-match': '"x"' });
+    expect(refused.status).toBe(412);
+    const [logged] = await w.db.query(`SELECT status, outcome FROM admin_actions WHERE route = '/admin/tenants/:slug/config' ORDER BY at DESC LIMIT 1`);
+    expect(logged).toEqual({ status: 412, outcome: 'refused' });
+  });
+
   it('titles every about:blank problem with its status phrase (RFC 9457 §4.2.1, RFC 9110 §15), and a specific type with its own', async () => {
     const inForce = (await send('GET', '/admin/tenants/kentel')).body.activeVersion as number;
     const cases: Array<[string, string, string | undefined, Record<string, string>, number, string, string]> = [

@@ -21,15 +21,16 @@ describe('SCIM 2.0 provisioning from a customer\'s Okta', () => {
   let api: oidc.Configuration;
   const carol = { login: 'carol@kentel.com', password: 'C4rol-pass' };
 
-  const scim = async (method: string, path: string, body?: unknown, bearer: string | null = token, slug = 'kentel') => {
+  const scim = async (method: string, path: string, body?: unknown, bearer: string | null = token, slug = 'kentel', headers: Record<string, string> = {}) => {
     const res = await fetch(`${w.service.url}/scim/v2/${slug}${path}`, {
       method,
       headers: {
         accept: 'application/scim+json',
         ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
         ...(body !== undefined ? { 'content-type': 'application/scim+json; charset=utf-8' } : {}),
+        ...headers,
       },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
     return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
@@ -203,6 +204,17 @@ describe('SCIM 2.0 provisioning from a customer\'s Okta', () => {
     expect(audits[audits.length - 1]).toMatchObject({ source: 'scim', outcome: 'updated', changes: { firstName: { from: 'Carol', to: 'Caroline' } } });
     const immutable = await scim('PUT', `/Users/${carolId}`, oktaCreate({ externalId: '00uSOMEONEELSE' }));
     expect(immutable.body).toEqual({ schemas: [ERROR], status: '400', scimType: 'mutability', detail: 'externalId is immutable: it binds this user to the Okta user who signs in.' });
+  });
+
+  it('evaluates If-Match after the token (RFC 7644 §3.14): Users carry no ETag, so a tag is 412 and nothing is written; * holds', async () => {
+    const body = { ...oktaCreate({ name: { givenName: 'Conditional', familyName: 'Cooper' } }), id: carolId };
+    const tagged = await scim('PUT', `/Users/${carolId}`, body, token, 'kentel', { 'if-match': 'W/"nope"' });
+    expect([tagged.status, tagged.body.schemas, tagged.body.status]).toEqual([412, [ERROR], '412']);
+    expect((await scim('GET', `/Users/${carolId}`)).body.name.givenName).toBe('Caroline');
+    const anonymous = await scim('PUT', `/Users/${carolId}`, body, null, 'kentel', { 'if-match': 'W/"nope"' });
+    expect(anonymous.status).toBe(401);
+    const any = await scim('PUT', `/Users/${carolId}`, { ...oktaCreate({ name: { givenName: 'Caroline', familyName: 'Cooper' } }), id: carolId }, token, 'kentel', { 'if-match': '*' });
+    expect(any.status).toBe(200);
   });
 
   it('PATCH with paths (Okta and RFC 7644 shapes)', async () => {
