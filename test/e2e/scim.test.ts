@@ -217,6 +217,26 @@ describe('SCIM 2.0 provisioning from a customer\'s Okta', () => {
     expect(any.status).toBe(200);
   });
 
+  it('PATCH: a path naming an attribute this service does not store is invalidPath, as an unknown one is, and nothing is written', async () => {
+    const before = (await scim('GET', `/Users/${carolId}`)).body;
+    for (const path of ['nickName', 'title', 'displayName', 'name.middleName', `${ENTERPRISE}:department`]) {
+      const res = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', path, value: 'x' }, { op: 'replace', path: 'name.familyName', value: 'Nick' }] });
+      const shown = path.startsWith(ENTERPRISE) ? 'department' : path;
+      expect([path, res.status, res.body]).toEqual([path, 400, { schemas: [ERROR], status: '400', scimType: 'invalidPath', detail: `${shown} is not an attribute this service supports.` }]);
+    }
+    // In a PATCH value without a path they are ignored, as in a resource (Okta sends them back).
+    const value = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', value: { nickName: 'x', displayName: 'x' } }] });
+    expect(value.status).toBe(200);
+    expect((await scim('GET', `/Users/${carolId}`)).body).toEqual({ ...before, meta: { ...before.meta, lastModified: expect.any(String) } });
+  });
+
+  it('refuses a body that gives a member twice (RFC 7644 §3.12 invalidSyntax): which one Okta meant cannot be known', async () => {
+    const text = JSON.stringify(oktaCreate({ externalId: '00uTWICE0001', userName: 'g@kentel.com' })).replace('"userName":"g@kentel.com"', '"userName":"g@kentel.com","userName":"h@kentel.com"');
+    const res = await scim('POST', '/Users', text);
+    expect([res.status, res.body]).toEqual([400, { schemas: [ERROR], status: '400', scimType: 'invalidSyntax', detail: 'The request body gives a member twice in one JSON object; give each once. (userName)' }]);
+    expect(await w.db.query(`SELECT 1 FROM users WHERE subject = '00uTWICE0001'`)).toEqual([]);
+  });
+
   it('PATCH with paths (Okta and RFC 7644 shapes)', async () => {
     const r = await scim('PATCH', `/Users/${carolId}`, {
       schemas: [PATCH],
@@ -232,9 +252,9 @@ describe('SCIM 2.0 provisioning from a customer\'s Okta', () => {
 
     const badPath = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'favouriteColour', value: 'blue' }] });
     expect(badPath.body).toEqual({ schemas: [ERROR], status: '400', scimType: 'invalidPath', detail: 'favouriteColour is not an attribute this service supports.' });
-    for (const path of ['id', 'meta.lastModified', 'urn:ietf:params:scim:schemas:core:2.0:User:id']) {
+    for (const path of ['id', 'meta.lastModified', 'urn:ietf:params:scim:schemas:core:2.0:User:id', 'name.formatted', `${IQ}:securityRole`]) {
       const readOnly = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', path, value: 'x' }] });
-      expect(readOnly.body).toEqual({ schemas: [ERROR], status: '400', scimType: 'mutability', detail: `${path} is read-only.` });
+      expect(readOnly.body).toEqual({ schemas: [ERROR], status: '400', scimType: 'mutability', detail: `${path.replace(`${IQ}:`, '')} is read-only.` });
     }
     // A body that is not SCIM JSON is 415, in SCIM's form (it used to reach the handler as no body: "invalidSyntax").
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {

@@ -1,11 +1,16 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { CSV_LIMIT_BYTES } from '../../tenants/bulk/bulk-body.js';
 import { ProblemError } from '../errors/problem.js';
+import { ScimError } from '../errors/scim-error.js';
 import { firstDuplicateKey } from './duplicate-keys.js';
 import { isAdminPath } from './paths.js';
 
-/** Where people write JSON by hand, and a member given twice would be read one way by them and another by us. */
-const NO_DUPLICATE_MEMBERS = /^\/(admin|console\/api)(\/|$)/;
+/**
+ * Where a member given twice would be read one way by a person or another program (a reviewer, a log, the customer's
+ * Okta) and another by us: the admin API and the console, where people write JSON by hand, and SCIM, where a
+ * customer's Okta writes users (RFC 7644 §3.12: invalidSyntax).
+ */
+const NO_DUPLICATE_MEMBERS = /^\/(admin|console\/api|scim)(\/|$)/;
 const DUPLICATE = Symbol('duplicate JSON member');
 const UNREADABLE = Symbol('body the duplicate check could not read');
 type CheckedRequest = Request & { [DUPLICATE]?: string; [UNREADABLE]?: true };
@@ -94,11 +99,14 @@ function jsonCharset(req: Request): ProblemError | undefined {
   return new ProblemError(415, 'Unsupported Media Type', `JSON is UTF-8 (RFC 8259 §8.1): send the body in UTF-8, with charset=utf-8 or no charset, not ${JSON.stringify(charset.slice(0, 40))}.`);
 }
 
-function duplicateMember(req: Request): ProblemError | undefined {
-  if ((req as CheckedRequest)[UNREADABLE]) return new ProblemError(400, 'Bad Request', 'The request body could not be read.');
+function duplicateMember(req: Request): ProblemError | ScimError | undefined {
+  const scim = req.path.startsWith('/scim/');
+  if ((req as CheckedRequest)[UNREADABLE]) return scim ? ScimError.invalidSyntax('The request body could not be read.') : new ProblemError(400, 'Bad Request', 'The request body could not be read.');
   const field = (req as CheckedRequest)[DUPLICATE];
   if (field === undefined) return undefined;
-  return new ProblemError(400, 'Bad Request', 'The request body gives a member twice in one JSON object; give each once.', [{ field, reason: 'is given more than once in its object' }]);
+  const detail = 'The request body gives a member twice in one JSON object; give each once.';
+  if (scim) return ScimError.invalidSyntax(`${detail} (${field.slice(0, 100)})`);
+  return new ProblemError(400, 'Bad Request', detail, [{ field, reason: 'is given more than once in its object' }]);
 }
 
 function unsupportedBody(req: Request): ProblemError | undefined {
