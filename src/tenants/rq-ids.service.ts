@@ -6,6 +6,7 @@ import { type BulkBody, loadOptions } from './bulk/bulk-body.js';
 import type { TenantConfig } from './tenant-config.schema.js';
 import { tenantConfigInputSchema } from './tenant-config.schema.js';
 import { MAX_VERSION, versionNumber } from './tenant-inputs.js';
+import { OktaDiscovery } from './okta-discovery.js';
 import { StaleBaseVersion, TenantsService } from './tenants.service.js';
 
 export const RQ_ID_KINDS = ['organizationalRoles', 'commissionGroups', 'securityRoles', 'commissionTypes'] as const;
@@ -53,7 +54,10 @@ export interface RqIdsReport {
  */
 @Injectable()
 export class RqIds {
-  constructor(private readonly tenants: TenantsService) {}
+  constructor(
+    private readonly tenants: TenantsService,
+    private readonly discovery: OktaDiscovery,
+  ) {}
 
   async load(tenantId: string, body: BulkBody, actor: string): Promise<RqIdsReport> {
     const options = loadOptions(rqIdsOptionsSchema, body);
@@ -86,7 +90,9 @@ export class RqIds {
     // row lock). If another change was put in force meanwhile (another load at the same time), merge again into that
     // one, so no load's IDs are lost and each report says what its own version changed. Not one lock held across
     // the save instead: the save's validation fetches the tenant's Okta discovery document, and a connection held
-    // that long per waiting load could drain the pool sign-ins use.
+    // that long per waiting load could drain the pool sign-ins use. That document is fetched once per load, not per
+    // merge (discover): what a merge changes is the RQ IDs, and n loads at once would otherwise cost ~n²/2 fetches.
+    const discover = this.discovery.once();
     for (let merges = 1; ; merges++) {
       const current = await this.tenants.storedVersion(tenantId);
       const base = options.baseVersion;
@@ -109,10 +115,10 @@ export class RqIds {
       const input = { config: { ...config, okta }, note: note ?? `RQ IDs loaded (${mode})`, baseVersion: current.version };
       try {
         if (activate) {
-          const view = await this.tenants.saveAndActivate(tenantId, input, actor);
+          const view = await this.tenants.saveAndActivate(tenantId, input, actor, discover);
           return { version: view.activeVersion, status: 'active', kinds, rejected, warnings: view.warnings ?? [] };
         }
-        const draft = await this.tenants.createDraft(tenantId, input, actor);
+        const draft = await this.tenants.createDraft(tenantId, input, actor, discover);
         return { version: draft.version, status: 'draft', kinds, rejected, warnings: draft.check?.warnings ?? [] };
       } catch (e) {
         if (!(e instanceof StaleBaseVersion) || base !== undefined) throw e;

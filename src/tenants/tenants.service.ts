@@ -7,6 +7,7 @@ import { DirectoryDatabases } from '../database/directory-databases.js';
 import { type ConfigChange, diffConfigs } from './config-diff.js';
 import { claimsOf, conflictingClaims, conflictReason, DOMAIN_CLAIMS_LOCK, fieldOfClaim } from './domain-claims.js';
 import { type ConfigCheck, type ConfigInput, ConfigValidator } from './config-validator.js';
+import type { Discover } from './okta-discovery.js';
 import type { TenantConfig, TrainingConfigInput } from './tenant-config.schema.js';
 import { TenantConfigVersionEntity, TenantEntity, TenantSecretEntity } from './tenant.entities.js';
 import { type CreateTenantInput, databaseTarget, type UpdateConfigInput } from './tenant-inputs.js';
@@ -116,15 +117,18 @@ export class TenantsService {
     return { ...(await this.viewById(tenantId)), warnings: check.warnings };
   }
 
-  /** Save and activate in one step (PUT .../config): a new version, validated, in force at once. */
-  async saveAndActivate(tenantId: string, input: UpdateConfigInput, actor: string): Promise<TenantView> {
-    const { check } = await this.saveVersion(tenantId, input, actor, true);
+  /**
+   * Save and activate in one step (PUT .../config): a new version, validated, in force at once. `discover`: how the
+   * issuer's discovery document is read (a change saved again passes OktaDiscovery.once(), so it is fetched once).
+   */
+  async saveAndActivate(tenantId: string, input: UpdateConfigInput, actor: string, discover?: Discover): Promise<TenantView> {
+    const { check } = await this.saveVersion(tenantId, input, actor, true, discover);
     return { ...(await this.viewById(tenantId)), warnings: check.warnings };
   }
 
   /** Stage a new version as a draft: validated like any save, but not in force until activated. */
-  async createDraft(tenantId: string, input: UpdateConfigInput, actor: string): Promise<VersionView> {
-    const { version } = await this.saveVersion(tenantId, input, actor, false);
+  async createDraft(tenantId: string, input: UpdateConfigInput, actor: string, discover?: Discover): Promise<VersionView> {
+    const { version } = await this.saveVersion(tenantId, input, actor, false, discover);
     return this.version(tenantId, version);
   }
 
@@ -251,8 +255,8 @@ export class TenantsService {
 
   // ---- internals ----
 
-  private async saveVersion(tenantId: string, input: UpdateConfigInput, actor: string, activate: boolean): Promise<{ version: number; check: ConfigCheck }> {
-    const check = await this.validator.validate(input.config, tenantId);
+  private async saveVersion(tenantId: string, input: UpdateConfigInput, actor: string, activate: boolean, discover?: Discover): Promise<{ version: number; check: ConfigCheck }> {
+    const check = await this.validator.validate(input.config, tenantId, discover);
     if (input.clientSecretId) {
       const s = await this.db.getRepository(TenantSecretEntity).findOneBy({ id: input.clientSecretId, tenantId });
       if (!s) check.problems.push({ field: 'clientSecretId', reason: 'there is no such staged secret for this tenant' });

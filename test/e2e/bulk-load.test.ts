@@ -223,6 +223,19 @@ describe('bulk loads: company tree and RQ IDs', () => {
     }
   });
 
+  it('fetches the tenant\'s discovery document once per load, however often the load is merged again into a newer version', async () => {
+    // Okta answers slowly, so every load validates against the same version and all but one must merge again.
+    t.authServer.faults.every('discovery', { delayMs: 300 });
+    const before = t.authServer.requestsTo('discovery').length;
+    try {
+      const loads = await Promise.all(Array.from({ length: 6 }, (_, i) => w.service.admin('PUT', '/admin/tenants/kentel/rq-ids', { organizationalRoles: [`ONCE-${i}`] })));
+      expect(loads.map((r) => [r.status, r.body.kinds?.organizationalRoles.added])).toEqual(Array.from({ length: 6 }, (_, i) => [200, [`ONCE-${i}`]]));
+    } finally {
+      t.authServer.faults.clear('discovery');
+    }
+    expect(t.authServer.requestsTo('discovery').length - before).toBe(6);
+  });
+
   it('refuses an RQ ID load made against a version no longer in force, when it names one (baseVersion, as PUT …/config)', async () => {
     const inForce = (await w.service.admin('GET', '/admin/tenants/kentel')).body.activeVersion as number;
     const stale = await w.service.admin('PUT', '/admin/tenants/kentel/rq-ids', { organizationalRoles: ['ORG-STALE'], baseVersion: inForce - 1 });
