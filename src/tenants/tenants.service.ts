@@ -376,7 +376,6 @@ export class TenantsService {
     await m.query(`INSERT INTO tenant_config_activations (tenant_id, version, previous_version, kind, actor, note) VALUES ($1, $2, $3, $4, $5, $6)`, [tenantId, version, previous, kind, actor, note]);
   }
 
-  /** The training section as stored: a new connection URL sealed, or the one in force kept. */
   /**
    * A training database URL given in this save is checked now (DirectoryDatabases.checkUrl): one that names no
    * training database (production's, another application's) is a problem; one that cannot be reached now is a
@@ -390,6 +389,7 @@ export class TenantsService {
     check.ok = check.problems.length === 0;
   }
 
+  /** The training section as stored: a new connection URL sealed, or the one in force kept. */
   private async storedTraining(
     m: EntityManager, tenantId: string, input: TrainingConfigInput, url: string | undefined, current: StoredTraining | undefined, actor: string,
   ): Promise<StoredTraining> {
