@@ -16,7 +16,6 @@ import { cors } from './common/web/cors.js';
 import { hardenHttpServer } from './common/web/http-server.js';
 import { inSequence } from './common/web/in-sequence.js';
 import { inputGuard } from './common/web/input-guard.js';
-import { preconditions } from './common/web/preconditions.js';
 import { securityHeaders } from './common/web/security-headers.js';
 import type { AppConfig } from './config/app-config.js';
 import { ClientOrigins } from './oauth/clients/client-origins.js';
@@ -49,7 +48,6 @@ export async function createApp(config: AppConfig, databaseUrl: string, adapters
     bodyParsers(),
     // after the parsers, before any handler: NUL anywhere, and control/bidi characters on the admin API, are a 400;
     inputGuard,
-    preconditions,
   ]));
   app.useGlobalFilters(new AllExceptionsFilter((path) => allowedMethods(server, path)));
   hardenHttpServer(app.getHttpServer(), config);

@@ -1,9 +1,10 @@
 import { type CallHandler, type ExecutionContext, Injectable, Logger, type NestInterceptor } from '@nestjs/common';
 import type { Request } from 'express';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
-import { type Observable, catchError, from, mergeMap } from 'rxjs';
+import { type Observable, catchError, from, mergeMap, throwError } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { ProblemError } from '../common/errors/problem.js';
+import { ifMatchHolds } from '../common/web/preconditions.js';
 import { decodeCursor, encodeCursor, microsecondsUtc } from '../common/validation/keyset-cursor.js';
 import type { AdminActor, AdminTenantRef } from './admin-actor.js';
 
@@ -76,7 +77,8 @@ export class AdminActionLog {
 /**
  * Records every request that passed AdminGuard once it has been answered. Applied with the guard by
  * @AdminApi() (admin-api.decorator.ts), which every admin controller carries (test/unit/admin-api.test.ts).
- * Requests refused by the guard itself are recorded there.
+ * Requests refused by the guard itself are recorded there. It also evaluates If-Match, here, once the guard has
+ * authenticated the caller and checked the tenant's scope (common/web/preconditions.ts says why not before).
  */
 @Injectable()
 export class AdminActionInterceptor implements NestInterceptor {
@@ -94,7 +96,8 @@ export class AdminActionInterceptor implements NestInterceptor {
       });
     // Recorded before the answer is sent, so whoever reads the log after an answer finds the entry.
     const declared: number | undefined = Reflect.getMetadata(HTTP_CODE_METADATA, context.getHandler());
-    return next.handle().pipe(
+    const handled = ifMatchHolds(req.headers) ? next.handle() : throwError(() => preconditionFailed());
+    return handled.pipe(
       mergeMap(async (value) => {
         await entry(declared ?? (req.method === 'POST' ? 201 : 200), 'ok');
         return value;
@@ -110,6 +113,13 @@ export class AdminActionInterceptor implements NestInterceptor {
       ),
     );
   }
+}
+
+/** The admin API gives no entity tags: an If-Match other than `*` cannot match (ifMatchHolds). */
+function preconditionFailed(): ProblemError {
+  return new ProblemError(412, 'Precondition Failed', 'The admin API gives no entity tags, so If-Match cannot match; make a change conditional with "baseVersion" (the version in force it was made from), which answers 409 if another version was put in force since.', [
+    { field: 'If-Match', reason: 'no entity tag of this API can match it' },
+  ]);
 }
 
 function statusOf(e: unknown): number {

@@ -10,7 +10,7 @@ import { createPrincipalSchema, AdminCredentials, type IssuedCredential, issueCr
 import { Actor, AdminAccess, type AdminActor, AdminTenant, type AdminTenantRef, noteAdminAction } from './admin.guard.js';
 import { AdminApi } from './admin-api.decorator.js';
 
-const actionsQuery = z.object({
+const actionsQuery = z.strictObject({
   limit: decimalInt(1, 500).default(100),
   cursor: cursorParam.optional(),
   before: isoInstant('2026-11-01T00:00:00Z').optional(),

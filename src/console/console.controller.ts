@@ -11,7 +11,7 @@ import { type Asset, loadAssets } from './console-assets.js';
 import { assertConsoleRequest, assertSameOrigin, consoleCookieName, consoleSessionToken, csrfTokenFor } from './console-session.js';
 import { ConsoleSessions } from './console-sessions.service.js';
 
-const signInSchema = z.object({ token: z.string().trim().min(1, 'paste your API token').max(200, 'this is not an API token') });
+const signInSchema = z.strictObject({ token: z.string().trim().min(1, 'paste your API token').max(200, 'this is not an API token') });
 
 /**
  * Console sign-in and sign-out. The session is a cookie (HttpOnly, SameSite=Lax, Secure and `__Host-` under

@@ -8,7 +8,7 @@ import { decimalInt, parseOrProblem } from '../common/validation/zod.js';
 import { Reconciliation } from './reconciliation.service.js';
 import { AdminApi } from '../admin-auth/admin-api.decorator.js';
 
-const listQuery = z.object({ limit: decimalInt(1, 1000).default(200) });
+const listQuery = z.strictObject({ limit: decimalInt(1, 1000).default(200) });
 
 /** Account managers' list of users not seen for the tenant's chosen period (flagged, never deleted). */
 @ApiTags('lifecycle')

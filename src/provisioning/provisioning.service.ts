@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Logger as PinoLogger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
+import { ownValue } from '../common/own.js';
 import { fixedFieldsLogger, ROOT_LOGGER } from '../common/logging/logging.js';
 import { isDatabaseUnavailable } from '../common/errors/database-errors.js';
 import type { FieldProblem } from '../common/errors/problem.js';
@@ -165,7 +166,7 @@ export class ProvisioningService {
   private plan(ctx: ProvisioningContext, claims: ClaimSet, issuer: string, lifecycle: LifecycleAssertion): ProvisioningPlan {
     const plan = mapClaims(claims, ctx.config, issuer);
     const map = ctx.locationMap;
-    if (map && plan.locations.present) plan.locations = { present: true, ids: [...new Set(plan.locations.ids.map((id) => map[id] ?? id))] };
+    if (map && plan.locations.present) plan.locations = { present: true, ids: [...new Set(plan.locations.ids.map((id) => ownValue(map, id) ?? id))] };
     if (ctx.source === 'scim') for (const k of Object.keys(plan.sources)) plan.sources[k] = 'scim';
     if (lifecycle.status) plan.status = lifecycle.status;
     if (lifecycle.removeIdpLocations) {

@@ -8,7 +8,9 @@ import { oneLine, parseOrProblem } from '../common/validation/zod.js';
 import { ScimTokens } from './scim-tokens.service.js';
 import { AdminApi } from '../admin-auth/admin-api.decorator.js';
 
-const issueSchema = z.object({
+// Strict, as every admin body but a configuration's: a key that is no field ("expiresIndays") is a 422, never a
+// token that silently never expires.
+const issueSchema = z.strictObject({
   label: oneLine().default('Okta SCIM provisioning'),
   expiresInDays: z.number().int().min(1).max(3650).optional(),
 });

@@ -26,7 +26,18 @@ export interface ScimAttributes {
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Core attributes Okta (and others) send that this service does not store: accepted and ignored. */
+/**
+ * How an attribute was named, which decides what becomes of one this service does not take: in a whole resource (POST,
+ * PUT), what it does not store is ignored (RFC 7644 §3.3); in a PATCH value without a path, the same, but a name that is
+ * no attribute at all is invalidPath; named by a PATCH path, the operation is aimed at that one attribute, so one this
+ * service does not store is invalidPath and a read-only one mutability (RFC 7644 §3.5.2), never a silent 200.
+ */
+type Named = 'resource' | 'value' | 'path';
+
+const unsupported = (key: string) => ScimError.invalidPath(`${key.slice(0, 80)} is not an attribute this service supports.`);
+const readOnly = (key: string) => ScimError.mutability(`${key.slice(0, 80)} is read-only.`);
+
+/** Core attributes Okta (and others) send that this service does not store: ignored in a resource, invalidPath by path. */
 const ignoredCore = new Set(['schemas', 'id', 'meta', 'displayname', 'nickname', 'profileurl', 'title', 'usertype', 'preferredlanguage', 'locale', 'timezone', 'password', 'groups', 'photos', 'addresses', 'ims', 'entitlements', 'roles', 'x509certificates']);
 
 function str(v: unknown, what: string): string | null {
@@ -59,12 +70,14 @@ function isExtensionClaim(name: string, config: TenantConfig): boolean {
   return (extensionClaims as readonly string[]).includes(name) || name.startsWith(customFieldPrefix) || Object.values(config.claims).includes(name);
 }
 
-function readExtension(into: ScimAttributes, ext: unknown, config: TenantConfig, strict: boolean): void {
+function readExtension(into: ScimAttributes, ext: unknown, config: TenantConfig, named: Named): void {
   if (ext === undefined) return;
   if (!isObject(ext)) throw ScimError.invalidValue(`${IQMETRIX_USER} must be an object.`);
   for (const [k, v] of Object.entries(ext)) {
     if (isExtensionClaim(k, config)) into.claims[k] = v;
-    else if (!['securityRole', 'locations'].includes(k) && strict) throw ScimError.invalidPath(`${k.slice(0, 80)} is not an attribute of the iQmetrix extension.`);
+    else if (['securityRole', 'locations'].includes(k)) {
+      if (named === 'path') throw readOnly(k);
+    } else if (named !== 'resource') throw ScimError.invalidPath(`${k.slice(0, 80)} is not an attribute of the iQmetrix extension.`);
   }
 }
 
@@ -74,27 +87,28 @@ export function fromResource(body: unknown, config: TenantConfig): ScimAttribute
   const schemas = body.schemas;
   if (!Array.isArray(schemas) || !schemas.includes(CORE_USER)) throw ScimError.invalidSyntax(`schemas must include ${CORE_USER}.`);
   const a: ScimAttributes = { claims: {} };
-  for (const [key, v] of Object.entries(body)) setAttribute(a, key, v, config, false);
+  for (const [key, v] of Object.entries(body)) setAttribute(a, key, v, config, 'resource');
   return a;
 }
 
 /** Sets one attribute by (case-insensitive) name or path, as a resource key or a PATCH path/value would. */
-function setAttribute(a: ScimAttributes, key: string, v: unknown, config: TenantConfig, strict: boolean): void {
+function setAttribute(a: ScimAttributes, key: string, v: unknown, config: TenantConfig, named: Named): void {
   const k = key.toLowerCase();
   if (k === ENTERPRISE_USER.toLowerCase()) {
     if (v === null) { a.employeeNumber = null; return; }
     if (!isObject(v)) throw ScimError.invalidValue(`${ENTERPRISE_USER} must be an object.`);
-    for (const [ek, ev] of Object.entries(v)) setAttribute(a, `${ENTERPRISE_USER}:${ek}`, ev, config, strict);
+    for (const [ek, ev] of Object.entries(v)) setAttribute(a, `${ENTERPRISE_USER}:${ek}`, ev, config, named);
     return;
   }
-  if (k === IQMETRIX_USER.toLowerCase()) return readExtension(a, v, config, strict);
+  if (k === IQMETRIX_USER.toLowerCase()) return readExtension(a, v, config, named);
   if (k.startsWith(`${ENTERPRISE_USER.toLowerCase()}:`)) {
     const sub = key.slice(ENTERPRISE_USER.length + 1);
     if (sub.toLowerCase() === 'employeenumber') a.employeeNumber = str(v, 'employeeNumber');
-    else if (strict && !['manager', 'costcenter', 'organization', 'division', 'department'].includes(sub.toLowerCase())) throw ScimError.invalidPath(`${sub.slice(0, 80)} is not an enterprise User attribute.`);
+    else if (named === 'path') throw unsupported(sub);
+    else if (named === 'value' && !['manager', 'costcenter', 'organization', 'division', 'department'].includes(sub.toLowerCase())) throw ScimError.invalidPath(`${sub.slice(0, 80)} is not an enterprise User attribute.`);
     return;
   }
-  if (k.startsWith(`${IQMETRIX_USER.toLowerCase()}:`)) return readExtension(a, { [key.slice(IQMETRIX_USER.length + 1)]: v }, config, strict);
+  if (k.startsWith(`${IQMETRIX_USER.toLowerCase()}:`)) return readExtension(a, { [key.slice(IQMETRIX_USER.length + 1)]: v }, config, named);
   const core = k.startsWith(`${CORE_USER.toLowerCase()}:`) ? k.slice(CORE_USER.length + 1) : k;
   switch (core) {
     case 'username': a.userName = str(v, 'userName'); return;
@@ -103,11 +117,12 @@ function setAttribute(a: ScimAttributes, key: string, v: unknown, config: Tenant
     case 'name':
       if (v === null) { a.givenName = null; a.familyName = null; return; }
       if (!isObject(v)) throw ScimError.invalidValue('name must be an object.');
-      for (const [nk, nv] of Object.entries(v)) setAttribute(a, `name.${nk}`, nv, config, strict);
+      for (const [nk, nv] of Object.entries(v)) setAttribute(a, `name.${nk}`, nv, config, named);
       return;
     case 'name.givenname': a.givenName = str(v, 'name.givenName'); return;
     case 'name.familyname': a.familyName = str(v, 'name.familyName'); return;
-    case 'name.formatted': case 'name.middlename': case 'name.honorificprefix': case 'name.honorificsuffix': return;
+    case 'name.formatted': if (named === 'path') throw readOnly(key); return;
+    case 'name.middlename': case 'name.honorificprefix': case 'name.honorificsuffix': if (named === 'path') throw unsupported(key); return;
     case 'emails': { const e = pick(v, 'emails'); if (e !== undefined) a.email = e; return; }
     case 'phonenumbers': {
       const home = pick(v, 'phoneNumbers', 'home');
@@ -118,8 +133,7 @@ function setAttribute(a: ScimAttributes, key: string, v: unknown, config: Tenant
       return;
     }
     default:
-      if (ignoredCore.has(core)) return;
-      if (strict) throw ScimError.invalidPath(`${key.slice(0, 80)} is not an attribute this service supports.`);
+      if (named === 'path' || (named === 'value' && !ignoredCore.has(core))) throw unsupported(key);
   }
 }
 
@@ -148,7 +162,7 @@ export function fromPatch(body: unknown, config: TenantConfig): ScimAttributes {
     }
     if (path === undefined) {
       if (!isObject(raw.value)) throw ScimError.invalidValue(`An ${op} operation without a path needs an object value.`);
-      for (const [k, v] of Object.entries(raw.value)) setAttribute(a, k, v, config, true);
+      for (const [k, v] of Object.entries(raw.value)) setAttribute(a, k, v, config, 'value');
       continue;
     }
     if (!Object.hasOwn(raw, 'value')) throw ScimError.invalidValue(`An ${op} operation needs a value.`);
@@ -175,8 +189,8 @@ function applyPath(a: ScimAttributes, path: string, value: unknown, config: Tena
   // RFC 7643 §3.1: id and meta are readOnly; an operation aimed at them is a mutability error (§3.5.2), not ignored.
   // (In a resource body, or a PATCH value without a path, they are ignored as §3.5.1 has PUT do: Okta sends them.)
   const core = path.toLowerCase().replace(`${CORE_USER.toLowerCase()}:`, '');
-  if (core === 'id' || core === 'meta' || core.startsWith('meta.')) throw ScimError.mutability(`${path.slice(0, 80)} is read-only.`);
-  setAttribute(a, path, value, config, true);
+  if (core === 'id' || core === 'meta' || core.startsWith('meta.')) throw readOnly(path);
+  setAttribute(a, path, value, config, 'path');
 }
 
 /**

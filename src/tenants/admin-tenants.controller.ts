@@ -5,21 +5,22 @@ import { z } from 'zod';
 import { Actor, AdminAccess, type AdminActor, AdminTenant, type AdminTenantRef, noteAdminAction } from '../admin-auth/admin.guard.js';
 import { AdminCredentials } from '../admin-auth/admin-credentials.service.js';
 import { type FieldProblem, ProblemError } from '../common/errors/problem.js';
+import { ownValue } from '../common/own.js';
 import { ignoredKeys } from '../common/validation/ignored-keys.js';
 import { jsonSchema } from '../common/validation/openapi.js';
 import { decimalInt, parseOrProblem } from '../common/validation/zod.js';
-import { readBulkBody } from './bulk/bulk-body.js';
+import { jsonLoadBody, loadOptions, readBulkBody } from './bulk/bulk-body.js';
 import { CompanyTree, LOCATION_COLUMNS } from './company-tree.service.js';
 import { RQ_ID_COLUMNS, RqIds, rqIdsOptionsSchema } from './rq-ids.service.js';
-import { tenantConfigInputSchema } from './tenant-config.schema.js';
+import { oktaEndpointsSchema, tenantConfigInputSchema } from './tenant-config.schema.js';
 import { exampleConfig, exampleProblem, exampleTenant, exampleVersion } from './openapi-examples.js';
 import { MAX_VERSION, activateSchema, createTenantSchema, locationsSchema, rollbackSchema, stageSecretSchema, updateConfigSchema } from './tenant-inputs.js';
-import { TenantsService } from './tenants.service.js';
+import { TenantsService, type VersionView } from './tenants.service.js';
 import { AdminApi } from '../admin-auth/admin-api.decorator.js';
 
 const rqIdsBodySchema = tenantConfigInputSchema.shape.rqIds.unwrap().partial().extend(rqIdsOptionsSchema.shape);
 const versionParam = decimalInt(1, MAX_VERSION);
-const versionQuery = z.object({ against: versionParam.optional() });
+const versionQuery = z.strictObject({ against: versionParam.optional() });
 const parseVersion = (raw: string) => {
   const v = versionParam.safeParse(raw);
   if (!v.success) throw ProblemError.notFound(`Version ${String(raw).slice(0, 20)}`);
@@ -97,7 +98,8 @@ export class AdminTenantsController {
   @ApiBody({ schema: { ...jsonSchema(updateConfigSchema), example: { note: 'New secret and the Key Holder group', clientSecretId: '5b0e7c7e-8f9a-4c1d-9e2f-3a4b5c6d7e8f', config: exampleConfig } } })
   @ApiResponse({ status: 201, schema: { example: exampleVersion } })
   async createDraft(@AdminTenant() tenant: AdminTenantRef, @Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
-    const v = await this.tenants.createDraft(tenant.id, operatorNamesDatabase(parseOrProblem(updateConfigSchema, body), actor), actor.id);
+    const input = operatorNamesDatabase(parseOrProblem(updateConfigSchema, body), actor);
+    const v = withIgnoredKeys<VersionView & { warnings?: FieldProblem[] }>(await this.tenants.createDraft(tenant.id, input, actor.id), body, input);
     noteAdminAction(req, { version: v.version });
     return v;
   }
@@ -127,23 +129,24 @@ export class AdminTenantsController {
   @ApiParam({ name: 'slug', example: 'kentel' })
   @ApiParam({ name: 'version', example: 3 })
   @ApiOperation({ summary: 'Put a draft in force (after checking it again). Sign-ins already under way finish with the version they started with.' })
-  @ApiBody({ schema: { ...jsonSchema(activateSchema), example: { note: 'Approved by the customer on the call' } } })
+  @ApiBody({ schema: { ...jsonSchema(activateSchema), example: { note: 'Approved by the customer on the call', baseVersion: 3 } } })
+  @ApiResponse({ status: 409, description: 'Another version was put in force since baseVersion (or since the draft\'s own base, unless replaceNewer).' })
   async activate(@AdminTenant() tenant: AdminTenantRef, @Param('version') version: string, @Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
     const v = parseVersion(version);
     noteAdminAction(req, { version: v });
-    const input = parseOrProblem(activateSchema, body);
-    return this.tenants.activate(tenant.id, v, actor.id, input.note, input.replaceNewer === true);
+    return this.tenants.activate(tenant.id, v, actor.id, parseOrProblem(activateSchema, body));
   }
 
   @Post(':slug/rollback')
   @HttpCode(200)
   @ApiParam({ name: 'slug', example: 'kentel' })
   @ApiOperation({ summary: 'Put an earlier version back in force (after checking it again). The next sign-in uses it, and its audit names it.' })
-  @ApiBody({ schema: { ...jsonSchema(rollbackSchema), example: { toVersion: 2, note: 'Version 3 mapped the wrong group' } } })
+  @ApiBody({ schema: { ...jsonSchema(rollbackSchema), example: { toVersion: 2, baseVersion: 3, note: 'Version 3 mapped the wrong group' } } })
+  @ApiResponse({ status: 409, description: 'Another version was put in force since baseVersion, or the version is not one that was in force before.' })
   async rollback(@AdminTenant() tenant: AdminTenantRef, @Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
     const input = parseOrProblem(rollbackSchema, body);
     noteAdminAction(req, { version: input.toVersion });
-    return this.tenants.rollback(tenant.id, input.toVersion, actor.id, input.note);
+    return this.tenants.rollback(tenant.id, input.toVersion, actor.id, input);
   }
 
   @Delete(':slug/versions/:version')
@@ -198,7 +201,9 @@ export class AdminTenantsController {
   })
   @ApiResponse({ status: 200, description: 'What was added, changed and rejected.', schema: { example: { added: ['LOC-1', 'REGION-W'], changed: [], unchanged: 0, rejected: [{ row: 4, externalId: 'LOC-9', reason: 'its parent REGION-X is neither in the company tree nor accepted in this load' }] } } })
   async putLocations(@AdminTenant() tenant: AdminTenantRef, @Req() req: Request) {
-    const report = await this.tree.loadRows(tenant.id, (await readBulkBody(req, 'locations', 20000, LOCATION_COLUMNS)).rows);
+    const load = await readBulkBody(req, 'locations', 20000, LOCATION_COLUMNS);
+    loadOptions(z.strictObject({}), load);
+    const report = await this.tree.loadRows(tenant.id, load.rows);
     noteAdminAction(req, { added: report.added.length, changed: report.changed.length, rejected: report.rejected.length });
     return report;
   }
@@ -216,7 +221,7 @@ export class AdminTenantsController {
   async putRqIds(@AdminTenant() tenant: AdminTenantRef, @Req() req: Request, @Actor() actor: AdminActor) {
     const body = /^(text|application)\/csv\b/i.test(req.headers['content-type'] ?? '')
       ? await readBulkBody(req, 'rows', 20000, RQ_ID_COLUMNS)
-      : RqIds.rowsFromLists(req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {});
+      : RqIds.rowsFromLists(jsonLoadBody(req, '{"organizationalRoles": [...]}'));
     const report = await this.rqIds.load(tenant.id, body, actor.id);
     noteAdminAction(req, { version: report.version, rejected: report.rejected.length });
     return report;
@@ -242,16 +247,33 @@ function operatorNamesDatabase<T extends { trainingDatabaseUrl?: string }>(input
   ]);
 }
 
-/** What a tenant's GET shows that a save does not take: sending it back unchanged is not a mistake. */
-const VIEW_ONLY_KEYS = new Set(['config.okta.endpoints', 'config.okta.clientSecret', 'config.training.databaseTarget', 'config.training.databaseUrl']);
+/**
+ * What a tenant's GET shows that a save does not take, with the shape GET shows it in: sent back as GET showed it,
+ * it is not a mistake (no warning). Any other value there (a secret typed into config.okta.clientSecret) is
+ * ignored all the same, with a warning saying where it belongs; the value itself is never echoed.
+ */
+const VIEW_ONLY: Record<string, { shown: z.ZodType; reason: string }> = {
+  'config.okta.endpoints': { shown: oktaEndpointsSchema.strict(), reason: 'is shown by GET, never saved from a request: the endpoints come from the issuer\'s discovery document; it was ignored' },
+  'config.okta.clientSecret': {
+    shown: z.strictObject({ set: z.literal(true), id: z.uuid(), updatedAt: z.iso.datetime() }),
+    reason: 'is only a reference to the secret, shown by GET; give a new secret as clientSecret beside config (or clientSecretId). It was ignored',
+  },
+  'config.training.databaseTarget': { shown: z.string(), reason: 'is shown by GET, never saved from a request: it is where trainingDatabaseUrl points; it was ignored' },
+  'config.training.databaseUrl': {
+    shown: z.strictObject({ set: z.literal(true) }),
+    reason: 'is only shown as set by GET; give a new URL as trainingDatabaseUrl beside config. It was ignored',
+  },
+};
+const sentBackAsShown = (field: string, value: unknown) => ownValue(VIEW_ONLY, field)?.shown.safeParse(value).success === true;
 
 const MAX_IGNORED_NAMED = 20;
 
 /** A saved tenant, with a warning for each key of the request that was not a field (a typo is not saved silently). */
 function withIgnoredKeys<T extends { warnings?: FieldProblem[] }>(view: T, raw: unknown, kept: unknown): T {
-  const ignored = ignoredKeys(raw, kept, VIEW_ONLY_KEYS);
+  const ignored = ignoredKeys(raw, kept, sentBackAsShown);
   if (ignored.length === 0) return view;
-  const named = ignored.slice(0, MAX_IGNORED_NAMED).map((field) => ({ field, reason: 'is not a field of this request; it was ignored' }));
+  const reason = (field: string) => ownValue(VIEW_ONLY, field)?.reason ?? 'is not a field of this request; it was ignored';
+  const named = ignored.slice(0, MAX_IGNORED_NAMED).map((field) => ({ field, reason: reason(field) }));
   const more = ignored.length > MAX_IGNORED_NAMED ? [{ field: '(body)', reason: `and ${ignored.length - MAX_IGNORED_NAMED} more keys that are no field were ignored` }] : [];
   return { ...view, warnings: [...(view.warnings ?? []), ...named, ...more] };
 }

@@ -11,11 +11,12 @@ import { Troubleshooter } from './troubleshoot/troubleshooter.js';
 import { AdminApi } from '../admin-auth/admin-api.decorator.js';
 import { versionNumber } from './tenant-inputs.js';
 
-const troubleshootSchema = z.object({
+// Strict, as every admin body but a configuration's: a key that is no field is a 422 naming it.
+const troubleshootSchema = z.strictObject({
   version: versionNumber.optional(),
   clientSecretId: z.uuid('must be the id of a staged secret').optional(),
 });
-const discoverSchema = z.object({ issuer: httpsIssuer });
+const discoverSchema = z.strictObject({ issuer: httpsIssuer });
 
 const exampleReport = {
   tenant: 'kentel', version: 3, issuer: 'https://kentel.okta.com/oauth2/ausahmkfuuR7FgsLi0h7', ranAt: '2026-12-01T12:00:00.000Z', status: 'warn',

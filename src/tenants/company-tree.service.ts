@@ -25,8 +25,12 @@ export interface LoadReport {
   rejected: RejectedRow[];
 }
 
-/** One location as loaded in bulk; the CSV header names the same fields (external_id / parent also accepted). */
-export const locationRowSchema = z.object({
+/**
+ * One location as loaded in bulk; the CSV header names the same fields (external_id / parent also accepted). Strict:
+ * a JSON row with a key that is no field ("parentId") is rejected with its reason, as a CSV column would be, not
+ * loaded as a root.
+ */
+export const locationRowSchema = z.strictObject({
   externalId: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').regex(/^[^\p{Cc}\p{Cf}]+$/u, 'must not contain control characters'),
   name: oneLine(200),
   // null is "no parent", as GET …/locations lists a root, so what was read can be loaded back as it is.
@@ -56,7 +60,7 @@ export class CompanyTree {
       const parsed = locationRowSchema.safeParse(normalized);
       const id = typeof normalized.externalId === 'string' ? normalized.externalId.trim().slice(0, 100) : undefined;
       if (!parsed.success) {
-        rejected.push({ row, externalId: id, reason: fieldProblems(parsed.error).map((p) => `${p.field}: ${p.reason}`).join('; ') });
+        rejected.push({ row, externalId: id, reason: fieldProblems(parsed.error, '(row)').map((p) => `${p.field}: ${p.reason}`).join('; ') });
         continue;
       }
       const l = parsed.data;

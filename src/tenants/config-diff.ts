@@ -1,3 +1,4 @@
+import { ownValue } from '../common/own.js';
 import { fieldPath, under } from '../common/validation/field-path.js';
 
 /**
@@ -33,14 +34,15 @@ export function diffConfigs(before: unknown, after: unknown): ConfigChange[] {
 }
 
 function walk(a: Json | undefined, b: Json | undefined, path: string, out: ConfigChange[]): void {
-  const secret = SECRET_PATHS[path];
+  const secret = ownValue(SECRET_PATHS, path);
   if (secret) {
     if (a !== b) out.push({ path: secret, change: a === undefined ? 'added' : b === undefined ? 'removed' : 'changed', text: `${secret}: ${b === undefined ? 'removed' : 'replaced by another secret'} (never shown)` });
     return;
   }
   if (JSON.stringify(a) === JSON.stringify(b)) return;
   if (isObject(a) && isObject(b)) {
-    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) walk(a[k], b[k], key(path, k), out);
+    // Own members only: a key named like an inherited one ("constructor") is added or removed, not changed from a function.
+    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) walk(ownValue(a, k), ownValue(b, k), key(path, k), out);
     return;
   }
   if (a === undefined) {

@@ -4,7 +4,7 @@ import type { FieldProblem } from '../common/errors/problem.js';
 import { under } from '../common/validation/field-path.js';
 import { issuerOrigin } from '../provisioning/issuer-origin.js';
 import { claimsOf, conflictingClaims, conflictReason, fieldOfClaim, unclaimable } from './domain-claims.js';
-import { type OktaEndpoints, OktaDiscovery } from './okta-discovery.js';
+import { type Discover, type OktaEndpoints, OktaDiscovery } from './okta-discovery.js';
 import type { TenantConfig } from './tenant-config.schema.js';
 
 /** The configuration as an account manager writes it (what discovery adds and the secret reference excluded). */
@@ -37,7 +37,8 @@ export class ConfigValidator {
     private readonly discovery: OktaDiscovery,
   ) {}
 
-  async validate(config: ConfigInput, tenantId?: string): Promise<ConfigCheck> {
+  /** `discover`: how the issuer's discovery document is read (default: fetched now; OktaDiscovery.once() for a change saved again). */
+  async validate(config: ConfigInput, tenantId?: string, discover: Discover = (issuer) => this.discovery.discover(issuer)): Promise<ConfigCheck> {
     const problems: FieldProblem[] = [];
     const warnings: FieldProblem[] = [];
     const conflicts = await this.domainConflicts(config, tenantId);
@@ -45,7 +46,7 @@ export class ConfigValidator {
     problems.push(...localRules(config, warnings));
     if (tenantId) warnings.push(...(await this.issuerChange(config.okta.issuer, tenantId)));
 
-    const found = await this.discovery.discover(config.okta.issuer);
+    const found = await discover(config.okta.issuer);
     let endpoints: OktaEndpoints | undefined;
     if (!found.ok) problems.push(found.problem);
     else {

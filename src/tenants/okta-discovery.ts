@@ -8,6 +8,9 @@ export type OktaEndpoints = z.infer<typeof oktaEndpointsSchema>;
 
 export type DiscoveryResult = { ok: true; endpoints: OktaEndpoints; document: Record<string, unknown> } | { ok: false; problem: FieldProblem };
 
+/** How a validation reads an issuer's discovery document (OktaDiscovery.discover, or `once()` of it). */
+export type Discover = (issuer: string) => Promise<DiscoveryResult>;
+
 const fail = (reason: string): DiscoveryResult => ({ ok: false, problem: { field: 'okta.issuer', reason } });
 
 /**
@@ -18,6 +21,19 @@ const fail = (reason: string): DiscoveryResult => ({ ok: false, problem: { field
 @Injectable()
 export class OktaDiscovery {
   constructor(private readonly http: OutboundHttp) {}
+
+  /**
+   * A discover that fetches each issuer's document once for as long as the caller keeps it: for one change that may
+   * be saved several times (an RQ ID load merged again into a newer version), so n loads at the same time cost the
+   * customer's Okta n fetches, not one per attempt (~n²/2).
+   */
+  once(): Discover {
+    const fetched = new Map<string, Promise<DiscoveryResult>>();
+    return (issuer) => {
+      if (!fetched.has(issuer)) fetched.set(issuer, this.discover(issuer));
+      return fetched.get(issuer)!;
+    };
+  }
 
   async discover(issuer: string): Promise<DiscoveryResult> {
     const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;

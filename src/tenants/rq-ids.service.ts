@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { type FieldProblem, ProblemError } from '../common/errors/problem.js';
-import { decimalInt, fieldProblems } from '../common/validation/zod.js';
-import type { BulkBody } from './bulk/bulk-body.js';
+import { decimalInt } from '../common/validation/zod.js';
+import { type BulkBody, loadOptions } from './bulk/bulk-body.js';
 import type { TenantConfig } from './tenant-config.schema.js';
 import { tenantConfigInputSchema } from './tenant-config.schema.js';
 import { MAX_VERSION, versionNumber } from './tenant-inputs.js';
+import { OktaDiscovery } from './okta-discovery.js';
 import { StaleBaseVersion, TenantsService } from './tenants.service.js';
 
 export const RQ_ID_KINDS = ['organizationalRoles', 'commissionGroups', 'securityRoles', 'commissionTypes'] as const;
@@ -22,7 +23,8 @@ const elementOf = (kind: RqIdKind) => (tenantConfigInputSchema.shape.rqIds.unwra
 /** The header of an RQ ID CSV load. */
 export const RQ_ID_COLUMNS = { required: ['kind', 'id'] };
 
-export const rqIdsOptionsSchema = z.object({
+/** Strict: a key that is neither an option nor a kind (a typo: "organisationalRoles", ?modee=) is a 422 naming it. */
+export const rqIdsOptionsSchema = z.strictObject({
   /** merge (default): add to the IDs already known; replace: the load is the whole list of each kind it names. */
   mode: z.enum(['merge', 'replace']).default('merge'),
   /** true (default): the new version is put in force at once; false: it is staged as a draft. */
@@ -52,12 +54,14 @@ export interface RqIdsReport {
  */
 @Injectable()
 export class RqIds {
-  constructor(private readonly tenants: TenantsService) {}
+  constructor(
+    private readonly tenants: TenantsService,
+    private readonly discovery: OktaDiscovery,
+  ) {}
 
   async load(tenantId: string, body: BulkBody, actor: string): Promise<RqIdsReport> {
-    const options = rqIdsOptionsSchema.safeParse(body.options);
-    if (!options.success) throw ProblemError.validation(fieldProblems(options.error, '(options)'));
-    const { mode, activate, note } = options.data;
+    const options = loadOptions(rqIdsOptionsSchema, body);
+    const { mode, activate, note } = options;
 
     const rejected: RqIdsReport['rejected'] = [];
     const loaded = Object.fromEntries(RQ_ID_KINDS.map((k) => [k, [] as string[]])) as Record<RqIdKind, string[]>;
@@ -86,11 +90,13 @@ export class RqIds {
     // row lock). If another change was put in force meanwhile (another load at the same time), merge again into that
     // one, so no load's IDs are lost and each report says what its own version changed. Not one lock held across
     // the save instead: the save's validation fetches the tenant's Okta discovery document, and a connection held
-    // that long per waiting load could drain the pool sign-ins use.
+    // that long per waiting load could drain the pool sign-ins use. That document is fetched once per load, not per
+    // merge (discover): what a merge changes is the RQ IDs, and n loads at once would otherwise cost ~n²/2 fetches.
+    const discover = this.discovery.once();
     for (let merges = 1; ; merges++) {
       const current = await this.tenants.storedVersion(tenantId);
-      const base = options.data.baseVersion;
-      if (base !== undefined && base !== current.version) throw new StaleBaseVersion(base, current.version);
+      const base = options.baseVersion;
+      await this.tenants.checkBaseVersion(tenantId, base, current.version);
       const before = current.config.rqIds;
       const after = { ...before };
       const kinds = {} as RqIdsReport['kinds'];
@@ -109,10 +115,10 @@ export class RqIds {
       const input = { config: { ...config, okta }, note: note ?? `RQ IDs loaded (${mode})`, baseVersion: current.version };
       try {
         if (activate) {
-          const view = await this.tenants.saveAndActivate(tenantId, input, actor);
+          const view = await this.tenants.saveAndActivate(tenantId, input, actor, discover);
           return { version: view.activeVersion, status: 'active', kinds, rejected, warnings: view.warnings ?? [] };
         }
-        const draft = await this.tenants.createDraft(tenantId, input, actor);
+        const draft = await this.tenants.createDraft(tenantId, input, actor, discover);
         return { version: draft.version, status: 'draft', kinds, rejected, warnings: draft.check?.warnings ?? [] };
       } catch (e) {
         if (!(e instanceof StaleBaseVersion) || base !== undefined) throw e;
@@ -121,7 +127,7 @@ export class RqIds {
     }
   }
 
-  /** JSON shape `{ organizationalRoles: [...], ... }` as rows, so JSON and CSV are checked the same way. */
+  /** JSON shape `{ organizationalRoles: [...], ... }` as rows, so JSON and CSV are checked the same way; other members are the options. */
   static rowsFromLists(body: Record<string, unknown>): BulkBody {
     const rows: BulkBody['rows'] = [];
     const options: Record<string, unknown> = {};

@@ -20,18 +20,35 @@ const domainPattern = z
 const scopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,100}$/, 'must be a valid OAuth scope token');
 const label = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 const rqId = z.string().trim().regex(RQ_ID, 'must be an RQ ID (letters, digits, - or _; at most 50)');
-const claimName = z.string().trim().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'must be a claim name');
+/**
+ * "__proto__" names every JavaScript object's prototype: as a key of a map (or a name that becomes one: a claim, a
+ * custom field) it is dropped or taken as the prototype wherever the map is parsed or copied, so it would be lost
+ * silently. It is refused with this reason instead.
+ */
+const PROTO_REASON = '"__proto__" cannot be used here: it names every JavaScript object\'s prototype, so it would be lost; rename it';
+const notProto = (name: string) => name !== '__proto__';
+
+/** A JSON object read as a map (the refusal runs on the input: zod's own output has already dropped "__proto__"). */
+const map = <S extends z.ZodType>(schema: S) =>
+  z.preprocess((input, ctx) => {
+    if (typeof input === 'object' && input !== null && Object.hasOwn(input, '__proto__')) ctx.addIssue({ code: 'custom', path: ['__proto__'], message: PROTO_REASON, input });
+    return input;
+  }, schema);
+
+const claimName = z.string().trim().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'must be a claim name').refine(notProto, PROTO_REASON);
 
 /** A value map (claim value → RQ value). Keys are matched ignoring case too, so two keys may not differ only in case. */
 const valueMap = (keyMax: number, valueMax: number) =>
-  z.record(label(keyMax), label(valueMax)).superRefine((map, ctx) => {
-    const seen = new Map<string, string>();
-    for (const key of Object.keys(map)) {
-      const folded = key.toLowerCase();
-      if (seen.has(folded)) ctx.addIssue({ code: 'custom', path: [key], message: `differs from "${seen.get(folded)}" only in case; values are matched ignoring case` });
-      else seen.set(folded, key);
-    }
-  });
+  map(
+    z.record(label(keyMax), label(valueMax)).superRefine((values, ctx) => {
+      const seen = new Map<string, string>();
+      for (const key of Object.keys(values)) {
+        const folded = key.toLowerCase();
+        if (seen.has(folded)) ctx.addIssue({ code: 'custom', path: [key], message: `differs from "${seen.get(folded)}" only in case; values are matched ignoring case` });
+        else seen.set(folded, key);
+      }
+    }),
+  );
 
 export const httpsIssuer = z
   .string()
@@ -81,7 +98,7 @@ export const trainingConfigInputSchema = z.object({
   roles: rolesSchema.optional(),
   locations: z
     .object({
-      map: z.record(externalNodeId, externalNodeId).default({}),
+      map: map(z.record(externalNodeId, externalNodeId)).default({}),
       unknownLocations: z.enum(['refuse', 'assign-known']).optional(),
     })
     .optional(),
@@ -119,7 +136,7 @@ export const tenantConfigInputSchema = z.object({
   customFields: z
     .array(
       z.object({
-        name: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be letters, digits or _'),
+        name: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be letters, digits or _').refine(notProto, PROTO_REASON),
         maxLength: z.number().int().min(1).max(4000).default(255),
         /** When set, the claim's value must be one of these keys and is stored as the RQ value it maps to. */
         values: valueMap(200, 4000).optional(),

@@ -47,6 +47,9 @@ export const createTenantSchema = z.object({
 
 const note = z.string().trim().max(500, 'must be at most 500 characters');
 
+/** The version in force a change was made from: if another has been put in force since, the change is refused (409). */
+const baseVersion = versionNumber.describe('The version in force this change was made from: if another has been put in force since, it is refused (409), as a save is.');
+
 /**
  * A new configuration version. The client secret is write-only: omit both fields to keep the one in force,
  * give `clientSecret` to seal and use a new one, or `clientSecretId` to use a secret staged earlier. The training
@@ -59,19 +62,19 @@ export const updateConfigSchema = z
     /** Omitted: the training database URL in force is kept (when the configuration still names one). */
     trainingDatabaseUrl: trainingDatabaseUrlSchema.optional(),
     note: note.optional(),
-    /** The version in force this change was made from: if another has been put in force since, the save is refused (409). */
-    baseVersion: versionNumber.optional(),
+    baseVersion: baseVersion.optional(),
     config: tenantConfigInputSchema,
   })
   .refine((v) => !(v.clientSecret && v.clientSecretId), { path: ['clientSecretId'], message: 'give either clientSecret or clientSecretId, not both' });
 
-export const activateSchema = z.object({
+export const activateSchema = z.strictObject({
   note: note.optional(),
+  baseVersion: baseVersion.optional(),
   /** Activate a draft made from an older version than the one in force, undoing what came between, on purpose. */
   replaceNewer: z.boolean().optional(),
 });
-export const rollbackSchema = z.object({ toVersion: versionNumber, note: note.optional() });
-export const stageSecretSchema = z.object({ clientSecret: clientSecretSchema, label: oneLine().optional() });
+export const rollbackSchema = z.strictObject({ toVersion: versionNumber, note: note.optional(), baseVersion: baseVersion.optional() });
+export const stageSecretSchema = z.strictObject({ clientSecret: clientSecretSchema, label: oneLine().optional() });
 
 export const locationsSchema = z.object({
   locations: z

@@ -7,6 +7,7 @@ import { DirectoryDatabases } from '../database/directory-databases.js';
 import { type ConfigChange, diffConfigs } from './config-diff.js';
 import { claimsOf, conflictingClaims, conflictReason, DOMAIN_CLAIMS_LOCK, fieldOfClaim } from './domain-claims.js';
 import { type ConfigCheck, type ConfigInput, ConfigValidator } from './config-validator.js';
+import type { Discover } from './okta-discovery.js';
 import type { TenantConfig, TrainingConfigInput } from './tenant-config.schema.js';
 import { TenantConfigVersionEntity, TenantEntity, TenantSecretEntity } from './tenant.entities.js';
 import { type CreateTenantInput, databaseTarget, type UpdateConfigInput } from './tenant-inputs.js';
@@ -69,6 +70,13 @@ export const secretAad = (tenantId: string, purpose: SecretPurpose = 'client-sec
   purpose === 'client-secret' ? `tenant-client-secret:${tenantId}` : `tenant-training-database-url:${tenantId}`;
 type StoredTraining = NonNullable<TenantConfig['training']>;
 
+/** What an activation or a rollback says beside the version: a note, its base (409 if stale), and for a draft whether to undo newer versions on purpose. */
+export interface BringIntoForceInput {
+  note?: string;
+  baseVersion?: number;
+  replaceNewer?: boolean;
+}
+
 /**
  * Account managers' changes to tenants. Every save is a new immutable version with author, time and a diff;
  * a version is staged as a draft, checked, activated, and may be rolled back to. Every save and every
@@ -109,16 +117,24 @@ export class TenantsService {
     return { ...(await this.viewById(tenantId)), warnings: check.warnings };
   }
 
-  /** Save and activate in one step (PUT .../config): a new version, validated, in force at once. */
-  async saveAndActivate(tenantId: string, input: UpdateConfigInput, actor: string): Promise<TenantView> {
-    const { check } = await this.saveVersion(tenantId, input, actor, true);
+  /**
+   * Save and activate in one step (PUT .../config): a new version, validated, in force at once. `discover`: how the
+   * issuer's discovery document is read (a change saved again passes OktaDiscovery.once(), so it is fetched once).
+   */
+  async saveAndActivate(tenantId: string, input: UpdateConfigInput, actor: string, discover?: Discover): Promise<TenantView> {
+    const { check } = await this.saveVersion(tenantId, input, actor, true, discover);
     return { ...(await this.viewById(tenantId)), warnings: check.warnings };
   }
 
   /** Stage a new version as a draft: validated like any save, but not in force until activated. */
-  async createDraft(tenantId: string, input: UpdateConfigInput, actor: string): Promise<VersionView> {
-    const { version } = await this.saveVersion(tenantId, input, actor, false);
+  async createDraft(tenantId: string, input: UpdateConfigInput, actor: string, discover?: Discover): Promise<VersionView> {
+    const { version } = await this.saveVersion(tenantId, input, actor, false, discover);
     return this.version(tenantId, version);
+  }
+
+  /** The baseVersion rule of every save (checkBase) against `inForce`, read without a lock: an early answer before work a save would refuse anyway. */
+  async checkBaseVersion(tenantId: string, base: number | undefined, inForce: number | null): Promise<void> {
+    await this.checkBase(this.db.manager, tenantId, base, inForce);
   }
 
   /** Checks a version again now (discovery, domains, mappings, its secret), and records the result. */
@@ -129,12 +145,12 @@ export class TenantsService {
     return { ...check, version };
   }
 
-  async activate(tenantId: string, version: number, actor: string, note?: string, replaceNewer = false): Promise<TenantView> {
-    return this.bringIntoForce(tenantId, version, actor, 'activate', note, replaceNewer);
+  async activate(tenantId: string, version: number, actor: string, input: BringIntoForceInput = {}): Promise<TenantView> {
+    return this.bringIntoForce(tenantId, version, actor, 'activate', input);
   }
 
-  async rollback(tenantId: string, toVersion: number, actor: string, note?: string): Promise<TenantView> {
-    return this.bringIntoForce(tenantId, toVersion, actor, 'rollback', note);
+  async rollback(tenantId: string, toVersion: number, actor: string, input: BringIntoForceInput = {}): Promise<TenantView> {
+    return this.bringIntoForce(tenantId, toVersion, actor, 'rollback', input);
   }
 
   async discard(tenantId: string, version: number): Promise<VersionView> {
@@ -239,8 +255,8 @@ export class TenantsService {
 
   // ---- internals ----
 
-  private async saveVersion(tenantId: string, input: UpdateConfigInput, actor: string, activate: boolean): Promise<{ version: number; check: ConfigCheck }> {
-    const check = await this.validator.validate(input.config, tenantId);
+  private async saveVersion(tenantId: string, input: UpdateConfigInput, actor: string, activate: boolean, discover?: Discover): Promise<{ version: number; check: ConfigCheck }> {
+    const check = await this.validator.validate(input.config, tenantId, discover);
     if (input.clientSecretId) {
       const s = await this.db.getRepository(TenantSecretEntity).findOneBy({ id: input.clientSecretId, tenantId });
       if (!s) check.problems.push({ field: 'clientSecretId', reason: 'there is no such staged secret for this tenant' });
@@ -252,11 +268,7 @@ export class TenantsService {
     const version = await this.inTransaction(async (m) => {
       const tenant = (await m.query(`SELECT active_version FROM tenants WHERE id = $1 FOR UPDATE`, [tenantId]))[0];
       const active = tenant.active_version as number | null;
-      // Optimistic concurrency: a change made from version N is not saved over another person's N+1.
-      if (input.baseVersion !== undefined && !(await m.query(`SELECT 1 FROM tenant_config_versions WHERE tenant_id = $1 AND version = $2`, [tenantId, input.baseVersion])).length) {
-        throw ProblemError.validation([{ field: 'baseVersion', reason: `this tenant has no version ${input.baseVersion}` }]);
-      }
-      if (input.baseVersion !== undefined && input.baseVersion !== active) throw new StaleBaseVersion(input.baseVersion, active);
+      await this.checkBase(m, tenantId, input.baseVersion, active);
       const current = active ? await this.versionRow(m, tenantId, active) : null;
       const latest = Number((await m.query(`SELECT COALESCE(MAX(version), 0) AS max FROM tenant_config_versions WHERE tenant_id = $1`, [tenantId]))[0].max);
       const secretId = input.clientSecret
@@ -275,7 +287,7 @@ export class TenantsService {
     return { version, check };
   }
 
-  private async bringIntoForce(tenantId: string, version: number, actor: string, kind: 'activate' | 'rollback', note?: string, replaceNewer = false): Promise<TenantView> {
+  private async bringIntoForce(tenantId: string, version: number, actor: string, kind: 'activate' | 'rollback', { note, baseVersion, replaceNewer = false }: BringIntoForceInput): Promise<TenantView> {
     const row = await this.versionRow(this.db.manager, tenantId, version);
     if (kind === 'activate' && row.status !== 'draft') {
       throw ProblemError.conflict(row.status === 'superseded' ? `Version ${version} was in force before; roll back to it instead.` : `Version ${version} is ${row.status}; only a draft can be activated.`);
@@ -290,8 +302,9 @@ export class TenantsService {
       const tenant = (await m.query(`SELECT active_version FROM tenants WHERE id = $1 FOR UPDATE`, [tenantId]))[0];
       const again = await this.versionRow(m, tenantId, version);
       if (again.status !== row.status) throw ProblemError.conflict(`Version ${version} changed while it was being checked; try again.`);
-      // A draft made from version N, activated after someone put N+1 in force, would silently undo N+1's changes.
       const inForce = tenant.active_version as number | null;
+      await this.checkBase(m, tenantId, baseVersion, inForce);
+      // A draft made from version N, activated after someone put N+1 in force, would silently undo N+1's changes.
       if (kind === 'activate' && !replaceNewer && inForce !== null && again.baseVersion !== null && again.baseVersion !== inForce) {
         throw ProblemError.conflict(
           `Draft v${version} was made from version ${again.baseVersion}, but version ${inForce} is in force now: activating it would undo the changes of version ${inForce}. Stage the change again from version ${inForce}, or activate with "replaceNewer": true to undo them on purpose.`,
@@ -303,6 +316,23 @@ export class TenantsService {
     // A training pool for a database the version now in force no longer names is closed now, not when idle.
     await this.directories.configurationChanged(tenantId);
     return this.viewById(tenantId);
+  }
+
+  /**
+   * Optimistic concurrency, under the tenant's row lock, for every change that puts a version in force (a save,
+   * an activation, a rollback): one made from version `base` (the version in force its author saw) is refused with
+   * 409 when another has been put in force since, so two people cannot silently overwrite each other. A base that
+   * was never in force (no such version, a draft, a discarded one) is no version the author could have seen in
+   * force: 422, not a 409 about what came after it.
+   */
+  private async checkBase(m: EntityManager, tenantId: string, base: number | undefined, inForce: number | null): Promise<void> {
+    if (base === undefined) return;
+    const [row] = await m.query(`SELECT status FROM tenant_config_versions WHERE tenant_id = $1 AND version = $2`, [tenantId, base]);
+    if (!row) throw ProblemError.validation([{ field: 'baseVersion', reason: `this tenant has no version ${base}` }]);
+    if (row.status !== 'active' && row.status !== 'superseded') {
+      throw ProblemError.validation([{ field: 'baseVersion', reason: `version ${base} was never in force (it is ${row.status}); give the version in force the change was made from` }]);
+    }
+    if (base !== inForce) throw new StaleBaseVersion(base, inForce);
   }
 
   /** A stored version checked as it stands now: the same validation as a save, plus its secret and endpoints. */
@@ -346,7 +376,6 @@ export class TenantsService {
     await m.query(`INSERT INTO tenant_config_activations (tenant_id, version, previous_version, kind, actor, note) VALUES ($1, $2, $3, $4, $5, $6)`, [tenantId, version, previous, kind, actor, note]);
   }
 
-  /** The training section as stored: a new connection URL sealed, or the one in force kept. */
   /**
    * A training database URL given in this save is checked now (DirectoryDatabases.checkUrl): one that names no
    * training database of this tenant (production's, another application's, a template, another tenant's; tenantId
@@ -361,6 +390,7 @@ export class TenantsService {
     check.ok = check.problems.length === 0;
   }
 
+  /** The training section as stored: a new connection URL sealed, or the one in force kept. */
   private async storedTraining(
     m: EntityManager, tenantId: string, input: TrainingConfigInput, url: string | undefined, current: StoredTraining | undefined, actor: string,
   ): Promise<StoredTraining> {

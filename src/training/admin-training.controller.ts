@@ -1,16 +1,20 @@
 import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Put, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { z } from 'zod';
 import { AdminTenant, type AdminTenantRef, noteAdminAction } from '../admin-auth/admin.guard.js';
 import { ProblemError } from '../common/errors/problem.js';
 import { jsonSchema } from '../common/validation/openapi.js';
 import { DirectoryDatabases, TrainingDatabaseRefused, TrainingDatabaseUnavailable, TrainingDisabled } from '../database/directory-databases.js';
 import { DirectoryUsers } from '../provisioning/directory-users.js';
-import { readBulkBody } from '../tenants/bulk/bulk-body.js';
+import { loadOptions, readBulkBody } from '../tenants/bulk/bulk-body.js';
 import { CompanyTree, LOCATION_COLUMNS } from '../tenants/company-tree.service.js';
 import { locationsSchema } from '../tenants/tenant-inputs.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { AdminApi } from '../admin-auth/admin-api.decorator.js';
+
+/** A training tree load's one option: a one-time copy of production's tree instead of rows (JSON only). */
+const trainingLoadOptions = z.strictObject({ copyFromProduction: z.boolean().optional() });
 
 /**
  * Account managers' side of a tenant's training environment. Its configuration is the `training` section of
@@ -59,13 +63,14 @@ export class AdminTrainingController {
   @ApiOperation({ summary: 'Bulk load the training company tree, as JSON or CSV exactly like production\'s (PUT /admin/tenants/{slug}/locations), or copy production\'s once with {"copyFromProduction": true}. Adds and changes, never deletes; reports what was added, changed and rejected.' })
   @ApiBody({ schema: { ...jsonSchema(locationsSchema), example: { locations: [{ externalId: 'TRN-1', name: 'Training Store' }] } } })
   async putLocations(@AdminTenant() tenant: AdminTenantRef, @Req() req: Request) {
-    const body = req.body as Record<string, unknown> | undefined;
-    const copy = !/csv/i.test(req.headers['content-type'] ?? '') && body?.copyFromProduction === true;
+    const load = await readBulkBody(req, 'locations', 20000, LOCATION_COLUMNS);
+    const copy = loadOptions(trainingLoadOptions, load).copyFromProduction === true;
+    if (copy && load.rows.length) throw ProblemError.validation([{ field: 'copyFromProduction', reason: 'give either locations or copyFromProduction, not both' }]);
     const rows = copy
       ? (await this.tree.list(tenant.id, 'production')).map((l: { externalId: string; name: string; parentExternalId: string | null }, row: number) => ({
           row, record: { externalId: l.externalId, name: l.name, ...(l.parentExternalId ? { parentExternalId: l.parentExternalId } : {}) },
         }))
-      : (await readBulkBody(req, 'locations', 20000, LOCATION_COLUMNS)).rows;
+      : load.rows;
     const report = await this.inTraining(() => this.tree.loadRows(tenant.id, rows, 'training'));
     noteAdminAction(req, { environment: 'training', copyFromProduction: copy, added: report.added.length, changed: report.changed.length, rejected: report.rejected.length });
     return report;

@@ -223,6 +223,19 @@ describe('bulk loads: company tree and RQ IDs', () => {
     }
   });
 
+  it('fetches the tenant\'s discovery document once per load, however often the load is merged again into a newer version', async () => {
+    // Okta answers slowly, so every load validates against the same version and all but one must merge again.
+    t.authServer.faults.every('discovery', { delayMs: 300 });
+    const before = t.authServer.requestsTo('discovery').length;
+    try {
+      const loads = await Promise.all(Array.from({ length: 6 }, (_, i) => w.service.admin('PUT', '/admin/tenants/kentel/rq-ids', { organizationalRoles: [`ONCE-${i}`] })));
+      expect(loads.map((r) => [r.status, r.body.kinds?.organizationalRoles.added])).toEqual(Array.from({ length: 6 }, (_, i) => [200, [`ONCE-${i}`]]));
+    } finally {
+      t.authServer.faults.clear('discovery');
+    }
+    expect(t.authServer.requestsTo('discovery').length - before).toBe(6);
+  });
+
   it('refuses an RQ ID load made against a version no longer in force, when it names one (baseVersion, as PUT …/config)', async () => {
     const inForce = (await w.service.admin('GET', '/admin/tenants/kentel')).body.activeVersion as number;
     const stale = await w.service.admin('PUT', '/admin/tenants/kentel/rq-ids', { organizationalRoles: ['ORG-STALE'], baseVersion: inForce - 1 });
@@ -234,6 +247,25 @@ describe('bulk loads: company tree and RQ IDs', () => {
     expect([current.status, current.body.version, current.body.kinds.organizationalRoles.added]).toEqual([200, inForce + 1, ['ORG-FRESH']]);
     const notANumber = await w.service.admin('PUT', '/admin/tenants/kentel/rq-ids', { organizationalRoles: ['X'], baseVersion: 'latest' });
     expect([notANumber.status, notANumber.body.errors[0].field]).toEqual([422, 'baseVersion']);
+  });
+
+  it('refuses a key that is no option or kind, in the JSON body or the CSV query, instead of loading as if it were not sent', async () => {
+    const inForce = (await w.service.admin('GET', '/admin/tenants/kentel')).body.activeVersion as number;
+    const query = await csv('/admin/tenants/kentel/rq-ids?modee=replace', 'kind,id\norganizationalRole,ORG-TYPO\n');
+    expect([query.status, query.body.errors]).toEqual([422, [{ field: '(query)', reason: 'Unrecognized key: "modee"' }]]);
+    const kind = await w.service.admin('PUT', '/admin/tenants/kentel/rq-ids', { organisationalRoles: ['X1'] });
+    expect([kind.status, kind.body.errors]).toEqual([422, [{ field: '(body)', reason: 'Unrecognized key: "organisationalRoles"' }]]);
+    const res = await fetch(`${w.service.url}/admin/tenants/kentel/rq-ids?mode=replace`, { method: 'PUT', headers: { 'x-admin-key': TEST_ADMIN_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ organizationalRoles: ['X1'] }) });
+    expect([res.status, ((await res.json()) as { errors: unknown }).errors]).toEqual([422, [{ field: '(query)', reason: 'a JSON load takes its options in the body, not the query string ("mode")' }]]);
+    expect((await w.service.admin('GET', '/admin/tenants/kentel')).body.activeVersion).toBe(inForce);
+    // The company tree alike; a JSON row with a key that is no column is rejected with it, not loaded as a root.
+    const list = await w.service.admin('PUT', '/admin/tenants/kentel/locations', { location: [{ externalId: 'TYPO-1', name: 'Typo' }] });
+    expect([list.status, list.body.errors]).toEqual([422, [{ field: '(body)', reason: 'Unrecognized key: "location"' }]]);
+    const treeQuery = await csv('/admin/tenants/kentel/locations?dryRun=true', 'externalId,name\nTYPO-2,Typo\n');
+    expect([treeQuery.status, treeQuery.body.errors]).toEqual([422, [{ field: '(query)', reason: 'Unrecognized key: "dryRun"' }]]);
+    const row = await w.service.admin('PUT', '/admin/tenants/kentel/locations', { locations: [{ externalId: 'TYPO-3', name: 'Typo', parentId: 'REGION-W' }] });
+    expect([row.status, row.body.rejected]).toEqual([200, [{ row: 0, externalId: 'TYPO-3', reason: '(row): Unrecognized key: "parentId"' }]]);
+    expect((await w.service.admin('GET', '/admin/tenants/kentel/locations')).body.map((l: { externalId: string }) => l.externalId)).not.toEqual(expect.arrayContaining(['TYPO-1']));
   });
 
   it('checks company tree loads made at the same time against each other: together they cannot make a loop', async () => {

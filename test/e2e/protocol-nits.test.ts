@@ -66,6 +66,43 @@ describe('protocol details', () => {
     expect([broken.status, broken.body.detail]).toEqual([400, 'The request body is not valid JSON.']);
   });
 
+  it('refuses a key that is no field in every admin body and query but a configuration\'s (422 naming it), never ignoring it', async () => {
+    const cases: Array<[string, string, unknown, string]> = [
+      ['POST', '/admin/tenants/kentel/troubleshoot', { verison: 1 }, '(body)'],
+      ['POST', '/admin/tenants/kentel/dry-run', { claims: { sub: 'x' }, versoin: 1 }, '(body)'],
+      ['POST', '/admin/tenants/kentel/dry-run', { lastSignIn: { usrname: 'pat@kentel.com' } }, 'lastSignIn'],
+      ['POST', '/admin/tenants/kentel/secrets', { clientSecret: 'a-staged-secret', lable: 'rotation' }, '(body)'],
+      ['POST', '/admin/tenants/kentel/versions/1/activate', { replaceNewr: true }, '(body)'],
+      ['POST', '/admin/discovery', { issuer: 'https://kentel.okta.com', isuer: 'x' }, '(body)'],
+      ['POST', '/admin/clients', { clientId: 'typo-app', name: 'Typo', type: 'public', redirectUris: ['https://typo.example.com/cb'], grantType: ['password'] }, '(body)'],
+      ['GET', '/admin/tenants/kentel/versions/1?againts=1', undefined, '(query)'],
+      ['GET', '/admin/actions?limt=1', undefined, '(query)'],
+      ['GET', '/admin/tenants/kentel/reconciliation/unseen?limt=1', undefined, '(query)'],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const res = await send(method, path, body === undefined ? undefined : JSON.stringify(body));
+      expect([path, res.status, res.body.errors?.[0]?.field, res.body.errors?.[0]?.reason]).toEqual([path, 422, field, expect.stringMatching(/^Unrecognized key: "/)]);
+    }
+    expect((await send('GET', '/admin/tenants/kentel/secrets')).body).toHaveLength(1);
+    expect((await send('GET', '/admin/clients')).body.map((c: { clientId: string }) => c.clientId)).not.toContain('typo-app');
+  });
+
+  it('answers a JSON body in another charset than UTF-8 with 415 (RFC 8259 §8.1), never 403, and takes utf8 as utf-8', async () => {
+    const body = JSON.stringify({ name: 'Charset Check', email: 'charset@iqmetrix.com', role: 'manager' });
+    for (const charset of ['utf-16', 'UTF-16LE', 'latin1', '"utf-32"']) {
+      const res = await send('POST', '/admin/principals', body, { 'content-type': `application/json; charset=${charset}` });
+      expect([charset, res.status, res.body.title, res.body.detail]).toEqual([charset, 415, 'Unsupported Media Type', expect.stringMatching(/^JSON is UTF-8 \(RFC 8259 §8\.1\)/)]);
+    }
+    const scimToken = (await send('POST', '/admin/tenants/kentel/scim-tokens', JSON.stringify({ label: 'charset' }))).body.token as string;
+    const scim = await fetch(`${w.service.url}/scim/v2/kentel/Users`, { method: 'POST', headers: { authorization: `Bearer ${scimToken}`, 'content-type': 'application/scim+json; charset=utf-16' }, body: '{}' });
+    expect([scim.status, await scim.json()]).toEqual([415, expect.objectContaining({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '415' })]);
+    expect(await w.db.query(`SELECT 1 FROM admin_principals WHERE email = 'charset@iqmetrix.com'`)).toEqual([]);
+    const alias = await send('POST', '/admin/principals', body, { 'content-type': 'application/json; Charset="UTF8"' });
+    expect([alias.status, alias.body.name]).toEqual([201, 'Charset Check']);
+    const plain = await send('POST', '/admin/principals', JSON.stringify({ name: 'Charset Two', email: 'charset2@iqmetrix.com', role: 'manager' }), { 'content-type': 'application/json; charset=UTF-8' });
+    expect(plain.status).toBe(201);
+  });
+
   it('says a troubleshooting clientSecretId that does not exist is unknown, not retired', async () => {
     const res = await send('POST', '/admin/tenants/kentel/troubleshoot', JSON.stringify({ clientSecretId: '00000000-0000-0000-0000-000000000000' }));
     expect(res.status).toBe(422);
@@ -218,6 +255,18 @@ describe('protocol details', () => {
     expect((await send('GET', '/admin/tenants/kentel')).body.activeVersion).toBe(before);
     const any = await send('PUT', '/admin/tenants/kentel/config', JSON.stringify({ config, baseVersion: before }), { 'if-match': '*' });
     expect(any.status).toBe(200);
+  });
+
+  it('evaluates If-Match only once the caller is authenticated and the tenant in scope (RFC 9110 §13.2.1): 401 and 404 first', async () => {
+    const config = await w.configOf('kentel');
+    const anonymous = await fetch(`${w.service.url}/admin/tenants/nope/config`, { method: 'PUT', headers: { 'content-type': 'application/json', 'if-match': '"x"' }, body: JSON.stringify({ config }) });
+    expect([anonymous.status, anonymous.headers.get('www-authenticate')]).toEqual([401, 'Bearer realm="iqsso-admin"']);
+    const unknown = await send('PUT', '/admin/tenants/nope/config', JSON.stringify({ config }), { 'if-match': '"x"' });
+    expect(unknown.status).toBe(404);
+    const refused = await send('PUT', '/admin/tenants/kentel/config', JSON.stringify({ config }), { 'if-match': '"x"' });
+    expect(refused.status).toBe(412);
+    const [logged] = await w.db.query(`SELECT status, outcome FROM admin_actions WHERE route = '/admin/tenants/:slug/config' ORDER BY at DESC LIMIT 1`);
+    expect(logged).toEqual({ status: 412, outcome: 'refused' });
   });
 
   it('titles every about:blank problem with its status phrase (RFC 9457 §4.2.1, RFC 9110 §15), and a specific type with its own', async () => {

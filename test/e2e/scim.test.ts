@@ -21,15 +21,16 @@ describe('SCIM 2.0 provisioning from a customer\'s Okta', () => {
   let api: oidc.Configuration;
   const carol = { login: 'carol@kentel.com', password: 'C4rol-pass' };
 
-  const scim = async (method: string, path: string, body?: unknown, bearer: string | null = token, slug = 'kentel') => {
+  const scim = async (method: string, path: string, body?: unknown, bearer: string | null = token, slug = 'kentel', headers: Record<string, string> = {}) => {
     const res = await fetch(`${w.service.url}/scim/v2/${slug}${path}`, {
       method,
       headers: {
         accept: 'application/scim+json',
         ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
         ...(body !== undefined ? { 'content-type': 'application/scim+json; charset=utf-8' } : {}),
+        ...headers,
       },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
     return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
@@ -205,6 +206,37 @@ describe('SCIM 2.0 provisioning from a customer\'s Okta', () => {
     expect(immutable.body).toEqual({ schemas: [ERROR], status: '400', scimType: 'mutability', detail: 'externalId is immutable: it binds this user to the Okta user who signs in.' });
   });
 
+  it('evaluates If-Match after the token (RFC 7644 §3.14): Users carry no ETag, so a tag is 412 and nothing is written; * holds', async () => {
+    const body = { ...oktaCreate({ name: { givenName: 'Conditional', familyName: 'Cooper' } }), id: carolId };
+    const tagged = await scim('PUT', `/Users/${carolId}`, body, token, 'kentel', { 'if-match': 'W/"nope"' });
+    expect([tagged.status, tagged.body.schemas, tagged.body.status]).toEqual([412, [ERROR], '412']);
+    expect((await scim('GET', `/Users/${carolId}`)).body.name.givenName).toBe('Caroline');
+    const anonymous = await scim('PUT', `/Users/${carolId}`, body, null, 'kentel', { 'if-match': 'W/"nope"' });
+    expect(anonymous.status).toBe(401);
+    const any = await scim('PUT', `/Users/${carolId}`, { ...oktaCreate({ name: { givenName: 'Caroline', familyName: 'Cooper' } }), id: carolId }, token, 'kentel', { 'if-match': '*' });
+    expect(any.status).toBe(200);
+  });
+
+  it('PATCH: a path naming an attribute this service does not store is invalidPath, as an unknown one is, and nothing is written', async () => {
+    const before = (await scim('GET', `/Users/${carolId}`)).body;
+    for (const path of ['nickName', 'title', 'displayName', 'name.middleName', `${ENTERPRISE}:department`]) {
+      const res = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', path, value: 'x' }, { op: 'replace', path: 'name.familyName', value: 'Nick' }] });
+      const shown = path.startsWith(ENTERPRISE) ? 'department' : path;
+      expect([path, res.status, res.body]).toEqual([path, 400, { schemas: [ERROR], status: '400', scimType: 'invalidPath', detail: `${shown} is not an attribute this service supports.` }]);
+    }
+    // In a PATCH value without a path they are ignored, as in a resource (Okta sends them back).
+    const value = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', value: { nickName: 'x', displayName: 'x' } }] });
+    expect(value.status).toBe(200);
+    expect((await scim('GET', `/Users/${carolId}`)).body).toEqual({ ...before, meta: { ...before.meta, lastModified: expect.any(String) } });
+  });
+
+  it('refuses a body that gives a member twice (RFC 7644 §3.12 invalidSyntax): which one Okta meant cannot be known', async () => {
+    const text = JSON.stringify(oktaCreate({ externalId: '00uTWICE0001', userName: 'g@kentel.com' })).replace('"userName":"g@kentel.com"', '"userName":"g@kentel.com","userName":"h@kentel.com"');
+    const res = await scim('POST', '/Users', text);
+    expect([res.status, res.body]).toEqual([400, { schemas: [ERROR], status: '400', scimType: 'invalidSyntax', detail: 'The request body gives a member twice in one JSON object; give each once. (userName)' }]);
+    expect(await w.db.query(`SELECT 1 FROM users WHERE subject = '00uTWICE0001'`)).toEqual([]);
+  });
+
   it('PATCH with paths (Okta and RFC 7644 shapes)', async () => {
     const r = await scim('PATCH', `/Users/${carolId}`, {
       schemas: [PATCH],
@@ -220,9 +252,9 @@ describe('SCIM 2.0 provisioning from a customer\'s Okta', () => {
 
     const badPath = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'favouriteColour', value: 'blue' }] });
     expect(badPath.body).toEqual({ schemas: [ERROR], status: '400', scimType: 'invalidPath', detail: 'favouriteColour is not an attribute this service supports.' });
-    for (const path of ['id', 'meta.lastModified', 'urn:ietf:params:scim:schemas:core:2.0:User:id']) {
+    for (const path of ['id', 'meta.lastModified', 'urn:ietf:params:scim:schemas:core:2.0:User:id', 'name.formatted', `${IQ}:securityRole`]) {
       const readOnly = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', path, value: 'x' }] });
-      expect(readOnly.body).toEqual({ schemas: [ERROR], status: '400', scimType: 'mutability', detail: `${path} is read-only.` });
+      expect(readOnly.body).toEqual({ schemas: [ERROR], status: '400', scimType: 'mutability', detail: `${path.replace(`${IQ}:`, '')} is read-only.` });
     }
     // A body that is not SCIM JSON is 415, in SCIM's form (it used to reach the handler as no body: "invalidSyntax").
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
@@ -300,6 +332,10 @@ describe('SCIM 2.0 provisioning from a customer\'s Okta', () => {
   });
 
   it('account managers rotate SCIM tokens: a new one works, the revoked one is refused, and tokens are never shown again', async () => {
+    // A mistyped key is refused, not dropped: "expiresIndays" would otherwise issue a token that never expires.
+    const typo = await w.service.admin('POST', '/admin/tenants/kentel/scim-tokens', { label: 'typo', expiresIndays: 30 });
+    expect([typo.status, typo.body.errors]).toEqual([422, [{ field: '(body)', reason: 'Unrecognized key: "expiresIndays"' }]]);
+    expect((await w.service.admin('GET', '/admin/tenants/kentel/scim-tokens')).body.map((t: { label: string }) => t.label)).not.toContain('typo');
     const issued = await w.service.admin('POST', '/admin/tenants/kentel/scim-tokens', { label: 'rotated', expiresInDays: 30 });
     expect(issued.status).toBe(201);
     expect(issued.body.token).toMatch(/^iqscim_[A-Za-z0-9_-]{43}$/);

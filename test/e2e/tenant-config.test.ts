@@ -123,6 +123,16 @@ describe('tenant configuration: validation at save', () => {
     const ignored = typo.body.warnings.filter((x: { reason: string }) => /ignored/.test(x.reason));
     expect(ignored).toEqual(['notes', 'config.okta.passwordGrnat', 'config.lifecycle.bogus', 'config.usernameRewirtes'].map((field) => ({ field, reason: 'is not a field of this request; it was ignored' })));
     expect((await w.configOf('kentel')).usernameRewirtes).toBeUndefined();
+    // What GET shows and a save does not take is quiet only when sent back as shown: a secret typed there is not.
+    const secret = await w.service.admin('PUT', '/admin/tenants/kentel/config', { config: { ...config, okta: { ...config.okta, clientSecret: 'x-typed-here' }, training: { ...config.training, databaseUrl: 'postgres://u:p@h/d' } } });
+    expect([secret.status, secret.body.warnings.filter((x: { reason: string }) => /ignored/i.test(x.reason))]).toEqual([200, [
+      { field: 'config.okta.clientSecret', reason: 'is only a reference to the secret, shown by GET; give a new secret as clientSecret beside config (or clientSecretId). It was ignored' },
+      { field: 'config.training.databaseUrl', reason: 'is only shown as set by GET; give a new URL as trainingDatabaseUrl beside config. It was ignored' },
+    ]]);
+    expect(JSON.stringify(secret.body)).not.toContain('x-typed-here');
+    const draft = await w.service.admin('POST', '/admin/tenants/kentel/versions', { config: { ...config, okta: { ...config.okta, passwordGrnat: true } } });
+    expect([draft.status, draft.body.warnings]).toEqual([201, [{ field: 'config.okta.passwordGrnat', reason: 'is not a field of this request; it was ignored' }]]);
+    expect((await w.service.admin('DELETE', `/admin/tenants/kentel/versions/${draft.body.version}`)).status).toBe(200);
     // Many such keys: twenty named, the rest counted.
     const many = await w.service.admin('PUT', '/admin/tenants/kentel/config', { config: { ...config, ...Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, i])) } });
     const listed = many.body.warnings.filter((x: { reason: string }) => /ignored/.test(x.reason));
@@ -267,6 +277,56 @@ describe('tenant configuration: versions, rollback and secrets', () => {
     const onPurpose = await w.service.admin('POST', `/admin/tenants/acme/versions/${stale.body.version}/activate`, { replaceNewer: true });
     expect(onPurpose.body.activeVersion).toBe(stale.body.version);
     // The tests after this one expect version 2's mapping in force: put it back (no baseVersion: last writer wins).
+    expect((await w.service.admin('PUT', '/admin/tenants/acme/config', v('RQ-V2'))).status).toBe(200);
+  });
+
+  it('takes baseVersion on a rollback and an activation with the 409 of a save: a rollback and a save sent at once cannot both win', async () => {
+    const inForce = (await w.service.admin('GET', '/admin/tenants/acme')).body.activeVersion as number;
+    const earlier = (await versionsOf()).find((x) => x.status === 'superseded')!.version as number;
+    const typo = await w.service.admin('POST', '/admin/tenants/acme/rollback', { toVersion: earlier, basVersion: inForce });
+    expect([typo.status, typo.body.errors]).toEqual([422, [{ field: '(body)', reason: 'Unrecognized key: "basVersion"' }]]);
+    const stale = await w.service.admin('POST', '/admin/tenants/acme/rollback', { toVersion: earlier, baseVersion: earlier });
+    expect([stale.status, stale.body.errors]).toEqual([409, [{ field: 'baseVersion', reason: `version ${inForce} is in force now, not ${earlier}` }]]);
+    // Both made from the version in force, sent at once: one is put in force, the other is told it came too late.
+    const [rollback, save] = await Promise.all([
+      w.service.admin('POST', '/admin/tenants/acme/rollback', { toVersion: earlier, baseVersion: inForce }),
+      w.service.admin('PUT', '/admin/tenants/acme/config', { ...v('RQ-RACE'), baseVersion: inForce }),
+    ]);
+    expect([rollback.status, save.status].sort()).toEqual([200, 409]);
+    const winner = rollback.status === 200 ? earlier : save.body.activeVersion;
+    expect((await w.service.admin('GET', '/admin/tenants/acme')).body.activeVersion).toBe(winner);
+    // An activation alike; a draft names no version anyone saw in force, so it is no base (422, not a 409).
+    const draft = await w.service.admin('POST', '/admin/tenants/acme/versions', { ...v('RQ-V2'), baseVersion: winner });
+    for (const [method, path, body] of [
+      ['PUT', '/admin/tenants/acme/config', { ...v('RQ-V2'), baseVersion: draft.body.version }],
+      ['POST', '/admin/tenants/acme/rollback', { toVersion: earlier, baseVersion: draft.body.version }],
+      ['POST', `/admin/tenants/acme/versions/${draft.body.version}/activate`, { baseVersion: draft.body.version }],
+    ] as const) {
+      const res = await w.service.admin(method, path, body);
+      expect([path, res.status, res.body.errors]).toEqual([path, 422, [{ field: 'baseVersion', reason: `version ${draft.body.version} was never in force (it is draft); give the version in force the change was made from` }]]);
+    }
+    const staleActivation = await w.service.admin('POST', `/admin/tenants/acme/versions/${draft.body.version}/activate`, { baseVersion: inForce });
+    expect([staleActivation.status, staleActivation.body.errors[0].field]).toEqual([409, 'baseVersion']);
+    const activated = await w.service.admin('POST', `/admin/tenants/acme/versions/${draft.body.version}/activate`, { baseVersion: winner });
+    expect([activated.status, activated.body.activeVersion]).toEqual([200, draft.body.version]);
+  });
+
+  it('keys named like JavaScript built-ins: "constructor" is a key like any other (added in the diff), "__proto__" is refused with its reason', async () => {
+    const saved = await w.service.admin('PUT', '/admin/tenants/acme/config', v('RQ-V2', { roles: { map: { 'Store Manager': 'RQ-V2', Associate: 'RQ-Associate', constructor: 'RQ-C' } } }));
+    expect(saved.status).toBe(200);
+    const diff = (await w.service.admin('GET', `/admin/tenants/acme/versions/${saved.body.activeVersion}`)).body.diff.changes;
+    expect(diff).toEqual([{ path: 'roles.map.constructor', change: 'added', to: 'RQ-C', text: 'roles.map.constructor: set to "RQ-C"' }]);
+    const reason = '"__proto__" cannot be used here: it names every JavaScript object\'s prototype, so it would be lost; rename it';
+    const proto = await w.service.admin('PUT', '/admin/tenants/acme/config', JSON.parse(`{"config": {"okta": {"issuer": "${t.authServer.issuer}", "clientId": "${t.oktaClientId}"}, "domains": ["acme.com"],
+      "roles": {"map": {"__proto__": "RQ-V2", "Store Manager": "RQ-V2"}}, "commissionTypes": {"__proto__": "x"},
+      "training": {"locations": {"map": {"__proto__": "TRN-1"}}}, "customFields": [{"name": "__proto__"}], "claims": {"firstName": "__proto__"}}}`));
+    expect([proto.status, proto.body.errors]).toEqual([422, [
+      { field: 'config.claims.firstName', reason },
+      { field: 'config.roles.map.__proto__', reason },
+      { field: 'config.commissionTypes.__proto__', reason },
+      { field: 'config.customFields[0].name', reason },
+      { field: 'config.training.locations.map.__proto__', reason },
+    ]]);
     expect((await w.service.admin('PUT', '/admin/tenants/acme/config', v('RQ-V2'))).status).toBe(200);
   });
 

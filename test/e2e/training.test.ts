@@ -139,6 +139,14 @@ describe('training sign-in', () => {
     expect(audits[audits.length - 1]).toMatchObject({ environment: 'training', source: 'password', outcome: 'created' });
   });
 
+  it('translates location identifiers by the training map\'s own keys only: "constructor" is no key of it, and stays itself', async () => {
+    kentel.authServer.setUser('ned@kentel.com', { password: 'N3d-pass', sub: '00uNED0001', claims: { userName: 'ned@kentel.com', name: 'Ned', email: 'ned@kentel.com', security_group_name: 'Store Manager', assigned_entity_client_entity_ids: ['LOC-1', 'constructor', 'toString'] } });
+    const r = await w.signIn(hub, { login: 'ned@kentel.com', password: 'N3d-pass' }, { environment: 'training' });
+    expect(r.error).toBe('access_denied');
+    const audit = (await w.audits('kentel')).at(-1)!;
+    expect([audit.environment, audit.outcome, audit.reasons]).toEqual(['training', 'refused', [{ field: 'locations', reason: 'unknown External Node Identifiers (not in this tenant\'s company tree): constructor, toString' }]]);
+  });
+
   it('training pools are bounded per tenant, closed when idle and when the configuration changes', async () => {
     const directories = w.service.app.get(DirectoryDatabases);
     const tenantId = (await w.service.admin('GET', '/admin/tenants/kentel')).body.id;

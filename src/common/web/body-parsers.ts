@@ -1,12 +1,24 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { CSV_LIMIT_BYTES } from '../../tenants/bulk/bulk-body.js';
 import { ProblemError } from '../errors/problem.js';
+import { ScimError } from '../errors/scim-error.js';
 import { firstDuplicateKey } from './duplicate-keys.js';
 import { isAdminPath } from './paths.js';
 
-/** Where people write JSON by hand, and a member given twice would be read one way by them and another by us. */
-const NO_DUPLICATE_MEMBERS = /^\/(admin|console\/api)(\/|$)/;
+/**
+ * Where a member given twice would be read one way by a person or another program (a reviewer, a log, the customer's
+ * Okta) and another by us: the admin API and the console, where people write JSON by hand, and SCIM, where a
+ * customer's Okta writes users (RFC 7644 §3.12: invalidSyntax).
+ */
+const NO_DUPLICATE_MEMBERS = /^\/(admin|console\/api|scim)(\/|$)/;
 const DUPLICATE = Symbol('duplicate JSON member');
+const UNREADABLE = Symbol('body the duplicate check could not read');
+type CheckedRequest = Request & { [DUPLICATE]?: string; [UNREADABLE]?: true };
+
+/** The JSON types the parser reads (SCIM clients, a customer's Okta, send application/scim+json: RFC 7644 §3.1). */
+const JSON_TYPES = ['application/json', 'application/scim+json'];
+const JSON_TYPE = /^application\/(scim\+)?json\s*(;|$)/i;
+const CHARSET = /;\s*charset\s*=\s*("?)([^";\s]*)\1/i;
 
 /** Whether a request carries a body (a length other than 0, or chunked), whatever its type. */
 export function hasBody(req: Request): boolean {
@@ -33,12 +45,18 @@ export const BODY_LIMITS = { json: '2mb', urlencoded: '64kb', parameterLimit: 10
  */
 export function bodyParsers(): RequestHandler {
   const parsers: RequestHandler[] = [
-    // SCIM clients (a customer's Okta) send application/scim+json (RFC 7644 §3.1).
+    // The charset was checked first (jsonCharset): the body is UTF-8. The check never throws: body-parser would
+    // answer a verify that throws with 403, which says nothing true about the request.
     express.json({
       limit: BODY_LIMITS.json,
-      type: ['application/json', 'application/scim+json'],
-      verify: (req, _res, buf, encoding) => {
-        if (NO_DUPLICATE_MEMBERS.test((req as Request).path)) (req as Request & { [DUPLICATE]?: string })[DUPLICATE] = firstDuplicateKey(buf.toString((encoding as BufferEncoding) || 'utf8'));
+      type: JSON_TYPES,
+      verify: (req, _res, buf) => {
+        if (!NO_DUPLICATE_MEMBERS.test((req as Request).path)) return;
+        try {
+          (req as CheckedRequest)[DUPLICATE] = firstDuplicateKey(buf.toString('utf8'));
+        } catch {
+          (req as CheckedRequest)[UNREADABLE] = true;
+        }
       },
     }),
     // extended: false keeps repeated parameters as arrays, so they can be refused (RFC 6749 §3.1, §3.2).
@@ -48,6 +66,8 @@ export function bodyParsers(): RequestHandler {
   ];
   return (req: Request, res: Response, next: NextFunction) => {
     if (req.headers['transfer-encoding'] === undefined && Number.isNaN(Number(req.headers['content-length']))) return next();
+    const charset = jsonCharset(req);
+    if (charset) return next(charset);
     let i = 0;
     const done = () => next(unsupportedBody(req) ?? duplicateMember(req));
     const step = (err?: unknown) => (err !== undefined && err !== null ? next(err) : i < parsers.length ? parsers[i++]!(req, res, step) : done());
@@ -66,10 +86,32 @@ const BODY_TYPES: Array<{ applies: (path: string) => boolean; type: RegExp; mess
   { applies: (path) => path.startsWith('/scim/'), type: /^application\/(scim\+)?json\s*(;|$)/i, message: 'SCIM takes application/scim+json (or application/json) bodies.' },
 ];
 
-function duplicateMember(req: Request): ProblemError | undefined {
-  const field = (req as Request & { [DUPLICATE]?: string })[DUPLICATE];
+/**
+ * JSON is UTF-8 (RFC 8259 §8.1): a JSON body that says it is in another charset (utf-16, latin1) is a 415
+ * (RFC 9110 §15.5.16), on every path, before anything reads it. `utf-8` in any case is taken, and `utf8` as its
+ * alias (rewritten to `utf-8` for the parser, which knows only the first).
+ */
+function jsonCharset(req: Request): ProblemError | undefined {
+  const type = req.headers['content-type'] ?? '';
+  const declared = JSON_TYPE.test(type) ? CHARSET.exec(type) : null;
+  if (!declared) return undefined;
+  const charset = declared[2]!.toLowerCase();
+  if (charset === 'utf-8') return undefined;
+  if (charset === 'utf8') {
+    req.headers['content-type'] = type.replace(declared[0], '; charset=utf-8');
+    return undefined;
+  }
+  return new ProblemError(415, 'Unsupported Media Type', `JSON is UTF-8 (RFC 8259 §8.1): send the body in UTF-8, with charset=utf-8 or no charset, not ${JSON.stringify(charset.slice(0, 40))}.`);
+}
+
+function duplicateMember(req: Request): ProblemError | ScimError | undefined {
+  const scim = req.path.startsWith('/scim/');
+  if ((req as CheckedRequest)[UNREADABLE]) return scim ? ScimError.invalidSyntax('The request body could not be read.') : new ProblemError(400, 'Bad Request', 'The request body could not be read.');
+  const field = (req as CheckedRequest)[DUPLICATE];
   if (field === undefined) return undefined;
-  return new ProblemError(400, 'Bad Request', 'The request body gives a member twice in one JSON object; give each once.', [{ field, reason: 'is given more than once in its object' }]);
+  const detail = 'The request body gives a member twice in one JSON object; give each once.';
+  if (scim) return ScimError.invalidSyntax(`${detail} (${field.slice(0, 100)})`);
+  return new ProblemError(400, 'Bad Request', detail, [{ field, reason: 'is given more than once in its object' }]);
 }
 
 function unsupportedBody(req: Request): ProblemError | undefined {

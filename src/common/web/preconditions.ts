@@ -1,19 +1,17 @@
-import type { NextFunction, Request, Response } from 'express';
-import { ProblemError } from '../errors/problem.js';
-import { isAdminPath } from './paths.js';
+import type { IncomingHttpHeaders } from 'node:http';
 
 /**
- * RFC 9110 §13.1.1: a server that gets If-Match must evaluate it. The admin API gives no entity tags (its
- * concurrency control is `baseVersion`, README "Admin API"), so no tag can match the current representation: a
- * change conditioned on one is refused with 412, never done as if unconditional. `*` (any current
- * representation) holds for the admin API's resources; a missing one is the route's own 404.
+ * Whether a request's If-Match holds. RFC 9110 §13.1.1: a server that gets If-Match must evaluate it, and a change
+ * conditioned on a tag that does not match is refused with 412, never done as if unconditional. Neither the admin
+ * API nor SCIM gives entity tags (the admin API's condition is `baseVersion`; SCIM's ServiceProviderConfig says
+ * etag is not supported and no resource has a meta.version), so no tag can match a current representation; `*`
+ * (any current representation) holds, and a missing resource is the route's own 404.
+ *
+ * Evaluated by each surface after it authenticated the caller (the admin interceptor, the SCIM guard), never at the
+ * edge: §13.2.1 has a server ignore preconditions when its answer without them would not be a 2xx or 412, so an
+ * unauthenticated request is a 401 whatever If-Match it sends.
  */
-export function preconditions(req: Request, _res: Response, next: NextFunction): void {
-  const ifMatch = req.headers['if-match'];
-  if (ifMatch === undefined || !isAdminPath(req.path) || ifMatch.trim() === '*') return next();
-  next(
-    new ProblemError(412, 'Precondition Failed', 'The admin API gives no entity tags, so If-Match cannot match; make a change conditional with "baseVersion" (the version in force it was made from), which answers 409 if another version was put in force since.', [
-      { field: 'If-Match', reason: 'no entity tag of this API can match it' },
-    ]),
-  );
+export function ifMatchHolds(headers: IncomingHttpHeaders): boolean {
+  const ifMatch = headers['if-match'];
+  return ifMatch === undefined || ifMatch.trim() === '*';
 }

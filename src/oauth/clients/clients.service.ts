@@ -88,7 +88,7 @@ function localhostWarnings(input: CreateClientInput): FieldProblem[] {
 /** The form of every client id: registration enforces it, and a lookup of anything else answers "unknown" without a read. */
 const CLIENT_ID = /^[A-Za-z0-9._-]{3,100}$/;
 
-export const createClientSchema = z.object({
+export const createClientSchema = z.strictObject({
   clientId: z.string().regex(CLIENT_ID, 'must be 3-100 letters, digits, dot, underscore or hyphen'),
   name: oneLine(),
   type: z.enum(['public', 'confidential']),

@@ -1,3 +1,4 @@
+import { ownValue } from '../../common/own.js';
 import type { TenantConfig } from '../../tenants/tenant-config.schema.js';
 import { fieldDefaults, type FieldName } from './field-names.js';
 import { bad, type Checked, email, type Format, ok, phone, quote, rqId, text, username, usernameFormat } from './formats.js';
@@ -39,7 +40,8 @@ const fmt = (format: Format) => first((v) => format.check(v));
 
 /** Value-map lookup: exact key first, then ignoring case (configuration forbids keys that differ only in case). */
 export function lookup(map: Record<string, string>, value: string): string | undefined {
-  if (Object.hasOwn(map, value)) return map[value];
+  const exact = ownValue(map, value);
+  if (exact !== undefined) return exact;
   const folded = value.toLowerCase();
   return Object.entries(map).find(([k]) => k.toLowerCase() === folded)?.[1];
 }

@@ -1,6 +1,8 @@
 import type { Request } from 'express';
 import { parse } from 'csv-parse/sync';
+import type { z } from 'zod';
 import { type FieldProblem, ProblemError } from '../../common/errors/problem.js';
+import { parseOrProblem } from '../../common/validation/zod.js';
 
 /** Largest CSV accepted by a bulk load (JSON bodies are bounded by the JSON body parser). */
 export const CSV_LIMIT_BYTES = 5 * 1024 * 1024;
@@ -77,19 +79,40 @@ export async function readBulkBody(req: Request, listField: string, maxRows: num
     const rows = records.map((r) => ({ row: r.info.lines, record: Object.fromEntries(Object.entries(r.record).map(([k, v]) => [k, v === '' ? undefined : v])) }));
     return { format: 'csv', rows, options: { ...(req.query as Record<string, unknown>) } };
   }
-  const body = req.body as Record<string, unknown> | undefined;
-  if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    throw ProblemError.validation([{ field: '(body)', reason: `send JSON like {"${listField}": [...]} or text/csv` }], 'The request body has invalid fields.');
-  }
+  const body = jsonLoadBody(req, `{"${listField}": [...]}`);
   const list = body[listField];
   if (list !== undefined && !Array.isArray(list)) throw ProblemError.validation([{ field: listField, reason: 'must be an array' }]);
   if (Array.isArray(list) && list.length > maxRows) throw ProblemError.validation([{ field: listField, reason: `at most ${maxRows} rows per load` }]);
   const { [listField]: _list, ...options } = body;
   return {
     format: 'json',
-    rows: (Array.isArray(list) ? list : []).map((record, i) => ({ row: i, record: record && typeof record === 'object' && !Array.isArray(record) ? (record as Record<string, unknown>) : { value: record } })),
+    rows: (Array.isArray(list) ? list : []).map((record, i) => ({ row: i, record: record && typeof record === 'object' && !Array.isArray(record) ? (record as Record<string, unknown>) : {} })),
     options,
   };
+}
+
+/**
+ * A JSON load's body: an object, whose members other than the list are the load's options. A query string beside
+ * it would be ignored (a CSV load's options are its query), so it is refused rather than loaded as if not sent.
+ */
+export function jsonLoadBody(req: Request, example: string): Record<string, unknown> {
+  const body = req.body as Record<string, unknown> | undefined;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw ProblemError.validation([{ field: '(body)', reason: `send JSON like ${example} or text/csv` }], 'The request body has invalid fields.');
+  }
+  const query = Object.keys((req.query ?? {}) as Record<string, unknown>);
+  if (query.length) {
+    throw ProblemError.validation([{ field: '(query)', reason: `a JSON load takes its options in the body, not the query string (${query.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 50))).join(', ')})` }], 'The request query has invalid fields.');
+  }
+  return body;
+}
+
+/**
+ * A load's options, checked against a strict schema: a JSON body's members beside the list, or a CSV load's query
+ * string. A key that is no option (`?modee=replace`, `"organisationalRoles"`) is a 422 naming it, never ignored.
+ */
+export function loadOptions<S extends z.ZodType>(schema: S, body: BulkBody): z.infer<S> {
+  return parseOrProblem(schema, body.options, body.format === 'csv' ? 'query' : 'body');
 }
 
 async function readText(req: Request): Promise<string> {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { FieldProblem } from '../../common/errors/problem.js';
 import { ProblemError } from '../../common/errors/problem.js';
 import { DISABLED_ACCOUNT } from '../../auth/sign-in-completion.js';
+import { ownValue } from '../../common/own.js';
 import { DirectoryDatabases } from '../../database/directory-databases.js';
 import { fieldTable } from '../../provisioning/fields/field-table.js';
 import { identityMatch, identityValues, issuerMovedReason } from '../../provisioning/issuer-origin.js';
@@ -14,14 +15,14 @@ import { versionNumber } from '../tenant-inputs.js';
 const claimObject = z.record(z.string().max(200), z.unknown()).refine((o) => Object.keys(o).length <= 300, 'at most 300 claims');
 
 export const dryRunSchema = z
-  .object({
+  .strictObject({
     /** A pasted claim set as Okta sends it: the ID token's claims and UserInfo's merged into one object. */
     claims: claimObject.optional(),
     /** Or the two sources apart, exactly as a sign-in receives them. */
     idToken: claimObject.optional(),
     userinfo: claimObject.optional(),
     /** Or the claims of the last sign-in of this tenant (optionally of one user). */
-    lastSignIn: z.union([z.literal(true), z.object({ username: z.string().max(320).optional(), subject: z.string().max(255).optional() })]).optional(),
+    lastSignIn: z.union([z.literal(true), z.strictObject({ username: z.string().max(320).optional(), subject: z.string().max(255).optional() })]).optional(),
     /** Which configuration version to map with (default: the one in force; a draft can be tried before activation). */
     version: versionNumber.optional(),
   })
@@ -158,7 +159,8 @@ export class DryRun {
       if (manual.has(`custom.${k}`)) continue;
       if (v === null) delete custom[k];
       else custom[k] = v;
-      if ((oldCustom[k] ?? null) !== v) diff[`custom.${k}`] = { from: oldCustom[k] ?? null, to: v };
+      const was = ownValue(oldCustom, k) ?? null;
+      if (was !== v) diff[`custom.${k}`] = { from: was, to: v };
     }
     user.customFields = custom;
     user.locations = locations;

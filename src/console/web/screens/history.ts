@@ -66,6 +66,9 @@ export function historyScreen(params: Record<string, string>): Screen {
           msg.error(`${label} failed.`, err.errors?.length ? h('ul', {}, err.errors.map((p) => h('li', {}, `${p.field}: ${p.reason}`))) : err.message);
         }
       };
+      // Every change here is made from the version in force this page showed: if someone put another in force since,
+      // the API refuses it (409) instead of silently undoing their change.
+      const from = tenant.activeVersion ? { baseVersion: tenant.activeVersion } : {};
       const card = (v: Version) => {
         const [label, kind] = STATUS[v.status];
         const buttons: HTMLElement[] = [];
@@ -83,13 +86,13 @@ export function historyScreen(params: Record<string, string>): Screen {
             }
           });
           const activate = h('button', { type: 'button' }, `Activate v${v.version}`);
-          activate.addEventListener('click', () => void act(`Activating v${v.version}`, 'POST', `${base}/versions/${v.version}/activate`, {}, `Version ${v.version} is now in force.`));
+          activate.addEventListener('click', () => void act(`Activating v${v.version}`, 'POST', `${base}/versions/${v.version}/activate`, from, `Version ${v.version} is now in force.`));
           const discard = h('button', { type: 'button', class: 'link-button' }, `Discard v${v.version}`);
           discard.addEventListener('click', () => void act(`Discarding v${v.version}`, 'DELETE', `${base}/versions/${v.version}`, undefined, `Draft v${v.version} discarded.`));
           buttons.push(activate, check, discard);
         } else if (v.status === 'superseded') {
           const back = h('button', { type: 'button', class: 'secondary' }, `Roll back to v${v.version}`);
-          back.addEventListener('click', () => void act(`Rolling back to v${v.version}`, 'POST', `${base}/rollback`, { toVersion: v.version }, `Rolled back: version ${v.version} is in force again.`));
+          back.addEventListener('click', () => void act(`Rolling back to v${v.version}`, 'POST', `${base}/rollback`, { toVersion: v.version, ...from }, `Rolled back: version ${v.version} is in force again.`));
           buttons.push(back);
         }
         const checkOut = h('div', {}, v.check ? checkResult(v.check) : null);
