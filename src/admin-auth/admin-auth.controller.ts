@@ -44,9 +44,27 @@ const exampleToken = {
   warnings: [],
 };
 
-/** The action log entry of an issue names the new credential, its parent, and whether its expiry was capped. */
-function noteIssued<T extends IssuedCredential>(req: unknown, issued: T): T {
-  noteAdminAction(req, { credential: issued.credential.id, parent: issued.credential.parentId, expiresAt: issued.credential.expiresAt, ...(issued.warnings.length ? { capped: true } : {}) });
+/** Issuing a token takes the API token itself: a console session's cookie alone is refused. */
+const sessionRefused = {
+  status: 403,
+  description: 'The request was made with a console session: issuing a token needs the API token itself (Authorization: Bearer).',
+  schema: { example: {
+    type: '/problems/api-token-required', title: 'API token required', status: 403,
+    detail: 'A console session cannot issue API tokens: send this request with your API token (Authorization: Bearer iqsso_am_…), which proves again who you are.',
+    errors: [{ field: '(credential)', reason: 'a console session; issuing a token needs the API token itself' }],
+  } },
+};
+
+/**
+ * The action log entry of an issue names the new credential, its parent, the credential it was issued with (also
+ * for a token issued to someone else, which has no parent: found by it, should that one be stolen) and whether its
+ * expiry was capped.
+ */
+function noteIssued<T extends IssuedCredential>(req: unknown, actor: AdminActor, issued: T): T {
+  noteAdminAction(req, {
+    credential: issued.credential.id, parent: issued.credential.parentId, issuedWith: actor.credentialId, expiresAt: issued.credential.expiresAt,
+    ...(issued.warnings.length ? { capped: true } : {}),
+  });
   return issued;
 }
 
@@ -76,13 +94,14 @@ export class AdminAuthController {
   @Post('me/credentials')
   @AdminAccess('any')
   @ApiOperation({
-    summary: 'Issue yourself another API token (e.g. for another device). The token is in this answer only. It expires no later than the credential you call with (from the console: the token the session was opened with), and revoking that one revokes it; a shortened expiry is a warning on expiresInDays.',
+    summary: 'Issue yourself another API token (e.g. for another device). The token is in this answer only. It expires no later than the API token you call with, and revoking that one revokes it; a shortened expiry is a warning on expiresInDays. Not with a console session (403): send your API token.',
   })
   @ApiBody({ schema: { ...jsonSchema(issueCredentialSchema), example: { label: 'new laptop', expiresInDays: 90 } } })
   @ApiResponse({ status: 201, schema: { example: exampleToken } })
+  @ApiResponse(sessionRefused)
   async issueOwn(@Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
     if (!actor.principalId) throw ProblemError.validation([{ field: '(credential)', reason: 'the bootstrap key belongs to no one; create an admin user and issue their token' }]);
-    return noteIssued(req, await this.credentials.issue(actor.principalId, parseOrProblem(issueCredentialSchema, body), actor));
+    return noteIssued(req, actor, await this.credentials.issue(actor.principalId, parseOrProblem(issueCredentialSchema, body), actor));
   }
 
   @Get('me/credentials')
@@ -132,11 +151,12 @@ export class AdminAuthController {
   }
 
   @Post('principals/:id/credentials')
-  @ApiOperation({ summary: 'Operators: issue an API token for an admin user. The token is in this answer only; it is stored as a hash. For your own id, the rules of POST /admin/me/credentials apply.' })
+  @ApiOperation({ summary: 'Operators: issue an API token for an admin user. The token is in this answer only; it is stored as a hash. For your own id, the rules of POST /admin/me/credentials apply. Not with a console session (403): send your API token.' })
   @ApiBody({ schema: { ...jsonSchema(issueCredentialSchema), example: { label: 'onboarding laptop', expiresInDays: 30 } } })
   @ApiResponse({ status: 201, schema: { example: exampleToken } })
+  @ApiResponse(sessionRefused)
   async issue(@Param('id') id: string, @Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
-    return noteIssued(req, await this.credentials.issue(id, parseOrProblem(issueCredentialSchema, body), actor));
+    return noteIssued(req, actor, await this.credentials.issue(id, parseOrProblem(issueCredentialSchema, body), actor));
   }
 
   @Get('actions')

@@ -99,6 +99,15 @@ interface CredentialRow {
   stale: boolean;
 }
 
+/** A console session asking to issue an API token: only the API token itself may (the session's cookie could be stolen). */
+const apiTokenRequired = () => new ProblemError(
+  403,
+  'API token required',
+  'A console session cannot issue API tokens: send this request with your API token (Authorization: Bearer iqsso_am_…), which proves again who you are.',
+  [{ field: '(credential)', reason: 'a console session; issuing a token needs the API token itself' }],
+  '/problems/api-token-required',
+);
+
 const operatorsHaveAllTenants = { field: 'tenants', reason: 'an operator looks after every tenant; a tenant list is only for a manager' };
 
 /**
@@ -223,12 +232,16 @@ export class AdminCredentials {
 
   /**
    * A new API token for a principal. The token is in this answer only; afterwards only its hint is shown.
-   * Issued to oneself (POST /admin/me/credentials, or an operator's own id), it is the child of the credential the
-   * request was made with (of a console session: the token the session was opened with): it expires no later than
-   * that one, and revoking that one revokes it. Otherwise a short-lived or stolen credential could mint itself a
-   * year. An operator issuing a token to someone else gives it up to 365 days and no parent.
+   * Never from a console session: minting takes the API token itself (a "sudo" step), so a stolen session cookie
+   * (8 hours) cannot become a lasting credential, for its owner or, an operator's, for anyone.
+   * Issued to oneself (POST /admin/me/credentials, or an operator's own id), it is the child of the API token the
+   * request was made with: it expires no later than that one, and revoking that one revokes it. Otherwise a
+   * short-lived or stolen credential could mint itself a year. An operator issuing a token to someone else gives it
+   * up to 365 days and no parent: it is that person's credential, and must not die when the operator's own token
+   * is rotated or expires (the action log names the credential it was issued with).
    */
   async issue(principalId: string, input: z.infer<typeof issueCredentialSchema>, by: AdminActor): Promise<IssuedCredential> {
+    if (by.via === 'session') throw apiTokenRequired();
     const p = await this.principal(principalId);
     if (p.status !== 'active') throw ProblemError.conflict('This admin user is disabled; enable them before issuing a credential.');
     const token = `${ADMIN_TOKEN_PREFIX}${randomToken(32)}`;
@@ -245,15 +258,12 @@ export class AdminCredentials {
       // Issuing and revoking a principal's credentials take turns (revoke() takes the same lock), so a token issued
       // while its parent is being revoked is either seen and revoked with it, or refused here.
       await m.query(`SELECT 1 FROM admin_principals WHERE id = $1 FOR UPDATE`, [principalId]);
-      // The parent: the request's credential, or for a console session the token it was opened with (a session
-      // always has one: a CHECK and ON DELETE CASCADE; were it not traceable, the session itself and its expiry).
+      // The parent: the API token the request was made with (a session was refused above).
       const rows = await m.query(
         `INSERT INTO admin_credentials (principal_id, kind, parent_id, token_hash, hint, label, expires_at, created_by)
-         SELECT c.principal_id, 'api-token', COALESCE(o.id, c.id), $3, $4, $5, LEAST(now() + make_interval(days => $6), COALESCE(o.expires_at, c.expires_at)), $7
+         SELECT c.principal_id, 'api-token', c.id, $3, $4, $5, LEAST(now() + make_interval(days => $6), c.expires_at), $7
            FROM admin_credentials c
-           LEFT JOIN admin_credentials o ON c.kind = 'session' AND o.id = c.parent_id
-          WHERE c.id = $1 AND c.principal_id = $2 AND c.revoked_at IS NULL AND c.expires_at > now()
-            AND (o.id IS NULL OR (o.revoked_at IS NULL AND o.expires_at > now()))
+          WHERE c.id = $1 AND c.principal_id = $2 AND c.kind = 'api-token' AND c.revoked_at IS NULL AND c.expires_at > now()
          RETURNING id, expires_at < now() + make_interval(days => $6) AS capped`,
         [by.credentialId, principalId, sha256(token), hint, input.label, input.expiresInDays, by.id],
       );
@@ -261,9 +271,8 @@ export class AdminCredentials {
     });
     if (!issued) throw ProblemError.unauthorized('The admin credential has been revoked.', ADMIN_CHALLENGE);
     const credential = (await this.credentials({ id: issued.id }))[0]!;
-    const parent = by.via === 'session' ? 'the API token this console session was opened with' : 'the credential this request was made with';
     const warnings = issued.capped
-      ? [{ field: 'expiresInDays', reason: `capped: this token expires at ${credential.expiresAt}, with ${parent} (${credential.parentId}); a token you issue yourself cannot outlive it` }]
+      ? [{ field: 'expiresInDays', reason: `capped: this token expires at ${credential.expiresAt}, with the credential this request was made with (${credential.parentId}); a token you issue yourself cannot outlive it` }]
       : [];
     return { credential, token, warnings };
   }

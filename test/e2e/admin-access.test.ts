@@ -198,7 +198,7 @@ describe('admin access: account managers, operators, tenant scope', () => {
     expect(grandchild.body.credential).toMatchObject({ parentId: child.body.credential.id, expiresAt: parent!.expires_at.toISOString() });
     // The action log says what was issued with what.
     const [logged] = await w.db.query<{ detail: Record<string, unknown> }>(`SELECT detail FROM admin_actions WHERE route = '/admin/me/credentials' AND credential_id = $1 ORDER BY at LIMIT 1`, [erin.credentialId]);
-    expect(logged!.detail).toEqual({ credential: child.body.credential.id, parent: erin.credentialId, expiresAt: parent!.expires_at.toISOString(), capped: true });
+    expect(logged!.detail).toEqual({ credential: child.body.credential.id, parent: erin.credentialId, issuedWith: erin.credentialId, expiresAt: parent!.expires_at.toISOString(), capped: true });
 
     // Revoking the parent revokes everything issued with it, down the line.
     const revoked = await call(erin.token, 'DELETE', `/admin/credentials/${erin.credentialId}`);
@@ -220,24 +220,50 @@ describe('admin access: account managers, operators, tenant scope', () => {
     expect([late.status, late.body.detail]).toEqual([401, 'The admin credential has expired; ask an operator for a new one.']);
   });
 
-  it('a token issued from a console session is bounded by the token the session was opened with, and revoked with it', async () => {
+  it('a console session cannot issue tokens: the request must carry the API token itself, and is then bounded by it', async () => {
+    const openSession = async (token: string) => {
+      const opened = await fetch(`${w.service.url}/console/api/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: w.service.url }, body: JSON.stringify({ token }) });
+      expect(opened.status).toBe(201);
+      const { csrfToken } = (await opened.json()) as { csrfToken: string };
+      return { cookie: opened.headers.get('set-cookie')!.split(';')[0]!, origin: w.service.url, 'x-csrf-token': csrfToken, 'content-type': 'application/json' };
+    };
+    const post = async (path: string, headers: Record<string, string>, body: unknown) => {
+      const res = await fetch(`${w.service.url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+      return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as any };
+    };
+    const refused = {
+      type: '/problems/api-token-required', title: 'API token required', status: 403,
+      detail: 'A console session cannot issue API tokens: send this request with your API token (Authorization: Bearer iqsso_am_…), which proves again who you are.',
+      errors: [{ field: '(credential)', reason: 'a console session; issuing a token needs the API token itself' }],
+    };
     const gil = await newManager('Gil Console', ['kentel'], 'manager', 2);
-    const opened = await fetch(`${w.service.url}/console/api/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: w.service.url }, body: JSON.stringify({ token: gil.token }) });
-    expect(opened.status).toBe(201);
-    const { csrfToken } = (await opened.json()) as { csrfToken: string };
-    const cookie = opened.headers.get('set-cookie')!.split(';')[0]!;
-    const [session] = await w.db.query<{ id: string }>(`SELECT id FROM admin_credentials WHERE parent_id = $1 AND kind = 'session'`, [gil.credentialId]);
-    const res = await fetch(`${w.service.url}/admin/me/credentials`, {
-      method: 'POST', headers: { cookie, origin: w.service.url, 'x-csrf-token': csrfToken, 'content-type': 'application/json' }, body: JSON.stringify({ label: 'from the console', expiresInDays: 365 }),
-    });
-    const minted = (await res.json()) as { credential: { id: string; parentId: string; expiresAt: string }; token: string; warnings: Array<{ reason: string }> };
+    const otto = await newManager('Otto Console', [], 'operator', 2);
+    const session = await openSession(gil.token);
+    const operatorSession = await openSession(otto.token);
+    const [sessionRow] = await w.db.query<{ id: string }>(`SELECT id FROM admin_credentials WHERE parent_id = $1 AND kind = 'session'`, [gil.credentialId]);
+    const count = async () => (await w.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM admin_credentials WHERE kind = 'api-token'`))[0]!.n;
+    const before = await count();
+
+    // The session's cookie alone (with its anti-forgery proof): refused, nothing issued, and logged as refused.
+    const own = await post('/admin/me/credentials', session, { label: 'from the console', expiresInDays: 365 });
+    expect(own).toMatchObject({ status: 403, body: refused });
+    expect(own.type).toMatch(/^application\/problem\+json/);
+    expect(await count()).toBe(before);
+    const [logged] = await w.db.query<{ status: number; outcome: string; credential_id: string }>(`SELECT status, outcome, credential_id FROM admin_actions WHERE route = '/admin/me/credentials' AND credential_id = $1`, [sessionRow!.id]);
+    expect(logged).toEqual({ status: 403, outcome: 'refused', credential_id: sessionRow!.id });
+
+    // An operator's session can mint for no one either: not for someone else (a year, no parent), not for itself.
+    for (const id of [managerB.id, otto.id]) expect(await post(`/admin/principals/${id}/credentials`, operatorSession, { label: 'from the console', expiresInDays: 365 })).toMatchObject({ status: 403, body: refused });
+    expect(await count()).toBe(before);
+
+    // Re-presenting the API token (the same browser, cookie and all): issued, as the child of that token, capped by it.
+    const res = await post('/admin/me/credentials', { ...session, authorization: `Bearer ${gil.token}` }, { label: 'from the console', expiresInDays: 365 });
     expect(res.status).toBe(201);
     const [token] = await w.db.query<{ expires_at: Date }>(`SELECT expires_at FROM admin_credentials WHERE id = $1`, [gil.credentialId]);
-    expect(minted.credential).toMatchObject({ parentId: gil.credentialId, expiresAt: token!.expires_at.toISOString() });
-    expect(minted.credential.parentId).not.toBe(session!.id);
-    expect(minted.warnings[0]!.reason).toContain('with the API token this console session was opened with');
-    expect((await call(gil.token, 'DELETE', `/admin/credentials/${gil.credentialId}`)).body.alsoRevoked).toEqual([session!.id, minted.credential.id].sort());
-    expect((await call(minted.token, 'GET', '/admin/me')).status).toBe(401);
+    expect(res.body.credential).toMatchObject({ parentId: gil.credentialId, expiresAt: token!.expires_at.toISOString() });
+    expect(res.body.warnings[0].reason).toContain(`with the credential this request was made with (${gil.credentialId})`);
+    expect((await call(gil.token, 'DELETE', `/admin/credentials/${gil.credentialId}`)).body.alsoRevoked).toEqual([sessionRow!.id, res.body.credential.id].sort());
+    expect((await call(res.body.token, 'GET', '/admin/me')).status).toBe(401);
   });
 
   it('operators issuing tokens to others keep a year and no parent; to themselves, the same cap as anyone', async () => {
@@ -247,6 +273,9 @@ describe('admin access: account managers, operators, tenant scope', () => {
     expect(other.body.credential.parentId).toBeNull();
     expect(other.body.warnings).toEqual([]);
     expect(Date.parse(other.body.credential.expiresAt) - Date.now()).toBeGreaterThan(364 * 86400_000);
+    // Not parented, but found by the credential it was issued with, should that one be stolen.
+    const [issuedLog] = await w.db.query<{ detail: Record<string, unknown> }>(`SELECT detail FROM admin_actions WHERE route = '/admin/principals/:id/credentials' AND credential_id = $1 AND status = 201`, [olga.credentialId]);
+    expect(issuedLog!.detail).toMatchObject({ credential: other.body.credential.id, parent: null, issuedWith: olga.credentialId });
     const byKey = await w.service.admin('POST', `/admin/principals/${olga.id}/credentials`, { label: 'from the key', expiresInDays: 365 });
     expect([byKey.body.credential.parentId, byKey.body.warnings]).toEqual([null, []]);
     const own = await call(olga.token, 'POST', `/admin/principals/${olga.id}/credentials`, { label: 'mine', expiresInDays: 365 });

@@ -121,6 +121,19 @@ describe('provenance: hand edits and sign-in', () => {
     expect((await w.service.admin('GET', '/admin/tenants/kentel/users/not-a-uuid')).status).toBe(404);
   });
 
+  it('refuses a blank-looking name set by hand (only characters that show nothing), and changes nothing', async () => {
+    const before = (await user()).body;
+    const blank = (codes: string) => `has only characters that show nothing (${codes}); it must have a visible character`;
+    const res = await edit({ set: { firstName: '\u2800\u2800', lastName: ' \u2800\u3000\u2800 ', 'custom.Region': '\u2800' } });
+    expect(res.status).toBe(422);
+    expect(res.body.errors).toEqual([
+      { field: 'set.firstName', reason: blank('U+2800') },
+      { field: 'set.lastName', reason: blank('U+2800, U+3000') },
+      { field: 'set.custom.Region', reason: blank('U+2800') },
+    ]);
+    expect((await user()).body).toEqual(before);
+  });
+
   it('locations by hand: sign-in never removes a manual one, never re-adds one unassigned by hand; hand-back returns them to the IdP', async () => {
     // Assign LOC-3 by hand; make the IdP's LOC-1 manual; unassign the IdP's LOC-2 by hand.
     const a3 = await location('PUT', 'LOC-3');

@@ -237,6 +237,22 @@ describe('auto-provisioning through the sign-in', () => {
     expect(dry.body.warnings).toContainEqual(expect.objectContaining({ field: 'custom.Undeclared' }));
   });
 
+  it('a blank-looking name from Okta (Hangul fillers, braille blank) is a per-field problem: refused, audited, the user untouched', async () => {
+    const blank = (codes: string) => `has only characters that show nothing (${codes}); it must have a visible character`;
+    const bea = person(kentel, 'bea@kentel.com', '00uBLANK0001', profile('bea@kentel.com', { name: 'Bea', family_name: 'Blank' }));
+    expect((await w.signIn(app, bea)).error).toBeUndefined();
+    const before = await userOf('00uBLANK0001');
+    kentel.authServer.updateUser(bea.login, { claims: { name: '\u3164\u3164', family_name: ' \u2800 ' } });
+    expect((await w.signIn(app, bea)).error).toBe('access_denied');
+    const audit = await lastAudit('00uBLANK0001');
+    expect(audit).toMatchObject({ outcome: 'refused', user_id: before.id });
+    expect(audit.reasons).toEqual([
+      { field: 'firstName', reason: `claim name ${blank('U+3164')}` },
+      { field: 'lastName', reason: `claim family_name ${blank('U+2800')}` },
+    ]);
+    expect(await userOf('00uBLANK0001')).toMatchObject({ first_name: 'Bea', last_name: 'Blank' });
+  });
+
   describe('identity and uniqueness', () => {
     it('a username owned by another tenant is refused and audited, never taken over (case-insensitive after NFKC)', async () => {
       const acme = await w.addTenant('acme', ['acme.com', 'shared.com']);

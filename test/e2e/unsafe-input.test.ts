@@ -161,6 +161,44 @@ describe('unsafe characters in input', () => {
       expect((await admin('POST', '/admin/tenants', { ...tenant('Acme\tInc.'), config: { okta: { issuer: 'https://127.0.0.1:1/oauth2/ausX', clientId: '0oaX' }, domains: ['bidi1.com'] } })).status).not.toBe(400);
     });
 
+    it('refuses the implicit directional marks and the other invisible characters (Default_Ignorable_Code_Point) in admin input; keeps ZWJ, ZWNJ and variation selectors', async () => {
+      const rq = await admin('PUT', '/admin/tenants/kentel/rq-ids', { commissionTypes: ['a\u200Eb'] });
+      expect(rq.status).toBe(400);
+      expect(rq.body).toEqual(problem('body', 'commissionTypes[0]', 'must not contain bidirectional text controls (U+200E at position 1)', '/admin/tenants/kentel/rq-ids'));
+      const tenant = (name: string) => ({ slug: 'invis1', name, clientSecret: 's', config: { okta: { issuer: 'https://127.0.0.1:1/oauth2/ausX', clientId: '0oaX' }, domains: ['invis1.com'] } });
+      for (const [name, reason] of [
+        ['Acme\u200F', 'must not contain bidirectional text controls (U+200F at position 4)'],
+        ['\u061CAcme', 'must not contain bidirectional text controls (U+061C at position 0)'],
+        ['Ac\u180Eme', 'must not contain invisible characters (U+180E at position 2)'],
+        ['Ac\u2061me', 'must not contain invisible characters (U+2061 at position 2)'],
+        ['Ac\u2064me', 'must not contain invisible characters (U+2064 at position 2)'],
+        ['Ac\u206Ame', 'must not contain invisible characters (U+206A at position 2)'],
+        ['Ac\u206Fme', 'must not contain invisible characters (U+206F at position 2)'],
+        ['\u3164\u3164', 'must not contain invisible characters (U+3164 at position 0)'],
+        ['Ac\u00ADme', 'must not contain invisible characters (U+00AD at position 2)'],
+        ['Acme\u{E0041}', 'must not contain invisible characters (U+E0041 at position 4)'],
+      ]) {
+        const res = await admin('POST', '/admin/tenants', tenant(name!));
+        expect([JSON.stringify(name), res.status, res.body.errors]).toEqual([JSON.stringify(name), 400, [{ field: 'name', reason }]]);
+      }
+      // In a user's name set by hand, and a key: the same rule.
+      const edit = await admin('PATCH', '/admin/tenants/kentel/users/00000000-0000-4000-8000-000000000000', { set: { firstName: '\u3164\u3164', lastName: '\u2800' } });
+      expect(edit.body).toEqual(problem('body', 'set.firstName', 'must not contain invisible characters (U+3164 at position 0)', '/admin/tenants/kentel/users/00000000-0000-4000-8000-000000000000'));
+      expect((await w.db.query(`SELECT 1 FROM tenants WHERE slug = 'invis1'`)).length).toBe(0);
+      // What scripts and emoji need is text: ZWNJ (Persian), ZWJ and a variation selector (emoji).
+      for (const name of ['\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645', 'Team \u{1F469}\u200D\u{1F4BB}', 'Acme \u2764\uFE0F']) {
+        const res = await admin('POST', '/admin/tenants', tenant(name));
+        expect([name, res.status]).not.toEqual([name, 400]);
+      }
+    });
+
+    it('refuses a blank-looking person or label name (only characters that show nothing), naming the characters', async () => {
+      const res = await admin('POST', '/admin/principals', { name: '\u2800 \u2800', role: 'operator' });
+      expect(res.status).toBe(422);
+      expect(res.body.errors).toEqual([{ field: 'name', reason: 'has only characters that show nothing (U+2800, U+0020); it must have a visible character' }]);
+      expect((await w.db.query(`SELECT 1 FROM admin_principals WHERE name LIKE '%\u2800%'`)).length).toBe(0);
+    });
+
     it('refuses a NUL in a CSV location load, naming the line', async () => {
       const res = await admin('PUT', '/admin/tenants/kentel/locations', 'externalId,name,parentExternalId\nCSV-OK,Fine,\nCSV-N,a\u0000b,\n', 'text/csv');
       expect(res.status).toBe(400);

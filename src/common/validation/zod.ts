@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type FieldProblem, ProblemError } from '../errors/problem.js';
 import { fieldPath } from './field-path.js';
+import { blankReason } from './invisible.js';
 
 /** One problem per zod issue, each field named by fieldPath (`config.domains[4]`); `(body)` for the body itself. */
 export function fieldProblems(error: z.ZodError, whole = '(body)'): FieldProblem[] {
@@ -10,9 +11,14 @@ export function fieldProblems(error: z.ZodError, whole = '(body)'): FieldProblem
 /**
  * A name or label people read in lists and logs (a tenant, a location, an app, a credential): trimmed, not
  * empty, at most `max` characters, and one line; a line break or tab in a name breaks every table it is shown in.
+ * Not blank-looking either ("\u2800" reads as no name at all: invisible.ts).
  */
 export function oneLine(max = 200) {
-  return z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).regex(/^[^\r\n\t]*$/, 'must be one line (no line breaks or tabs)');
+  return z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).regex(/^[^\r\n\t]*$/, 'must be one line (no line breaks or tabs)')
+    .superRefine((v, ctx) => {
+      const blank = blankReason(v);
+      if (blank) ctx.addIssue({ code: 'custom', message: blank });
+    });
 }
 
 /** Parses a request part against a schema; a failure is a 422 problem with one reason per field. */

@@ -1,20 +1,24 @@
 import type { NextFunction, Request, Response } from 'express';
 import { type InputPart, UnsafeInput } from '../errors/unsafe-input.js';
 import { fieldPath, under } from '../validation/field-path.js';
+import { INVISIBLE } from '../validation/invisible.js';
 
 /**
  * Everywhere: a NUL (Postgres refuses it in text, 22021, and in jsonb, 22P05; nothing here has a use for it), and
  * an unpaired UTF-16 surrogate (JSON's "\ud800": not Unicode, so it would be stored as U+FFFD, silently changed).
  */
 const NUL = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** The bidirectional controls: embeddings, overrides, isolates, and the implicit marks (LRM, RLM, ALM). */
+const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 /**
  * Stricter, for what people type into the admin API and the console: C0 controls other than tab, LF and CR,
- * DEL and the C1 controls, and the bidirectional embedding, override and isolate controls (which make a name
- * read differently from what it is, e.g. "Acme\u202Egnp.exe"), and the invisible zero-width space, word joiner and
- * zero-width no-break space (U+200B, U+2060, U+FEFF: two names that look the same; ZWJ and ZWNJ stay, scripts
- * need them); with the unpaired surrogates and NUL.
+ * DEL and the C1 controls; the bidirectional controls (which make a name read differently from what it is, e.g.
+ * "Acme\u202Egnp.exe"); and the other invisible characters (common/validation/invisible.ts: Unicode's
+ * Default_Ignorable_Code_Point set, such as U+200B, U+2060, U+FEFF, U+180E, U+2061–U+2064, U+206A–U+206F, the
+ * Hangul fillers, tag characters: two names that look the same; ZWJ, ZWNJ and variation selectors stay, scripts and
+ * emoji need them); with the unpaired surrogates (in a /u expression, a surrogate matches only unpaired) and NUL.
  */
-const UNSAFE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B\u202A-\u202E\u2060\u2066-\u2069\uFEFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNSAFE = new RegExp(`[\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF]|${BIDI.source}|${INVISIBLE.source}`, 'u');
 
 /** Where the stricter rule applies. */
 const STRICT_PATHS = /^\/(admin|console\/api)(\/|$)/;
@@ -32,12 +36,12 @@ const MAX_FIELD = 200;
 export function unsafeCharacter(value: string, strict: boolean): string | undefined {
   const m = (strict ? UNSAFE : NUL).exec(value);
   if (!m) return undefined;
-  const code = m[0].charCodeAt(0);
+  const code = m[0].codePointAt(0)!;
   const u = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
   if (code === 0) return 'must not contain a NUL character (U+0000)';
   if (code >= 0xd800 && code <= 0xdfff) return `must not contain an unpaired surrogate (${u} at position ${m.index}): it is not Unicode text`;
-  if (code === 0x200b || code === 0x2060 || code === 0xfeff) return `must not contain invisible characters (${u} at position ${m.index})`;
-  if (code >= 0x202a) return `must not contain bidirectional text controls (${u} at position ${m.index})`;
+  if (BIDI.test(m[0])) return `must not contain bidirectional text controls (${u} at position ${m.index})`;
+  if (INVISIBLE.test(m[0])) return `must not contain invisible characters (${u} at position ${m.index})`;
   return `must not contain control characters (${u} at position ${m.index})`;
 }
 

@@ -1,4 +1,5 @@
 import { domainToASCII } from 'node:url';
+import { blankReason, TEXT_IGNORABLE } from '../../common/validation/invisible.js';
 
 /**
  * Value formats of provisioned fields. Each check returns the normalised value or a reason a person can act on
@@ -26,11 +27,9 @@ export const length = (s: string): number => {
   return n;
 };
 
-const ZWNJ = 0x200c;
-const ZWJ = 0x200d;
-// Control (incl. tab, CR, LF, NUL), format (zero-width, bidi overrides, BOM), lone surrogates, private use,
-// line and paragraph separators.
-const unsafe = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}]/u;
+// Control (incl. tab, CR, LF, NUL), format (zero-width, bidi controls, BOM), lone surrogates, private use, line
+// and paragraph separators, and whatever else shows nothing (Default_Ignorable_Code_Point: the Hangul fillers...).
+const unsafe = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}]|\p{Default_Ignorable_Code_Point}/u;
 const space = /[\p{Zs}]/u;
 
 const hex = (cp: number) => `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
@@ -41,19 +40,21 @@ function kindOf(ch: string): string {
   if (/\p{Co}/u.test(ch)) return 'a private-use character';
   if (/[\p{Zl}\p{Zp}]/u.test(ch)) return 'a line or paragraph separator';
   if (/\p{Zs}/u.test(ch)) return 'a space';
-  return 'an invisible formatting character';
+  if (/\p{Cf}/u.test(ch)) return 'an invisible formatting character';
+  return 'an invisible character';
 }
 
 /**
  * The first character a field does not accept, described for a person: "a control character (U+0007) at
- * position 6". Joiners (ZWNJ, ZWJ) are allowed in free text, where Persian, Indic scripts and emoji need them.
+ * position 6". Joiners (ZWNJ, ZWJ) and variation selectors are allowed in free text, where Persian, Indic scripts
+ * and emoji need them (common/validation/invisible.ts); identifiers take none of them.
  */
 export function firstUnsafe(value: string, opts: { joiners: boolean; spaces: boolean }): string | undefined {
   let pos = 0;
   for (const ch of value) {
     pos++;
     const cp = ch.codePointAt(0)!;
-    if (opts.joiners && (cp === ZWNJ || cp === ZWJ)) continue;
+    if (opts.joiners && TEXT_IGNORABLE.test(ch)) continue;
     if (unsafe.test(ch) || (!opts.spaces && space.test(ch))) return `${kindOf(ch)} (${hex(cp)}) at position ${pos}`;
   }
   return undefined;
@@ -77,7 +78,10 @@ export function quote(raw: string, max = 40): string {
   return total > max ? `"${escaped(raw, max)}" (${total} characters)` : `"${escaped(raw, max)}"`;
 }
 
-/** Free text: NFC, trimmed, printable characters only, at most `max` characters. */
+/**
+ * Free text: NFC, trimmed, printable characters only, at most `max` characters, and not blank-looking (a value of
+ * only characters that show nothing, such as "\u3164" or "\u2800", would read as no name at all).
+ */
 export function text(max: number): Format {
   return {
     describe: 'text',
@@ -88,6 +92,8 @@ export function text(max: number): Format {
       const value = raw.normalize('NFC').trim();
       const len = length(value);
       if (len > max) return bad(`is ${len} characters long; at most ${max} are allowed`);
+      const blank = blankReason(value);
+      if (blank) return bad(blank);
       const u = firstUnsafe(value, { joiners: true, spaces: true });
       if (u) return bad(`contains ${u}; only printable characters are allowed`);
       return ok(value);
@@ -105,6 +111,8 @@ export function identifier(max: number, what: string): Format {
       const len = length(value);
       if (len === 0) return bad('is empty');
       if (len > max) return bad(`is ${len} characters long; at most ${max} are allowed`);
+      const blank = blankReason(value);
+      if (blank) return bad(blank);
       const u = firstUnsafe(value, { joiners: false, spaces: true });
       if (u) return bad(`contains ${u}`);
       return ok(value);

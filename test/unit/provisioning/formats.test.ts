@@ -26,6 +26,24 @@ describe('text', () => {
   it('keeps the joiners that Persian, Indic scripts and emoji need', () => {
     expect(t.check('می\u200Cخواهم')).toMatchObject({ ok: true });
     expect(t.check('👩\u200D💻')).toMatchObject({ ok: true });
+    expect(t.check('Ana \u2764\uFE0F')).toEqual({ ok: true, value: 'Ana \u2764\uFE0F' }); // a variation selector
+    expect(t.check('葛\u{E0100}城')).toMatchObject({ ok: true }); // an ideographic variation selector
+  });
+  it('refuses a name of only characters that show nothing (Hangul fillers, braille blank, with spaces among them)', () => {
+    const blank = (codes: string) => ({ ok: false, reason: `has only characters that show nothing (${codes}); it must have a visible character` });
+    expect(t.check('\u3164\u3164')).toEqual(blank('U+3164'));
+    expect(t.check('\u2800')).toEqual(blank('U+2800'));
+    expect(t.check(' \u115F\u1160 ')).toEqual(blank('U+115F, U+1160'));
+    expect(t.check('\uFFA0\u3000\u3164\u00A0\u2800')).toEqual(blank('U+FFA0, U+3000, U+3164, U+00A0, U+2800'));
+    expect(t.check('\u{1D159}\u200D')).toEqual(blank('U+1D159, U+200D'));
+    // Empty is not blank-looking: it is the absence of a value (a claim or an edit that clears the field).
+    expect(t.check('   ')).toEqual({ ok: true, value: '' });
+  });
+  it('refuses the invisible characters that are not formatting ones (Hangul filler, combining grapheme joiner) inside a name', () => {
+    expect(t.check('John\u3164')).toEqual({ ok: false, reason: 'contains an invisible character (U+3164) at position 5; only printable characters are allowed' });
+    expect(t.check('Jo\u034Fhn')).toEqual({ ok: false, reason: 'contains an invisible character (U+034F) at position 3; only printable characters are allowed' });
+    expect(t.check('Jo\u200Ehn')).toEqual({ ok: false, reason: 'contains an invisible formatting character (U+200E) at position 3; only printable characters are allowed' });
+    expect(t.check('Jo\u180Ehn')).toEqual({ ok: false, reason: 'contains an invisible formatting character (U+180E) at position 3; only printable characters are allowed' });
   });
 });
 
@@ -35,6 +53,10 @@ describe('identifier', () => {
     expect(id.check('LOC\u200D1')).toEqual({ ok: false, reason: 'contains an invisible formatting character (U+200D) at position 4' });
     expect(id.check('  ')).toEqual({ ok: false, reason: 'is empty' });
     expect(id.check(' LOC-1 ')).toEqual({ ok: true, value: 'LOC-1' });
+  });
+  it('refuses blank-looking values and variation selectors (an identifier has no use for them)', () => {
+    expect(id.check('\u2800')).toEqual({ ok: false, reason: 'has only characters that show nothing (U+2800); it must have a visible character' });
+    expect(id.check('LOC-1\uFE0F')).toEqual({ ok: false, reason: 'contains an invisible character (U+FE0F) at position 6' });
   });
 });
 
@@ -61,6 +83,8 @@ describe('username', () => {
     expect(username('jo\u0007hn@kentel.com', rules)).toEqual({ ok: false, reason: 'contains a control character (U+0007) at position 3; a username has no spaces, control or invisible characters' });
     expect(username('john\u200B@kentel.com', rules)).toEqual({ ok: false, reason: 'contains an invisible formatting character (U+200B) at position 5; a username has no spaces, control or invisible characters' });
     expect(username('john smith@kentel.com', rules)).toEqual({ ok: false, reason: 'contains a space (U+0020) at position 5; a username has no spaces, control or invisible characters' });
+    // A Hangul filler (a letter to Unicode, NFKC-folded to U+1160) would make a second john@kentel.com.
+    expect(username('john\u3164@kentel.com', rules)).toEqual({ ok: false, reason: 'contains an invisible character (U+1160) at position 5; a username has no spaces, control or invisible characters' });
   });
   it('refuses shapes that are not name@domain', () => {
     expect(username('johnsmith', rules)).toEqual({ ok: false, reason: '"johnsmith" is not of the form name@domain' });
