@@ -5,7 +5,7 @@ import pg from 'pg';
 import { directoryMigrations } from '../../migrations/index.js';
 import { DirectoryDatabases, managedDatabaseName } from '../../src/database/directory-databases.js';
 import { withDatabase } from '../support/database-urls.js';
-import { type TenantSetup, World } from '../support/world.js';
+import { APP_REDIRECT, type TenantSetup, World } from '../support/world.js';
 
 /**
  * Training: the same Okta, the same flow, another directory. A training sign-in provisions into the tenant's
@@ -163,6 +163,32 @@ describe('training sign-in', () => {
     expect(refused).toMatchObject({ status: 403, body: { detail: 'Training sign-in is not enabled for this organization.' } });
     await w.putConfig('kentel', config);
     expect((await w.bearer('/v1/training/me', train.tokens.access_token)).status).toBe(200);
+  });
+
+  it('turning training off refuses training tokens and codes without using them up: once it is back on they work', async () => {
+    const signedIn = (await w.signIn(hub, alice, { environment: 'training' })) as { tokens: oidc.TokenEndpointResponse };
+    const pending = await w.startSignIn(hub, alice, { environment: 'training' });
+    const exchange = () => w.tokenRequest({ clientId: 'hub' }, { grant_type: 'authorization_code', code: pending.callback!.searchParams.get('code')!, redirect_uri: APP_REDIRECT, code_verifier: pending.verifier });
+    const refresh = () => w.tokenRequest({ clientId: 'hub' }, { grant_type: 'refresh_token', refresh_token: signedIn.tokens.refresh_token! });
+    const config = await w.configOf('kentel');
+    await w.putConfig('kentel', { ...config, training: { ...config.training, enabled: false } });
+    try {
+      const off = { error: 'access_denied', error_description: 'Training sign-in is not enabled for this organization.' };
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        const refused = await refresh();
+        expect({ attempt, status: refused.status, body: refused.body }).toEqual({ attempt, status: 403, body: off });
+      }
+      const code = await exchange();
+      expect([code.status, code.body]).toEqual([403, off]);
+    } finally {
+      await w.putConfig('kentel', config);
+    }
+    // The same refresh token (not used, so no reuse, no revoked family) and the same code.
+    const refreshed = await refresh();
+    expect([refreshed.status, decodeJwt(refreshed.body.access_token).env]).toEqual([200, 'training']);
+    expect((await w.bearer('/v1/training/me', refreshed.body.access_token)).status).toBe(200);
+    const exchanged = await exchange();
+    expect([exchanged.status, decodeJwt(exchanged.body.access_token).env]).toEqual([200, 'training']);
   });
 
   it('account managers see the training status, its tree, and can reset its users without touching production', async () => {
