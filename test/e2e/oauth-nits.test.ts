@@ -144,6 +144,22 @@ describe('OAuth endpoint details', () => {
       expect([res.status, res.body]).toEqual([400, { error: 'invalid_scope', error_description: 'scope is empty: leave it out to sign in with openid, or name the scopes.' }]);
     });
   });
+  it('reads a scope as a set (RFC 6749 §3.3): a scope named twice is granted once, in the order first named, at authorize, refresh and the password grant', async () => {
+    const decode = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as { scope: string };
+    const tokens = await signIn({ scope: 'openid openid email  email profile openid offline_access' });
+    expect([tokens.scope, decode(tokens.access_token).scope]).toEqual(['openid email profile offline_access', 'openid email profile offline_access']);
+    const refreshed = await w.tokenRequest({ clientId: 'hub' }, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, scope: 'email openid email' });
+    expect([refreshed.status, refreshed.body.scope, decode(refreshed.body.access_token).scope]).toEqual([200, 'email openid', 'email openid']);
+    const pos = await w.addApp('rq-pw-set', { type: 'confidential', grantTypes: ['password'] });
+    const config = await w.configOf('kentel');
+    await w.putConfig('kentel', { ...config, okta: { ...config.okta, passwordGrant: true } });
+    try {
+      const password = await w.passwordGrant(pos, pat.login, pat.password, { scope: 'openid profile openid profile' });
+      expect([password.status, password.body.scope, decode(password.body.access_token).scope]).toEqual([200, 'openid profile', 'openid profile']);
+    } finally {
+      await w.putConfig('kentel', config);
+    }
+  });
   describe('loopback redirect URIs (RFC 8252 §7.3): any port at request time, nothing else may differ', () => {
     const authorize = (redirectUri: string) => fetch(`${w.service.url}/oauth2/authorize?${new URLSearchParams({
       client_id: 'native', redirect_uri: redirectUri, response_type: 'code', scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's', prompt: 'bogus',
