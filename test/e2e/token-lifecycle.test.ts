@@ -62,7 +62,9 @@ describe('token revocation, introspection and refresh reuse', () => {
     expect(at.scope).toBe('openid profile email offline_access');
     expect(typeof at.exp).toBe('number');
     const rt = await oidc.tokenIntrospection(api, t.refresh_token!, { token_type_hint: 'refresh_token' });
-    expect(rt).toMatchObject({ active: true, token_type: 'refresh_token', client_id: 'hub', username: 'bob@kentel.com' });
+    expect(rt).toMatchObject({ active: true, client_id: 'hub', username: 'bob@kentel.com' });
+    // RFC 7662 §2.2: token_type is an RFC 6749 §7.1 type (Bearer, for the access token); a refresh token has none.
+    expect(rt).not.toHaveProperty('token_type');
   });
 
   it('introspection: unknown or forged tokens are just inactive; bad callers get the OAuth error', async () => {

@@ -116,9 +116,10 @@ export class TokenIntrospection {
     if (!rt.active || rt.environment !== caller.environment) return INACTIVE;
     const user = await this.users.find(rt.environment, rt.tenantId, rt.userId).catch(() => null);
     if (user?.status !== 'active') return INACTIVE;
+    // No token_type: RFC 7662 §2.2 means a type of RFC 6749 §7.1 (how the token is presented, e.g. Bearer), which a
+    // refresh token, only ever sent to the token endpoint, has not.
     return {
       active: true,
-      token_type: 'refresh_token',
       scope: rt.scope,
       client_id: rt.clientId,
       username: user.username,
