@@ -31,8 +31,9 @@ describe('metadata and cross-origin calls', () => {
       expect({ status: rfc8414.status, type: rfc8414.headers.get('content-type'), cache: rfc8414.headers.get('cache-control'), body: rfc8414.body })
         .toEqual({ status: 200, type: oidc.headers.get('content-type'), cache: 'public, max-age=300', body: oidc.body });
       expect(rfc8414.body).toMatchObject({ issuer: w.service.url, token_endpoint: `${w.service.url}/oauth2/token`, jwks_uri: `${w.service.url}/oauth2/jwks`, code_challenge_methods_supported: ['S256'] });
-      // A path below it is nobody's metadata when the issuer has no path.
-      expect((await get(`${w.service.url}/.well-known/oauth-authorization-server/sso`)).status).toBe(404);
+      // A path below it is nobody's metadata when the issuer has no path: a 404 problem, which no cache may keep.
+      const none = await get(`${w.service.url}/.well-known/oauth-authorization-server/sso`);
+      expect([none.status, none.headers.get('content-type'), none.headers.get('cache-control')]).toEqual([404, 'application/problem+json; charset=utf-8', null]);
     });
 
     it('for an issuer with a path, also after the host with the path appended (RFC 8414 §3)', async () => {
@@ -45,7 +46,10 @@ describe('metadata and cross-origin calls', () => {
         expect([doc.status, doc.headers.get('cache-control'), doc.body.issuer, doc.body.token_endpoint])
           .toEqual([200, 'public, max-age=300', `${root}/sso/broker`, `${root}/sso/broker/oauth2/token`]);
         expect(doc.body).toEqual((await get(`${root}/.well-known/openid-configuration`)).body);
-        for (const path of ['/sso', '/sso/broker/x', '/other/broker']) expect([path, (await get(`${root}/.well-known/oauth-authorization-server${path}`)).status]).toEqual([path, 404]);
+        for (const path of ['/sso', '/sso/broker/x', '/other/broker']) {
+          const none = await get(`${root}/.well-known/oauth-authorization-server${path}`);
+          expect([path, none.status, none.headers.get('cache-control')]).toEqual([path, 404, null]);
+        }
       } finally {
         await other?.close();
       }
