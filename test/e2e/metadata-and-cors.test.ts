@@ -126,9 +126,20 @@ describe('metadata and cross-origin calls', () => {
         const granted = [...pre.headers.keys()].filter((h) => h.startsWith('access-control-'));
         expect({ origin, status: pre.status, granted, vary: pre.headers.get('vary') }).toEqual({ origin, status: 204, granted: [], vary: 'Origin' });
       }
-      // A loopback redirect URI's origin is allowed as registered (its port), like any other.
-      const loopback = await form('http://127.0.0.1:9', { grant_type: 'refresh_token', client_id: 'hub', refresh_token: 'x' });
-      expect(corsOf(loopback).allowOrigin).toBe('http://127.0.0.1:9');
+      // A loopback IP redirect URI (hub's http://127.0.0.1:9/app/callback, and these) is a native app's (RFC 8252 §7.3),
+      // which calls without CORS, and it matches with any port: no origin of it is allowed, the registered port's neither.
+      // A localhost one keeps its exact origin (it is matched exactly).
+      await w.addApp('loop-app', { redirectUris: ['http://127.0.0.1/loop/cb', 'http://[::1]:8080/cb', 'http://localhost:8080/cb'] });
+      const origins: Array<[string, string | null]> = [
+        ['http://127.0.0.1:9', null], ['http://127.0.0.1', null], ['http://127.0.0.1:50123', null], ['http://[::1]:8080', null], ['http://[::1]', null],
+        ['http://localhost:8080', 'http://localhost:8080'], ['http://localhost:8081', null], ['http://localhost', null],
+      ];
+      for (const [origin, allowed] of origins) {
+        const token = await form(origin, { grant_type: 'refresh_token', client_id: 'loop-app', refresh_token: 'x' });
+        const me = await fetch(`${w.service.url}/v1/me`, { headers: { origin } });
+        await Promise.all([token.arrayBuffer(), me.arrayBuffer()]);
+        expect({ origin, token: corsOf(token).allowOrigin, me: corsOf(me).allowOrigin }).toEqual({ origin, token: allowed, me: allowed });
+      }
       // Without an Origin (a desktop app, a server) nothing changes but Vary.
       const plain = await form(undefined, { grant_type: 'refresh_token', client_id: 'hub', refresh_token: 'x' });
       expect(corsOf(plain)).toEqual({ status: 400, allowOrigin: null, credentials: null, vary: 'Origin', corp: 'same-origin' });

@@ -10,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database.
 /** The connections of the cache under test, told apart from the test's own in pg_stat_activity. */
 const APP = 'iqsso-origins-test';
 /** What the table holds at the start of each test: one client, web and native redirect URIs (one stored before registration refused control characters). */
-const REGISTERED = ['https://hub.example.com/callback', 'com.iqmetrix.rq:/callback', 'http://127.0.0.1:9/cb', 'https://a.example/cb\r\nX: y'];
+const REGISTERED = ['https://hub.example.com/callback', 'com.iqmetrix.rq:/callback', 'http://127.0.0.1:9/cb', 'http://127.0.0.1/loop/cb', 'http://[::1]:9/cb', 'http://localhost:8080/cb', 'https://a.example/cb\r\nX: y'];
 
 /**
  * The origins' cache over a real Postgres (a migrated test database, clients inserted in SQL) with a hand-driven
@@ -71,10 +71,12 @@ describe('ClientOrigins', () => {
     expect(await waitingReads()).toBe(n);
   }
 
-  it('allows the web origins of redirect URIs only, exactly as a browser serializes them', async () => {
+  it('allows the web origins of redirect URIs only, exactly as a browser serializes them; none of a native app\'s loopback IP ones (RFC 8252 §7.3)', async () => {
     expect(await origins.allows('https://hub.example.com')).toBe(true);
-    expect(origins.allows('http://127.0.0.1:9')).toBe(true);
-    for (const origin of ['null', 'com.iqmetrix.rq:', 'https://a.example', 'https://hub.example.com/', 'http://127.0.0.1:10']) expect([origin, origins.allows(origin)]).toEqual([origin, false]);
+    expect(origins.allows('http://localhost:8080')).toBe(true); // a localhost one keeps its exact origin
+    for (const origin of ['null', 'com.iqmetrix.rq:', 'https://a.example', 'https://hub.example.com/', 'http://127.0.0.1:9', 'http://127.0.0.1:10', 'http://127.0.0.1', 'http://[::1]:9', 'http://[::1]', 'http://localhost', 'http://localhost:8081']) {
+      expect([origin, origins.allows(origin)]).toEqual([origin, false]);
+    }
   });
 
   it('answers from memory for its TTL, then reads Postgres again: another instance\'s registration is seen within the bound', async () => {
@@ -119,7 +121,7 @@ describe('ClientOrigins', () => {
 
   it('shares one read among concurrent questions', async () => {
     const release = await holdReads();
-    const asked = Promise.all([origins.allows('https://hub.example.com'), origins.allows('https://x.example'), origins.allows('http://127.0.0.1:9')]);
+    const asked = Promise.all([origins.allows('https://hub.example.com'), origins.allows('https://x.example'), origins.allows('http://localhost:8080')]);
     await untilWaiting(1);
     await new Promise((r) => setTimeout(r, 200));
     expect(await waitingReads()).toBe(1); // one read, not three
