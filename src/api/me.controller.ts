@@ -2,6 +2,7 @@ import { Controller, Get, HttpCode, Post, Req, UseGuards, applyDecorators } from
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Clock } from '../common/clock.js';
 import { InvalidToken } from '../common/errors/oauth-errors.js';
+import { TrainingDisabled } from '../database/directory-databases.js';
 import { type AccessTokenClaims, AccessTokenGuard, ForEnvironment } from '../oauth/access-token.guard.js';
 import { ApiStateCache } from './api-state-cache.js';
 import { DirectoryUsers } from '../provisioning/directory-users.js';
@@ -14,7 +15,11 @@ import { RefreshTokens } from '../oauth/tokens/refresh-tokens.js';
  * reaches it at commit through Postgres NOTIFY); training reads do not.
  */
 export async function tokenUser(users: DirectoryUsers, grants: RefreshTokens, cache: ApiStateCache | undefined, clock: Clock, t: AccessTokenClaims) {
-  const readUser = () => users.find(t.env, t.tid, t.sub);
+  // A token of an environment its tenant has turned off (training) is a token that no longer stands: invalid_token
+  // (RFC 6750 §3.1 has no access_denied), like a revoked one.
+  const readUser = () => users.find(t.env, t.tid, t.sub).catch((e: unknown) => {
+    throw e instanceof TrainingDisabled ? new InvalidToken(e.description) : e;
+  });
   const gid = typeof t.gid === 'string' ? t.gid : undefined;
   const readGrant = () => grants.grantState(gid!);
   const [user, grant] = await Promise.all([

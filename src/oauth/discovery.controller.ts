@@ -1,5 +1,6 @@
-import { Controller, Get, Header, NotFoundException, Param } from '@nestjs/common';
+import { Controller, Get, Header, NotFoundException, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { AppConfig } from '../config/app-config.js';
 import { supportedScopes } from './authorize-validator.js';
 import { GrantRegistry } from './grants/grant-registry.js';
@@ -7,6 +8,15 @@ import { SigningKeys } from './keys/signing-keys.js';
 
 /** How long the metadata documents and the JWKS may be cached (a signing key is published before it signs). */
 const METADATA_CACHE = 'public, max-age=300';
+
+/**
+ * The document, marked cacheable. Set here, as it is returned, not with @Header: Nest sets those before the handler
+ * runs, so a refusal (a 404 for a path that is nobody's metadata) went out as public for five minutes too.
+ */
+function cacheable<T>(res: Response, document: T): T {
+  res.set('Cache-Control', METADATA_CACHE);
+  return document;
+}
 
 /**
  * This service's metadata and JWKS, how apps find its endpoints and verify its tokens: OpenID Connect discovery,
@@ -28,9 +38,8 @@ export class DiscoveryController {
   }
 
   @Get('.well-known/openid-configuration')
-  @Header('Cache-Control', METADATA_CACHE)
-  discovery() {
-    return this.metadata();
+  discovery(@Res({ passthrough: true }) res: Response) {
+    return cacheable(res, this.metadata());
   }
 
   /**
@@ -41,16 +50,14 @@ export class DiscoveryController {
    * prefix, where clients that append the suffix to the issuer, OIDC-style, look.
    */
   @Get('.well-known/oauth-authorization-server')
-  @Header('Cache-Control', METADATA_CACHE)
-  authorizationServer() {
-    return this.metadata();
+  authorizationServer(@Res({ passthrough: true }) res: Response) {
+    return cacheable(res, this.metadata());
   }
 
   @Get('.well-known/oauth-authorization-server/*issuerPath')
-  @Header('Cache-Control', METADATA_CACHE)
-  authorizationServerOfPath(@Param('issuerPath') path: string[]) {
+  authorizationServerOfPath(@Param('issuerPath') path: string[], @Res({ passthrough: true }) res: Response) {
     if (!this.issuerPath || `/${path.join('/')}` !== this.issuerPath) throw new NotFoundException('No such resource.');
-    return this.metadata();
+    return cacheable(res, this.metadata());
   }
 
   private metadata() {
@@ -82,9 +89,8 @@ export class DiscoveryController {
   }
 
   @Get('oauth2/jwks')
-  @Header('Cache-Control', METADATA_CACHE)
   @Header('Content-Type', 'application/jwk-set+json')
-  jwks() {
-    return this.keys.jwks();
+  jwks(@Res({ passthrough: true }) res: Response) {
+    return cacheable(res, this.keys.jwks());
   }
 }

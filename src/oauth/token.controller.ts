@@ -1,7 +1,8 @@
 import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { UnauthorizedClient, UnsupportedGrantType } from '../common/errors/oauth-errors.js';
+import { InvalidGrant, UnauthorizedClient, UnsupportedGrantType } from '../common/errors/oauth-errors.js';
+import { TrainingDisabled } from '../database/directory-databases.js';
 import { ClientsService } from './clients/clients.service.js';
 import type { GrantType } from './clients/client.entity.js';
 import { GrantRegistry } from './grants/grant-registry.js';
@@ -26,6 +27,14 @@ export class TokenController {
     const client = await this.clients.authenticate(authorization, params);
     if (!client.grantTypes.includes(type as GrantType)) throw new UnauthorizedClient(`This client may not use the ${type} grant.`);
     res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
-    return handler.handle(client, params, { correlationId: (res.req as { id?: string }).id, setHeader: (name, value) => res.set(name, value) });
+    try {
+      return await handler.handle(client, params, { correlationId: (res.req as { id?: string }).id, setHeader: (name, value) => res.set(name, value) });
+    } catch (e) {
+      // A grant of a tenant whose training is off (a code, a refresh token, a password sign-in for training): RFC 6749
+      // §5.2 has no access_denied here; the grant is what cannot be used now. Every grant refuses it before its code
+      // or refresh token is used, so it works again once training is back on.
+      if (e instanceof TrainingDisabled) throw new InvalidGrant(e.description);
+      throw e;
+    }
   }
 }

@@ -31,8 +31,9 @@ describe('metadata and cross-origin calls', () => {
       expect({ status: rfc8414.status, type: rfc8414.headers.get('content-type'), cache: rfc8414.headers.get('cache-control'), body: rfc8414.body })
         .toEqual({ status: 200, type: oidc.headers.get('content-type'), cache: 'public, max-age=300', body: oidc.body });
       expect(rfc8414.body).toMatchObject({ issuer: w.service.url, token_endpoint: `${w.service.url}/oauth2/token`, jwks_uri: `${w.service.url}/oauth2/jwks`, code_challenge_methods_supported: ['S256'] });
-      // A path below it is nobody's metadata when the issuer has no path.
-      expect((await get(`${w.service.url}/.well-known/oauth-authorization-server/sso`)).status).toBe(404);
+      // A path below it is nobody's metadata when the issuer has no path: a 404 problem, which no cache may keep.
+      const none = await get(`${w.service.url}/.well-known/oauth-authorization-server/sso`);
+      expect([none.status, none.headers.get('content-type'), none.headers.get('cache-control')]).toEqual([404, 'application/problem+json; charset=utf-8', null]);
     });
 
     it('for an issuer with a path, also after the host with the path appended (RFC 8414 §3)', async () => {
@@ -45,7 +46,10 @@ describe('metadata and cross-origin calls', () => {
         expect([doc.status, doc.headers.get('cache-control'), doc.body.issuer, doc.body.token_endpoint])
           .toEqual([200, 'public, max-age=300', `${root}/sso/broker`, `${root}/sso/broker/oauth2/token`]);
         expect(doc.body).toEqual((await get(`${root}/.well-known/openid-configuration`)).body);
-        for (const path of ['/sso', '/sso/broker/x', '/other/broker']) expect([path, (await get(`${root}/.well-known/oauth-authorization-server${path}`)).status]).toEqual([path, 404]);
+        for (const path of ['/sso', '/sso/broker/x', '/other/broker']) {
+          const none = await get(`${root}/.well-known/oauth-authorization-server${path}`);
+          expect([path, none.status, none.headers.get('cache-control')]).toEqual([path, 404, null]);
+        }
       } finally {
         await other?.close();
       }
@@ -122,9 +126,20 @@ describe('metadata and cross-origin calls', () => {
         const granted = [...pre.headers.keys()].filter((h) => h.startsWith('access-control-'));
         expect({ origin, status: pre.status, granted, vary: pre.headers.get('vary') }).toEqual({ origin, status: 204, granted: [], vary: 'Origin' });
       }
-      // A loopback redirect URI's origin is allowed as registered (its port), like any other.
-      const loopback = await form('http://127.0.0.1:9', { grant_type: 'refresh_token', client_id: 'hub', refresh_token: 'x' });
-      expect(corsOf(loopback).allowOrigin).toBe('http://127.0.0.1:9');
+      // A loopback IP redirect URI (hub's http://127.0.0.1:9/app/callback, and these) is a native app's (RFC 8252 §7.3),
+      // which calls without CORS, and it matches with any port: no origin of it is allowed, the registered port's neither.
+      // A localhost one keeps its exact origin (it is matched exactly).
+      await w.addApp('loop-app', { redirectUris: ['http://127.0.0.1/loop/cb', 'http://[::1]:8080/cb', 'http://localhost:8080/cb'] });
+      const origins: Array<[string, string | null]> = [
+        ['http://127.0.0.1:9', null], ['http://127.0.0.1', null], ['http://127.0.0.1:50123', null], ['http://[::1]:8080', null], ['http://[::1]', null],
+        ['http://localhost:8080', 'http://localhost:8080'], ['http://localhost:8081', null], ['http://localhost', null],
+      ];
+      for (const [origin, allowed] of origins) {
+        const token = await form(origin, { grant_type: 'refresh_token', client_id: 'loop-app', refresh_token: 'x' });
+        const me = await fetch(`${w.service.url}/v1/me`, { headers: { origin } });
+        await Promise.all([token.arrayBuffer(), me.arrayBuffer()]);
+        expect({ origin, token: corsOf(token).allowOrigin, me: corsOf(me).allowOrigin }).toEqual({ origin, token: allowed, me: allowed });
+      }
       // Without an Origin (a desktop app, a server) nothing changes but Vary.
       const plain = await form(undefined, { grant_type: 'refresh_token', client_id: 'hub', refresh_token: 'x' });
       expect(corsOf(plain)).toEqual({ status: 400, allowOrigin: null, credentials: null, vary: 'Origin', corp: 'same-origin' });

@@ -25,7 +25,7 @@ describe('OAuth endpoint details', () => {
   };
 
   it('says Basic credentials that are not the Base64 of id:secret are malformed, not that another scheme was used', async () => {
-    const malformed = 'The Basic credentials are malformed: they must be the Base64 of client_id:client_secret (RFC 6749 §2.3.1).';
+    const malformed = 'The Basic credentials are malformed: they must be the Base64 of client_id:client_secret (RFC 6749 section 2.3.1).';
     for (const authorization of ['Basic %%%', 'Basic', 'basic ', 'Basic a=b', 'Basic ====', `Basic ${Buffer.from('no-colon').toString('base64')}`, 'BASIC %%%']) {
       const res = await token(authorization);
       expect({ authorization, ...res }).toEqual({ authorization, status: 401, challenge: 'Basic realm="oauth2"', body: { error: 'invalid_client', error_description: malformed } });
@@ -143,6 +143,47 @@ describe('OAuth endpoint details', () => {
       const res = await w.passwordGrant(pos, pat.login, pat.password, { scope: '' });
       expect([res.status, res.body]).toEqual([400, { error: 'invalid_scope', error_description: 'scope is empty: leave it out to sign in with openid, or name the scopes.' }]);
     });
+  });
+  it('reads a scope as a set (RFC 6749 §3.3): a scope named twice is granted once, in the order first named, at authorize, refresh and the password grant', async () => {
+    const decode = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as { scope: string };
+    const tokens = await signIn({ scope: 'openid openid email  email profile openid offline_access' });
+    expect([tokens.scope, decode(tokens.access_token).scope]).toEqual(['openid email profile offline_access', 'openid email profile offline_access']);
+    const refreshed = await w.tokenRequest({ clientId: 'hub' }, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, scope: 'email openid email' });
+    expect([refreshed.status, refreshed.body.scope, decode(refreshed.body.access_token).scope]).toEqual([200, 'email openid', 'email openid']);
+    const pos = await w.addApp('rq-pw-set', { type: 'confidential', grantTypes: ['password'] });
+    const config = await w.configOf('kentel');
+    await w.putConfig('kentel', { ...config, okta: { ...config.okta, passwordGrant: true } });
+    try {
+      const password = await w.passwordGrant(pos, pat.login, pat.password, { scope: 'openid profile openid profile' });
+      expect([password.status, password.body.scope, decode(password.body.access_token).scope]).toEqual([200, 'openid profile', 'openid profile']);
+    } finally {
+      await w.putConfig('kentel', config);
+    }
+  });
+  it('keeps every error_description to the characters RFC 6749 allows there (§4.1.2.1, §5.2: no quote, backslash, TAB or non-ASCII), and bounded, however the request was spelled', async () => {
+    const allowed = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
+    const raw = async (body: string) => {
+      const res = await fetch(`${w.service.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+      return { status: res.status, body: (await res.json()) as Record<string, string> };
+    };
+    const grantType = await raw(`client_id=hub&grant_type=${encodeURIComponent('é"\\x')}`);
+    expect(grantType).toEqual({ status: 400, body: { error: 'unsupported_grant_type', error_description: 'grant_type ???x is not supported.' } });
+    const key = encodeURIComponent('gr"ant\\é');
+    const repeated = await raw(`${key}=1&${key}=2&grant_type=refresh_token&client_id=hub`);
+    expect(repeated).toEqual({ status: 400, body: { error: 'invalid_request', error_description: 'The parameter gr?ant?? is repeated or malformed.' } });
+
+    // At authorize, sent back to the app in the redirect; a long echo (40 parameters sent twice) is cut at 400 characters.
+    const authorize = async (extra: string) => {
+      const params = new URLSearchParams({ client_id: 'hub', redirect_uri: APP_REDIRECT, response_type: 'code', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's' });
+      const res = await fetch(`${w.service.url}/oauth2/authorize?${params}&${extra}`, { redirect: 'manual' });
+      const back = new URL(res.headers.get('location') ?? 'about:blank');
+      return { status: res.status, error: back.searchParams.get('error'), description: back.searchParams.get('error_description') ?? '' };
+    };
+    expect(await authorize(`scope=${encodeURIComponent('openid é"\\\tx')}`)).toEqual({ status: 302, error: 'invalid_scope', description: 'Unsupported scope: ????x.' });
+    const names = Array.from({ length: 40 }, (_, i) => `${String(i).padStart(2, '0')}${'n'.repeat(38)}`);
+    const long = await authorize(names.map((n) => `${n}=1&${n}=2`).join('&'));
+    expect(long).toEqual({ status: 302, error: 'invalid_request', description: `${`Parameters must not be repeated: ${names.join(', ')}.`.slice(0, 397)}...` });
+    for (const description of [grantType.body.error_description, repeated.body.error_description, long.description]) expect(allowed.test(description!)).toBe(true);
   });
   describe('loopback redirect URIs (RFC 8252 §7.3): any port at request time, nothing else may differ', () => {
     const authorize = (redirectUri: string) => fetch(`${w.service.url}/oauth2/authorize?${new URLSearchParams({

@@ -62,7 +62,9 @@ describe('token revocation, introspection and refresh reuse', () => {
     expect(at.scope).toBe('openid profile email offline_access');
     expect(typeof at.exp).toBe('number');
     const rt = await oidc.tokenIntrospection(api, t.refresh_token!, { token_type_hint: 'refresh_token' });
-    expect(rt).toMatchObject({ active: true, token_type: 'refresh_token', client_id: 'hub', username: 'bob@kentel.com' });
+    expect(rt).toMatchObject({ active: true, client_id: 'hub', username: 'bob@kentel.com' });
+    // RFC 7662 §2.2: token_type is an RFC 6749 §7.1 type (Bearer, for the access token); a refresh token has none.
+    expect(rt).not.toHaveProperty('token_type');
   });
 
   it('introspection: unknown or forged tokens are just inactive; bad callers get the OAuth error', async () => {
@@ -144,12 +146,20 @@ describe('token revocation, introspection and refresh reuse', () => {
     expect(await noClient.json()).toEqual({ error: 'invalid_client', error_description: 'Client authentication is required (client_id).' });
   });
 
-  it('revocation of an access token revokes its grant; a client cannot revoke another client\'s tokens', async () => {
+  it('revocation of an access token revokes its grant; a client cannot revoke another client\'s tokens, and is told so', async () => {
     const t = await signIn();
-    // rq-api did not receive these tokens: its revocation request is answered 200 and changes nothing.
-    expect((await post('/oauth2/revoke', { token: t.refresh_token! }, apiAuth())).status).toBe(200);
-    expect((await post('/oauth2/revoke', { token: t.access_token }, apiAuth())).status).toBe(200);
+    // rq-api did not receive these tokens: refused (RFC 7009 §2.1: "the client is informed of the error"), nothing changes.
+    const refused = { status: 400, body: { error: 'invalid_request', error_description: 'This token was issued to another client: a client may revoke only its own tokens.' } };
+    for (const [token, hint] of [[t.refresh_token!, 'refresh_token'], [t.refresh_token!, 'access_token'], [t.access_token, 'access_token'], [t.access_token, 'refresh_token']]) {
+      const res = await post('/oauth2/revoke', { token: token!, token_type_hint: hint! }, apiAuth());
+      expect({ hint, status: res.status, body: await res.json() }).toEqual({ hint, ...refused });
+    }
+    // A public client is told alike (its tokens are as unguessable; the error says nothing to one that does not hold the token).
+    await w.addApp('other-spa');
+    const spa = await post('/oauth2/revoke', { token: t.refresh_token!, client_id: 'other-spa' });
+    expect({ status: spa.status, body: await spa.json() }).toEqual(refused);
     expect((await oidc.tokenIntrospection(api, t.access_token)).active).toBe(true);
+    expect((await oidc.tokenIntrospection(api, t.refresh_token!)).active).toBe(true);
 
     await oidc.tokenRevocation(app, t.access_token, { token_type_hint: 'access_token' });
     expect(await oidc.tokenIntrospection(api, t.access_token)).toEqual({ active: false });

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { directoryMigrations } from '../../migrations/index.js';
 import { DirectoryDatabases, managedDatabaseName } from '../../src/database/directory-databases.js';
 import { withDatabase } from '../support/database-urls.js';
-import { type TenantSetup, World } from '../support/world.js';
+import { APP_REDIRECT, type TenantSetup, World } from '../support/world.js';
 
 /**
  * Training: the same Okta, the same flow, another directory. A training sign-in provisions into the tenant's
@@ -168,9 +168,45 @@ describe('training sign-in', () => {
     expect(directories.openPools()).toEqual([]);
     expect(await eventually(trainingConnections, 0)).toBe(0);
     const refused = await w.bearer('/v1/training/me', train.tokens.access_token);
-    expect(refused).toMatchObject({ status: 403, body: { detail: 'Training sign-in is not enabled for this organization.' } });
+    expect(refused).toMatchObject({ status: 401, body: { error: 'invalid_token', detail: 'Training sign-in is not enabled for this organization.' } });
     await w.putConfig('kentel', config);
     expect((await w.bearer('/v1/training/me', train.tokens.access_token)).status).toBe(200);
+  });
+
+  it('turning training off refuses training tokens and codes in RFC terms without using them up: once it is back on they work', async () => {
+    const signedIn = (await w.signIn(hub, alice, { environment: 'training' })) as { tokens: oidc.TokenEndpointResponse };
+    const pending = await w.startSignIn(hub, alice, { environment: 'training' });
+    const exchange = () => w.tokenRequest({ clientId: 'hub' }, { grant_type: 'authorization_code', code: pending.callback!.searchParams.get('code')!, redirect_uri: APP_REDIRECT, code_verifier: pending.verifier });
+    const refresh = () => w.tokenRequest({ clientId: 'hub' }, { grant_type: 'refresh_token', refresh_token: signedIn.tokens.refresh_token! });
+    const pos = await w.addApp('pos-training-off', { type: 'confidential', grantTypes: ['password'], environment: 'training' });
+    const config = await w.configOf('kentel');
+    await w.putConfig('kentel', { ...config, training: { ...config.training, enabled: false } });
+    try {
+      const description = 'Training sign-in is not enabled for this organization.';
+      // The token endpoint (RFC 6749 §5.2 has no access_denied): the grant cannot be used now.
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        const refused = await refresh();
+        expect({ attempt, status: refused.status, body: refused.body }).toEqual({ attempt, status: 400, body: { error: 'invalid_grant', error_description: description } });
+      }
+      const code = await exchange();
+      expect([code.status, code.body]).toEqual([400, { error: 'invalid_grant', error_description: description }]);
+      const password = await w.passwordGrant(pos, alice.login, alice.password);
+      expect([password.status, password.body]).toEqual([400, { error: 'invalid_grant', error_description: description }]);
+      // The Bearer API (RFC 6750 §3.1 has no access_denied either): a token that no longer stands.
+      for (const path of ['/v1/training/me', '/oauth2/userinfo']) {
+        const api = await w.bearer(path, signedIn.tokens.access_token);
+        expect({ path, status: api.status, challenge: api.headers.get('www-authenticate'), error: api.body.error, detail: api.body.detail })
+          .toEqual({ path, status: 401, challenge: `Bearer realm="api", error="invalid_token", error_description="${description}"`, error: 'invalid_token', detail: description });
+      }
+    } finally {
+      await w.putConfig('kentel', config);
+    }
+    // The same refresh token (not used, so no reuse, no revoked family) and the same code.
+    const refreshed = await refresh();
+    expect([refreshed.status, decodeJwt(refreshed.body.access_token).env]).toEqual([200, 'training']);
+    expect((await w.bearer('/v1/training/me', refreshed.body.access_token)).status).toBe(200);
+    const exchanged = await exchange();
+    expect([exchanged.status, decodeJwt(exchanged.body.access_token).env]).toEqual([200, 'training']);
   });
 
   it('account managers see the training status, its tree, and can reset its users without touching production', async () => {

@@ -115,7 +115,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
           return;
         }
         if (exception.status === 400 || exception.status === 401 || exception.status === 403) {
-          res.set('WWW-Authenticate', `Bearer realm="${API_REALM}", error="${exception.error}", error_description="${exception.description.replace(/["\\]/g, '')}"`);
+          // The description holds no quote or backslash: OAuthError made it safe for error_description (RFC 6750 §3).
+          res.set('WWW-Authenticate', `Bearer realm="${API_REALM}", error="${exception.error}", error_description="${exception.description}"`);
         }
         // The title is the status phrase like every about:blank problem's; the OAuth error code is its own member.
         this.sendProblem(res, req, new ProblemError(exception.status, exception.error, exception.description), { error: exception.error });

@@ -1,12 +1,30 @@
+/** The characters an error_description may hold (RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3): %x20-21 / %x23-5B / %x5D-7E. */
+const OUTSIDE_DESCRIPTION = /[^\x20\x21\x23-\x5B\x5D-\x7E]/gu;
+/** Ours are a sentence or two; a description echoing the request is cut here, whatever its call site bounded. */
+export const MAX_DESCRIPTION = 400;
+
+/**
+ * A description as an OAuth error may carry it: every other character (a quote, a backslash, a TAB, any non-ASCII
+ * one, each code point once) replaced by '?', and at most MAX_DESCRIPTION characters, the cut marked with '...'.
+ */
+export function oauthDescription(text: string): string {
+  const safe = text.replace(OUTSIDE_DESCRIPTION, '?');
+  return safe.length <= MAX_DESCRIPTION ? safe : `${safe.slice(0, MAX_DESCRIPTION - 3)}...`;
+}
+
 /**
  * One class per OAuth 2.0 / OIDC error code (RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, OIDC Core §3.1.2.6).
- * `description` is always safe to show: it never carries a secret, a token or upstream text.
+ * `description` is always safe to show: it never carries a secret, a token or upstream text, and it is made safe
+ * here for error_description (oauthDescription), so no call site that echoes a parameter can send what the RFCs forbid.
  */
 export abstract class OAuthError extends Error {
   abstract readonly error: string;
   readonly status: number = 400;
-  constructor(readonly description: string) {
-    super(description);
+  readonly description: string;
+  constructor(description: string) {
+    const safe = oauthDescription(description);
+    super(safe);
+    this.description = safe;
   }
 }
 

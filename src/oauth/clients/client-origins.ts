@@ -10,7 +10,8 @@ const RETRY_MS = 5_000;
 /**
  * The browser origins that may call the token, revocation and API endpoints from JavaScript (CORS, see
  * common/web/cors.ts): the origins of the http(s) redirect URIs of the registered clients. Every client is
- * enabled (there is no disabled state); a private-use scheme (com.iqmetrix.rq:/cb) has no web origin.
+ * enabled (there is no disabled state); a private-use scheme (com.iqmetrix.rq:/cb) and a loopback IP URI, both a
+ * native app's, have no web origin (webOrigin).
  *
  * The token endpoint is hot, so each instance keeps the set in memory, read from Postgres (one small query) when
  * it is older than CLIENT_ORIGINS_TTL_MS, and at once after a client is registered through this instance. Another
@@ -78,14 +79,18 @@ export class ClientOrigins {
 }
 
 /**
- * The origin a browser sends for a page at `uri` (RFC 6454 serialization, as URL.origin writes it), if it has one.
+ * The origin a browser app at `uri` calls from (RFC 6454 serialization, as URL.origin writes it), if it has one.
  * None for a URI with a control character or whitespace (stored before registration refused them): authorize
- * never redirects to one (isRegisteredUri), so no page of it can hold a code.
+ * never redirects to one (isRegisteredUri), so no page of it can hold a code. None for a loopback IP one
+ * (http://127.0.0.1, http://[::1]): those are a native app's (RFC 8252 §7.3), which calls without CORS, and they
+ * match with any port, so the one origin their registration names (port 80 for http://127.0.0.1/cb) was arbitrary.
+ * A `localhost` one keeps its exact origin, as it is matched exactly.
  */
 export function webOrigin(uri: string): string | undefined {
   if (/[\u0000-\u001F\u007F\s]/u.test(uri)) return undefined;
   try {
     const u = new URL(uri);
+    if (u.protocol === 'http:' && (u.hostname === '127.0.0.1' || u.hostname === '[::1]')) return undefined;
     return u.protocol === 'https:' || u.protocol === 'http:' ? u.origin : undefined;
   } catch {
     return undefined;

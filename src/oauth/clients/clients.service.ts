@@ -72,7 +72,7 @@ const redirectUri = z.string().max(2000).superRefine((v, ctx) => {
 
 /** HTTP Basic credentials (RFC 7617 §2): Base64, its padding only at the end. */
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-const MALFORMED_BASIC = 'The Basic credentials are malformed: they must be the Base64 of client_id:client_secret (RFC 6749 §2.3.1).';
+const MALFORMED_BASIC = 'The Basic credentials are malformed: they must be the Base64 of client_id:client_secret (RFC 6749 section 2.3.1).';
 
 /**
  * A `localhost` redirect URI is registered (RFC 8252 §8.3 does not recommend it, it does not forbid it), with a

@@ -149,11 +149,11 @@ export class PasswordGrant implements GrantHandler, OnModuleInit {
 
   /** Training before the password leaves: training on, its database answering. */
   private async checkTraining(s: SignInContext): Promise<void> {
-    if (!trainingEnabled(s.tenant.config)) throw new InvalidGrant(new TrainingDisabled().description);
+    if (!trainingEnabled(s.tenant.config)) throw new TrainingDisabled();
     try {
       await this.directories.check(s.tenant.id, 'training');
     } catch (e) {
-      if (e instanceof TrainingDisabled) throw new InvalidGrant(e.description);
+      if (e instanceof TrainingDisabled) throw e;
       await this.completion.failed(s, { field: 'trainingDatabase', reason: 'the training database was not available; the password was not sent to Okta' });
       throw new TrainingDatabaseUnavailable();
     }

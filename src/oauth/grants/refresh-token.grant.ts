@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidGrant, InvalidScope } from '../../common/errors/oauth-errors.js';
+import { DirectoryDatabases } from '../../database/directory-databases.js';
 import { DirectoryUsers } from '../../provisioning/directory-users.js';
 import type { OAuthClientEntity } from '../clients/client.entity.js';
 import { scopeTokens } from '../scope.js';
@@ -20,6 +21,7 @@ const reasons = {
 export class RefreshTokenGrant {
   constructor(
     private readonly refresh: RefreshTokens,
+    private readonly directories: DirectoryDatabases,
     private readonly users: DirectoryUsers,
     private readonly issuer: TokenIssuer,
   ) {}
@@ -30,7 +32,7 @@ export class RefreshTokenGrant {
     // refused before the refresh token is used, as a wider one is (inside the rotation).
     const asked = params.scope === undefined ? undefined : scopeTokens(params.scope);
     if (params.scope !== undefined && !asked) throw new InvalidScope('scope is empty: leave it out to keep the scope granted at sign-in, or name the scopes to narrow it to.');
-    const rotated = await this.refresh.rotate(presented, client.clientId, asked);
+    const rotated = await this.rotate(presented, client.clientId, asked);
     if (!rotated.ok) {
       if (rotated.reason === 'wider-scope') throw new InvalidScope('A refresh may only narrow the originally granted scope.');
       throw new InvalidGrant(reasons[rotated.reason]);
@@ -44,5 +46,19 @@ export class RefreshTokenGrant {
     }
     const subject = { user, tenantSlug: g.tenantSlug!, environment: g.environment, authTime: g.authTime, grantId: g.familyId, sessionId: g.sessionId };
     return this.issuer.response(client.clientId, subject, scope, rotated.token);
+  }
+
+  /**
+   * The rotation, with a training grant's environment checked before its token is used (training still on for the
+   * tenant, its database answering), so that a refusal, or a 503 to retry, leaves the client a refresh token that
+   * works once training is back. A production grant's directory is the rotation's own database: one statement.
+   */
+  private async rotate(presented: string, clientId: string, asked: string[] | undefined) {
+    const first = await this.refresh.rotate(presented, clientId, asked);
+    if (first.ok || first.reason !== 'unchecked-environment') return first;
+    await this.directories.check(first.tenantId, first.environment);
+    const second = await this.refresh.rotate(presented, clientId, asked, [first.environment]);
+    // A token's environment never changes, so this answer is never 'unchecked-environment' (narrowed for the types).
+    return second.ok || second.reason !== 'unchecked-environment' ? second : { ok: false as const, reason: 'unknown' as const };
   }
 }

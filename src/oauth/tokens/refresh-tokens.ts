@@ -27,7 +27,11 @@ export interface GrantRecord {
   ttl: number;
 }
 
-export type RotateResult = { ok: true; grant: RefreshGrant; token: string } | { ok: false; reason: 'unknown' | 'reused' | 'expired' | 'revoked' | 'other-client' | 'wider-scope' };
+export type RotateResult =
+  | { ok: true; grant: RefreshGrant; token: string }
+  | { ok: false; reason: 'unknown' | 'reused' | 'expired' | 'revoked' | 'other-client' | 'wider-scope' }
+  /** Not used, nor refused: the grant's directory is one the caller has not checked (see rotate). */
+  | { ok: false; reason: 'unchecked-environment'; tenantId: string; environment: Environment };
 
 export type RevocationReason = 'reuse' | 'code-replay' | 'revoked-by-client' | 'user-inactive' | 'deprovisioned' | 'logout';
 
@@ -201,9 +205,12 @@ export class RefreshTokens {
    * Uses a refresh token once and issues its successor in the same family (same absolute expiry). `scope`, a
    * narrowing the client asks for (RFC 6749 §6), is checked in the same statement: a scope beyond the granted one
    * is refused before the token is used, so the client keeps a token that works (a refusal after rotating it
-   * would leave it one whose next use counts as reuse and revokes the family).
+   * would leave it one whose next use counts as reuse and revokes the family). So is the grant's environment: a
+   * token of an environment not in `checked` (training: its tenant may have turned it off, its database may be
+   * down) is left as it is, and the answer names the tenant and environment for the caller to check and come back
+   * with. Production's directory is this database, so the rotation answers for it.
    */
-  async rotate(presented: string, clientId: string, scope?: readonly string[]): Promise<RotateResult> {
+  async rotate(presented: string, clientId: string, scope?: readonly string[], checked: readonly Environment[] = ['production']): Promise<RotateResult> {
     if (presented.length > 200) return { ok: false, reason: 'unknown' };
     const next = randomToken(32);
     const rows = await this.db.query(
@@ -214,6 +221,7 @@ export class RefreshTokens {
        used AS (
          UPDATE refresh_tokens r SET used_at = now() FROM t JOIN scoped s ON s.id = t.id
           WHERE r.id = t.id AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.grant_revoked_at IS NULL AND t.expires_at > now() AND t.client_id = $2 AND s.scope_ok
+            AND t.environment = ANY ($5::text[])
          RETURNING r.*),
        successor AS (
          INSERT INTO refresh_tokens (token_hash, family_id, client_id, tenant_id, user_id, environment, scope, auth_time, expires_at)
@@ -224,7 +232,7 @@ export class RefreshTokens {
               t.session_id, EXISTS (SELECT 1 FROM successor) AS rotated, (SELECT slug FROM tenants WHERE id = t.tenant_id) AS tenant_slug,
               (SELECT scope_ok FROM scoped) AS scope_ok
          FROM t`,
-      [sha256(presented), clientId, sha256(next), scope ? [...scope] : null],
+      [sha256(presented), clientId, sha256(next), scope ? [...scope] : null, [...checked]],
     );
     const r = rows[0];
     if (!r) return { ok: false, reason: 'unknown' };
@@ -236,6 +244,7 @@ export class RefreshTokens {
     }
     if (r.expired) return { ok: false, reason: 'expired' };
     if (!r.scope_ok) return { ok: false, reason: 'wider-scope' };
+    if (!checked.includes(r.environment)) return { ok: false, reason: 'unchecked-environment', tenantId: r.tenant_id, environment: r.environment };
     if (!r.rotated) return { ok: false, reason: 'expired' };
     return {
       ok: true,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { jwtVerify } from 'jose';
+import { InvalidRequest } from '../../common/errors/oauth-errors.js';
 import { AppConfig } from '../../config/app-config.js';
 import type { Environment } from '../../database/directory-databases.js';
 import { DirectoryUsers } from '../../provisioning/directory-users.js';
@@ -66,19 +67,25 @@ export class TokenIntrospection {
     return INACTIVE;
   }
 
-  /** RFC 7009 §2.1: revoking either kind of token revokes its grant (the refresh family and its access tokens). */
+  /**
+   * RFC 7009 §2.1: revoking either kind of token revokes its grant (the refresh family and its access tokens). A token
+   * issued to another client is refused, and the caller told (invalid_request, as oidc-provider answers); a token that
+   * is not ours (unknown, expired) is nothing to revoke (§2.2: 200).
+   */
   async revoke(token: string, hint: string | undefined, caller: OAuthClientEntity): Promise<void> {
     const refreshFirst = hint !== 'access_token';
     const viaRefresh = async () => {
       const rt = await this.refresh.find(token);
       if (!rt) return false;
-      if (rt.clientId === caller.clientId) await this.refresh.revokeFamily(rt.familyId, 'revoked-by-client');
+      refuseUnlessIssuedTo(caller, rt.clientId);
+      await this.refresh.revokeFamily(rt.familyId, 'revoked-by-client');
       return true;
     };
     const viaAccess = async () => {
       const at = await this.verifyAccessToken(token);
       if (!at) return false;
-      if (at.client_id === caller.clientId && typeof at.gid === 'string') await this.refresh.revokeFamily(at.gid, 'revoked-by-client');
+      refuseUnlessIssuedTo(caller, at.client_id);
+      if (typeof at.gid === 'string') await this.refresh.revokeFamily(at.gid, 'revoked-by-client');
       return true;
     };
     if (refreshFirst) (await viaRefresh()) || (await viaAccess());
@@ -116,9 +123,10 @@ export class TokenIntrospection {
     if (!rt.active || rt.environment !== caller.environment) return INACTIVE;
     const user = await this.users.find(rt.environment, rt.tenantId, rt.userId).catch(() => null);
     if (user?.status !== 'active') return INACTIVE;
+    // No token_type: RFC 7662 §2.2 means a type of RFC 6749 §7.1 (how the token is presented, e.g. Bearer), which a
+    // refresh token, only ever sent to the token endpoint, has not.
     return {
       active: true,
-      token_type: 'refresh_token',
       scope: rt.scope,
       client_id: rt.clientId,
       username: user.username,
@@ -130,4 +138,9 @@ export class TokenIntrospection {
       env: rt.environment,
     };
   }
+}
+
+/** RFC 7009 §2.1: "verifies whether the token was issued to the client making the revocation request". */
+function refuseUnlessIssuedTo(caller: OAuthClientEntity, clientId: string): void {
+  if (clientId !== caller.clientId) throw new InvalidRequest('This token was issued to another client: a client may revoke only its own tokens.');
 }
