@@ -297,9 +297,11 @@ describe('tenant configuration: versions, rollback and secrets', () => {
     expect((await w.service.admin('GET', '/admin/tenants/acme')).body.activeVersion).toBe(winner);
     // An activation alike; a draft names no version anyone saw in force, so it is no base (422, not a 409).
     const draft = await w.service.admin('POST', '/admin/tenants/acme/versions', { ...v('RQ-V2'), baseVersion: winner });
+    // A rollback's target must be superseded now (rolling back to the version in force is its own 409): whichever won.
+    const superseded = winner === earlier ? inForce : earlier;
     for (const [method, path, body] of [
       ['PUT', '/admin/tenants/acme/config', { ...v('RQ-V2'), baseVersion: draft.body.version }],
-      ['POST', '/admin/tenants/acme/rollback', { toVersion: earlier, baseVersion: draft.body.version }],
+      ['POST', '/admin/tenants/acme/rollback', { toVersion: superseded, baseVersion: draft.body.version }],
       ['POST', `/admin/tenants/acme/versions/${draft.body.version}/activate`, { baseVersion: draft.body.version }],
     ] as const) {
       const res = await w.service.admin(method, path, body);
