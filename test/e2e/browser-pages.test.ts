@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
 import type { BrowserContext, Page } from 'playwright-core';
-import { type Launch, launchChromium } from '../support/chromium.js';
+import { chromiumForTests, recordCspViolations } from '../support/chromium.js';
 import { APP_REDIRECT, type TenantSetup, World } from '../support/world.js';
 
 const APP_SIGNED_OUT = 'http://127.0.0.1:9/app/signed-out';
@@ -12,11 +12,7 @@ const APP_SIGNED_OUT = 'http://127.0.0.1:9/app/signed-out';
  * follows the submission (Chromium blocks the navigation), and both forms lead on through redirects to the
  * tenant's Okta and back to the app: the test browser in tools/browser.ts does not enforce CSP, Chromium does.
  */
-const launch: Launch = await launchChromium();
-// .ci/run sets REQUIRE_BROWSER_TESTS when Chromium is installed: then a browser that cannot start fails the run.
-if (!launch.ok && process.env.REQUIRE_BROWSER_TESTS === '1') throw new Error(`the browser tests cannot run: ${launch.reason}`);
-if (!launch.ok) console.warn(`\n  SKIPPED the sign-in and sign-out page tests in Chromium: ${launch.reason}\n`);
-const describeInBrowser = launch.ok ? describe : describe.skip;
+const { launch, describeInBrowser } = await chromiumForTests('the sign-in and sign-out page tests in Chromium');
 
 describeInBrowser('sign-in and sign-out pages, in Chromium', () => {
   let w: World;
@@ -46,9 +42,7 @@ describeInBrowser('sign-in and sign-out pages, in Chromium', () => {
     if (!launch.ok) return;
     await page?.close();
     page = await context.newPage();
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
-    });
+    recordCspViolations(page, cspViolations);
   });
   afterAll(async () => {
     await context?.close();

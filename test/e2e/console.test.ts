@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { BrowserContext, Page } from 'playwright-core';
-import { type Launch, launchChromium, screenshotDir } from '../support/chromium.js';
+import { chromiumForTests, recordCspViolations, screenshotDir } from '../support/chromium.js';
 import { OKTA_CLIENT_SECRET, World } from '../support/world.js';
 
 /**
@@ -9,11 +9,7 @@ import { OKTA_CLIENT_SECRET, World } from '../support/world.js';
  * service, Postgres and the Okta stand-in: an account manager signs in with their API token, onboards a
  * tenant end to end, sees per-field reasons, loads a company tree, and reads the audit of a real sign-in.
  */
-const launch: Launch = await launchChromium();
-// .ci/run sets REQUIRE_BROWSER_TESTS when Chromium is installed: then a browser that cannot start fails the run.
-if (!launch.ok && process.env.REQUIRE_BROWSER_TESTS === '1') throw new Error(`the console browser tests cannot run: ${launch.reason}`);
-if (!launch.ok) console.warn(`\n  SKIPPED the console browser tests: ${launch.reason}\n`);
-const describeInBrowser = launch.ok ? describe : describe.skip;
+const { launch, describeInBrowser } = await chromiumForTests('the console browser tests');
 
 describeInBrowser('the account-manager console, in Chromium', () => {
   let w: World;
@@ -61,9 +57,7 @@ describeInBrowser('the account-manager console, in Chromium', () => {
       if (!r.url().startsWith(w.service.url)) return;
       seen.push(await r.text().catch(() => ''));
     });
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
-    });
+    recordCspViolations(page, cspViolations);
   });
   afterAll(async () => {
     await context?.close();

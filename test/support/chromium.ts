@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import { describe } from '@jest/globals';
+import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
 
 /**
  * A real browser for the console tests: Debian's Chromium (`apt-get install chromium`; .ci/run installs it
@@ -27,6 +28,25 @@ export async function launchChromium(): Promise<Launch> {
   } catch (e) {
     return { ok: false, reason: `Chromium at ${CHROMIUM_PATH} could not be launched: ${(e as Error).message.split('\n')[0]}` };
   }
+}
+
+/**
+ * Chromium for a test file, and the file's `describe`: .ci/run sets REQUIRE_BROWSER_TESTS when Chromium is
+ * installed, and then a browser that cannot start fails the run; otherwise its tests are skipped with a warning
+ * naming `what` and the reason.
+ */
+export async function chromiumForTests(what: string): Promise<{ launch: Launch; describeInBrowser: typeof describe | typeof describe.skip }> {
+  const launch = await launchChromium();
+  if (!launch.ok && process.env.REQUIRE_BROWSER_TESTS === '1') throw new Error(`${what} cannot run: ${launch.reason}`);
+  if (!launch.ok) console.warn(`\n  SKIPPED ${what}: ${launch.reason}\n`);
+  return { launch, describeInBrowser: launch.ok ? describe : describe.skip };
+}
+
+/** Collects into `into` what the page reports on its console about Content Security Policy violations. */
+export function recordCspViolations(page: Page, into: string[]): void {
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) into.push(m.text());
+  });
 }
 
 /** Where the tests put screenshots: docs/screenshots when UPDATE_SCREENSHOTS=1 (the README shows them), else .test-tmp. */
