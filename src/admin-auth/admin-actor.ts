@@ -1,4 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
+import { ProblemError } from '../common/errors/problem.js';
 
 export type AdminRole = 'operator' | 'manager';
 
@@ -44,3 +45,19 @@ export const AdminAccess = (access: 'any' | 'operator') => SetMetadata(ADMIN_ACC
 
 /** The route parameter naming the tenant, when it is not `slug`. */
 export const AdminTenantParam = (name: string) => SetMetadata(ADMIN_TENANT_PARAM, name);
+
+/**
+ * What makes a lasting credential (an admin API token, a SCIM token, an OAuth client and its secret) is never done
+ * with a console session alone: the request must carry the API token itself (a "sudo" step), so a stolen session
+ * cookie (8 hours) cannot become a credential that outlives it. 403 /problems/api-token-required otherwise.
+ */
+export function refuseConsoleSession(actor: AdminActor, what: string, doing: string): void {
+  if (actor.via !== 'session') return;
+  throw new ProblemError(
+    403,
+    'API token required',
+    `A console session cannot ${what}: send this request with your API token (Authorization: Bearer iqsso_am_…), which proves again who you are.`,
+    [{ field: '(credential)', reason: `a console session; ${doing} needs the API token itself` }],
+    '/problems/api-token-required',
+  );
+}

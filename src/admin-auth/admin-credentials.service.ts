@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { randomToken, sha256 } from '../common/crypto/tokens.js';
 import { type FieldProblem, ProblemError } from '../common/errors/problem.js';
-import { ADMIN_CHALLENGE, type AdminActor, type AdminRole } from './admin-actor.js';
+import { ADMIN_CHALLENGE, type AdminActor, type AdminRole, refuseConsoleSession } from './admin-actor.js';
 import { oneLine } from '../common/validation/zod.js';
 
 /** An address RFC 5321 can deliver to: a local part of at most 64 octets, 254 in all (§4.5.3.1). */
@@ -98,15 +98,6 @@ interface CredentialRow {
   tenant_ids: string[];
   stale: boolean;
 }
-
-/** A console session asking to issue an API token: only the API token itself may (the session's cookie could be stolen). */
-const apiTokenRequired = () => new ProblemError(
-  403,
-  'API token required',
-  'A console session cannot issue API tokens: send this request with your API token (Authorization: Bearer iqsso_am_…), which proves again who you are.',
-  [{ field: '(credential)', reason: 'a console session; issuing a token needs the API token itself' }],
-  '/problems/api-token-required',
-);
 
 const operatorsHaveAllTenants = { field: 'tenants', reason: 'an operator looks after every tenant; a tenant list is only for a manager' };
 
@@ -241,7 +232,7 @@ export class AdminCredentials {
    * is rotated or expires (the action log names the credential it was issued with).
    */
   async issue(principalId: string, input: z.infer<typeof issueCredentialSchema>, by: AdminActor): Promise<IssuedCredential> {
-    if (by.via === 'session') throw apiTokenRequired();
+    refuseConsoleSession(by, 'issue API tokens', 'issuing a token');
     const p = await this.principal(principalId);
     if (p.status !== 'active') throw ProblemError.conflict('This admin user is disabled; enable them before issuing a credential.');
     const token = `${ADMIN_TOKEN_PREFIX}${randomToken(32)}`;

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
+import { refuseConsoleSession } from '../admin-auth/admin-actor.js';
 import { Actor, type AdminActor, AdminTenant, type AdminTenantRef } from '../admin-auth/admin.guard.js';
 import { ProblemError } from '../common/errors/problem.js';
 import { jsonSchema } from '../common/validation/openapi.js';
@@ -30,6 +31,7 @@ export class AdminScimTokensController {
   @ApiOperation({ summary: 'Issue a SCIM bearer token for this tenant. The token is returned once, here only; only its hash is stored.' })
   @ApiBody({ schema: { ...jsonSchema(issueSchema), example: { label: 'Kentel Okta', expiresInDays: 365 } } })
   issue(@AdminTenant() tenant: AdminTenantRef, @Body() body: unknown, @Actor() actor: AdminActor) {
+    refuseConsoleSession(actor, 'issue SCIM tokens', 'issuing a SCIM token');
     const input = parseOrProblem(issueSchema, body);
     return this.tokens.issue(tenant.id, input.label, input.expiresInDays, actor.id);
   }

@@ -256,6 +256,16 @@ describe('admin access: account managers, operators, tenant scope', () => {
     for (const id of [managerB.id, otto.id]) expect(await post(`/admin/principals/${id}/credentials`, operatorSession, { label: 'from the console', expiresInDays: 365 })).toMatchObject({ status: 403, body: refused });
     expect(await count()).toBe(before);
 
+    // Nor any other lasting credential: a SCIM token (a manager's own tenant), an application and its secret (operators).
+    const scimRefused = await post('/admin/tenants/kentel/scim-tokens', session, { label: 'from the console', expiresInDays: 30 });
+    expect(scimRefused).toMatchObject({ status: 403, body: { type: '/problems/api-token-required', detail: expect.stringMatching(/^A console session cannot issue SCIM tokens: send this request with your API token/), errors: [{ field: '(credential)', reason: 'a console session; issuing a SCIM token needs the API token itself' }] } });
+    const app = { clientId: 'console-made', name: 'Console made', type: 'confidential', redirectUris: ['https://made.example.com/cb'] };
+    const appRefused = await post('/admin/clients', operatorSession, app);
+    expect(appRefused).toMatchObject({ status: 403, body: { type: '/problems/api-token-required', errors: [{ field: '(credential)', reason: 'a console session; registering an application needs the API token itself' }] } });
+    expect(await w.db.query(`SELECT 1 FROM scim_tokens WHERE label = 'from the console' UNION ALL SELECT 1 FROM oauth_clients WHERE client_id = 'console-made'`)).toEqual([]);
+    expect((await post('/admin/tenants/kentel/scim-tokens', { ...session, authorization: `Bearer ${gil.token}` }, { label: 'from the console', expiresInDays: 30 })).status).toBe(201);
+    expect((await post('/admin/clients', { ...operatorSession, authorization: `Bearer ${otto.token}` }, app)).status).toBe(201);
+
     // Re-presenting the API token (the same browser, cookie and all): issued, as the child of that token, capped by it.
     const res = await post('/admin/me/credentials', { ...session, authorization: `Bearer ${gil.token}` }, { label: 'from the console', expiresInDays: 365 });
     expect(res.status).toBe(201);

@@ -4,6 +4,8 @@ import { jsonSchema } from '../../common/validation/openapi.js';
 import { parseOrProblem } from '../../common/validation/zod.js';
 import { ClientsService, createClientSchema, updateClientSchema } from './clients.service.js';
 import { AdminApi } from '../../admin-auth/admin-api.decorator.js';
+import { refuseConsoleSession } from '../../admin-auth/admin-actor.js';
+import { Actor, type AdminActor } from '../../admin-auth/admin.guard.js';
 
 @ApiTags('clients')
 @ApiSecurity('admin-key')
@@ -15,7 +17,8 @@ export class AdminClientsController {
   @Post()
   @ApiOperation({ summary: 'Register an iQmetrix application. A confidential client\'s secret is returned once, here only; `warnings` names what is registered but not recommended (a localhost redirect URI, RFC 8252 §8.3).' })
   @ApiBody({ schema: { ...jsonSchema(createClientSchema), example: { clientId: 'hub', name: 'Hub', type: 'public', redirectUris: ['https://hub.example.com/callback'] } } })
-  create(@Body() body: unknown) {
+  create(@Body() body: unknown, @Actor() actor: AdminActor) {
+    refuseConsoleSession(actor, 'register applications', 'registering an application');
     return this.clients.create(parseOrProblem(createClientSchema, body));
   }
 
