@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { FieldProblem } from '../common/errors/problem.js';
+import { isPlainHost } from '../common/http/host-name.js';
 import { OutboundError, OutboundHttp } from '../common/http/outbound-http.js';
 import type { z } from 'zod';
 import type { oktaEndpointsSchema } from './tenant-config.schema.js';
@@ -60,9 +61,11 @@ export class OktaDiscovery {
     const endpoints: Record<string, string> = {};
     for (const [key, name] of Object.entries(need)) {
       const v = doc[name];
-      if (typeof v !== 'string' || !v.startsWith('https://')) return fail(`the discovery document has no HTTPS ${name}`);
+      if (!isHttpsUrl(v)) return fail(`the discovery document has no HTTPS ${name}`);
       endpoints[key] = v;
     }
+    const endSession = doc.end_session_endpoint;
+    if (endSession !== undefined && !isHttpsUrl(endSession)) return fail('the discovery document\'s end_session_endpoint is not an HTTPS URL');
     const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined);
     return {
       ok: true,
@@ -72,7 +75,7 @@ export class OktaDiscovery {
         token: endpoints.token!,
         userinfo: endpoints.userinfo!,
         jwks: endpoints.jwks!,
-        endSession: typeof doc.end_session_endpoint === 'string' ? doc.end_session_endpoint : undefined,
+        endSession: endSession as string | undefined,
         scopesSupported: strings(doc.scopes_supported),
         tokenEndpointAuthMethods: strings(doc.token_endpoint_auth_methods_supported),
         ...(doc.authorization_response_iss_parameter_supported === true ? { issParameter: true } : {}),
@@ -92,4 +95,14 @@ export function issuerMismatch(configured: string, published: unknown): string {
     }
   }
   return `the configured issuer "${configured}" does not exactly match the issuer "${said}" in its discovery document: ${hint}`;
+}
+
+/** An endpoint this service calls or sends browsers to: an absolute https URL with a plain host (isPlainHost). */
+function isHttpsUrl(v: unknown): v is string {
+  if (typeof v !== 'string' || !v.startsWith('https://')) return false;
+  try {
+    return isPlainHost(new URL(v).hostname);
+  } catch {
+    return false;
+  }
 }

@@ -315,6 +315,9 @@ describe('protocol details', () => {
       ['https://app.example.com/cb#', 'must not have a fragment (#)'],
       ['https:///cb', 'must have a host'],
       ['com.iqmetrix.rq:///cb', 'must have a host'],
+      // Characters the URL parser keeps in a host, which would change the meaning of the pages' CSP (form-action).
+      ...['https://a;sandbox,b.example/cb', "https://a'b.example/cb", 'https://x_y.example/cb', 'https://a(b).example/cb', 'https://-a.example/cb'].map((u): [string, string] =>
+        [u, 'must have a plain host name: letters, digits, hyphens and dots (international names in punycode), or an IP address']),
     ];
     await expectRefusedInBoth(cases);
     // What apps really register still is.

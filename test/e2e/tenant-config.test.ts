@@ -55,6 +55,15 @@ describe('tenant configuration: validation at save', () => {
     );
   });
 
+  it('refuses a discovery document whose endpoints are not plain HTTPS URLs (the sign-out one is written into a page\'s CSP)', async () => {
+    for (const [name, value] of [['end_session_endpoint', 'https://a;sandbox,b.example/logout'], ['end_session_endpoint', 'http://okta.example.com/logout'], ['token_endpoint', "https://a'b.example/token"]]) {
+      kentel.authServer.faults.next('discovery', { transform: (doc) => ({ ...doc, [name]: value }) });
+      const res = await w.service.admin('POST', '/admin/tenants', body(kentel.authServer.issuer));
+      expect([value, res.status, res.body.errors?.[0]?.reason]).toEqual([value, 422, name === 'end_session_endpoint' ? "the discovery document's end_session_endpoint is not an HTTPS URL" : `the discovery document has no HTTPS ${name}`]);
+    }
+    expect(await w.db.query(`SELECT 1 FROM tenants WHERE slug = 'newco'`)).toHaveLength(0);
+  });
+
   it('refuses an http:// issuer', async () => {
     const res = await w.service.admin('POST', '/admin/tenants', body(kentel.authServer.issuer.replace('https://', 'http://')));
     expect(res.status).toBe(422);

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { AppConfig } from '../../config/app-config.js';
+import { isPlainHost } from '../http/host-name.js';
 
 /** The policy of every page this service renders: no scripts, no framing, no base, forms only to itself. */
 const PAGE_DIRECTIVES: Record<string, string[]> = {
@@ -30,7 +31,8 @@ export function pageCsp(formTargets: readonly string[] = []): string {
 /**
  * The CSP source expression (CSP3 §2.3.1) that lets a form's redirect chain reach a URI: its origin; for a loopback
  * IP redirect URI, which matches with any port (RFC 8252 §7.3), any port; for a host CSP cannot write (an IPv6
- * literal), its scheme; for a private-use scheme (com.iqmetrix.rq:/cb), the scheme.
+ * literal) or that is not a plain host name (isPlainHost: a stored value is never written into the header as is),
+ * its scheme; for a private-use scheme (com.iqmetrix.rq:/cb), the scheme.
  */
 export function formTargetSource(uri: string): string | undefined {
   let u: URL;
@@ -40,7 +42,7 @@ export function formTargetSource(uri: string): string | undefined {
     return undefined;
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') return /^[a-z][a-z0-9+.-]*:$/i.test(u.protocol) ? u.protocol : undefined;
-  if (u.hostname.startsWith('[')) return u.protocol;
+  if (u.hostname.startsWith('[') || !isPlainHost(u.hostname)) return u.protocol;
   if (u.protocol === 'http:' && u.hostname === '127.0.0.1') return 'http://127.0.0.1:*';
   return u.origin;
 }

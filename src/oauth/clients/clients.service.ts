@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { InvalidClient } from '../../common/errors/oauth-errors.js';
 import { type FieldProblem, ProblemError } from '../../common/errors/problem.js';
+import { isPlainHost } from '../../common/http/host-name.js';
 import { randomToken, safeEqual, sha256 } from '../../common/crypto/tokens.js';
 import { oneLine } from '../../common/validation/zod.js';
 import { OAuthClientEntity } from './client.entity.js';
@@ -65,6 +66,7 @@ const redirectUri = z.string().max(2000).superRefine((v, ctx) => {
     if (authority === '' || (special && !u.hostname)) return refuse('must have a host');
   }
   if (u.hostname.includes('*') || /%2a/i.test(authority ?? '')) return refuse('must not have a wildcard (*) in its host; every redirect URI is matched exactly');
+  if (special && !isPlainHost(u.hostname)) return refuse('must have a plain host name: letters, digits, hyphens and dots (international names in punycode), or an IP address');
   const ok = u.protocol === 'https:' || (u.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname)) || /^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/.test(u.protocol);
   if (!ok) return refuse('must be an absolute https URL without fragment, a loopback http URL, or a private-use scheme like com.iqmetrix.rq:/callback');
   if (u.href !== v) refuse(`must be written exactly as redirects use it: ${u.href}`);
