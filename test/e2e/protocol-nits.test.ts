@@ -91,7 +91,17 @@ describe('protocol details', () => {
     const body = JSON.stringify({ name: 'Charset Check', email: 'charset@iqmetrix.com', role: 'manager' });
     for (const charset of ['utf-16', 'UTF-16LE', 'latin1', '"utf-32"']) {
       const res = await send('POST', '/admin/principals', body, { 'content-type': `application/json; charset=${charset}` });
-      expect([charset, res.status, res.body.title, res.body.detail]).toEqual([charset, 415, 'Unsupported Media Type', expect.stringMatching(/^JSON is UTF-8 \(RFC 8259 §8\.1\)/)]);
+      expect([charset, res.status, res.body.title, res.body.detail]).toEqual([charset, 415, 'Unsupported Media Type', expect.stringMatching(/^JSON is UTF-8 \(RFC 8259 section 8\.1\)/)]);
+    }
+    // In each surface's own form: an OAuth error at the token endpoints, a page at authorize and sign-out.
+    const utf16 = { 'content-type': 'application/json; charset=utf-16' };
+    for (const path of ['/oauth2/token', '/oauth2/revoke', '/oauth2/introspect']) {
+      const res = await fetch(`${w.service.url}${path}`, { method: 'POST', headers: utf16, body: '{}' });
+      expect([path, res.status, await res.json()]).toEqual([path, 415, { error: 'invalid_request', error_description: 'JSON is UTF-8 (RFC 8259 section 8.1): send the body in UTF-8, with charset=utf-8 or no charset, not utf-16.' }]);
+    }
+    for (const path of ['/oauth2/authorize', '/oauth2/logout']) {
+      const res = await fetch(`${w.service.url}${path}`, { method: 'POST', headers: utf16, body: '{}', redirect: 'manual' });
+      expect([path, res.status, res.headers.get('content-type')]).toEqual([path, 415, 'text/html; charset=utf-8']);
     }
     const scimToken = (await send('POST', '/admin/tenants/kentel/scim-tokens', JSON.stringify({ label: 'charset' }))).body.token as string;
     const scim = await fetch(`${w.service.url}/scim/v2/kentel/Users`, { method: 'POST', headers: { authorization: `Bearer ${scimToken}`, 'content-type': 'application/scim+json; charset=utf-16' }, body: '{}' });

@@ -106,7 +106,7 @@ describe('unsafe characters in input', () => {
       expect(none.status).toBe(415);
       expect(await w.db.query(`SELECT 1 FROM admin_principals WHERE name IN ('Mallory', 'x')`)).toEqual([]);
       const latin1 = await admin('POST', '/admin/principals', { name: 'x' }, 'application/json; charset=latin1');
-      expect(latin1).toMatchObject({ status: 415, body: { title: 'Unsupported Media Type', detail: 'JSON is UTF-8 (RFC 8259 §8.1): send the body in UTF-8, with charset=utf-8 or no charset, not "latin1".' } });
+      expect(latin1).toMatchObject({ status: 415, body: { title: 'Unsupported Media Type', detail: 'JSON is UTF-8 (RFC 8259 section 8.1): send the body in UTF-8, with charset=utf-8 or no charset, not latin1.' } });
       // JSON with a charset, and CSV on a bulk route, are read as before.
       expect((await admin('PUT', '/admin/tenants/kentel/locations', { locations: [] }, 'application/json; charset=utf-8')).status).toBe(200);
       expect((await admin('PUT', '/admin/tenants/kentel/locations', 'externalId,name\n', 'text/csv')).status).not.toBe(415);

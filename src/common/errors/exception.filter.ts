@@ -213,10 +213,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 
   private fromParserError(e: unknown): { status: number; message: string } | undefined {
-    const err = e as { status?: number; type?: string; expose?: boolean };
+    const err = e as { status?: number; type?: string; expose?: boolean; detail?: unknown };
     if (err && typeof err.status === 'number' && err.status >= 400 && err.status < 500 && err.expose) {
       const message =
-        err.type === 'entity.parse.failed' ? unparsedJsonMessage(err)
+        typeof err.detail === 'string' ? err.detail // our own (UnsupportedCharset), never body-parser's wording
+        : err.type === 'entity.parse.failed' ? unparsedJsonMessage(err)
         : err.type === 'entity.too.large' ? 'The request body is too large.'
         : err.type === 'parameters.too.many' ? 'The request has too many parameters.'
         : err.type === 'encoding.unsupported' || err.type === 'charset.unsupported' ? 'The request body encoding is not supported.'

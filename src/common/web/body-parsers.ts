@@ -91,7 +91,7 @@ const BODY_TYPES: Array<{ applies: (path: string) => boolean; type: RegExp; mess
  * (RFC 9110 §15.5.16), on every path, before anything reads it. `utf-8` in any case is taken, and `utf8` as its
  * alias (rewritten to `utf-8` for the parser, which knows only the first).
  */
-function jsonCharset(req: Request): ProblemError | undefined {
+function jsonCharset(req: Request): UnsupportedCharset | undefined {
   const type = req.headers['content-type'] ?? '';
   const declared = JSON_TYPE.test(type) ? CHARSET.exec(type) : null;
   if (!declared) return undefined;
@@ -101,7 +101,21 @@ function jsonCharset(req: Request): ProblemError | undefined {
     req.headers['content-type'] = type.replace(declared[0], '; charset=utf-8');
     return undefined;
   }
-  return new ProblemError(415, 'Unsupported Media Type', `JSON is UTF-8 (RFC 8259 §8.1): send the body in UTF-8, with charset=utf-8 or no charset, not ${JSON.stringify(charset.slice(0, 40))}.`);
+  return new UnsupportedCharset(`JSON is UTF-8 (RFC 8259 section 8.1): send the body in UTF-8, with charset=utf-8 or no charset, not ${charset.slice(0, 40)}.`);
+}
+
+/**
+ * A body in a charset this service does not read, shaped as body-parser's own errors (status, type, expose), so
+ * AllExceptionsFilter answers it in each surface's form as it does theirs (an OAuth error at the token endpoint, a
+ * page at authorize and sign-out, problem details on the API), with `detail` as the message.
+ */
+export class UnsupportedCharset extends Error {
+  readonly status = 415;
+  readonly expose = true;
+  readonly type = 'charset.unsupported';
+  constructor(readonly detail: string) {
+    super(detail);
+  }
 }
 
 function duplicateMember(req: Request): ProblemError | ScimError | undefined {
