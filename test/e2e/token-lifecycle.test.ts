@@ -164,6 +164,11 @@ describe('token revocation, introspection and refresh reuse', () => {
     await oidc.tokenRevocation(app, t.access_token, { token_type_hint: 'access_token' });
     expect(await oidc.tokenIntrospection(api, t.access_token)).toEqual({ active: false });
     await expect(oidc.refreshTokenGrant(app, t.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant', error_description: 'The refresh token has been revoked.' });
+    // Revoked now, so no longer a token that stands: RFC 7009 §2.2, 200 whoever sends it (nothing to refuse or tell).
+    for (const token of [t.refresh_token!, t.access_token]) {
+      const res = await post('/oauth2/revoke', { token }, apiAuth());
+      expect([res.status, await res.text()]).toEqual([200, '']);
+    }
   });
 
   it('an operator gives or takes introspection (PATCH /admin/clients/{id}) under the registration rules; the client is told at once', async () => {

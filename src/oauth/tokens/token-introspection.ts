@@ -69,14 +69,16 @@ export class TokenIntrospection {
 
   /**
    * RFC 7009 §2.1: revoking either kind of token revokes its grant (the refresh family and its access tokens). A token
-   * issued to another client is refused, and the caller told (invalid_request, as oidc-provider answers); a token that
-   * is not ours (unknown, expired) is nothing to revoke (§2.2: 200).
+   * issued to another client is refused, and the caller told (invalid_request, as oidc-provider answers), while it
+   * still stands; a token that is not ours (unknown, expired) or no longer stands (used, revoked) is nothing to
+   * revoke (§2.2: invalid tokens get 200), whoever sends it.
    */
   async revoke(token: string, hint: string | undefined, caller: OAuthClientEntity): Promise<void> {
     const refreshFirst = hint !== 'access_token';
     const viaRefresh = async () => {
       const rt = await this.refresh.find(token);
       if (!rt) return false;
+      if (rt.clientId !== caller.clientId && !rt.active) return true;
       refuseUnlessIssuedTo(caller, rt.clientId);
       await this.refresh.revokeFamily(rt.familyId, 'revoked-by-client');
       return true;
@@ -84,6 +86,7 @@ export class TokenIntrospection {
     const viaAccess = async () => {
       const at = await this.verifyAccessToken(token);
       if (!at) return false;
+      if (at.client_id !== caller.clientId && !(await this.accessTokenLive(at))) return true;
       refuseUnlessIssuedTo(caller, at.client_id);
       if (typeof at.gid === 'string') await this.refresh.revokeFamily(at.gid, 'revoked-by-client');
       return true;
