@@ -4,7 +4,7 @@ import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
 import { type Observable, catchError, from, mergeMap, throwError } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { ProblemError } from '../common/errors/problem.js';
-import { ifMatchHolds } from '../common/web/preconditions.js';
+import { failedPrecondition } from '../common/web/preconditions.js';
 import { decodeCursor, encodeCursor, microsecondsUtc } from '../common/validation/keyset-cursor.js';
 import type { AdminActor, AdminTenantRef } from './admin-actor.js';
 
@@ -96,7 +96,8 @@ export class AdminActionInterceptor implements NestInterceptor {
       });
     // Recorded before the answer is sent, so whoever reads the log after an answer finds the entry.
     const declared: number | undefined = Reflect.getMetadata(HTTP_CODE_METADATA, context.getHandler());
-    const handled = ifMatchHolds(req.headers) ? next.handle() : throwError(() => preconditionFailed());
+    const failed = failedPrecondition(req.method, req.headers);
+    const handled = failed ? throwError(() => preconditionFailed(failed)) : next.handle();
     return handled.pipe(
       mergeMap(async (value) => {
         await entry(declared ?? (req.method === 'POST' ? 201 : 200), 'ok');
@@ -115,8 +116,13 @@ export class AdminActionInterceptor implements NestInterceptor {
   }
 }
 
-/** The admin API gives no entity tags: an If-Match other than `*` cannot match (ifMatchHolds). */
-function preconditionFailed(): ProblemError {
+/** The admin API gives no entity tags (failedPrecondition): what cannot hold, and what to use instead. */
+function preconditionFailed(header: 'If-Match' | 'If-None-Match'): ProblemError {
+  if (header === 'If-None-Match') {
+    return new ProblemError(412, 'Precondition Failed', 'If-None-Match: * holds only where nothing exists yet, and what this request changes exists (or the collection it adds to does); send it without If-None-Match.', [
+      { field: 'If-None-Match', reason: 'the resource exists, so "*" does not hold' },
+    ]);
+  }
   return new ProblemError(412, 'Precondition Failed', 'The admin API gives no entity tags, so If-Match cannot match; make a change conditional with "baseVersion" (the version in force it was made from), which answers 409 if another version was put in force since.', [
     { field: 'If-Match', reason: 'no entity tag of this API can match it' },
   ]);

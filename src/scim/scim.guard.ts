@@ -1,10 +1,10 @@
 import { type CanActivate, type ExecutionContext, Injectable, createParamDecorator } from '@nestjs/common';
 import { ScimError } from '../common/errors/scim-error.js';
 import { bearerCredentials } from '../common/web/bearer.js';
-import { ifMatchHolds } from '../common/web/preconditions.js';
+import { failedPrecondition } from '../common/web/preconditions.js';
 import { type ScimCaller, ScimTokens } from './scim-tokens.service.js';
 
-type ScimRequest = { headers: Record<string, string | undefined>; params: Record<string, string>; scim?: ScimCaller };
+type ScimRequest = { method: string; headers: Record<string, string | undefined>; params: Record<string, string>; scim?: ScimCaller };
 
 /**
  * SCIM requests carry the tenant's bearer token (RFC 7644 §2, RFC 6750). A token is good only for the tenant in
@@ -23,7 +23,9 @@ export class ScimGuard implements CanActivate {
     req.scim = caller;
     // RFC 7644 §3.14 and RFC 9110 §13.1.1, once the caller is known: Users carry no ETag or meta.version here
     // (ServiceProviderConfig: etag not supported), so only If-Match: * can hold; any tag is 412, nothing written.
-    if (!ifMatchHolds(req.headers)) throw new ScimError(412, 'This service gives SCIM resources no ETags (etag is not supported), so If-Match cannot match; send the request without it, or with If-Match: *.');
+    const failed = failedPrecondition(req.method, req.headers);
+    if (failed === 'If-Match') throw new ScimError(412, 'This service gives SCIM resources no ETags (etag is not supported), so If-Match cannot match; send the request without it, or with If-Match: *.');
+    if (failed === 'If-None-Match') throw new ScimError(412, 'If-None-Match: * holds only where nothing exists yet, and what this request changes exists (or the collection it adds to does); send it without If-None-Match.');
     return true;
   }
 }

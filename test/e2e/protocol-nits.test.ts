@@ -265,6 +265,13 @@ describe('protocol details', () => {
     expect((await send('GET', '/admin/tenants/kentel')).body.activeVersion).toBe(before);
     const any = await send('PUT', '/admin/tenants/kentel/config', JSON.stringify({ config, baseVersion: before }), { 'if-match': '*' });
     expect(any.status).toBe(200);
+    // If-None-Match: * is "only if nothing is there": never for a change of what exists (RFC 9110 §13.1.2); tags hold.
+    const now = (await send('GET', '/admin/tenants/kentel')).body.activeVersion;
+    const createOnly = await send('PUT', '/admin/tenants/kentel/config', JSON.stringify({ config }), { 'if-none-match': '*' });
+    expect([createOnly.status, createOnly.body.errors]).toEqual([412, [{ field: 'If-None-Match', reason: 'the resource exists, so "*" does not hold' }]]);
+    expect((await send('GET', '/admin/tenants/kentel')).body.activeVersion).toBe(now);
+    expect((await send('PUT', '/admin/tenants/kentel/config', JSON.stringify({ config, baseVersion: now }), { 'if-none-match': '"x"' })).status).toBe(200);
+    expect((await send('GET', '/admin/tenants/kentel', undefined, { 'if-none-match': '*' })).status).toBe(200);
   });
 
   it('evaluates If-Match only once the caller is authenticated and the tenant in scope (RFC 9110 §13.2.1): 401 and 404 first', async () => {

@@ -215,6 +215,11 @@ describe('SCIM 2.0 provisioning from a customer\'s Okta', () => {
     expect(anonymous.status).toBe(401);
     const any = await scim('PUT', `/Users/${carolId}`, { ...oktaCreate({ name: { givenName: 'Caroline', familyName: 'Cooper' } }), id: carolId }, token, 'kentel', { 'if-match': '*' });
     expect(any.status).toBe(200);
+    // If-None-Match: * ("only if nothing is there") cannot hold for a change of a user that exists (RFC 9110 §13.1.2).
+    const createOnly = await scim('PUT', `/Users/${carolId}`, body, token, 'kentel', { 'if-none-match': '*' });
+    expect([createOnly.status, createOnly.body.schemas, createOnly.body.detail]).toEqual([412, [ERROR], expect.stringMatching(/^If-None-Match: \* holds only where nothing exists yet/)]);
+    expect((await scim('GET', `/Users/${carolId}`)).body.name.givenName).toBe('Caroline');
+    expect((await scim('PUT', `/Users/${carolId}`, { ...oktaCreate({ name: { givenName: 'Caroline', familyName: 'Cooper' } }), id: carolId }, token, 'kentel', { 'if-none-match': 'W/"a", "b"' })).status).toBe(200);
   });
 
   it('PATCH: a path naming an attribute this service does not store is invalidPath, as an unknown one is, and nothing is written', async () => {
