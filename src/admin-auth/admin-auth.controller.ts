@@ -100,6 +100,7 @@ export class AdminAuthController {
   @ApiResponse({ status: 201, schema: { example: exampleToken } })
   @ApiResponse(sessionRefused)
   async issueOwn(@Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
+    this.credentials.refuseSession(actor);
     if (!actor.principalId) throw ProblemError.validation([{ field: '(credential)', reason: 'the bootstrap key belongs to no one; create an admin user and issue their token' }]);
     return noteIssued(req, actor, await this.credentials.issue(actor.principalId, parseOrProblem(issueCredentialSchema, body), actor));
   }
@@ -156,6 +157,7 @@ export class AdminAuthController {
   @ApiResponse({ status: 201, schema: { example: exampleToken } })
   @ApiResponse(sessionRefused)
   async issue(@Param('id') id: string, @Body() body: unknown, @Actor() actor: AdminActor, @Req() req: unknown) {
+    this.credentials.refuseSession(actor);
     return noteIssued(req, actor, await this.credentials.issue(id, parseOrProblem(issueCredentialSchema, body), actor));
   }
 

@@ -221,6 +221,11 @@ export class AdminCredentials {
     return p;
   }
 
+  /** Issuing a token is never done with a console session (refuseConsoleSession); controllers ask before reading the body. */
+  refuseSession(by: AdminActor): void {
+    refuseConsoleSession(by, 'issue API tokens', 'issuing a token');
+  }
+
   /**
    * A new API token for a principal. The token is in this answer only; afterwards only its hint is shown.
    * Never from a console session: minting takes the API token itself (a "sudo" step), so a stolen session cookie
@@ -232,7 +237,7 @@ export class AdminCredentials {
    * is rotated or expires (the action log names the credential it was issued with).
    */
   async issue(principalId: string, input: z.infer<typeof issueCredentialSchema>, by: AdminActor): Promise<IssuedCredential> {
-    refuseConsoleSession(by, 'issue API tokens', 'issuing a token');
+    this.refuseSession(by);
     const p = await this.principal(principalId);
     if (p.status !== 'active') throw ProblemError.conflict('This admin user is disabled; enable them before issuing a credential.');
     const token = `${ADMIN_TOKEN_PREFIX}${randomToken(32)}`;

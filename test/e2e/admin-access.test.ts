@@ -247,6 +247,9 @@ describe('admin access: account managers, operators, tenant scope', () => {
     // The session's cookie alone (with its anti-forgery proof): refused, nothing issued, and logged as refused.
     const own = await post('/admin/me/credentials', session, { label: 'from the console', expiresInDays: 365 });
     expect(own).toMatchObject({ status: 403, body: refused });
+    // Refused before the body is read: an empty one is the same 403, not a 422 about its fields.
+    expect(await post('/admin/me/credentials', session, {})).toMatchObject({ status: 403, body: refused });
+    expect(await post(`/admin/principals/${otto.id}/credentials`, operatorSession, {})).toMatchObject({ status: 403, body: refused });
     expect(own.type).toMatch(/^application\/problem\+json/);
     expect(await count()).toBe(before);
     const [logged] = await w.db.query<{ status: number; outcome: string; credential_id: string }>(`SELECT status, outcome, credential_id FROM admin_actions WHERE route = '/admin/me/credentials' AND credential_id = $1`, [sessionRow!.id]);
@@ -265,6 +268,9 @@ describe('admin access: account managers, operators, tenant scope', () => {
     expect(await w.db.query(`SELECT 1 FROM scim_tokens WHERE label = 'from the console' UNION ALL SELECT 1 FROM oauth_clients WHERE client_id = 'console-made'`)).toEqual([]);
     expect((await post('/admin/tenants/kentel/scim-tokens', { ...session, authorization: `Bearer ${gil.token}` }, { label: 'from the console', expiresInDays: 30 })).status).toBe(201);
     expect((await post('/admin/clients', { ...operatorSession, authorization: `Bearer ${otto.token}` }, app)).status).toBe(201);
+    // Nor give an application a lasting right (introspection: reading any user's token).
+    const patched = await fetch(`${w.service.url}/admin/clients/console-made`, { method: 'PATCH', headers: operatorSession, body: JSON.stringify({ introspection: true }) });
+    expect([patched.status, ((await patched.json()) as { errors: unknown }).errors]).toEqual([403, [{ field: '(credential)', reason: 'a console session; changing an application needs the API token itself' }]]);
 
     // Re-presenting the API token (the same browser, cookie and all): issued, as the child of that token, capped by it.
     const res = await post('/admin/me/credentials', { ...session, authorization: `Bearer ${gil.token}` }, { label: 'from the console', expiresInDays: 365 });

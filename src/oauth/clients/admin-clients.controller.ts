@@ -35,7 +35,9 @@ export class AdminClientsController {
   @Patch(':clientId')
   @ApiOperation({ summary: 'Change whether a client may introspect tokens (a resource server, RFC 7662): only a confidential client without the password grant may (422 otherwise). Every other key is a 422.' })
   @ApiBody({ schema: { ...jsonSchema(updateClientSchema), example: { introspection: false } } })
-  update(@Param('clientId') clientId: string, @Body() body: unknown) {
+  update(@Param('clientId') clientId: string, @Body() body: unknown, @Actor() actor: AdminActor) {
+    // A right that outlasts the session (reading any user's token through introspection), as a credential does.
+    refuseConsoleSession(actor, 'change what an application may do', 'changing an application');
     return this.clients.update(clientId, parseOrProblem(updateClientSchema, body));
   }
 }
