@@ -1,13 +1,22 @@
 import { BlockList, isIP } from 'node:net';
 
-/** Addresses a tenant's issuer may never resolve to unless the operator allows private networks. */
+/**
+ * Addresses a tenant's issuer may never resolve to unless the operator allows private networks: the special-purpose
+ * ranges of the IANA registries (RFC 6890) that are not global: private, shared, loopback, link-local, the
+ * documentation (TEST-NET) ranges, benchmarking, multicast, reserved.
+ */
 const blocked = new BlockList();
 for (const [net, prefix] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
+  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24],
+  ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) blocked.addSubnet(net, prefix, 'ipv4');
-// NAT64 (RFC 6052's well-known prefix, RFC 8215's local-use one): the gateway is in the operator's network.
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['64:ff9b:1::', 48]] as const) {
+// Unique local, link-local, site-local (deprecated, RFC 3879), multicast, discard-only (RFC 6666), documentation
+// (RFC 3849), and NAT64 (RFC 6052's well-known prefix, RFC 8215's local-use one: the gateway is in the operator's network).
+for (const [net, prefix] of [
+  ['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8], ['100::', 64], ['2001:db8::', 32],
+  ['64:ff9b::', 96], ['64:ff9b:1::', 48],
+] as const) {
   blocked.addSubnet(net, prefix, 'ipv6');
 }
 
@@ -31,8 +40,8 @@ const dotted = (hi: number, lo: number) => `${hi >> 8}.${hi & 0xff}.${lo >> 8}.$
 /**
  * The IPv4 addresses an IPv6 address stands for, where it embeds them: IPv4-mapped (::ffff:0:0/96), IPv4-compatible
  * (::/96, deprecated by RFC 4291 but still routed by some stacks), SIIT's IPv4-translated (::ffff:0:0:0/96), 6to4
- * (2002::/16, RFC 3056: bits 16–47) and Teredo (2001::/32, RFC 4380: the server in bits 32–63, the client inverted
- * in the last 32). A packet to such an address reaches (or is relayed to) that IPv4 host.
+ * (2002::/16, RFC 3056: bits 16–47), Teredo (2001::/32, RFC 4380: the server in bits 32–63, the client inverted
+ * in the last 32) and ISATAP (RFC 5214: the last 32 bits after ::5efe). A packet to such an address reaches (or is relayed to) that IPv4 host.
  */
 export function embeddedIPv4(address: string): string[] {
   const g = ipv6Groups(address);
@@ -40,6 +49,8 @@ export function embeddedIPv4(address: string): string[] {
   if (zeros(0, 5) && (g[5] === 0 || g[5] === 0xffff)) return [dotted(g[6]!, g[7]!)];
   if (zeros(0, 4) && g[4] === 0xffff && g[5] === 0) return [dotted(g[6]!, g[7]!)];
   if (g[0] === 0x2002) return [dotted(g[1]!, g[2]!)];
+  // ISATAP (RFC 5214): an interface identifier 0000:5efe or 0200:5efe, then the IPv4 address, under any prefix.
+  if ((g[4] === 0 || g[4] === 0x200) && g[5] === 0x5efe) return [dotted(g[6]!, g[7]!)];
   if (g[0] === 0x2001 && g[1] === 0) return [dotted(g[2]!, g[3]!), dotted(~g[6]! & 0xffff, ~g[7]! & 0xffff)];
   return [];
 }
