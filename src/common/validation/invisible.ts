@@ -16,10 +16,11 @@ export const TEXT_IGNORABLE = new RegExp(`[${NEEDED}]`, 'u');
 export const INVISIBLE = new RegExp(`(?![${NEEDED}])\\p{Default_Ignorable_Code_Point}`, 'u');
 
 /**
- * Only characters that show nothing: white space, default-ignorables, and the blanks that are neither (U+2800
- * braille pattern blank, U+1D159 musical null notehead). "\u3164\u3164" is such a name; "" is not (it is empty).
+ * Only characters that show nothing: white space, default-ignorables, the blanks that are neither (U+2800
+ * braille pattern blank, U+1D159 musical null notehead), and combining marks, which with no character to sit on
+ * show nothing of their own. "\u3164\u3164" and "\u0301\u0301" are such names; "" is not (it is empty).
  */
-const BLANK = /^[\p{White_Space}\p{Default_Ignorable_Code_Point}\u2800\u{1D159}]+$/u;
+const BLANK = /^[\p{White_Space}\p{Default_Ignorable_Code_Point}\p{M}\u2800\u{1D159}]+$/u;
 
 const hex = (cp: number) => `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
 

@@ -29,13 +29,17 @@ describe('text', () => {
     expect(t.check('Ana \u2764\uFE0F')).toEqual({ ok: true, value: 'Ana \u2764\uFE0F' }); // a variation selector
     expect(t.check('葛\u{E0100}城')).toMatchObject({ ok: true }); // an ideographic variation selector
   });
-  it('refuses a name of only characters that show nothing (Hangul fillers, braille blank, with spaces among them)', () => {
+  it('refuses a name of only characters that show nothing (Hangul fillers, braille blank, lone combining marks, with spaces among them)', () => {
     const blank = (codes: string) => ({ ok: false, reason: `has only characters that show nothing (${codes}); it must have a visible character` });
     expect(t.check('\u3164\u3164')).toEqual(blank('U+3164'));
     expect(t.check('\u2800')).toEqual(blank('U+2800'));
     expect(t.check(' \u115F\u1160 ')).toEqual(blank('U+115F, U+1160'));
     expect(t.check('\uFFA0\u3000\u3164\u00A0\u2800')).toEqual(blank('U+FFA0, U+3000, U+3164, U+00A0, U+2800'));
     expect(t.check('\u{1D159}\u200D')).toEqual(blank('U+1D159, U+200D'));
+    // Combining marks with nothing to sit on; on a letter they are text (José, written decomposed).
+    expect(t.check('\u0301\u0301')).toEqual(blank('U+0301'));
+    expect(t.check(' \u0308\u20DD')).toEqual(blank('U+0308, U+20DD'));
+    expect(t.check('Jose\u0301')).toMatchObject({ ok: true });
     // Empty is not blank-looking: it is the absence of a value (a claim or an edit that clears the field).
     expect(t.check('   ')).toEqual({ ok: true, value: '' });
   });
