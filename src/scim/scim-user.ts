@@ -30,9 +30,15 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  * How an attribute was named, which decides what becomes of one this service does not take: in a whole resource (POST,
  * PUT), what it does not store is ignored (RFC 7644 §3.3); in a PATCH value without a path, the same, but a name that is
  * no attribute at all is invalidPath; named by a PATCH path, the operation is aimed at that one attribute, so one this
- * service does not store is invalidPath and a read-only one mutability (RFC 7644 §3.5.2), never a silent 200.
+ * service does not store is invalidPath and a read-only one mutability (RFC 7644 §3.5.2), never a silent 200. Only the
+ * path's own target is named by it: the sub-attributes in the value of a path naming a complex attribute ("name", an
+ * extension's URN) are read as in a value without a path, which RFC 7644 §3.5.2.3 treats alike ({"path": "name",
+ * "value": {…, "formatted": …}} is {"value": {"name": {…, "formatted": …}}}).
  */
 type Named = 'resource' | 'value' | 'path';
+
+/** How the sub-attributes of a complex value are named: as their parent, but a path names only its own target. */
+const inside = (named: Named): Named => (named === 'path' ? 'value' : named);
 
 const unsupported = (key: string) => ScimError.invalidPath(`${key.slice(0, 80)} is not an attribute this service supports.`);
 const readOnly = (key: string) => ScimError.mutability(`${key.slice(0, 80)} is read-only.`);
@@ -97,10 +103,10 @@ function setAttribute(a: ScimAttributes, key: string, v: unknown, config: Tenant
   if (k === ENTERPRISE_USER.toLowerCase()) {
     if (v === null) { a.employeeNumber = null; return; }
     if (!isObject(v)) throw ScimError.invalidValue(`${ENTERPRISE_USER} must be an object.`);
-    for (const [ek, ev] of Object.entries(v)) setAttribute(a, `${ENTERPRISE_USER}:${ek}`, ev, config, named);
+    for (const [ek, ev] of Object.entries(v)) setAttribute(a, `${ENTERPRISE_USER}:${ek}`, ev, config, inside(named));
     return;
   }
-  if (k === IQMETRIX_USER.toLowerCase()) return readExtension(a, v, config, named);
+  if (k === IQMETRIX_USER.toLowerCase()) return readExtension(a, v, config, inside(named));
   if (k.startsWith(`${ENTERPRISE_USER.toLowerCase()}:`)) {
     const sub = key.slice(ENTERPRISE_USER.length + 1);
     if (sub.toLowerCase() === 'employeenumber') a.employeeNumber = str(v, 'employeeNumber');
@@ -117,7 +123,7 @@ function setAttribute(a: ScimAttributes, key: string, v: unknown, config: Tenant
     case 'name':
       if (v === null) { a.givenName = null; a.familyName = null; return; }
       if (!isObject(v)) throw ScimError.invalidValue('name must be an object.');
-      for (const [nk, nv] of Object.entries(v)) setAttribute(a, `name.${nk}`, nv, config, named);
+      for (const [nk, nv] of Object.entries(v)) setAttribute(a, `name.${nk}`, nv, config, inside(named));
       return;
     case 'name.givenname': a.givenName = str(v, 'name.givenName'); return;
     case 'name.familyname': a.familyName = str(v, 'name.familyName'); return;

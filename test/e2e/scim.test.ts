@@ -230,6 +230,27 @@ describe('SCIM 2.0 provisioning from a customer\'s Okta', () => {
     expect((await scim('GET', `/Users/${carolId}`)).body).toEqual({ ...before, meta: { ...before.meta, lastModified: expect.any(String) } });
   });
 
+  it('PATCH: a path judges only its own target; the sub-attributes of its value are read as in a value without a path (RFC 7644 §3.5.2.3)', async () => {
+    const cases: Array<[string, Record<string, unknown>, Record<string, unknown>]> = [
+      ['name', { givenName: 'John', familyName: 'Smith', formatted: 'John Smith', middleName: 'X' }, { name: { givenName: 'John', familyName: 'Smith', formatted: 'John Smith' } }],
+      [ENTERPRISE, { employeeNumber: 'E-2002', department: 'x' }, { [ENTERPRISE]: { employeeNumber: 'E-2002' } }],
+      [IQ, { security_group_name: ['Associate'], securityRole: 'RQ-Admin', locations: ['LOC-9'] }, { [IQ]: { securityRole: 'RQ-Associate', locations: ['LOC-1', 'LOC-2'] } }],
+    ];
+    for (const [path, value, result] of cases) {
+      const withPath = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', path, value }] });
+      expect([path, withPath.status, withPath.body]).toEqual([path, 200, expect.objectContaining(result)]);
+      const withoutPath = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', value: { [path]: value } }] });
+      expect([path, withoutPath.status, withoutPath.body]).toEqual([path, 200, { ...withPath.body, meta: { ...withPath.body.meta, lastModified: expect.any(String) } }]);
+    }
+    // A sub-attribute that is no attribute at all is refused alike in both forms.
+    for (const op of [{ op: 'replace', path: 'name', value: { nonsense: 'x' } }, { op: 'replace', value: { name: { nonsense: 'x' } } }]) {
+      const res = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [op] });
+      expect([res.status, res.body]).toEqual([400, { schemas: [ERROR], status: '400', scimType: 'invalidPath', detail: 'name.nonsense is not an attribute this service supports.' }]);
+    }
+    const restored = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', value: { name: { givenName: 'Caroline', familyName: 'Cooper' }, [ENTERPRISE]: { employeeNumber: 'E-1001' }, [IQ]: { security_group_name: ['Store Manager'] } } }] });
+    expect([restored.status, restored.body.name.givenName, restored.body[IQ].securityRole]).toEqual([200, 'Caroline', 'RQ-StoreManager']);
+  });
+
   it('refuses a body that gives a member twice (RFC 7644 §3.12 invalidSyntax): which one Okta meant cannot be known', async () => {
     const text = JSON.stringify(oktaCreate({ externalId: '00uTWICE0001', userName: 'g@kentel.com' })).replace('"userName":"g@kentel.com"', '"userName":"g@kentel.com","userName":"h@kentel.com"');
     const res = await scim('POST', '/Users', text);
