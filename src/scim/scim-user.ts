@@ -30,9 +30,51 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  * How an attribute was named, which decides what becomes of one this service does not take: in a whole resource (POST,
  * PUT), what it does not store is ignored (RFC 7644 §3.3); in a PATCH value without a path, the same, but a name that is
  * no attribute at all is invalidPath; named by a PATCH path, the operation is aimed at that one attribute, so one this
- * service does not store is invalidPath and a read-only one mutability (RFC 7644 §3.5.2), never a silent 200.
+ * service does not store is invalidPath and a read-only one mutability (RFC 7644 §3.5.2), never a silent 200. Only the
+ * path's own target is named by it: the sub-attributes in the value of a path naming a complex attribute ("name", an
+ * extension's URN) are read as in a value without a path, which RFC 7644 §3.5.2.3 treats alike ({"path": "name",
+ * "value": {…, "formatted": …}} is {"value": {"name": {…, "formatted": …}}}).
  */
 type Named = 'resource' | 'value' | 'path';
+
+/**
+ * How one object of a body (a resource, a PATCH operation's value) is read: how its attributes are named, and the
+ * attributes it has given so far, by the lower-case name each resolves to (see `once`).
+ */
+interface Reading {
+  config: TenantConfig;
+  named: Named;
+  seen: Set<string>;
+}
+
+const reading = (config: TenantConfig, named: Named): Reading => ({ config, named, seen: new Set() });
+
+/** How the sub-attributes of a complex value are read: as their parent, but a path names only its own target. */
+const inside = (r: Reading): Reading => ({ ...r, named: r.named === 'path' ? 'value' : r.named });
+
+/**
+ * SCIM attribute names are case-insensitive (RFC 7643 §2.1), and a schema-qualified name is the attribute it qualifies
+ * (RFC 7644 §3.10): {"givenName": …, "GIVENNAME": …} or {"userName": …, "urn:…:core:2.0:User:userName": …} give one
+ * attribute two values, and which was meant cannot be known, so it is refused as a member given twice in the same case
+ * is (body-parsers.ts). `shown` is the name as given. An iQmetrix extension claim keeps its exact name when read.
+ */
+const twice = (shown: string) =>
+  ScimError.invalidSyntax(`The request body gives an attribute twice in one object, in another letter case or form (SCIM attribute names are case-insensitive); give each once. (${shown.slice(0, 120)})`);
+
+function once(seen: Set<string>, attribute: string, shown: string): void {
+  if (seen.has(attribute)) throw twice(shown);
+  seen.add(attribute);
+}
+
+/** The members of one object of a SCIM message (the PatchOp message, an operation, a list entry) by lower-case name, each once. */
+function members(o: Json, where = ''): Map<string, unknown> {
+  const byName = new Map<string, unknown>();
+  for (const [k, v] of Object.entries(o)) {
+    if (byName.has(k.toLowerCase())) throw twice(`${where}${k}`);
+    byName.set(k.toLowerCase(), v);
+  }
+  return byName;
+}
 
 const unsupported = (key: string) => ScimError.invalidPath(`${key.slice(0, 80)} is not an attribute this service supports.`);
 const readOnly = (key: string) => ScimError.mutability(`${key.slice(0, 80)} is read-only.`);
@@ -58,58 +100,69 @@ function bool(v: unknown): boolean {
 function pick(list: unknown, what: string, type?: string): string | null | undefined {
   if (list === null) return null;
   if (!Array.isArray(list)) throw ScimError.invalidValue(`${what} must be a list.`);
-  const entries = list.filter(isObject);
-  const typed = type ? entries.filter((e) => typeof e.type === 'string' && e.type.toLowerCase() === type) : entries;
+  const entries = list.filter(isObject).map((e) => members(e, `${what}.`));
+  const typed = type ? entries.filter((e) => { const t = e.get('type'); return typeof t === 'string' && t.toLowerCase() === type; }) : entries;
   if (type && typed.length === 0) return undefined;
   if (typed.length === 0) return null;
-  const chosen = typed.find((e) => e.primary === true || e.primary === 'true') ?? typed[0]!;
-  return str(chosen.value, `${what}.value`);
+  const chosen = typed.find((e) => e.get('primary') === true || e.get('primary') === 'true') ?? typed[0]!;
+  return str(chosen.get('value'), `${what}.value`);
 }
 
 function isExtensionClaim(name: string, config: TenantConfig): boolean {
   return (extensionClaims as readonly string[]).includes(name) || name.startsWith(customFieldPrefix) || Object.values(config.claims).includes(name);
 }
 
-function readExtension(into: ScimAttributes, ext: unknown, config: TenantConfig, named: Named): void {
+function readExtension(into: ScimAttributes, ext: unknown, r: Reading): void {
   if (ext === undefined) return;
   if (!isObject(ext)) throw ScimError.invalidValue(`${IQMETRIX_USER} must be an object.`);
   for (const [k, v] of Object.entries(ext)) {
-    if (isExtensionClaim(k, config)) into.claims[k] = v;
+    once(r.seen, `${IQMETRIX_USER}:${k}`.toLowerCase(), `${IQMETRIX_USER}:${k}`);
+    if (isExtensionClaim(k, r.config)) into.claims[k] = v;
     else if (['securityRole', 'locations'].includes(k)) {
-      if (named === 'path') throw readOnly(k);
-    } else if (named !== 'resource') throw ScimError.invalidPath(`${k.slice(0, 80)} is not an attribute of the iQmetrix extension.`);
+      if (r.named === 'path') throw readOnly(k);
+    } else if (r.named !== 'resource') throw ScimError.invalidPath(`${k.slice(0, 80)} is not an attribute of the iQmetrix extension.`);
   }
 }
 
 /** A whole User resource (POST, PUT). Unknown and read-only attributes are ignored, as RFC 7644 §3.3 allows. */
 export function fromResource(body: unknown, config: TenantConfig): ScimAttributes {
   if (!isObject(body)) throw ScimError.invalidSyntax('The request body must be a SCIM User resource (a JSON object).');
-  const schemas = body.schemas;
+  const schemas = members(body).get('schemas');
   if (!Array.isArray(schemas) || !schemas.includes(CORE_USER)) throw ScimError.invalidSyntax(`schemas must include ${CORE_USER}.`);
   const a: ScimAttributes = { claims: {} };
-  for (const [key, v] of Object.entries(body)) setAttribute(a, key, v, config, 'resource');
+  const r = reading(config, 'resource');
+  for (const [key, v] of Object.entries(body)) setAttribute(a, key, v, r);
   return a;
 }
 
-/** Sets one attribute by (case-insensitive) name or path, as a resource key or a PATCH path/value would. */
-function setAttribute(a: ScimAttributes, key: string, v: unknown, config: TenantConfig, named: Named): void {
+/**
+ * Sets one attribute by (case-insensitive) name or path, as a resource key or a PATCH path/value would; each attribute
+ * once in the object being read (`once`: by its lower-case name, the core schema's URN left out).
+ */
+function setAttribute(a: ScimAttributes, key: string, v: unknown, r: Reading): void {
   const k = key.toLowerCase();
   if (k === ENTERPRISE_USER.toLowerCase()) {
+    once(r.seen, k, key);
     if (v === null) { a.employeeNumber = null; return; }
     if (!isObject(v)) throw ScimError.invalidValue(`${ENTERPRISE_USER} must be an object.`);
-    for (const [ek, ev] of Object.entries(v)) setAttribute(a, `${ENTERPRISE_USER}:${ek}`, ev, config, named);
+    for (const [ek, ev] of Object.entries(v)) setAttribute(a, `${ENTERPRISE_USER}:${ek}`, ev, inside(r));
     return;
   }
-  if (k === IQMETRIX_USER.toLowerCase()) return readExtension(a, v, config, named);
+  if (k === IQMETRIX_USER.toLowerCase()) {
+    once(r.seen, k, key);
+    return readExtension(a, v, inside(r));
+  }
   if (k.startsWith(`${ENTERPRISE_USER.toLowerCase()}:`)) {
+    once(r.seen, k, key);
     const sub = key.slice(ENTERPRISE_USER.length + 1);
     if (sub.toLowerCase() === 'employeenumber') a.employeeNumber = str(v, 'employeeNumber');
-    else if (named === 'path') throw unsupported(sub);
-    else if (named === 'value' && !['manager', 'costcenter', 'organization', 'division', 'department'].includes(sub.toLowerCase())) throw ScimError.invalidPath(`${sub.slice(0, 80)} is not an enterprise User attribute.`);
+    else if (r.named === 'path') throw unsupported(sub);
+    else if (r.named === 'value' && !['manager', 'costcenter', 'organization', 'division', 'department'].includes(sub.toLowerCase())) throw ScimError.invalidPath(`${sub.slice(0, 80)} is not an enterprise User attribute.`);
     return;
   }
-  if (k.startsWith(`${IQMETRIX_USER.toLowerCase()}:`)) return readExtension(a, { [key.slice(IQMETRIX_USER.length + 1)]: v }, config, named);
+  if (k.startsWith(`${IQMETRIX_USER.toLowerCase()}:`)) return readExtension(a, { [key.slice(IQMETRIX_USER.length + 1)]: v }, r);
   const core = k.startsWith(`${CORE_USER.toLowerCase()}:`) ? k.slice(CORE_USER.length + 1) : k;
+  once(r.seen, core, key);
   switch (core) {
     case 'username': a.userName = str(v, 'userName'); return;
     case 'externalid': a.externalId = str(v, 'externalId'); return;
@@ -117,12 +170,12 @@ function setAttribute(a: ScimAttributes, key: string, v: unknown, config: Tenant
     case 'name':
       if (v === null) { a.givenName = null; a.familyName = null; return; }
       if (!isObject(v)) throw ScimError.invalidValue('name must be an object.');
-      for (const [nk, nv] of Object.entries(v)) setAttribute(a, `name.${nk}`, nv, config, named);
+      for (const [nk, nv] of Object.entries(v)) setAttribute(a, `name.${nk}`, nv, inside(r));
       return;
     case 'name.givenname': a.givenName = str(v, 'name.givenName'); return;
     case 'name.familyname': a.familyName = str(v, 'name.familyName'); return;
-    case 'name.formatted': if (named === 'path') throw readOnly(key); return;
-    case 'name.middlename': case 'name.honorificprefix': case 'name.honorificsuffix': if (named === 'path') throw unsupported(key); return;
+    case 'name.formatted': if (r.named === 'path') throw readOnly(key); return;
+    case 'name.middlename': case 'name.honorificprefix': case 'name.honorificsuffix': if (r.named === 'path') throw unsupported(key); return;
     case 'emails': { const e = pick(v, 'emails'); if (e !== undefined) a.email = e; return; }
     case 'phonenumbers': {
       const home = pick(v, 'phoneNumbers', 'home');
@@ -133,7 +186,7 @@ function setAttribute(a: ScimAttributes, key: string, v: unknown, config: Tenant
       return;
     }
     default:
-      if (named === 'path' || (named === 'value' && !ignoredCore.has(core))) throw unsupported(key);
+      if (r.named === 'path' || (r.named === 'value' && !ignoredCore.has(core))) throw unsupported(key);
   }
 }
 
@@ -143,30 +196,37 @@ function setAttribute(a: ScimAttributes, key: string, v: unknown, config: Tenant
  * are asserted; "remove" asserts them empty.
  */
 export function fromPatch(body: unknown, config: TenantConfig): ScimAttributes {
-  if (!isObject(body) || !Array.isArray(body.schemas) || !body.schemas.includes(PATCH_OP)) {
+  const message = isObject(body) ? members(body) : undefined;
+  const schemas = message?.get('schemas');
+  if (!message || !Array.isArray(schemas) || !schemas.includes(PATCH_OP)) {
     throw ScimError.invalidSyntax(`A PATCH request must be a PatchOp message (schemas: ["${PATCH_OP}"]).`);
   }
-  const ops = body.Operations ?? body.operations;
+  const ops = message.get('operations');
   if (!Array.isArray(ops) || ops.length === 0 || ops.length > 100) throw ScimError.invalidSyntax('Operations must be a list of 1 to 100 operations.');
   const a: ScimAttributes = { claims: {} };
-  for (const raw of ops) {
-    if (!isObject(raw)) throw ScimError.invalidSyntax('Each operation must be an object.');
-    const op = typeof raw.op === 'string' ? raw.op.toLowerCase() : '';
+  for (const [i, entry] of ops.entries()) {
+    if (!isObject(entry)) throw ScimError.invalidSyntax('Each operation must be an object.');
+    const raw = members(entry, `Operations[${i}].`);
+    const opName = raw.get('op');
+    const op = typeof opName === 'string' ? opName.toLowerCase() : '';
     if (!['add', 'replace', 'remove'].includes(op)) throw ScimError.invalidSyntax('op must be "add", "replace" or "remove".');
-    const path = raw.path === undefined ? undefined : typeof raw.path === 'string' ? raw.path.trim() : null;
+    const given = raw.get('path');
+    const path = given === undefined ? undefined : typeof given === 'string' ? given.trim() : null;
     if (path === null || path === '') throw ScimError.invalidPath('path must be a non-empty string.');
     if (op === 'remove') {
       if (!path) throw ScimError.noTarget('A remove operation needs a path.');
       applyPath(a, path, null, config);
       continue;
     }
+    const value = raw.get('value');
     if (path === undefined) {
-      if (!isObject(raw.value)) throw ScimError.invalidValue(`An ${op} operation without a path needs an object value.`);
-      for (const [k, v] of Object.entries(raw.value)) setAttribute(a, k, v, config, 'value');
+      if (!isObject(value)) throw ScimError.invalidValue(`An ${op} operation without a path needs an object value.`);
+      const r = reading(config, 'value');
+      for (const [k, v] of Object.entries(value)) setAttribute(a, k, v, r);
       continue;
     }
-    if (!Object.hasOwn(raw, 'value')) throw ScimError.invalidValue(`An ${op} operation needs a value.`);
-    applyPath(a, path, raw.value, config);
+    if (!raw.has('value')) throw ScimError.invalidValue(`An ${op} operation needs a value.`);
+    applyPath(a, path, value, config);
   }
   return a;
 }
@@ -177,7 +237,7 @@ function applyPath(a: ScimAttributes, path: string, value: unknown, config: Tena
   if (filtered) {
     const [, attr, key, , want] = filtered as unknown as [string, string, string, string, string];
     const list = attr.toLowerCase() === 'emails' ? 'email' : 'phone';
-    const v = value === null ? null : isObject(value) ? str(value.value, `${attr}.value`) : str(value, `${attr}.value`);
+    const v = value === null ? null : isObject(value) ? str(members(value, `${attr}.`).get('value'), `${attr}.value`) : str(value, `${attr}.value`);
     if (list === 'email') { a.email = v; return; }
     const type = key.toLowerCase() === 'type' ? want.toLowerCase() : undefined;
     if (type === 'home') a.homePhone = v;
@@ -190,7 +250,7 @@ function applyPath(a: ScimAttributes, path: string, value: unknown, config: Tena
   // (In a resource body, or a PATCH value without a path, they are ignored as §3.5.1 has PUT do: Okta sends them.)
   const core = path.toLowerCase().replace(`${CORE_USER.toLowerCase()}:`, '');
   if (core === 'id' || core === 'meta' || core.startsWith('meta.')) throw readOnly(path);
-  setAttribute(a, path, value, config, 'path');
+  setAttribute(a, path, value, reading(config, 'path'));
 }
 
 /**

@@ -235,11 +235,74 @@ describe('SCIM 2.0 provisioning from a customer\'s Okta', () => {
     expect((await scim('GET', `/Users/${carolId}`)).body).toEqual({ ...before, meta: { ...before.meta, lastModified: expect.any(String) } });
   });
 
+  it('PATCH: a path judges only its own target; the sub-attributes of its value are read as in a value without a path (RFC 7644 §3.5.2.3)', async () => {
+    const cases: Array<[string, Record<string, unknown>, Record<string, unknown>]> = [
+      ['name', { givenName: 'John', familyName: 'Smith', formatted: 'John Smith', middleName: 'X' }, { name: { givenName: 'John', familyName: 'Smith', formatted: 'John Smith' } }],
+      [ENTERPRISE, { employeeNumber: 'E-2002', department: 'x' }, { [ENTERPRISE]: { employeeNumber: 'E-2002' } }],
+      [IQ, { security_group_name: ['Associate'], securityRole: 'RQ-Admin', locations: ['LOC-9'] }, { [IQ]: { securityRole: 'RQ-Associate', locations: ['LOC-1', 'LOC-2'] } }],
+    ];
+    for (const [path, value, result] of cases) {
+      const withPath = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', path, value }] });
+      expect([path, withPath.status, withPath.body]).toEqual([path, 200, expect.objectContaining(result)]);
+      const withoutPath = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', value: { [path]: value } }] });
+      expect([path, withoutPath.status, withoutPath.body]).toEqual([path, 200, { ...withPath.body, meta: { ...withPath.body.meta, lastModified: expect.any(String) } }]);
+    }
+    // A sub-attribute that is no attribute at all is refused alike in both forms.
+    for (const op of [{ op: 'replace', path: 'name', value: { nonsense: 'x' } }, { op: 'replace', value: { name: { nonsense: 'x' } } }]) {
+      const res = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [op] });
+      expect([res.status, res.body]).toEqual([400, { schemas: [ERROR], status: '400', scimType: 'invalidPath', detail: 'name.nonsense is not an attribute this service supports.' }]);
+    }
+    const restored = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', value: { name: { givenName: 'Caroline', familyName: 'Cooper' }, [ENTERPRISE]: { employeeNumber: 'E-1001' }, [IQ]: { security_group_name: ['Store Manager'] } } }] });
+    expect([restored.status, restored.body.name.givenName, restored.body[IQ].securityRole]).toEqual([200, 'Caroline', 'RQ-StoreManager']);
+  });
+
   it('refuses a body that gives a member twice (RFC 7644 §3.12 invalidSyntax): which one Okta meant cannot be known', async () => {
     const text = JSON.stringify(oktaCreate({ externalId: '00uTWICE0001', userName: 'g@kentel.com' })).replace('"userName":"g@kentel.com"', '"userName":"g@kentel.com","userName":"h@kentel.com"');
     const res = await scim('POST', '/Users', text);
     expect([res.status, res.body]).toEqual([400, { schemas: [ERROR], status: '400', scimType: 'invalidSyntax', detail: 'The request body gives a member twice in one JSON object; give each once. (userName)' }]);
     expect(await w.db.query(`SELECT 1 FROM users WHERE subject = '00uTWICE0001'`)).toEqual([]);
+  });
+
+  it('refuses an attribute given twice in one object in another letter case or form (RFC 7643 §2.1: names are case-insensitive), and writes nothing', async () => {
+    const twice = (shown: string) => ({ schemas: [ERROR], status: '400', scimType: 'invalidSyntax', detail: `The request body gives an attribute twice in one object, in another letter case or form (SCIM attribute names are case-insensitive); give each once. (${shown})` });
+    const before = (await scim('GET', `/Users/${carolId}`)).body;
+    const patches: Array<[string, unknown]> = [
+      ['name.GIVENNAME', { schemas: [PATCH], Operations: [{ op: 'replace', value: { name: { givenName: 'Aa', GIVENNAME: 'Bb' } } }] }],
+      ['name.GivenName', { schemas: [PATCH], Operations: [{ op: 'replace', path: 'name', value: { givenName: 'Aa', GivenName: 'Bb' } }] }],
+      ['Name', { schemas: [PATCH], Operations: [{ op: 'replace', value: { name: { givenName: 'Aa' }, Name: { givenName: 'Bb' } } }] }],
+      ['ACTIVE', { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: true, ACTIVE: false } }] }],
+      [`${CORE}:userName`, { schemas: [PATCH], Operations: [{ op: 'replace', value: { userName: 'carol@kentel.com', [`${CORE}:userName`]: 'dave@kentel.com' } }] }],
+      [`${ENTERPRISE}:EMPLOYEENUMBER`, { schemas: [PATCH], Operations: [{ op: 'replace', value: { [ENTERPRISE]: { employeeNumber: 'E-1' }, [`${ENTERPRISE}:EMPLOYEENUMBER`]: 'E-2' } }] }],
+      [ENTERPRISE.toUpperCase(), { schemas: [PATCH], Operations: [{ op: 'replace', value: { [ENTERPRISE]: { employeeNumber: 'E-1' }, [ENTERPRISE.toUpperCase()]: { employeeNumber: 'E-2' } } }] }],
+      [`${IQ}:SECURITY_GROUP_NAME`, { schemas: [PATCH], Operations: [{ op: 'replace', path: IQ, value: { security_group_name: ['Store Manager'], SECURITY_GROUP_NAME: ['Associate'] } }] }],
+      [`${IQ}:Security_Group_Name`, { schemas: [PATCH], Operations: [{ op: 'replace', value: { [IQ]: { security_group_name: ['Store Manager'] }, [`${IQ}:Security_Group_Name`]: ['Associate'] } }] }],
+      ['emails.VALUE', { schemas: [PATCH], Operations: [{ op: 'replace', path: 'emails', value: [{ value: 'carol@kentel.com', VALUE: 'eve@kentel.com' }] }] }],
+      // The PatchOp message's own members are SCIM attributes too.
+      ['Operations[0].VALUE', { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: true, VALUE: false }] }],
+      ['operations', { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: true } }], operations: [{ op: 'replace', value: { active: false } }] }],
+    ];
+    for (const [shown, body] of patches) {
+      const res = await scim('PATCH', `/Users/${carolId}`, body);
+      expect([shown, res.status, res.body]).toEqual([shown, 400, twice(shown)]);
+    }
+    expect((await scim('GET', `/Users/${carolId}`)).body).toEqual(before);
+    // A resource (POST, PUT) too: nothing is created.
+    const created = await scim('POST', '/Users', oktaCreate({ externalId: '00uCASE00001', userName: 'g@kentel.com', USERNAME: 'h@kentel.com' }));
+    expect([created.status, created.body]).toEqual([400, twice('USERNAME')]);
+    const put = await scim('PUT', `/Users/${carolId}`, { ...oktaCreate({ name: { givenName: 'Gg', familyName: 'Cooper', FamilyName: 'Hh' } }), id: carolId });
+    expect([put.status, put.body]).toEqual([400, twice('name.FamilyName')]);
+    const putClaims = await scim('PUT', `/Users/${carolId}`, { ...oktaCreate({ [IQ]: { security_group_name: ['Store Manager'], Security_Group_Name: ['Associate'] } }), id: carolId });
+    expect([putClaims.status, putClaims.body]).toEqual([400, twice(`${IQ}:Security_Group_Name`)]);
+    expect(await w.db.query(`SELECT 1 FROM users WHERE subject = '00uCASE00001'`)).toEqual([]);
+    expect((await scim('GET', `/Users/${carolId}`)).body).toEqual(before);
+    // Given once, a name in any case is that attribute; a claim of the extension keeps its exact name (as at sign-in).
+    const once = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', value: { NAME: { GIVENNAME: 'Carolyn' }, [IQ]: { attribute_EmailDisplayName: 'Carol C.' } } }] });
+    expect([once.status, once.body.name]).toEqual([200, { givenName: 'Carolyn', familyName: 'Cooper', formatted: 'Carolyn Cooper' }]);
+    expect(await w.db.query(`SELECT email_display_name FROM users WHERE id = $1`, [carolId])).toEqual([{ email_display_name: 'Carol C.' }]);
+    expect((await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'name.givenName', value: 'Caroline' }] })).status).toBe(200);
+    // So are a list entry's sub-attributes: "Value" is the value (it was read as absent, which cleared the email).
+    const entry = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'emails', value: [{ Value: 'carol@kentel.com', Type: 'work', Primary: true }] }] });
+    expect([entry.status, entry.body.emails]).toEqual([200, [{ value: 'carol@kentel.com', type: 'work', primary: true }]]);
   });
 
   it('PATCH with paths (Okta and RFC 7644 shapes)', async () => {
