@@ -109,7 +109,8 @@ function pick(list: unknown, what: string, type?: string): string | null | undef
 }
 
 function isExtensionClaim(name: string, config: TenantConfig): boolean {
-  return (extensionClaims as readonly string[]).includes(name) || name.startsWith(customFieldPrefix) || Object.values(config.claims).includes(name);
+  // A field's claim may be overridden by one name or a list tried in order (tenant-config.schema.ts): each is a claim here.
+  return (extensionClaims as readonly string[]).includes(name) || name.startsWith(customFieldPrefix) || Object.values(config.claims).flat().includes(name);
 }
 
 function readExtension(into: ScimAttributes, ext: unknown, r: Reading): void {

@@ -305,6 +305,19 @@ describe('SCIM 2.0 provisioning from a customer\'s Okta', () => {
     expect([entry.status, entry.body.emails]).toEqual([200, [{ value: 'carol@kentel.com', type: 'work', primary: true }]]);
   });
 
+  it('an extension claim named by a claim override given as a list (tried in order) is read, as at sign-in', async () => {
+    const config = await w.configOf('kentel');
+    const saved = await w.service.admin('PUT', '/admin/tenants/kentel/config', { config: { ...config, claims: { ...(config.claims as object), idNumber: ['employee_no', 'attribute_SpecialIdentifier'] } } });
+    expect(saved.status).toBe(200);
+    try {
+      const r = await scim('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', value: { [IQ]: { employee_no: 'E-1001' } } }] });
+      expect(r.status).toBe(200);
+      expect(await w.db.query(`SELECT id_number FROM users WHERE id = $1`, [carolId])).toEqual([{ id_number: 'E-1001' }]);
+    } finally {
+      expect((await w.service.admin('PUT', '/admin/tenants/kentel/config', { config })).status).toBe(200);
+    }
+  });
+
   it('PATCH with paths (Okta and RFC 7644 shapes)', async () => {
     const r = await scim('PATCH', `/Users/${carolId}`, {
       schemas: [PATCH],
