@@ -1,5 +1,5 @@
 import { NestFactory } from '@nestjs/core';
-import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
@@ -13,7 +13,7 @@ import { allowedMethods } from './common/web/allowed-methods.js';
 import { apiNoStore } from './common/web/api-no-store.js';
 import { bodyParsers } from './common/web/body-parsers.js';
 import { cors } from './common/web/cors.js';
-import { hardenHttpServer } from './common/web/http-server.js';
+import { HardenedExpressAdapter, hardenHttpServer } from './common/web/http-server.js';
 import { inSequence } from './common/web/in-sequence.js';
 import { inputGuard } from './common/web/input-guard.js';
 import { securityHeaders } from './common/web/security-headers.js';
@@ -27,7 +27,7 @@ export async function createApp(config: AppConfig, databaseUrl: string, adapters
   // Nest touches the router, which Express creates with the settings of that moment.
   const server = express();
   server.set('case sensitive routing', true);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl, adapters), new ExpressAdapter(server), { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl, adapters), new HardenedExpressAdapter(server), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   // No ETags computed over API answers (tokens, personal data, errors: nothing to revalidate); the console's assets set their own.

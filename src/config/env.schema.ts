@@ -86,9 +86,9 @@ export const envSchema = z.object({
   METRICS_TENANT_LABELS: z.coerce.number().int().min(0).max(10000).default(200)
     .describe('Tenants that get their own metric label; sign-ins of further tenants are counted under tenant="_other" (bounded cardinality).'),
   HTTP_HEADERS_TIMEOUT_S: seconds(20, 1, 300)
-    .describe("Longest a client may take to send a request's headers; then 408 and the connection is closed (a slow client cannot hold connections open: Node's own default is 60)."),
+    .describe("Longest a client may take to send a request's headers; then 408 and the connection is closed, within a second (a slow client cannot hold connections open: Node's own default is 60, checked every 30 s)."),
   HTTP_REQUEST_TIMEOUT_S: seconds(120, 1, 3600)
-    .describe('Longest a client may take to send a whole request, body included (bulk loads are at most a few MB); then 408 and the connection is closed (Node\'s own default is 300).'),
+    .describe('Longest a client may take to send a whole request, body included (bulk loads are at most a few MB); then 408 and the connection is closed, within a second (Node\'s own default is 300).'),
   SHUTDOWN_DRAIN_S: seconds(0, 0, 120)
     .describe('On SIGTERM, report not-ready for this long before closing the listener (lets a load balancer stop sending).'),
   SHUTDOWN_TIMEOUT_S: seconds(25, 1, 600)

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connect } from 'node:net';
 import { startService, TEST_ADMIN_KEY, type TestService } from '../support/service.js';
 import { World } from '../support/world.js';
 
@@ -37,7 +38,7 @@ describe('abuse limits and hardening', () => {
     await w.addApp('hub');
     proxied = await startService(w.db.url, { PUBLIC_URL: 'https://sso.example.test', TRUST_PROXY: '1' });
     limited = await startService(w.db.url, { TRUST_PROXY: '1', RATE_LIMIT_SIGNIN_PER_MIN: '3', RATE_LIMIT_TOKEN_PER_MIN: '2', RATE_LIMIT_ADMIN_PER_MIN: '2', RATE_LIMIT_SCIM_PER_MIN: '2' });
-    direct = await startService(w.db.url, { RATE_LIMIT_ADMIN_PER_MIN: '2' });
+    direct = await startService(w.db.url, { RATE_LIMIT_ADMIN_PER_MIN: '2', HTTP_HEADERS_TIMEOUT_S: '2' });
   });
   afterAll(async () => {
     await Promise.all([proxied?.close(), limited?.close(), direct?.close()]);
@@ -60,6 +61,18 @@ describe('abuse limits and hardening', () => {
     expect(await res.json()).toEqual({ type: 'about:blank', title: 'Request Header Fields Too Large', status: 431, detail: 'The request headers are too large.' });
     const server = w.service.app.getHttpServer() as import('node:http').Server;
     expect([server.headersTimeout, server.requestTimeout]).toEqual([20_000, 120_000]);
+    // The bound is the setting, not the setting plus Node's 30-second sweep: a client that never finishes its
+    // headers is answered 408 about HTTP_HEADERS_TIMEOUT_S after it connected (here 2 s; it was 32 s).
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(direct.config.env.PORT), '127.0.0.1', () => socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\n'));
+      let got = '';
+      socket.on('data', (d) => (got += d.toString('latin1')));
+      socket.on('close', () => resolve(got));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('puts strict security headers on every page it renders', async () => {

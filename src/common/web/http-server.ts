@@ -1,4 +1,6 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { NestApplicationOptions } from '@nestjs/common';
+import { ExpressAdapter } from '@nestjs/platform-express';
 import type { Duplex } from 'node:stream';
 import type { AppConfig } from '../../config/app-config.js';
 import { statusPhrase } from '../errors/problem.js';
@@ -37,4 +39,22 @@ export function hardenHttpServer(server: Server, config: AppConfig): void {
         `Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
     );
   });
+}
+
+/**
+ * How often Node looks for connections past HTTP_HEADERS_TIMEOUT_S and HTTP_REQUEST_TIMEOUT_S. Node's default is 30
+ * s, so a slow client held a connection up to 30 s past either bound (a 3 s headers timeout answered 408 after 32 s).
+ */
+export const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
+
+/**
+ * Nest's Express adapter with its Node server created with CONNECTIONS_CHECKING_INTERVAL_MS, which Node reads only
+ * when a server is created (Nest's own adapter creates it without options). HTTPS and Nest's connection options,
+ * which this service does not use, are left to Nest.
+ */
+export class HardenedExpressAdapter extends ExpressAdapter {
+  override initHttpServer(options: NestApplicationOptions): void {
+    if (options?.httpsOptions || options?.return503OnClosing || options?.forceCloseConnections) return super.initHttpServer(options);
+    this.httpServer = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }, this.getInstance());
+  }
 }
