@@ -124,7 +124,7 @@ const pct = (sorted: number[], p: number) => sorted.length ? sorted[Math.min(sor
 function child(script: string, env: Record<string, string>, execArgv: string[] = []): ChildProcess {
   return fork(script, [], { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
 }
-/** BENCH_PROFILE=dir: the service writes a V8 CPU profile there when it stops (see README, Benchmark). */
+/** BENCH_PROFILE=dir: the service writes a V8 CPU profile there when it stops (see docs/BENCHMARK.md). */
 const PROFILE_DIR = process.env.BENCH_PROFILE;
 /** BENCH_SERVICE_FLAGS: Node flags for the service, e.g. "--max-semi-space-size=2" to see their effect on the figures. */
 const SERVICE_FLAGS = (process.env.BENCH_SERVICE_FLAGS ?? '').split(/\s+/).filter(Boolean);
