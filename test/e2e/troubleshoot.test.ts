@@ -37,7 +37,9 @@ describe('troubleshooting tool', () => {
     expect(check(report, 'jwks').details.keys).toEqual([{ kid: t.authServer.signingKid, alg: 'RS256', kty: 'RSA' }]);
     expect(check(report, 'scopes').summary).toBe('Okta supports every scope the integration asks for (openid, email, profile, phone, iqmetrix).');
     expect(check(report, 'client-authentication').summary).toBe('Okta accepted the client ID and the client secret (client_secret_basic).');
-    expect(check(report, 'tls').summary).toMatch(/^The security certificate of 127\.0\.0\.1 is valid and publicly trusted; it expires on \d{4}-\d\d-\d\d \(in 36\d days\)\.$/);
+    // The stand-in's certificate is from the test CA, trusted through NODE_EXTRA_CA_CERTS only: said so, not "publicly".
+    expect(check(report, 'tls').summary).toMatch(/^The security certificate of 127\.0\.0\.1 is valid and trusted through a certificate authority added to this service \(NODE_EXTRA_CA_CERTS\), not a public one: .*; it expires on \d{4}-\d\d-\d\d \(in 36\d days\)\.$/);
+    expect(check(report, 'tls').details).toMatchObject({ trusted: true, publiclyTrusted: false });
     expect(check(report, 'tls').details.chain[0].subject).toBe('CN=localhost');
     // The probe used the configured client authentication, and no secret reached the report.
     const probe = t.authServer.requestsTo('token').at(-1)!;

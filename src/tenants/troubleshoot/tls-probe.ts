@@ -1,4 +1,5 @@
-import { type DetailedPeerCertificate, checkServerIdentity, connect } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { type DetailedPeerCertificate, checkServerIdentity, connect, rootCertificates } from 'node:tls';
 import { isIP } from 'node:net';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
@@ -22,6 +23,8 @@ export type TlsProbeResult =
       protocol: string | null;
       /** Verified against the trusted CAs (Node's, plus NODE_EXTRA_CA_CERTS only). */
       trusted: boolean;
+      /** Trusted through one of Node's bundled public CAs, not only through one added with NODE_EXTRA_CA_CERTS. */
+      publiclyTrusted: boolean;
       /** OpenSSL's reason when not trusted, e.g. CERT_HAS_EXPIRED, DEPTH_ZERO_SELF_SIGNED_CERT. */
       trustError: string | null;
       /** Whether the leaf certificate names the host. */
@@ -80,6 +83,7 @@ export class TlsProbe {
           address,
           protocol: socket.getProtocol(),
           trusted: socket.authorized,
+          publiclyTrusted: socket.authorized && chainsToPublicRoot(leaf),
           trustError: socket.authorizationError ? String((socket.authorizationError as unknown as { code?: string }).code ?? socket.authorizationError) : null,
           hostnameMatches: !identity,
           hostnameError: identity ? identity.message : null,
@@ -88,6 +92,20 @@ export class TlsProbe {
       });
     });
   }
+}
+
+/** SHA-256 fingerprints of Node's bundled public root CAs (tls.rootCertificates), read once when first needed. */
+let publicRoots: Set<string> | undefined;
+
+/** Whether a verified chain ends at one of Node's public roots (the last certificate OpenSSL chained it to). */
+export function chainsToPublicRoot(leaf: DetailedPeerCertificate): boolean {
+  publicRoots ??= new Set(rootCertificates.map((pem) => new X509Certificate(pem).fingerprint256));
+  const seen = new Set<string>();
+  for (let c: DetailedPeerCertificate | undefined = leaf; c && c.raw && !seen.has(c.fingerprint256); c = c.issuerCertificate) {
+    if (publicRoots.has(c.fingerprint256)) return true;
+    seen.add(c.fingerprint256);
+  }
+  return false;
 }
 
 function chainOf(leaf: DetailedPeerCertificate): TlsCertificateInfo[] {

@@ -129,7 +129,7 @@ export class Troubleshooter {
     const leaf = probe.chain[0]!;
     const expires = new Date(leaf.validTo);
     const daysLeft = Math.floor((expires.getTime() - this.clock.now().getTime()) / DAY);
-    const details = { host: probe.host, port: probe.port, protocol: probe.protocol, trusted: probe.trusted, trustError: probe.trustError, hostnameMatches: probe.hostnameMatches, expires: leaf.validTo, daysLeft, chain: probe.chain };
+    const details = { host: probe.host, port: probe.port, protocol: probe.protocol, trusted: probe.trusted, publiclyTrusted: probe.publiclyTrusted, trustError: probe.trustError, hostnameMatches: probe.hostnameMatches, expires: leaf.validTo, daysLeft, chain: probe.chain };
     const host = probe.host;
     if (expires.getTime() <= this.clock.now().getTime() || probe.trustError === 'CERT_HAS_EXPIRED') {
       return result('tls', 'fail', `The security certificate of ${host} expired on ${day(expires)}. Sign-ins fail until the customer renews it.`, details);
@@ -146,7 +146,10 @@ export class Troubleshooter {
     if (daysLeft < EXPIRY_WARNING_DAYS) {
       return result('tls', 'warn', `The security certificate of ${host} is valid but expires soon, on ${day(expires)} (in ${daysLeft} day${daysLeft === 1 ? '' : 's'}). Ask the customer to renew it before then, or sign-ins will stop.`, details);
     }
-    return result('tls', 'pass', `The security certificate of ${host} is valid and publicly trusted; it expires on ${day(expires)} (in ${daysLeft} days).`, details);
+    const trust = probe.publiclyTrusted
+      ? 'publicly trusted'
+      : 'trusted through a certificate authority added to this service (NODE_EXTRA_CA_CERTS), not a public one: right for a test or private setup, while a customer\'s Okta has a publicly trusted certificate';
+    return result('tls', 'pass', `The security certificate of ${host} is valid and ${trust}; it expires on ${day(expires)} (in ${daysLeft} days).`, details);
   }
 
   private async jwks(url: string, doc: Record<string, unknown> | undefined, label: { id: string; slug: string }): Promise<CheckResult> {
