@@ -54,8 +54,10 @@ export function firstUnsafe(value: string, opts: { joiners: boolean; spaces: boo
   for (const ch of value) {
     pos++;
     const cp = ch.codePointAt(0)!;
+    if (!unsafe.test(ch) && (opts.spaces || !space.test(ch))) continue;
+    // Runs for every provisioned character at sign-in: the second look only for what the first refused.
     if (opts.joiners && TEXT_IGNORABLE.test(ch)) continue;
-    if (unsafe.test(ch) || (!opts.spaces && space.test(ch))) return `${kindOf(ch)} (${hex(cp)}) at position ${pos}`;
+    return `${kindOf(ch)} (${hex(cp)}) at position ${pos}`;
   }
   return undefined;
 }
