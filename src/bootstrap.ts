@@ -46,7 +46,7 @@ export async function createApp(config: AppConfig, databaseUrl: string, adapters
     apiNoStore,
     rateLimits(config),
     bodyParsers(),
-    // after the parsers, before any handler: NUL anywhere, and control/bidi characters on the admin API, are a 400;
+    // after the parsers, before any handler: NUL anywhere, and control, bidi and invisible characters on the admin API, are a 400;
     inputGuard,
   ]));
   app.useGlobalFilters(new AllExceptionsFilter((path) => allowedMethods(server, path)));

@@ -4,7 +4,7 @@ import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
 import { type Observable, catchError, from, mergeMap, throwError } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { ProblemError } from '../common/errors/problem.js';
-import { failedPrecondition } from '../common/web/preconditions.js';
+import { failedPrecondition, IF_NONE_MATCH_STAR_FAILS } from '../common/web/preconditions.js';
 import { decodeCursor, encodeCursor, microsecondsUtc } from '../common/validation/keyset-cursor.js';
 import type { AdminActor, AdminTenantRef } from './admin-actor.js';
 
@@ -119,7 +119,7 @@ export class AdminActionInterceptor implements NestInterceptor {
 /** The admin API gives no entity tags (failedPrecondition): what cannot hold, and what to use instead. */
 function preconditionFailed(header: 'If-Match' | 'If-None-Match'): ProblemError {
   if (header === 'If-None-Match') {
-    return new ProblemError(412, 'Precondition Failed', 'If-None-Match: * holds only where nothing exists yet, and what this request changes exists (or the collection it adds to does); send it without If-None-Match.', [
+    return new ProblemError(412, 'Precondition Failed', IF_NONE_MATCH_STAR_FAILS, [
       { field: 'If-None-Match', reason: 'the resource exists, so "*" does not hold' },
     ]);
   }

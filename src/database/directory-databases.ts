@@ -9,7 +9,6 @@ import { openDatabase } from './data-source.js';
 import { managedDatabaseName } from './managed-database-name.js';
 import { NotATrainingDatabase, assertTrainingDatabase } from './migrate.js';
 
-export { managedDatabaseName };
 
 export type Environment = 'production' | 'training';
 

@@ -9,6 +9,7 @@ import { bearerCredentials } from '../common/web/bearer.js';
 import type { Environment } from '../database/directory-databases.js';
 import { SigningKeys } from './keys/signing-keys.js';
 import { apiAudience } from './tokens/audiences.js';
+import { isFormType } from '../common/web/body-parsers.js';
 
 export interface AccessTokenClaims extends JWTPayload {
   sub: string;
@@ -30,7 +31,6 @@ const BOTH_AUDIENCES = [apiAudience.production, apiAudience.training];
 
 /** RFC 6750 §2.1: b64token. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
-const FORM = /^application\/x-www-form-urlencoded\s*(;|$)/i;
 
 type TokenRequest = { method?: string; headers: Record<string, string | undefined>; body?: unknown; accessToken?: AccessTokenClaims };
 
@@ -41,7 +41,7 @@ type TokenRequest = { method?: string; headers: Record<string, string | undefine
  */
 function withFormToken(req: TokenRequest, authorization: string): string {
   const body = req.body as Record<string, unknown> | undefined;
-  if (typeof body !== 'object' || body === null || !('access_token' in body) || !FORM.test(req.headers['content-type'] ?? '')) return authorization;
+  if (typeof body !== 'object' || body === null || !('access_token' in body) || !isFormType(req.headers['content-type'])) return authorization;
   if (typeof body.access_token !== 'string') throw new InvalidRequest('access_token must be given once.');
   if (req.headers.authorization !== undefined) throw new InvalidRequest('Send the access token in the Authorization header or in the form body, not both.');
   return `Bearer ${body.access_token}`;

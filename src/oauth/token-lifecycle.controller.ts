@@ -8,8 +8,9 @@ import { type IntrospectionResponse, TokenIntrospection } from './tokens/token-i
 
 /**
  * Token lifecycle endpoints for apps, both client-authenticated exactly like the token endpoint:
- * - POST /oauth2/revoke (RFC 7009): any client revokes its own tokens (200, also for a token that is unknown or
- *   expired, §2.2); a token issued to another client is left alone and refused with invalid_request (§2.1).
+ * - POST /oauth2/revoke (RFC 7009): any client revokes its own tokens (200, also for a token that is unknown,
+ *   expired, used or revoked, whoever sends it, §2.2); a live token issued to another client is left alone and
+ *   refused with invalid_request (§2.1).
  * - POST /oauth2/introspect (RFC 7662): for confidential clients registered as resource servers (`introspection: true`); tokens of the other
  *   environment are inactive to them.
  */

@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable, createParamDecorator } from '@nestjs/common';
 import { ScimError } from '../common/errors/scim-error.js';
 import { bearerCredentials } from '../common/web/bearer.js';
-import { failedPrecondition } from '../common/web/preconditions.js';
+import { failedPrecondition, IF_NONE_MATCH_STAR_FAILS } from '../common/web/preconditions.js';
 import { type ScimCaller, ScimTokens } from './scim-tokens.service.js';
 
 type ScimRequest = { method: string; headers: Record<string, string | undefined>; params: Record<string, string>; scim?: ScimCaller };
@@ -25,7 +25,7 @@ export class ScimGuard implements CanActivate {
     // (ServiceProviderConfig: etag not supported), so only If-Match: * can hold; any tag is 412, nothing written.
     const failed = failedPrecondition(req.method, req.headers);
     if (failed === 'If-Match') throw new ScimError(412, 'This service gives SCIM resources no ETags (etag is not supported), so If-Match cannot match; send the request without it, or with If-Match: *.');
-    if (failed === 'If-None-Match') throw new ScimError(412, 'If-None-Match: * holds only where nothing exists yet, and what this request changes exists (or the collection it adds to does); send it without If-None-Match.');
+    if (failed === 'If-None-Match') throw new ScimError(412, IF_NONE_MATCH_STAR_FAILS);
     return true;
   }
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { directoryMigrations } from '../../migrations/index.js';
-import { managedDatabaseName } from '../../src/database/directory-databases.js';
+import { managedDatabaseName } from '../../src/database/managed-database-name.js';
 import { adminUrl, withDatabase } from '../support/database-urls.js';
 import { startSecondPostgres, type SecondPostgres } from '../support/second-postgres.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';

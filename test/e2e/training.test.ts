@@ -3,7 +3,8 @@ import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import pg from 'pg';
 import { directoryMigrations } from '../../migrations/index.js';
-import { DirectoryDatabases, managedDatabaseName } from '../../src/database/directory-databases.js';
+import { DirectoryDatabases } from '../../src/database/directory-databases.js';
+import { managedDatabaseName } from '../../src/database/managed-database-name.js';
 import { withDatabase } from '../support/database-urls.js';
 import { APP_REDIRECT, type TenantSetup, World } from '../support/world.js';
 

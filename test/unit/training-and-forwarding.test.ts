@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { emailDomain } from '../../src/auth/home-realm.js';
 import { classifyRefusal } from '../../src/auth/upstream-errors.js';
-import { isConnectionFailure, managedDatabaseName, TrainingDatabaseUnavailable } from '../../src/database/directory-databases.js';
+import { isConnectionFailure, TrainingDatabaseUnavailable } from '../../src/database/directory-databases.js';
+import { managedDatabaseName } from '../../src/database/managed-database-name.js';
 import { databaseTarget, trainingDatabaseUrlSchema } from '../../src/tenants/tenant-inputs.js';
 import { tenantConfigSchema, type TenantConfig } from '../../src/tenants/tenant-config.schema.js';
 import { rulesFor } from '../../src/training/training-config.js';

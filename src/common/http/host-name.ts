@@ -8,3 +8,12 @@ export function isPlainHost(hostname: string): boolean {
   if (hostname.startsWith('[')) return /^\[[0-9a-f:.]+\]$/.test(hostname);
   return /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/.test(hostname);
 }
+
+/**
+ * Whether a URL is a loopback IP redirect URI (http://127.0.0.1…, http://[::1]…): a native app's, which matches
+ * with any port (RFC 8252 §7.3; clients.service.ts isRegisteredUri matches it as text). `localhost` is not one
+ * (§8.3: a name, whose resolution the server cannot vouch for).
+ */
+export function isLoopbackIpRedirect(u: URL): boolean {
+  return u.protocol === 'http:' && (u.hostname === '127.0.0.1' || u.hostname === '[::1]');
+}

@@ -22,7 +22,8 @@ export const INVISIBLE = new RegExp(`(?![${NEEDED}])\\p{Default_Ignorable_Code_P
  */
 const BLANK = /^[\p{White_Space}\p{Default_Ignorable_Code_Point}\p{M}\u2800\u{1D159}]+$/u;
 
-const hex = (cp: number) => `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+/** A code point as people look it up: U+00A0, U+1D159. */
+export const codePoint = (cp: number) => `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
 
 /**
  * Why a value that is not empty has nothing visible in it ("has only characters that show nothing (U+3164,
@@ -31,6 +32,6 @@ const hex = (cp: number) => `U+${cp.toString(16).toUpperCase().padStart(4, '0')}
 export function blankReason(value: string): string | undefined {
   if (!BLANK.test(value)) return undefined;
   const codes = [...new Set(Array.from(value, (ch) => ch.codePointAt(0)!))];
-  const shown = codes.slice(0, 5).map(hex).join(', ') + (codes.length > 5 ? ', …' : '');
+  const shown = codes.slice(0, 5).map(codePoint).join(', ') + (codes.length > 5 ? ', …' : '');
   return `has only characters that show nothing (${shown}); it must have a visible character`;
 }

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { type InputPart, UnsafeInput } from '../errors/unsafe-input.js';
 import { fieldPath, under } from '../validation/field-path.js';
-import { INVISIBLE } from '../validation/invisible.js';
+import { codePoint, INVISIBLE } from '../validation/invisible.js';
 
 /**
  * Everywhere: a NUL (Postgres refuses it in text, 22021, and in jsonb, 22P05; nothing here has a use for it), and
@@ -37,7 +37,7 @@ export function unsafeCharacter(value: string, strict: boolean): string | undefi
   const m = (strict ? UNSAFE : NUL).exec(value);
   if (!m) return undefined;
   const code = m[0].codePointAt(0)!;
-  const u = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  const u = codePoint(code);
   if (code === 0) return 'must not contain a NUL character (U+0000)';
   if (code >= 0xd800 && code <= 0xdfff) return `must not contain an unpaired surrogate (${u} at position ${m.index}): it is not Unicode text`;
   if (BIDI.test(m[0])) return `must not contain bidirectional text controls (${u} at position ${m.index})`;

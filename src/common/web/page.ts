@@ -27,7 +27,7 @@ h1{font-size:1.4rem}input,button{font:inherit;padding:.5rem;width:100%;box-sizin
 .muted{color:#555;font-size:.9rem}`;
 
 /**
- * Sends a small self-contained page: no scripts, inline style only (see PAGE_CSP; helmet adds the other headers).
+ * Sends a small self-contained page: no scripts, inline style only (pageCsp; helmet adds the other headers).
  * `formTargets`: where the page's form may lead through redirects (pageCsp), as CSP source expressions.
  */
 export function sendPage(res: Response, status: number, title: string, body: Html, formTargets: readonly string[] = []): void {

@@ -20,3 +20,6 @@ export function failedPrecondition(method: string, headers: IncomingHttpHeaders)
   if (ifNoneMatch !== undefined && method !== 'GET' && method !== 'HEAD' && ifNoneMatch.split(',').some((t) => t.trim() === '*')) return 'If-None-Match';
   return undefined;
 }
+
+/** Why If-None-Match: * fails on a change (failedPrecondition), in every surface's 412. */
+export const IF_NONE_MATCH_STAR_FAILS = 'If-None-Match: * holds only where nothing exists yet, and what this request changes exists (or the collection it adds to does); send it without If-None-Match.';

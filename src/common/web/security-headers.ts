@@ -1,9 +1,9 @@
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { AppConfig } from '../../config/app-config.js';
-import { isPlainHost } from '../http/host-name.js';
+import { isLoopbackIpRedirect, isPlainHost } from '../http/host-name.js';
 
-/** The policy of every page this service renders: no scripts, no framing, no base, forms only to itself. */
+/** The policy of every page this service renders: no scripts, no framing, no base, forms to itself (widened per page by pageCsp). */
 const PAGE_DIRECTIVES: Record<string, string[]> = {
   'default-src': ["'none'"], 'style-src': ["'unsafe-inline'"], 'img-src': ["'self'"], 'form-action': ["'self'"], 'frame-ancestors': ["'none'"], 'base-uri': ["'none'"],
 };
@@ -43,7 +43,7 @@ export function formTargetSource(uri: string): string | undefined {
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') return /^[a-z][a-z0-9+.-]*:$/i.test(u.protocol) ? u.protocol : undefined;
   if (u.hostname.startsWith('[') || !isPlainHost(u.hostname)) return u.protocol;
-  if (u.protocol === 'http:' && u.hostname === '127.0.0.1') return 'http://127.0.0.1:*';
+  if (isLoopbackIpRedirect(u)) return `http://${u.hostname}:*`;
   return u.origin;
 }
 

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../common/clock.js';
+import { isLoopbackIpRedirect } from '../../common/http/host-name.js';
 
 /** How long an instance answers from its copy of the origins; a client registered on another instance is allowed after at most this. */
 export const CLIENT_ORIGINS_TTL_MS = 30_000;
@@ -90,7 +91,7 @@ export function webOrigin(uri: string): string | undefined {
   if (/[\u0000-\u001F\u007F\s]/u.test(uri)) return undefined;
   try {
     const u = new URL(uri);
-    if (u.protocol === 'http:' && (u.hostname === '127.0.0.1' || u.hostname === '[::1]')) return undefined;
+    if (isLoopbackIpRedirect(u)) return undefined;
     return u.protocol === 'https:' || u.protocol === 'http:' ? u.origin : undefined;
   } catch {
     return undefined;

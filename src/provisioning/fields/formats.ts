@@ -1,5 +1,5 @@
 import { domainToASCII } from 'node:url';
-import { blankReason, TEXT_IGNORABLE } from '../../common/validation/invisible.js';
+import { blankReason, codePoint, TEXT_IGNORABLE } from '../../common/validation/invisible.js';
 
 /**
  * Value formats of provisioned fields. Each check returns the normalised value or a reason a person can act on
@@ -32,7 +32,6 @@ export const length = (s: string): number => {
 const unsafe = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}]|\p{Default_Ignorable_Code_Point}/u;
 const space = /[\p{Zs}]/u;
 
-const hex = (cp: number) => `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
 
 function kindOf(ch: string): string {
   if (/\p{Cc}/u.test(ch)) return 'a control character';
@@ -53,11 +52,10 @@ export function firstUnsafe(value: string, opts: { joiners: boolean; spaces: boo
   let pos = 0;
   for (const ch of value) {
     pos++;
-    const cp = ch.codePointAt(0)!;
     if (!unsafe.test(ch) && (opts.spaces || !space.test(ch))) continue;
     // Runs for every provisioned character at sign-in: the second look only for what the first refused.
     if (opts.joiners && TEXT_IGNORABLE.test(ch)) continue;
-    return `${kindOf(ch)} (${hex(cp)}) at position ${pos}`;
+    return `${kindOf(ch)} (${codePoint(ch.codePointAt(0)!)}) at position ${pos}`;
   }
   return undefined;
 }
