@@ -22,8 +22,9 @@ const CHARSET = /;\s*charset\s*=\s*("?)([^";\s]*)\1/i;
 
 /**
  * Whether a request carries a body (a length other than 0, or chunked), whatever its type: what a browser endpoint
- * that takes only forms asks. (The parsers' own early exit below also lets `Content-Length: 0` through them, so
- * that an empty body of any type is checked; http-server.ts marks any request naming a length.)
+ * that takes only forms asks. (The parsers below step aside only for a request that names no length at all; one
+ * with `Content-Length: 0` still passes them, and the body-type rule takes it as empty. http-server.ts watches any
+ * request that names a length.)
  */
 export function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
