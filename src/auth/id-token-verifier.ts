@@ -4,7 +4,7 @@ import { AppConfig } from '../config/app-config.js';
 import { type CachedDocument, MetadataCache, MetadataInvalid } from '../common/http/metadata-cache.js';
 import { OutboundError } from '../common/http/outbound-http.js';
 import type { TenantLabel } from '../observability/metrics.js';
-import { rateLimitedMessage, UpstreamError } from './upstream-errors.js';
+import { fromOutbound, UpstreamError } from './upstream-errors.js';
 
 type LocalJwks = ReturnType<typeof createLocalJWKSet>;
 
@@ -47,10 +47,7 @@ export class IdTokenVerifier {
         maxTokenAge: '1 hour',
       }));
     } catch (e) {
-      if (e instanceof OutboundError && e.kind === 'rate-limited') {
-        throw new UpstreamError('okta-rate-limited', rateLimitedMessage(e.retryAfterS), undefined, e.retryAfterS);
-      }
-      if (e instanceof OutboundError) throw new UpstreamError('okta-unreachable', `Your company's Okta could not be reached for its signing keys: ${e.message}`);
+      if (e instanceof OutboundError) throw fromOutbound(e, 'its signing keys');
       if (e instanceof MetadataInvalid) throw new UpstreamError('okta-bad-response', `Your company's Okta key set could not be used: ${e.message}.`);
       throw new UpstreamError('id-token-invalid', `The ID token from your company's Okta was rejected: ${describe(e)}.`);
     }

@@ -3,7 +3,7 @@ import type { LoadedTenant } from '../tenants/tenant-runtime.js';
 import type { OktaEndpoint } from '../observability/metrics.js';
 import { IdTokenVerifier } from './id-token-verifier.js';
 import type { LoginState } from './login-state.store.js';
-import { classifyRefusal, oktaErrorCode, rateLimitedMessage, UpstreamError } from './upstream-errors.js';
+import { classifyRefusal, fromOutbound, oktaErrorCode, rateLimitedMessage, UpstreamError } from './upstream-errors.js';
 
 type TokenCallback = (err: unknown, accessToken?: string, refreshToken?: string, params?: Record<string, unknown>) => void;
 type GetCallback = (err: unknown, body?: string, res?: unknown) => void;
@@ -129,8 +129,7 @@ export class OktaOAuthClient {
     try {
       res = await this.http.fetch(url, { ...req, tenant: { id: this.tenant.id, slug: this.tenant.slug }, endpoint });
     } catch (e) {
-      if (e instanceof OutboundError && e.kind === 'rate-limited') throw new UpstreamError('okta-rate-limited', rateLimitedMessage(e.retryAfterS), undefined, e.retryAfterS);
-      if (e instanceof OutboundError) throw new UpstreamError('okta-unreachable', `Your company's Okta could not be reached for the ${what} request: ${e.message}`);
+      if (e instanceof OutboundError) throw fromOutbound(e, `the ${what} request`);
       throw e;
     }
     if (res.status === 429) {

@@ -1,3 +1,5 @@
+import type { OutboundError } from '../common/http/outbound-http.js';
+
 /**
  * Why an upstream (Okta) sign-in failed. `message` is safe to show the user and to audit: it never contains
  * a token, a secret or text Okta sent back.
@@ -86,4 +88,15 @@ export function callbackIssuerProblem(iss: unknown, okta: { issuer: string; endp
   }
   if (iss !== okta.issuer) return new UpstreamError('issuer-mismatch', "The sign-in answer did not come from your company's Okta: it names another issuer (iss).");
   return undefined;
+}
+
+/**
+ * A call to the tenant's Okta that produced no usable HTTP answer (OutboundError), as the user is told it:
+ * `what` completes "for ..." ("the UserInfo request", "its signing keys"). An answer over OUTBOUND_MAX_BYTES
+ * did reach us: Okta answered with something it should not have sent, not an outage.
+ */
+export function fromOutbound(e: OutboundError, what: string): UpstreamError {
+  if (e.kind === 'rate-limited') return new UpstreamError('okta-rate-limited', rateLimitedMessage(e.retryAfterS), undefined, e.retryAfterS);
+  if (e.kind === 'too-large') return new UpstreamError('okta-bad-response', `Your company's Okta sent too large an answer for ${what}: ${e.message}`);
+  return new UpstreamError('okta-unreachable', `Your company's Okta could not be reached for ${what}: ${e.message}`);
 }

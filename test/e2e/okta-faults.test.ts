@@ -138,6 +138,17 @@ describe("faults of a tenant's Okta", () => {
     await expectNothingWritten('acme', u.sub, /application\/jwt instead of JSON/);
   });
 
+  it('a UserInfo answer over the size limit (Content-Length says so): refused plainly, nothing written, the service stays up', async () => {
+    const u = person(acme, 'acme.com');
+    const s = await toCallback(w, app, u);
+    acme.authServer.faults.next('userinfo', { status: 200, contentType: 'application/json', body: `{"pad":"${'x'.repeat(1_100_000)}"}` });
+    const r = await callback(s.browser, s.callbackUrl);
+    // Okta answered, with something it should not have sent: not an outage to retry (temporarily_unavailable).
+    expect(r.error).toBe('access_denied');
+    expect(r.description).toMatch(/^Your company's Okta sent too large an answer for the UserInfo request: https:\/\/127\.0\.0\.1:\d+ sent a response larger than 1048576 bytes\.$/);
+    await expectNothingWritten('acme', u.sub, /sent a response larger than 1048576 bytes/);
+  });
+
   it('HTML where the JWKS is expected: the key set is not cached, and the error says why', async () => {
     const t = await w.addTenant('jwkshtml', ['jwkshtml.com']);
     const u = person(t, 'jwkshtml.com');

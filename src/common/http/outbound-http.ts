@@ -1,8 +1,9 @@
 import type { LookupAddress } from 'node:dns';
+import type { IncomingMessage } from 'node:http';
+import { Agent, request } from 'node:https';
 import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { Agent, errors as undiciErrors, request } from 'undici';
 import { AppConfig } from '../../config/app-config.js';
 import { Metrics, type OktaEndpoint, type TenantLabel } from '../../observability/metrics.js';
 import { isPrivateAddress } from './address-policy.js';
@@ -75,18 +76,22 @@ export class OutboundHttp implements OnApplicationShutdown {
     this.allowPrivate = config.env.OUTBOUND_ALLOW_PRIVATE_NETWORKS;
     this.timeoutMs = config.env.OUTBOUND_TIMEOUT_MS;
     this.maxBytes = config.env.OUTBOUND_MAX_BYTES;
+    // Node's own HTTPS client (undici, used before, cost ~4 MiB of heap and its HTTP parser's WebAssembly for
+    // a handful of calls per sign-in). Kept-alive sockets idle longer than 30 s are closed (the agent's timeout
+    // applies to sockets in its free list); a call in progress is bounded by its own deadline instead.
     this.agent = new Agent({
-      keepAliveTimeout: 30_000,
-      connections: 64,
-      connect: {
-        rejectUnauthorized: true,
-        lookup: (hostname: string, options: object, callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void) => {
-          this.resolve(hostname).then(
-            (list) => ((options as { all?: boolean }).all ? callback(null, list) : callback(null, list[0]!.address, list[0]!.family)),
-            (err: Error) => callback(err, []),
-          );
-        },
-      },
+      keepAlive: true,
+      timeout: 30_000,
+      maxSockets: 64,
+      maxFreeSockets: 64,
+      scheduling: 'lifo',
+      rejectUnauthorized: true,
+      lookup: ((hostname: string, options: { all?: boolean }, callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void) => {
+        this.resolve(hostname).then(
+          (list) => (options.all ? callback(null, list) : callback(null, list[0]!.address, list[0]!.family)),
+          (err: Error) => callback(err, []),
+        );
+      }) as never,
     });
   }
 
@@ -187,46 +192,40 @@ export class OutboundHttp implements OnApplicationShutdown {
 
   private async once(url: URL, req: OutboundRequest, signal: AbortSignal, timeoutMs: number): Promise<OutboundResponse> {
     const maxBytes = req.maxBytes ?? this.maxBytes;
+    const headers: Record<string, string> = { 'user-agent': 'iqmetrix-sso-broker', ...req.headers };
+    if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
     try {
-      const res = await request(url, {
-        dispatcher: this.agent,
-        method: req.method ?? 'GET',
-        headers: { 'user-agent': 'iqmetrix-sso-broker', ...req.headers },
-        body: req.body,
-        signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const r = request(url, { agent: this.agent, method: req.method ?? 'GET', headers, signal }, resolve);
+        r.on('error', reject);
+        r.end(req.body);
       });
-      const declared = Number(res.headers['content-length'] ?? 0);
-      if (declared > maxBytes) {
-        res.body.destroy();
-        throw new OutboundError('too-large', `${url.origin} sent a response larger than ${maxBytes} bytes.`);
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > maxBytes) {
-          res.body.destroy();
-          throw new OutboundError('too-large', `${url.origin} sent a response larger than ${maxBytes} bytes.`);
+      try {
+        const declared = Number(res.headers['content-length'] ?? 0);
+        if (declared > maxBytes) throw new OutboundError('too-large', `${url.origin} sent a response larger than ${maxBytes} bytes.`);
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const chunk of res) {
+          size += (chunk as Buffer).length;
+          if (size > maxBytes) throw new OutboundError('too-large', `${url.origin} sent a response larger than ${maxBytes} bytes.`);
+          chunks.push(chunk as Buffer);
         }
-        chunks.push(chunk as Buffer);
+        const out: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : String(v);
+        return { url: url.toString(), status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks) };
+      } finally {
+        // A response not read to its end (too large, or cut off by the deadline) must not go back to the pool.
+        if (!res.complete) res.destroy();
       }
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
-      return { url: url.toString(), status: res.statusCode, headers, body: Buffer.concat(chunks) };
     } catch (e) {
-      throw toOutboundError(e, url, timeoutMs);
+      // Past the deadline the socket is torn down, and a body being read fails with ECONNRESET: still a timeout.
+      throw toOutboundError(signal.aborted && !(e instanceof OutboundError) ? signal.reason : e, url, timeoutMs);
     }
   }
 
-  async close(): Promise<void> {
-    await this.agent.close();
-  }
-
   /** After the HTTP server has drained (in-flight sign-ins still need Okta until then). */
-  async onApplicationShutdown(): Promise<void> {
-    await this.agent.close().catch(() => undefined);
+  onApplicationShutdown(): void {
+    this.agent.destroy();
   }
 }
 
@@ -235,7 +234,7 @@ function toOutboundError(e: unknown, url: URL, timeoutMs: number): OutboundError
   const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const cause = err.cause ?? err;
   if (cause instanceof OutboundError) return cause;
-  if (err.name === 'TimeoutError' || err.name === 'AbortError' || e instanceof undiciErrors.HeadersTimeoutError || e instanceof undiciErrors.BodyTimeoutError) {
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') {
     return new OutboundError('timeout', `${url.origin} did not answer within ${timeoutMs} ms.`);
   }
   const code = String(cause.code ?? '');
