@@ -7,8 +7,9 @@
  *       provisioning SQL, same parameters, through bare pg;
  *   (b) /v1/me (token verification + user read) vs a bare Nest route, autocannon;
  *   (c) sign-in p99 (authorize and callback legs) with 10 tenants vs 10,000 (two services, alternating rounds);
- *   (d) resident memory idle vs a bare Nest app, and after a 2-minute run (growth in its second minute), beside
- *       the bare app with the service's runtime dependencies imported and unused (what the stack alone costs);
+ *   (d) resident memory idle vs a bare Nest app, and after a 2-minute run (growth in its second minute) vs the bare
+ *       app idle and vs the bare app after its own 2-minute run, beside the bare app with the service's runtime
+ *       dependencies imported and unused (what the stack alone costs);
  *   and jose sign/verify rates for RS256 and ES256 (the choice of TOKEN_SIGNING_ALG).
  * Environment: BENCH_CONCURRENCY (16), BENCH_SECONDS (10), BENCH_TENANTS (10000), BENCH_ROUNDS_C (7), BENCH_SOAK_SECONDS (120);
  * BENCH_ONLY=a or ab stops after (a) or (b), c or d runs only (c) or (d) (after the setup and warm-up); BENCH_SERVICE_FLAGS, BENCH_PROFILE (see their definitions);
@@ -372,6 +373,31 @@ async function memoryRun() {
   return { svcIdle, rssEnd, rssAfter, rssMid };
 }
 
+/**
+ * (d)'s second baseline: a fresh bare Nest app through its own SOAK_S-second run (its one route under autocannon at
+ * the same concurrency), read as the run ended and once settled, so that the service after its run is also compared
+ * with a bare app after one (any Node process under load grows its heap; the bare app idle is the strict reading).
+ */
+async function bareSoak() {
+  const port = await freePort();
+  const proc = child(dist('bench/bare-nest.js'), { PORT: String(port) });
+  children.push(proc);
+  await message(proc, 'listening');
+  const idle = await settledRss(proc.pid!);
+  const start = performance.now();
+  let requests = 0;
+  let mid = 0;
+  while (performance.now() - start < SOAK_S * 1000) {
+    requests += (await cannon(`http://127.0.0.1:${port}/hello`)).requests.total;
+    if (!mid && performance.now() - start >= (SOAK_S * 1000) / 2) mid = rss(proc.pid!);
+  }
+  const end = rss(proc.pid!);
+  const after = await settledRss(proc.pid!);
+  proc.kill('SIGKILL');
+  log(`(d) bare Nest through its own ${SOAK_S} s run (${requests} requests): idle ${mib(idle)}, ${mib(end)} as it ended, ${mib(after)} settled, at half-time ${mib(mid)}`);
+  return { end, after };
+}
+
 // --- (c) sign-in p99, 10 tenants vs many --------------------------------------------------------------------
 // Two services side by side, each on its own database: the one measured so far (10 tenants) and one with MANY
 // tenants, every one of them warm (signed in once). Their sign-ins are timed in alternating rounds (10, many,
@@ -443,7 +469,8 @@ if (process.env.BENCH_ONLY === 'c') {
 }
 if (process.env.BENCH_ONLY === 'd') {
   const m = await memoryRun();
-  log(`(d) ratios: stack alone ${(stackIdle / bareIdle).toFixed(2)}, idle ${(m.svcIdle / bareIdle).toFixed(2)}, as the run ended ${(m.rssEnd / bareIdle).toFixed(2)}, settled after it ${(m.rssAfter / bareIdle).toFixed(2)}`);
+  const b = await bareSoak();
+  log(`(d) ratios: stack alone ${(stackIdle / bareIdle).toFixed(2)}, idle ${(m.svcIdle / bareIdle).toFixed(2)}, as the run ended ${(m.rssEnd / bareIdle).toFixed(2)} (${(m.rssEnd / b.end).toFixed(2)} of the bare app's as its run ended), settled after it ${(m.rssAfter / bareIdle).toFixed(2)} (${(m.rssAfter / b.after).toFixed(2)} of the bare app's settled after its run)`);
   await endEarly();
 }
 
@@ -539,6 +566,7 @@ if (process.env.BENCH_ONLY === 'ab') {
 const { c10, cMany, ratios: ratiosC } = await latencyRun();
 
 const { svcIdle, rssEnd, rssAfter, rssMid } = await memoryRun();
+const bareRun = await bareSoak();
 
 // --- jose: the signing algorithm of our own tokens ----------------------------------------------------------
 async function joseRates(alg: 'RS256' | 'ES256') {
@@ -577,6 +605,8 @@ const rows = [
   ['(d) RSS idle ÷ bare Nest idle (both settled)', `${mib(svcIdle)} / ${mib(bareIdle)}`, ratio(svcIdle / bareIdle), '≤ 1.5'],
   [`(d) RSS as the ${SOAK_S} s run ended ÷ bare Nest idle`, `${mib(rssEnd)} / ${mib(bareIdle)}`, ratio(rssEnd / bareIdle), '≤ 1.5'],
   [`(d) RSS after the ${SOAK_S} s run, settled ÷ bare Nest idle`, `${mib(rssAfter)} / ${mib(bareIdle)}`, ratio(rssAfter / bareIdle), '≤ 1.5'],
+  [`(d) RSS as the ${SOAK_S} s run ended ÷ bare Nest as its own ${SOAK_S} s run ended`, `${mib(rssEnd)} / ${mib(bareRun.end)}`, ratio(rssEnd / bareRun.end), '≤ 1.5'],
+  [`(d) RSS after the ${SOAK_S} s run, settled ÷ bare Nest after its own, settled`, `${mib(rssAfter)} / ${mib(bareRun.after)}`, ratio(rssAfter / bareRun.after), '≤ 1.5'],
   [`(d) RSS growth in the run's second half`, `${mib(rssEnd - rssMid)}`, ratio(rssEnd / rssMid), '≈ 1.0'],
 ];
 log(`\nbenchmark, concurrency ${C}, ${SECONDS} s per throughput figure, node ${process.version}, ${(await import('node:os')).cpus().length} CPUs`);
