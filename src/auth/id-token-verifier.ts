@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { AppConfig } from '../config/app-config.js';
-import { type CachedDocument, MetadataCache, MetadataInvalid } from '../common/http/metadata-cache.js';
+import { type CachedDocument, MetadataCache, MetadataInvalid, MetadataServerError } from '../common/http/metadata-cache.js';
 import { OutboundError } from '../common/http/outbound-http.js';
 import type { TenantLabel } from '../observability/metrics.js';
 import { rateLimitedMessage, UpstreamError } from './upstream-errors.js';
@@ -51,6 +51,7 @@ export class IdTokenVerifier {
         throw new UpstreamError('okta-rate-limited', rateLimitedMessage(e.retryAfterS), undefined, e.retryAfterS);
       }
       if (e instanceof OutboundError) throw new UpstreamError('okta-unreachable', `Your company's Okta could not be reached for its signing keys: ${e.message}`);
+      if (e instanceof MetadataServerError) throw new UpstreamError('okta-server-error', `Your company's Okta had an error answering the key set request (HTTP ${e.status}).`);
       if (e instanceof MetadataInvalid) throw new UpstreamError('okta-bad-response', `Your company's Okta key set could not be used: ${e.message}.`);
       throw new UpstreamError('id-token-invalid', `The ID token from your company's Okta was rejected: ${describe(e)}.`);
     }

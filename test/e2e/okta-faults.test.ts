@@ -153,6 +153,52 @@ describe("faults of a tenant's Okta", () => {
     expect(ok.error).toBeUndefined();
   });
 
+  it('the JWKS answering 429: temporarily_unavailable saying Okta is limiting, as at the token endpoint; the tenant backs off', async () => {
+    const t = await w.addTenant('jwkslimit', ['jwkslimit.com']);
+    const u = person(t, 'jwkslimit.com');
+    const s = await toCallback(w, app, u);
+    const reset = Math.floor(Date.now() / 1000) + 120;
+    t.authServer.faults.next('keys', { status: 429, headers: { 'x-rate-limit-reset': String(reset) }, body: { errorCode: 'E0000047', errorSummary: 'API call exceeded rate limit due to too many requests.' } });
+    const r = await callback(s.browser, s.callbackUrl);
+    expect([r.error, r.description]).toEqual(['temporarily_unavailable', "Your company's Okta is limiting sign-in requests right now. Please wait about 2 minutes and try again."]);
+    await expectNothingWritten('jwkslimit', u.sub, /limiting sign-in requests/);
+    const [row] = await w.db.query<{ until: Date }>(`SELECT b.until FROM okta_backoff b JOIN tenants t ON t.id = b.tenant_id WHERE t.slug = 'jwkslimit'`);
+    expect(Math.round(row!.until.getTime() / 1000)).toBe(reset);
+  });
+
+  it('the JWKS answering 5xx every time: temporarily_unavailable (an outage, not a refusal), after the one retry of a GET', async () => {
+    const t = await w.addTenant('jwksdown', ['jwksdown.com']);
+    await w.addLocations('jwksdown', ['S1']);
+    const u = person(t, 'jwksdown.com');
+    const s = await toCallback(w, app, u);
+    t.authServer.faults.every('keys', { status: 503, body: { errorCode: 'E0000009', errorSummary: 'Service unavailable' } });
+    try {
+      const r = await callback(s.browser, s.callbackUrl);
+      expect([r.error, r.description]).toEqual(['temporarily_unavailable', "Your company's Okta had an error answering the key set request (HTTP 503)."]);
+      expect(t.authServer.requestsTo('keys').map((q) => q.status)).toEqual([503, 503]);
+      await expectNothingWritten('jwksdown', u.sub, /HTTP 503/);
+    } finally {
+      t.authServer.faults.clear('keys');
+    }
+    // Okta back: the key set was never cached, so the next sign-in fetches it and succeeds.
+    expect((await w.signIn(app, person(t, 'jwksdown.com'))).error).toBeUndefined();
+  });
+
+  it('the password grant while the JWKS is down: 503 temporarily_unavailable, never invalid_grant (Okta accepted the password)', async () => {
+    const t = await w.addTenant('pwjwks', ['pwjwks.com'], { okta: { passwordGrant: true } });
+    await w.addLocations('pwjwks', ['S1']);
+    const pos = await w.addApp('pwjwks-pos', { type: 'confidential', grantTypes: ['password'] });
+    const u = person(t, 'pwjwks.com');
+    t.authServer.faults.every('keys', { status: 502, body: 'Bad gateway' });
+    try {
+      const r = await w.passwordGrant(pos, u.login, u.password);
+      expect(r).toMatchObject({ status: 503, body: { error: 'temporarily_unavailable', error_description: "Your company's Okta had an error answering the key set request (HTTP 502)." } });
+    } finally {
+      t.authServer.faults.clear('keys');
+    }
+    expect((await w.passwordGrant(pos, u.login, u.password)).status).toBe(200);
+  });
+
   it('a signing key rotated mid-day: the unknown kid triggers one refetch, and sign-ins go on', async () => {
     const t = await w.addTenant('rotates', ['rotates.com']);
     await w.addLocations('rotates', ['S1']);
