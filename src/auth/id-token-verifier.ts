@@ -94,7 +94,7 @@ export class IdTokenVerifier {
 }
 
 function validJwks(doc: Record<string, unknown>): void {
-  if (!Array.isArray(doc.keys) || doc.keys.some((k) => !k || typeof k !== 'object')) throw new MetadataInvalid('the key set has no "keys" array');
+  if (!Array.isArray(doc.keys) || doc.keys.some((k) => !k || typeof k !== 'object')) throw new MetadataInvalid('the key set has no keys array');
   createLocalJWKSet(doc as unknown as JSONWebKeySet);
 }
 
@@ -102,9 +102,25 @@ function describe(e: unknown): string {
   if (e instanceof joseErrors.JWSSignatureVerificationFailed) return 'its signature is not valid';
   if (e instanceof joseErrors.JWKSNoMatchingKey) return 'it is signed with a key that is not in the Okta key set';
   if (e instanceof joseErrors.JWTExpired) return 'it has expired';
-  if (e instanceof joseErrors.JWTClaimValidationFailed) return `its "${e.claim}" claim is not valid (${e.reason})`;
+  if (e instanceof joseErrors.JWTClaimValidationFailed) return claimProblem(e.claim, e.reason);
   if (e instanceof joseErrors.JOSEAlgNotAllowed) return 'it uses a signing algorithm that is not allowed';
   if (e instanceof joseErrors.JWSInvalid || e instanceof joseErrors.JWTInvalid) return 'it is malformed';
   if (e instanceof joseErrors.JWKSInvalid) return 'the Okta key set is not valid';
   return 'it could not be verified';
+}
+
+/**
+ * A failed claim check in words a user or account manager can read. Without quotes: an OAuth error_description
+ * cannot carry them (oauthDescription turns each into '?'); jose's reason codes (check_failed) say nothing to them.
+ * `claim` is jose's name of a registered claim, never Okta's text.
+ */
+function claimProblem(claim: string, reason: string): string {
+  if (reason === 'missing') return `it has no ${claim} claim`;
+  switch (claim) {
+    case 'aud': return 'it was issued to another client (aud)';
+    case 'iss': return 'it was issued by another issuer (iss)';
+    case 'nbf': return 'it is not valid yet (nbf)';
+    case 'iat': return 'it was issued in the future (iat)'; // too long ago is JWTExpired (maxTokenAge)
+    default: return `its ${claim} claim is not valid`;
+  }
 }

@@ -199,6 +199,37 @@ describe("faults of a tenant's Okta", () => {
     expect((await w.passwordGrant(pos, u.login, u.password)).status).toBe(200);
   });
 
+  it('a JWKS without a keys array: access_denied saying so in plain words, not cached', async () => {
+    const t = await w.addTenant('jwksnokeys', ['jwksnokeys.com']);
+    await w.addLocations('jwksnokeys', ['S1']);
+    const u = person(t, 'jwksnokeys.com');
+    const s = await toCallback(w, app, u);
+    t.authServer.faults.next('keys', { status: 200, body: { keys: 'none' } });
+    const r = await callback(s.browser, s.callbackUrl);
+    expect([r.error, r.description]).toEqual(['access_denied', "Your company's Okta key set could not be used: the key set has no keys array."]);
+    await expectNothingWritten('jwksnokeys', u.sub, /no keys array/);
+    expect((await w.signIn(app, person(t, 'jwksnokeys.com'))).error).toBeUndefined();
+  });
+
+  it("an ID token failing a claim check is named in plain words: no '?' where a quote was, no jose reason code", async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ aud: 'someone-else' }, 'it was issued to another client (aud)'],
+      [{ iss: 'https://evil.example/oauth2/default' }, 'it was issued by another issuer (iss)'],
+      [{ nbf: Math.floor(Date.now() / 1000) + 3600 }, 'it is not valid yet (nbf)'],
+      [{ iat: Math.floor(Date.now() / 1000) + 7200, exp: Math.floor(Date.now() / 1000) + 9000 }, 'it was issued in the future (iat)'],
+      [{ iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) + 600 }, 'it has expired'], // older than an hour
+    ];
+    for (const [claims, why] of cases) {
+      const u = person(acme, 'acme.com');
+      const s = await toCallback(w, app, u);
+      const nonce = acme.authServer.requestsTo('authorize').at(-1)!.query.nonce!;
+      const token = await acme.authServer.mintIdToken({ sub: u.sub, aud: acme.oktaClientId, nonce, ...claims });
+      acme.authServer.faults.next('token', { transform: (body) => ({ ...body, id_token: token }) });
+      const r = await callback(s.browser, s.callbackUrl);
+      expect([r.error, r.description]).toEqual(['access_denied', `The ID token from your company's Okta was rejected: ${why}.`]);
+    }
+  });
+
   it('a signing key rotated mid-day: the unknown kid triggers one refetch, and sign-ins go on', async () => {
     const t = await w.addTenant('rotates', ['rotates.com']);
     await w.addLocations('rotates', ['S1']);
