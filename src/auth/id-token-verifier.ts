@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { AppConfig } from '../config/app-config.js';
-import { type CachedDocument, MetadataCache, MetadataInvalid, MetadataServerError } from '../common/http/metadata-cache.js';
+import { type CachedDocument, MetadataCache, MetadataInvalid, type MetadataRequest, MetadataServerError } from '../common/http/metadata-cache.js';
 import { OutboundError } from '../common/http/outbound-http.js';
 import type { TenantLabel } from '../observability/metrics.js';
 import { rateLimitedMessage, UpstreamError } from './upstream-errors.js';
@@ -36,16 +36,25 @@ export class IdTokenVerifier {
   ) {}
 
   async verify(idToken: string, expect: IdTokenExpectations): Promise<JWTPayload> {
+    const req: MetadataRequest = { tenant: expect.tenant, endpoint: 'jwks', validate: validJwks };
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(idToken, this.keyResolver(expect.jwksUri, expect.tenant), {
-        issuer: expect.issuer,
-        audience: expect.clientId,
-        algorithms: ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256'],
-        clockTolerance: this.config.env.ID_TOKEN_CLOCK_SKEW_S,
-        requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
-        maxTokenAge: '1 hour',
-      }));
+      const used: { entry?: CachedDocument } = {};
+      try {
+        payload = await this.check(idToken, expect, this.keyResolver(expect.jwksUri, req, used));
+      } catch (e) {
+        // The key set has this token's kid, but its key cannot verify anything (material missing or malformed, an RSA
+        // modulus too short): kept, that copy would refuse every sign-in until it expires (up to METADATA_MAX_AGE_S),
+        // even once Okta serves a good one. Refetched as for an unknown kid, within the same budget.
+        if (!unusableKey(e) || !used.entry) throw e;
+        const fresher = await this.cache.refresh(expect.jwksUri, req);
+        if (!fresher || fresher === used.entry) throw new MetadataInvalid(UNUSABLE_KEY);
+        try {
+          payload = await this.check(idToken, expect, (header, token) => this.setOf(fresher)(header, token));
+        } catch (again) {
+          throw unusableKey(again) ? new MetadataInvalid(UNUSABLE_KEY) : again;
+        }
+      }
     } catch (e) {
       if (e instanceof OutboundError && e.kind === 'rate-limited') {
         throw new UpstreamError('okta-rate-limited', rateLimitedMessage(e.retryAfterS), undefined, e.retryAfterS);
@@ -68,16 +77,30 @@ export class IdTokenVerifier {
     return payload;
   }
 
-  private keyResolver(uri: string, tenant: TenantLabel | undefined): JWTVerifyGetKey {
-    const req = { tenant, endpoint: 'jwks' as const, validate: validJwks };
+  private async check(idToken: string, expect: IdTokenExpectations, keys: JWTVerifyGetKey): Promise<JWTPayload> {
+    const { payload } = await jwtVerify(idToken, keys, {
+      issuer: expect.issuer,
+      audience: expect.clientId,
+      algorithms: ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256'],
+      clockTolerance: this.config.env.ID_TOKEN_CLOCK_SKEW_S,
+      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
+      maxTokenAge: '1 hour',
+    });
+    return payload;
+  }
+
+  /** The tenant's cached key set, refetched (within budget) for an unknown kid; `used` says which copy answered. */
+  private keyResolver(uri: string, req: MetadataRequest, used: { entry?: CachedDocument }): JWTVerifyGetKey {
     return async (header, token) => {
       const current = await this.cache.get(uri, req);
+      used.entry = current;
       try {
         return await this.setOf(current)(header, token);
       } catch (e) {
         if (!(e instanceof joseErrors.JWKSNoMatchingKey)) throw e;
         const fresher = await this.cache.refresh(uri, req);
         if (!fresher || fresher === current) throw e;
+        used.entry = fresher;
         return this.setOf(fresher)(header, token);
       }
     };
@@ -91,6 +114,19 @@ export class IdTokenVerifier {
     }
     return set;
   }
+}
+
+const UNUSABLE_KEY = 'the key this ID token names cannot be used to check it';
+
+/**
+ * The failures that come from the key itself rather than from the token: jose's for a JWK it cannot import, and
+ * what WebCrypto throws for key material it refuses (a TypeError, a DOMException), e.g. an RSA modulus too short.
+ */
+function unusableKey(e: unknown): boolean {
+  if (e instanceof OutboundError || e instanceof MetadataInvalid || e instanceof MetadataServerError || e instanceof UpstreamError) return false;
+  if (e instanceof joseErrors.JOSEError) return e instanceof joseErrors.JWKInvalid || e instanceof joseErrors.JOSENotSupported;
+  // Not `instanceof Error`: WebCrypto's errors may come from another realm (a vm context, as under jest).
+  return typeof e === 'object' && e !== null;
 }
 
 function validJwks(doc: Record<string, unknown>): void {

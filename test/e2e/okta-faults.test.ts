@@ -211,6 +211,36 @@ describe("faults of a tenant's Okta", () => {
     expect((await w.signIn(app, person(t, 'jwksnokeys.com'))).error).toBeUndefined();
   });
 
+  it("a JWKS whose key for the token's kid cannot be used is not kept in force: refetched like an unknown kid, and said plainly", async () => {
+    // Okta's kid with key material that cannot verify anything: an RSA modulus far too short, or none at all.
+    const broken = (kid: string) => [{ kty: 'RSA', kid, alg: 'RS256', use: 'sig', n: 'AQAB', e: 'AQAB' }, { kty: 'RSA', kid, alg: 'RS256', use: 'sig', e: 'AQAB' }];
+    for (const i of [0, 1]) {
+      const t = await w.addTenant(`badkey${i}`, [`badkey${i}.com`]);
+      await w.addLocations(`badkey${i}`, ['S1']);
+      // Served once: the refetch gets the real key set, and the sign-in goes through.
+      t.authServer.faults.next('keys', { status: 200, body: { keys: [broken(t.authServer.signingKid)[i]] } });
+      expect((await w.signIn(app, person(t, `badkey${i}.com`))).error).toBeUndefined();
+      expect(t.authServer.requestsTo('keys')).toHaveLength(2);
+    }
+    // Served every time: refused in words that say where the problem is; then, Okta fixed, the next sign-in refetches.
+    const t = await w.addTenant('badkey2', ['badkey2.com']);
+    await w.addLocations('badkey2', ['S1']);
+    const u = person(t, 'badkey2.com');
+    const s = await toCallback(w, app, u);
+    t.authServer.faults.every('keys', { status: 200, body: { keys: [broken(t.authServer.signingKid)[1]] } });
+    let r;
+    try {
+      r = await callback(s.browser, s.callbackUrl);
+    } finally {
+      t.authServer.faults.clear('keys');
+    }
+    expect([r.error, r.description]).toEqual(['access_denied', "Your company's Okta key set could not be used: the key this ID token names cannot be used to check it."]);
+    expect(t.authServer.requestsTo('keys')).toHaveLength(2);
+    await expectNothingWritten('badkey2', u.sub, /names cannot be used/);
+    expect((await w.signIn(app, person(t, 'badkey2.com'))).error).toBeUndefined();
+    expect(t.authServer.requestsTo('keys')).toHaveLength(3);
+  });
+
   it("an ID token failing a claim check is named in plain words: no '?' where a quote was, no jose reason code", async () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ aud: 'someone-else' }, 'it was issued to another client (aud)'],
