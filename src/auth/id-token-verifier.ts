@@ -59,6 +59,7 @@ export class IdTokenVerifier {
       if (e instanceof OutboundError && e.kind === 'rate-limited') {
         throw new UpstreamError('okta-rate-limited', rateLimitedMessage(e.retryAfterS), undefined, e.retryAfterS);
       }
+      if (e instanceof OutboundError && e.kind === 'too-large') throw new UpstreamError('okta-bad-response', `Your company's Okta sent an answer larger than ${e.limitBytes} bytes for its signing keys.`);
       if (e instanceof OutboundError) throw new UpstreamError('okta-unreachable', `Your company's Okta could not be reached for its signing keys: ${e.message}`);
       if (e instanceof MetadataServerError) throw new UpstreamError('okta-server-error', `Your company's Okta had an error answering the key set request (HTTP ${e.status}).`);
       if (e instanceof MetadataInvalid) throw new UpstreamError('okta-bad-response', `Your company's Okta key set could not be used: ${e.message}.`);

@@ -130,6 +130,8 @@ export class OktaOAuthClient {
       res = await this.http.fetch(url, { ...req, tenant: { id: this.tenant.id, slug: this.tenant.slug }, endpoint });
     } catch (e) {
       if (e instanceof OutboundError && e.kind === 'rate-limited') throw new UpstreamError('okta-rate-limited', rateLimitedMessage(e.retryAfterS), undefined, e.retryAfterS);
+      // Okta was reached and answered, too much: waiting will not change that (not an outage).
+      if (e instanceof OutboundError && e.kind === 'too-large') throw new UpstreamError('okta-bad-response', `Your company's Okta sent an answer larger than ${e.limitBytes} bytes for the ${what} request.`);
       if (e instanceof OutboundError) throw new UpstreamError('okta-unreachable', `Your company's Okta could not be reached for the ${what} request: ${e.message}`);
       throw e;
     }

@@ -199,6 +199,25 @@ describe("faults of a tenant's Okta", () => {
     expect((await w.passwordGrant(pos, u.login, u.password)).status).toBe(200);
   });
 
+  it('an answer over OUTBOUND_MAX_BYTES (a huge JWKS or token answer): access_denied saying so, not "could not be reached"; not cached', async () => {
+    const t = await w.addTenant('huge', ['huge.com']);
+    await w.addLocations('huge', ['S1']);
+    const pad = 'x'.repeat(1_100_000);
+    let u = person(t, 'huge.com');
+    let s = await toCallback(w, app, u);
+    t.authServer.faults.next('keys', { status: 200, body: { keys: [], pad } });
+    let r = await callback(s.browser, s.callbackUrl);
+    expect([r.error, r.description]).toEqual(['access_denied', "Your company's Okta sent an answer larger than 1048576 bytes for its signing keys."]);
+    await expectNothingWritten('huge', u.sub, /larger than 1048576 bytes/);
+    u = person(t, 'huge.com');
+    s = await toCallback(w, app, u);
+    t.authServer.faults.next('token', { status: 200, body: { access_token: 'x', pad } });
+    r = await callback(s.browser, s.callbackUrl);
+    expect([r.error, r.description]).toEqual(['access_denied', "Your company's Okta sent an answer larger than 1048576 bytes for the token request."]);
+    await expectNothingWritten('huge', u.sub, /larger than 1048576 bytes/);
+    expect((await w.signIn(app, person(t, 'huge.com'))).error).toBeUndefined();
+  });
+
   it('a JWKS without a keys array: access_denied saying so in plain words, not cached', async () => {
     const t = await w.addTenant('jwksnokeys', ['jwksnokeys.com']);
     await w.addLocations('jwksnokeys', ['S1']);

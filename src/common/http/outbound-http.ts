@@ -19,6 +19,8 @@ export class OutboundError extends Error {
     message: string,
     /** For 'rate-limited': seconds until the tenant's Okta may be called again. */
     readonly retryAfterS?: number,
+    /** For 'too-large': the limit the answer went over (OUTBOUND_MAX_BYTES). */
+    readonly limitBytes?: number,
   ) {
     super(message);
   }
@@ -200,7 +202,7 @@ export class OutboundHttp implements OnApplicationShutdown {
       const declared = Number(res.headers['content-length'] ?? 0);
       if (declared > maxBytes) {
         res.body.destroy();
-        throw new OutboundError('too-large', `${url.origin} sent a response larger than ${maxBytes} bytes.`);
+        throw new OutboundError('too-large', `${url.origin} sent a response larger than ${maxBytes} bytes.`, undefined, maxBytes);
       }
       const chunks: Buffer[] = [];
       let size = 0;
@@ -208,7 +210,7 @@ export class OutboundHttp implements OnApplicationShutdown {
         size += (chunk as Buffer).length;
         if (size > maxBytes) {
           res.body.destroy();
-          throw new OutboundError('too-large', `${url.origin} sent a response larger than ${maxBytes} bytes.`);
+          throw new OutboundError('too-large', `${url.origin} sent a response larger than ${maxBytes} bytes.`, undefined, maxBytes);
         }
         chunks.push(chunk as Buffer);
       }
