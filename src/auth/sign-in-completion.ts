@@ -95,9 +95,11 @@ export class SignInCompletion {
         return { ok: false, error: 'unavailable', description: new TrainingDatabaseUnavailable().description };
       }
       this.log.error({ err: e, correlationId: s.correlationId }, 'Provisioning failed');
-      return isDatabaseUnavailable(e)
-        ? { ok: false, error: 'unavailable', description: 'The service is briefly unavailable; please sign in again in a moment.' }
-        : { ok: false, error: 'error', description: 'The sign-in could not be completed.' };
+      if (!isDatabaseUnavailable(e)) return { ok: false, error: 'error', description: 'The sign-in could not be completed.' };
+      // One audit row per attempt, this one too: a connection cut (a failover, pg_terminate_backend) usually leaves
+      // Postgres able to take the row on a new connection. Postgres down: auditFailure logs that it could not.
+      await this.provisioning.auditFailure(ctx, { field: 'database', reason: 'the database was unavailable; the sign-in was not completed' }, who);
+      return { ok: false, error: 'unavailable', description: 'The service is briefly unavailable; please sign in again in a moment.' };
     }
     // A user deactivated by SCIM (or by hand) stays disabled: sign-in never asserts status. The status comes
     // back from the provisioning statement itself (no extra query).

@@ -73,7 +73,7 @@ export class UpstreamError extends Error {
 
 /** What a user is told while their company's Okta is rate-limiting us (HTTP 429). */
 export function rateLimitedMessage(retryAfterS: number | undefined): string {
-  const wait = retryAfterS && retryAfterS > 0 ? (retryAfterS < 90 ? `about ${retryAfterS} seconds` : `about ${Math.ceil(retryAfterS / 60)} minutes`) : 'a minute';
+  const wait = retryAfterS && retryAfterS > 0 ? (retryAfterS < 2 ? 'a second' : retryAfterS < 90 ? `about ${retryAfterS} seconds` : `about ${Math.ceil(retryAfterS / 60)} minutes`) : 'a minute';
   return `Your company's Okta is limiting sign-in requests right now. Please wait ${wait} and try again.`;
 }
 
@@ -97,6 +97,6 @@ export function callbackIssuerProblem(iss: unknown, okta: { issuer: string; endp
  */
 export function fromOutbound(e: OutboundError, what: string): UpstreamError {
   if (e.kind === 'rate-limited') return new UpstreamError('okta-rate-limited', rateLimitedMessage(e.retryAfterS), undefined, e.retryAfterS);
-  if (e.kind === 'too-large') return new UpstreamError('okta-bad-response', `Your company's Okta sent too large an answer for ${what}: ${e.message}`);
+  if (e.kind === 'too-large') return new UpstreamError('okta-bad-response', `Your company's Okta sent an answer larger than ${e.limitBytes} bytes for ${what}.`);
   return new UpstreamError('okta-unreachable', `Your company's Okta could not be reached for ${what}: ${e.message}`);
 }

