@@ -7,26 +7,14 @@
  * (a .heapprofile Chrome DevTools opens). Allocation drives scavenges; a CPU profile does not show it.
  */
 import { writeFileSync } from 'node:fs';
-import { WebSocket } from 'undici';
+import { connectInspector } from './inspector.js';
 
 interface Node { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: Node[] }
 
 const [port, seconds = '20', out] = process.argv.slice(2);
 if (!port) throw new Error('usage: node dist/bench/alloc-profile.js PORT [SECONDS] [OUT]');
-const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
-const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl);
-const pending = new Map<number, (v: unknown) => void>();
-let next = 0;
-ws.onmessage = (e) => {
-  const m = JSON.parse(String(e.data)) as { id?: number; result?: unknown; error?: unknown };
-  if (m.id !== undefined) pending.get(m.id)?.(m.result ?? m.error);
-};
-const call = <T>(method: string, params: object = {}) => new Promise<T>((resolve) => {
-  const id = ++next;
-  pending.set(id, resolve as (v: unknown) => void);
-  ws.send(JSON.stringify({ id, method, params }));
-});
-await new Promise((resolve) => { ws.onopen = resolve; });
+const inspector = await connectInspector(port);
+const call = inspector.call;
 await call('HeapProfiler.enable');
 await call('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
 await new Promise((resolve) => setTimeout(resolve, Number(seconds) * 1000));
@@ -50,5 +38,5 @@ const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k)
 })(profile.head, undefined);
 const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`).join('\n');
 console.log(`sampled ${(total / 1048576).toFixed(0)} MiB allocated in ${seconds} s\n--- by function\n${top(byFunction, 25)}\n--- by the innermost frame of this service\n${top(byOurs, 25)}`);
-ws.close();
+inspector.close();
 process.exit(0);

@@ -7,7 +7,8 @@
  *       provisioning SQL, same parameters, through bare pg;
  *   (b) /v1/me (token verification + user read) vs a bare Nest route, autocannon;
  *   (c) sign-in p99 (authorize and callback legs) with 10 tenants vs 10,000 (two services, alternating rounds);
- *   (d) resident memory idle vs a bare Nest app, and after a 2-minute run (growth in its second minute) vs the bare
+ *   (d) resident memory idle vs a bare Nest app, and after a 2-minute run (growth in its second minute, and its live
+ *       heap after a full collection at the start and the end of the run) vs the bare
  *       app idle and vs the bare app after its own 2-minute run, beside the bare app with the service's runtime
  *       dependencies imported and unused (what the stack alone costs);
  *   and jose sign/verify rates for RS256 and ES256 (the choice of TOKEN_SIGNING_ALG).
@@ -27,6 +28,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { Pool } from 'undici';
 import { ensureTestPki } from '../tools/pki.mjs';
+import { connectInspector, liveHeap } from './inspector.js';
 import { freePort } from '../tools/ports.js';
 import { loadConfig } from '../src/config/app-config.js';
 import { ProvisioningService } from '../src/provisioning/provisioning.service.js';
@@ -194,7 +196,7 @@ children.push(okta);
 const { origin: oktaOrigin } = await message<{ origin: string }>(okta, 'listening');
 
 type Service = { proc: ChildProcess; url: string; pool: Pool };
-async function startService(db: URL = dbUrl): Promise<Service> {
+async function startService(db: URL = dbUrl, flags: string[] = []): Promise<Service> {
   const port = await freePort();
   const proc = child(dist('src/main.js'), {
     NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`, DATABASE_URL: db.toString(),
@@ -202,7 +204,7 @@ async function startService(db: URL = dbUrl): Promise<Service> {
     LOG_FILE: join(root, '.test-tmp', 'bench', `service-${port}.log`), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
     RATE_LIMIT_SIGNIN_PER_MIN: '1000000', RATE_LIMIT_TOKEN_PER_MIN: '1000000', RATE_LIMIT_ADMIN_PER_MIN: '1000000',
     TOKEN_SIGNING_ALG: process.env.TOKEN_SIGNING_ALG ?? 'RS256',
-  }, [...SERVICE_FLAGS, ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])]);
+  }, [...SERVICE_FLAGS, ...flags, ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])]);
   children.push(proc);
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/health/ready`);
@@ -348,9 +350,16 @@ const cannon = (url: string, headers: Record<string, string> = {}) => new Promis
 // --- (d) a fresh instance: idle, then a 2-minute run of sign-ins and /v1/me ------------------------------
 async function memoryRun() {
   await stopService(svc);
-  svc = await startService();
+  // Its inspector's port is set but the inspector stays closed (it costs memory) until the idle reading is taken.
+  const inspectPort = await freePort();
+  svc = await startService(dbUrl, [`--inspect-port=127.0.0.1:${inspectPort}`]);
   const svcIdle = await settledRss(svc.proc.pid!);
   const memIdle = `${await memoryOf(svc)}; node's executable ${mib(executableRss(svc.proc.pid!))}`;
+  svc.proc.kill('SIGUSR1');
+  const inspector = await connectInspector(inspectPort);
+  // Live heap (after a full collection) once the first round has warmed the caches and the code, and again after
+  // the run: a leak shows as growth between them whatever V8's pacing does to RSS meanwhile.
+  let liveFirst = 0;
   const soakStart = performance.now();
   let rssMid = 0;
   let soakSignIns = 0;
@@ -360,6 +369,7 @@ async function memoryRun() {
     soakSignIns += (await callbacks(prepared)).ok;
     const r = await cannon(`${svc.url}/v1/me`, { authorization: `Bearer ${accessToken}` }).catch(() => undefined);
     soakMe += r ? r.requests.total : 0;
+    if (!liveFirst) liveFirst = await liveHeap(inspector);
     if (!rssMid && performance.now() - soakStart >= (SOAK_S * 1000) / 2) {
       rssMid = rss(svc.proc.pid!);
       log(`    at half-time: ${mib(rssMid)} (${await memoryOf(svc)})`);
@@ -369,8 +379,10 @@ async function memoryRun() {
   const memEnd = await memoryOf(svc);
   const rssAfter = await settledRss(svc.proc.pid!);
   log(`    idle: ${memIdle}; at the end: ${memEnd}; settled after it: ${await memoryOf(svc)}`);
-  log(`(d) idle ${mib(svcIdle)} (bare Nest ${mib(bareIdle)}); after ${SOAK_S} s (${soakSignIns} sign-ins, ${soakMe} /v1/me): ${mib(rssEnd)} as it ended, ${mib(rssAfter)} settled, at half-time ${mib(rssMid)}`);
-  return { svcIdle, rssEnd, rssAfter, rssMid };
+  const liveEnd = await liveHeap(inspector);
+  inspector.close();
+  log(`(d) idle ${mib(svcIdle)} (bare Nest ${mib(bareIdle)}); after ${SOAK_S} s (${soakSignIns} sign-ins, ${soakMe} /v1/me): ${mib(rssEnd)} as it ended, ${mib(rssAfter)} settled, at half-time ${mib(rssMid)}; live heap ${mib(liveFirst)} after the first round, ${mib(liveEnd)} after the run`);
+  return { svcIdle, rssEnd, rssAfter, rssMid, liveFirst, liveEnd };
 }
 
 /**
@@ -470,7 +482,7 @@ if (process.env.BENCH_ONLY === 'c') {
 if (process.env.BENCH_ONLY === 'd') {
   const m = await memoryRun();
   const b = await bareSoak();
-  log(`(d) ratios: stack alone ${(stackIdle / bareIdle).toFixed(2)}, idle ${(m.svcIdle / bareIdle).toFixed(2)}, as the run ended ${(m.rssEnd / bareIdle).toFixed(2)} (${(m.rssEnd / b.end).toFixed(2)} of the bare app's as its run ended), settled after it ${(m.rssAfter / bareIdle).toFixed(2)} (${(m.rssAfter / b.after).toFixed(2)} of the bare app's settled after its run)`);
+  log(`(d) ratios: stack alone ${(stackIdle / bareIdle).toFixed(2)}, idle ${(m.svcIdle / bareIdle).toFixed(2)}, as the run ended ${(m.rssEnd / bareIdle).toFixed(2)} (${(m.rssEnd / b.end).toFixed(2)} of the bare app's as its run ended), settled after it ${(m.rssAfter / bareIdle).toFixed(2)} (${(m.rssAfter / b.after).toFixed(2)} of the bare app's settled after its run), live heap after the run ÷ after its first round ${(m.liveEnd / m.liveFirst).toFixed(2)}`);
   await endEarly();
 }
 
@@ -565,7 +577,7 @@ if (process.env.BENCH_ONLY === 'ab') {
 
 const { c10, cMany, ratios: ratiosC } = await latencyRun();
 
-const { svcIdle, rssEnd, rssAfter, rssMid } = await memoryRun();
+const { svcIdle, rssEnd, rssAfter, rssMid, liveFirst, liveEnd } = await memoryRun();
 const bareRun = await bareSoak();
 
 // --- jose: the signing algorithm of our own tokens ----------------------------------------------------------
@@ -608,6 +620,7 @@ const rows = [
   [`(d) RSS as the ${SOAK_S} s run ended ÷ bare Nest as its own ${SOAK_S} s run ended`, `${mib(rssEnd)} / ${mib(bareRun.end)}`, ratio(rssEnd / bareRun.end), '≤ 1.5'],
   [`(d) RSS after the ${SOAK_S} s run, settled ÷ bare Nest after its own, settled`, `${mib(rssAfter)} / ${mib(bareRun.after)}`, ratio(rssAfter / bareRun.after), '≤ 1.5'],
   [`(d) RSS growth in the run's second half`, `${mib(rssEnd - rssMid)}`, ratio(rssEnd / rssMid), '≈ 1.0'],
+  [`(d) live heap after a full collection: after the run ÷ after its first round (a leak, apart from V8's pacing)`, `${mib(liveEnd)} / ${mib(liveFirst)}`, ratio(liveEnd / liveFirst), '≈ 1.0'],
 ];
 log(`\nbenchmark, concurrency ${C}, ${SECONDS} s per throughput figure, node ${process.version}, ${(await import('node:os')).cpus().length} CPUs`);
 log('| figure | measured | ratio | target |\n|---|---|---|---|');
