@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { envSchema, type Env } from './env.schema.js';
+import type { TrustProxy } from './trust-proxy.js';
 
 /** The validated, resolved configuration every part of the service receives (injected as AppConfig). */
 export class AppConfig {
@@ -22,12 +23,8 @@ export class AppConfig {
     return `${this.publicUrl}/oauth2/callback`;
   }
   /** Express 'trust proxy': only ever used to find the client address (rate limits), never to build URLs. */
-  get trustProxy(): boolean | number | string[] {
-    const v = this.env.TRUST_PROXY.trim();
-    if (v === 'false' || v === '') return false;
-    if (v === 'true') return true;
-    if (/^\d+$/.test(v)) return Number(v);
-    return v.split(',').map((s) => s.trim()).filter(Boolean);
+  get trustProxy(): TrustProxy {
+    return this.env.TRUST_PROXY;
   }
   get secureCookies(): boolean {
     return this.publicUrl.startsWith('https://');

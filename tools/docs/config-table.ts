@@ -6,10 +6,15 @@ import { envSchema } from '../../src/config/env.schema.js';
 export function configTable(): string {
   const rows = Object.entries(envSchema.shape).map(([name, schema]) => {
     const s = schema as z.ZodType;
-    const json = z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as { default?: unknown; enum?: unknown[] };
+    const json = z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as {
+      default?: unknown; enum?: unknown[]; type?: string; minimum?: number; maximum?: number; minLength?: number;
+    };
     const def = json.default === undefined ? '' : `\`${String(json.default)}\``;
     const values = json.enum ? json.enum.map((v) => `\`${String(v)}\``).join(', ') : '';
-    return `| \`${name}\` | ${def} | ${[s.description ?? '', values && `One of ${values}.`].filter(Boolean).join(' ')} |`;
+    // The bounds the schema enforces, so the table never disagrees with what start-up refuses.
+    const bounds = json.type === 'integer' ? `A whole number from ${json.minimum} to ${json.maximum}.`
+      : json.minLength ? `At least ${json.minLength} characters.` : '';
+    return `| \`${name}\` | ${def} | ${[s.description ?? '', values && `One of ${values}.`, bounds].filter(Boolean).join(' ')} |`;
   });
   return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
 }
