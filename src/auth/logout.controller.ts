@@ -60,9 +60,15 @@ export class LogoutController {
     return this.logout(body ?? {}, req, res, true);
   }
 
+  /**
+   * Back from the tenant's Okta sign-out, which returns the state we sent it (logout() always sends one). Our session
+   * ended before the browser went there; this only continues. Without a state we issued, or with one already used,
+   * it is no sign-out's return: saying "signed out" would tell someone who is still signed in that they are not.
+   */
   @Get('logout/callback')
   async callback(@Query('state') state: unknown, @Res() res: Response): Promise<void> {
     const next = typeof state === 'string' ? await this.sessions.continuation(state) : undefined;
+    if (next === undefined) throw new BrowserError(400, 'This sign-out link is not valid', 'This sign-out link is not valid or has expired, so it did nothing: no one was signed out and nothing was changed. To sign out, use the sign-out of your application.');
     if (next) return this.redirect(res, next.uri, next.state);
     this.signedOut(res);
   }

@@ -2,8 +2,11 @@ import { Controller, Get, Header, Query, UseGuards } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { ProblemError } from '../common/errors/problem.js';
 import { MetadataCache } from '../common/http/metadata-cache.js';
 import { OktaBackoff } from '../common/http/okta-backoff.js';
+import { parseOrProblem } from '../common/validation/zod.js';
 import { OpsGuard } from './ops.guard.js';
 import { ShutdownState } from './shutdown.js';
 
@@ -12,6 +15,8 @@ const MAX_TENANTS = 500;
 const CONCURRENCY = 8;
 /** A tenant's discovery document younger than this counts as a fresh probe (so polling never hammers Okta). */
 const PROBE_MAX_AGE_MS = 30_000;
+/** Strict, as every query here: a repeated `tenant` (an array) or an unknown parameter is refused, not ignored. */
+const idpQuery = z.strictObject({ tenant: z.string({ error: 'must be one tenant slug, given once' }).optional() });
 
 /**
  * Liveness (the process answers), readiness (Postgres answers and we are not draining; a load balancer
@@ -58,19 +63,30 @@ export class HealthController {
   @HealthCheck()
   @Header('Cache-Control', 'no-store')
   @ApiExcludeEndpoint()
-  async idp(@Query('tenant') slug?: string) {
+  async idp(@Query() query: unknown) {
+    const slug = parseOrProblem(idpQuery, query, 'query').tenant;
     const tenants: Array<{ id: string; slug: string; issuer: string }> = await this.dataSource.query(
       `SELECT t.id, t.slug, v.config->'okta'->>'issuer' AS issuer FROM tenants t
          JOIN tenant_config_versions v ON v.tenant_id = t.id AND v.version = t.active_version
         WHERE t.status = 'active' AND ($1::text IS NULL OR t.slug = $1) ORDER BY t.slug LIMIT ${MAX_TENANTS + 1}`,
-      [typeof slug === 'string' ? slug : null],
+      [slug ?? null],
     );
+    if (slug !== undefined && tenants.length === 0) throw await this.notChecked(slug);
     const checked = tenants.slice(0, MAX_TENANTS);
     const results: Array<() => unknown> = [];
     const probes = await mapLimit(checked, CONCURRENCY, (t) => this.probe(t));
     checked.forEach((t, n) => results.push(() => probes[n]));
     if (tenants.length > MAX_TENANTS) results.push(() => this.indicators.check('more-tenants').degraded({ message: `only the first ${MAX_TENANTS} tenants were checked; ask for one with ?tenant=slug` }));
     return this.health.check(results as never);
+  }
+
+  /** Why `?tenant=slug` names no tenant this report checks: an empty report would read as "all is well". */
+  private async notChecked(slug: string): Promise<ProblemError> {
+    const name = `Tenant "${slug.slice(0, 63)}"`;
+    const [t]: Array<{ status: string; active_version: number | null }> = await this.dataSource.query(`SELECT status, active_version FROM tenants WHERE slug = $1`, [slug]);
+    if (!t) return ProblemError.notFound(name);
+    const why = t.status !== 'active' ? 'is disabled' : 'has no configuration version in force';
+    return new ProblemError(404, 'Not Found', `${name} ${why}, so its Okta is not checked.`);
   }
 
   private async probe(t: { id: string; slug: string; issuer: string }) {

@@ -88,6 +88,27 @@ describe('observability', () => {
     expect(Object.keys(one.details)).toEqual(['tenant:acme']);
   });
 
+  it('says when ?tenant= names no tenant it checks, and refuses a repeated or unknown parameter, rather than an empty or full report', async () => {
+    const idp = async (query: string) => {
+      const res = await fetch(`${w.service.url}/health/idp${query}`, { headers: admin });
+      return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as any };
+    };
+    const notFound = (detail: string) => ({ status: 404, type: expect.stringMatching(/^application\/problem\+json/), body: { type: 'about:blank', title: 'Not Found', status: 404, detail, instance: '/health/idp', correlationId: expect.any(String) } });
+    expect(await idp('?tenant=nosuch')).toEqual(notFound('Tenant "nosuch" does not exist.'));
+    await w.addTenant('offco', ['offco.com']);
+    await w.db.query(`UPDATE tenants SET status = 'disabled' WHERE slug = 'offco'`);
+    expect(await idp('?tenant=offco')).toEqual(notFound('Tenant "offco" is disabled, so its Okta is not checked.'));
+    await w.db.query(`UPDATE tenants SET status = 'active', active_version = NULL WHERE slug = 'offco'`);
+    expect(await idp('?tenant=offco')).toEqual(notFound('Tenant "offco" has no configuration version in force, so its Okta is not checked.'));
+
+    const invalid = (errors: Array<{ field: string; reason: string }>) => ({
+      status: 422, type: expect.stringMatching(/^application\/problem\+json/),
+      body: { type: '/problems/validation', title: 'Validation failed', status: 422, detail: 'The request query has invalid fields.', errors, instance: '/health/idp', correlationId: expect.any(String) },
+    });
+    expect(await idp('?tenant=acme&tenant=downco')).toEqual(invalid([{ field: 'tenant', reason: 'must be one tenant slug, given once' }]));
+    expect(await idp('?tenants=acme')).toEqual(invalid([{ field: '(query)', reason: 'Unrecognized key: "tenants"' }]));
+  });
+
   it('exposes Prometheus metrics for sign-ins, provisioning and Okta calls, with bounded tenant labels', async () => {
     expect((await fetch(`${w.service.url}/metrics`)).status).toBe(401);
     const other = await w.addTenant('second', ['second.com']);

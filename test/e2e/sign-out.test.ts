@@ -238,6 +238,32 @@ describe('SSO session and sign-out', () => {
     expect(APP_REDIRECT).not.toBe(APP_SIGNED_OUT);
   });
 
+  it("says a sign-out callback without a state we issued, or with one already used, did nothing: a 400 page, never \"signed out\"", async () => {
+    const invalid = 'This sign-out link is not valid or has expired, so it did nothing: no one was signed out and nothing was changed. To sign out, use the sign-out of your application.';
+    const expectInvalid = async (res: { status: number; headers: Headers; body: string }) => {
+      expect([res.status, res.headers.get('content-type'), res.headers.get('cache-control')]).toEqual([400, 'text/html; charset=utf-8', 'no-store']);
+      expect(res.body).toContain('<h1>This sign-out link is not valid</h1>');
+      expect(res.body).toContain(`<p>${invalid}</p>`);
+      expect(res.body).not.toContain('signed out. You can close');
+    };
+    // A signed-in browser sent to the callback by a link: told it did nothing, and indeed still signed in.
+    const browser = new Browser();
+    const t = await exchange(await w.startSignIn(app, dana, {}, browser));
+    for (const query of ['', '?state=garbage', '?state=a&state=b']) await expectInvalid(await browser.get(`${w.service.url}/oauth2/logout/callback${query}`));
+    expect((await oidc.tokenIntrospection(api, t.access_token)).active).toBe(true);
+
+    // A real sign-out with no app to return to comes back from Okta with our state: "Signed out", once.
+    const callback = `${w.service.url}/oauth2/logout/callback`;
+    const out = await browser.follow(`${w.service.url}/oauth2/logout?${new URLSearchParams({ id_token_hint: t.id_token! })}`, { stopAt: callback });
+    expect(out.reached).toBe(true);
+    expect(new URL(out.url).searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    const done = await browser.get(out.url);
+    expect(done.status).toBe(200);
+    expect(done.body).toContain('<p>You have been signed out. You can close this window.</p>');
+    expect(await oidc.tokenIntrospection(api, t.access_token)).toEqual({ active: false });
+    await expectInvalid(await browser.get(out.url)); // its state is single-use
+  });
+
   it('returns to a post_logout_redirect_uri with its registered query as written, state appended; a POST that is not a form is refused', async () => {
     const registered = 'http://127.0.0.1:9/app/bye?flag&x=~';
     await w.addApp('hub-q', { postLogoutRedirectUris: [registered] });

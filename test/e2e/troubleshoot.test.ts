@@ -120,6 +120,30 @@ describe('troubleshooting tool', () => {
     t.authServer.faults.clear();
   });
 
+  it('says Okta is rate-limiting us (and until when), not that it is unreachable, on its 429 and during the back-off it starts', async () => {
+    const limited = await w.addTenant('ratelimited', ['ratelimited.com']);
+    const reset = Math.floor(Date.now() / 1000) + 120;
+    const at = new Date(reset * 1000).toISOString().replace('.000Z', 'Z');
+    limited.authServer.faults.next('discovery', { status: 429, headers: { 'x-rate-limit-reset': String(reset) }, body: { errorCode: 'E0000047', errorSummary: 'API call exceeded rate limit due to too many requests.' } });
+    const expectLimited = (report: { status: string; checks: Check[] }) => {
+      const d = check(report, 'discovery');
+      expect(d.status).toBe('warn');
+      expect(d.summary).toMatch(new RegExp(`^The customer's Okta is rate-limiting this service \\(HTTP 429\\), so it is not called again until ${at} \\(in 1[12][0-9] s\\); until then this tenant's sign-ins are refused and the other Okta checks cannot run\\. Run the checks again after that\\.$`));
+      expect(d.details).toMatchObject({ status: 429, limitedUntil: at });
+      expect(report.checks.filter((c) => c.id !== 'discovery' && c.id !== 'tls').map((c) => [c.id, c.status, c.summary])).toEqual(
+        ['jwks', 'scopes', 'client-authentication', 'endpoints'].map((id) => [id, 'warn', `Not checked: Okta is rate-limiting this service until ${at}.`]),
+      );
+      expect(check(report, 'tls').status).toBe('pass');
+      expect(report.status).toBe('warn');
+    };
+    expectLimited(await run({}, 'ratelimited'));
+    // Again during the back-off: Okta is not called at all, and the report says the same (not "could not reach").
+    const calls = limited.authServer.requestsTo('discovery').length;
+    expectLimited(await run({}, 'ratelimited'));
+    expect(limited.authServer.requestsTo('discovery').length).toBe(calls);
+    expect(limited.authServer.requestsTo('token').length).toBe(0);
+  });
+
   it('refuses what is not a version of this tenant, with a problem', async () => {
     const res = await w.service.admin('POST', '/admin/tenants/kentel/troubleshoot', { version: 42 });
     expect([res.status, res.body.detail]).toEqual([404, 'Version 42 does not exist.']);

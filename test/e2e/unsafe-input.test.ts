@@ -253,6 +253,33 @@ describe('unsafe characters in input', () => {
     });
   });
 
+  describe('a path that is not valid percent-encoding: a 400 in each surface\'s form and our own words, never Express\'s', () => {
+    const MALFORMED = 'The request path has a malformed percent-encoding: each % must be followed by two hexadecimal digits, and the decoded bytes must be UTF-8.';
+
+    it('answers the admin API with problem details, whether the route has a parameter there or not', async () => {
+      for (const path of ['/admin/tenants/%E0%A4%A', '/admin/tenants/kentel/users/%C3%28', '/v1/%E0%A4%A']) {
+        const res = await raw(path, { headers: { 'x-admin-key': TEST_ADMIN_KEY } });
+        expect([res.status, res.headers.get('content-type')]).toEqual([400, 'application/problem+json; charset=utf-8']);
+        expect(res.body).toEqual({ type: 'about:blank', title: 'Bad Request', status: 400, detail: MALFORMED, instance: path, correlationId: expect.any(String) });
+      }
+    });
+
+    it('answers OAuth JSON endpoints with invalid_request, sign-in and sign-out pages with a 400 page, SCIM with a SCIM error', async () => {
+      const token = await form('/oauth2/token%E0%A4%A', 'grant_type=refresh_token&refresh_token=x&client_id=hub');
+      expect(token.status).toBe(400);
+      expect(token.body).toEqual({ error: 'invalid_request', error_description: MALFORMED });
+      for (const path of ['/oauth2/logout/%E0%A4%A', '/oauth2/authorize%E0%A4%A']) {
+        const page = await raw(path);
+        expect([page.status, page.headers.get('content-type')]).toEqual([400, 'text/html; charset=utf-8']);
+        expect(page.body).toContain('<h1>This request could not be handled</h1>');
+        expect(page.body).toContain(`<p>${MALFORMED}</p>`);
+      }
+      const scim = await raw('/scim/v2/%E0%A4%A/Users', { headers: { authorization: `Bearer ${scimToken}` } });
+      expect(scim.status).toBe(400);
+      expect(scim.body).toEqual({ schemas: [ERROR], status: '400', scimType: 'invalidSyntax', detail: MALFORMED });
+    });
+  });
+
   describe('backstop: text Postgres refuses (22021, 22P05) is the client\'s 400, never a 500', () => {
     /** The filter on a real QueryFailedError from the service's own database, for a path of each surface. */
     const render = async (sql: string, path: string, params: unknown[] = ['a\u0000b']) => {

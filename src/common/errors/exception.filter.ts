@@ -6,7 +6,7 @@ import { isDatabaseUnavailable, isInvalidTextInput } from './database-errors.js'
 import { AuthorizationRedirectError, InvalidRequest, MissingToken, OAuthError, ServerError, TemporarilyUnavailable } from './oauth-errors.js';
 import { BrowserError, ProblemError } from './problem.js';
 import { ScimError } from './scim-error.js';
-import { UNSTORABLE_TEXT, UnsafeInput } from './unsafe-input.js';
+import { MalformedPath, UNSTORABLE_TEXT, UnsafeInput } from './unsafe-input.js';
 
 type Surface = 'oauth-json' | 'browser' | 'rest' | 'scim';
 
@@ -158,7 +158,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return;
     }
 
-    // Framework and parser errors (unknown route, malformed JSON, body too large, wrong method, rate limits).
+    // Framework and parser errors (unknown route, malformed JSON or path encoding, body too large, wrong method, rate limits).
     const http = this.fromHttpException(exception);
     if (!http) {
       this.log.error({ err: exception, correlationId: req.id }, 'Unhandled error');
@@ -196,6 +196,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
   /** Status and message of a framework or parser error (the problem's title is the status phrase: ProblemError). */
   private fromHttpException(e: unknown): { status: number; message: string; retryAfterS?: number } | undefined {
     if (e instanceof TooManyRequests) return { status: 429, message: e.message, retryAfterS: e.retryAfterS };
+    if (e instanceof MalformedPath) return { status: 400, message: e.message };
     // body-parser errors (Nest wraps them in an HttpException with the original as cause): our own wording,
     // never the parser's ("Unexpected end of JSON input").
     const parser = this.fromParserError(e instanceof HttpException && e.cause ? e.cause : e);

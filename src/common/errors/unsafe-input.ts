@@ -40,3 +40,14 @@ export class UnsafeInput extends Error {
 
 /** What a refused database write says when the backstop (invalid text reached Postgres) is what caught it. */
 export const UNSTORABLE_TEXT = 'The request contains characters that cannot be stored (such as a NUL character).';
+
+/**
+ * A path segment that is not valid percent-encoding ("%E0%A4%A": a '%' without two hex digits, or bytes that
+ * are not UTF-8). Raised by the input guard before routing, so every route (with parameters or without) answers
+ * it alike; AllExceptionsFilter renders it as a 400 in the surface's own form. The path itself is not echoed.
+ */
+export class MalformedPath extends Error {
+  constructor() {
+    super('The request path has a malformed percent-encoding: each % must be followed by two hexadecimal digits, and the decoded bytes must be UTF-8.');
+  }
+}

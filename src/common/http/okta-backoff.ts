@@ -46,6 +46,11 @@ export class OktaBackoff {
     return Math.ceil((until - now) / 1000);
   }
 
+  /** When this instance may call the tenant's Okta again (epoch ms), or undefined: now. */
+  untilMs(tenantId: string, now = Date.now()): number | undefined {
+    return this.remainingS(tenantId, now) > 0 ? this.local.get(tenantId) : undefined;
+  }
+
   async record(tenantId: string, until: number): Promise<void> {
     this.remember(tenantId, until);
     try {

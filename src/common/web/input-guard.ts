@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { type InputPart, UnsafeInput } from '../errors/unsafe-input.js';
+import { type InputPart, MalformedPath, UnsafeInput } from '../errors/unsafe-input.js';
 import { fieldPath, under } from '../validation/field-path.js';
 import { codePoint, INVISIBLE } from '../validation/invisible.js';
 
@@ -82,7 +82,16 @@ function decodeOr(raw: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {
-    return raw; // not valid percent-encoding: routing and the handlers refuse it on their own
+    return raw; // not valid percent-encoding: the handlers refuse it on their own
+  }
+}
+
+/** A path segment decoded as the router decodes a parameter; one that does not decode is refused here, not by Express. */
+function decodePathSegment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new MalformedPath();
   }
 }
 
@@ -113,9 +122,10 @@ function checkCookies(header: string | undefined): void {
 export function inputGuard(req: Request, _res: Response, next: NextFunction): void {
   try {
     const strict = STRICT_PATHS.test(req.path);
-    // A NUL in a URL can only arrive percent-encoded (Node refuses a raw one in the request line).
-    // Without a '%', decoding changes nothing: the path is checked as it is (the common case, one test).
-    const segments = req.path.includes('%') ? req.path.split('/').map(decodeOr) : [req.path];
+    // A NUL in a URL can only arrive percent-encoded (Node refuses a raw one in the request line); a segment that
+    // does not decode is refused for every route alike. Without a '%', decoding changes nothing: the path is
+    // checked as it is (the common case, one test).
+    const segments = req.path.includes('%') ? req.path.split('/').map(decodePathSegment) : [req.path];
     for (const s of segments) {
       const reason = unsafeCharacter(s, strict);
       if (reason) throw new UnsafeInput('path', '(path)', reason);

@@ -4,6 +4,7 @@ import { SecretKeyMissing } from '../../common/crypto/secret-box.js';
 import { importJWK, type JWK } from 'jose';
 import { basicCredentials } from '../../auth/okta-oauth-client.js';
 import { Clock } from '../../common/clock.js';
+import { OktaBackoff } from '../../common/http/okta-backoff.js';
 import { OutboundError, OutboundHttp, type OutboundResponse } from '../../common/http/outbound-http.js';
 import { PROVISIONING_SCOPES } from '../config-validator.js';
 import { issuerMismatch, type OktaEndpoints } from '../okta-discovery.js';
@@ -57,6 +58,7 @@ export class Troubleshooter {
   constructor(
     private readonly tenants: TenantsService,
     private readonly http: OutboundHttp,
+    private readonly backoff: OktaBackoff,
     private readonly tls: TlsProbe,
     private readonly clock: Clock,
   ) {}
@@ -72,14 +74,17 @@ export class Troubleshooter {
     const doc = discovery.doc;
     const endpoints: OktaEndpoints = doc ? endpointsOf(doc, config.okta.endpoints) : config.okta.endpoints;
     const secretId = options.clientSecretId ?? config.okta.clientSecretId;
+    // While Okta rate-limits us, its checks are not run (each call would be refused here) rather than failed.
+    const limited = discovery.limitedUntil;
+    const skip = (id: CheckResult['id']) => Promise.resolve(result(id, 'warn', `Not checked: Okta is rate-limiting this service until ${limited!.at}.`, { limitedUntil: limited!.at }));
     const checks = [
       discovery.check,
       ...(await Promise.all([
         this.certificate(config.okta.issuer),
-        this.jwks(endpoints.jwks, doc, label),
-        Promise.resolve(this.scopes(config, doc)),
-        this.clientAuthentication(label, config, endpoints, doc, secretId, options.clientSecretId !== undefined),
-        this.endpoints(config, endpoints, label),
+        limited ? skip('jwks') : this.jwks(endpoints.jwks, doc, label),
+        limited ? skip('scopes') : Promise.resolve(this.scopes(config, doc)),
+        limited ? skip('client-authentication') : this.clientAuthentication(label, config, endpoints, doc, secretId, options.clientSecretId !== undefined),
+        limited ? skip('endpoints') : this.endpoints(config, endpoints, label),
       ])),
     ];
     return {
@@ -101,10 +106,19 @@ export class Troubleshooter {
     }
   }
 
-  private async discovery(config: TenantConfig, label: { id: string; slug: string }): Promise<{ check: CheckResult; doc?: Record<string, unknown> }> {
+  private async discovery(config: TenantConfig, label: { id: string; slug: string }): Promise<{ check: CheckResult; doc?: Record<string, unknown>; limitedUntil?: { at: string } }> {
     const issuer = config.okta.issuer;
     const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
     const res = await this.get(url, label, 'discovery');
+    // HTTP 429 now, or the back-off an earlier one started (OutboundHttp refused the call): Okta answers, it is
+    // limiting us; neither unreachable nor misconfigured. OutboundHttp recorded when it may be called again.
+    const limitedMs = (res instanceof OutboundError ? res.kind === 'rate-limited' : res.status === 429) ? this.backoff.untilMs(label.id) : undefined;
+    if (limitedMs !== undefined) {
+      const at = new Date(Math.ceil(limitedMs / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+      const inS = Math.max(1, Math.ceil((limitedMs - Date.now()) / 1000));
+      const summary = `The customer's Okta is rate-limiting this service (HTTP 429), so it is not called again until ${at} (in ${inS} s); until then this tenant's sign-ins are refused and the other Okta checks cannot run. Run the checks again after that.`;
+      return { check: result('discovery', 'warn', summary, { url, status: 429, limitedUntil: at, retryAfterS: inS }), limitedUntil: { at } };
+    }
     if (res instanceof OutboundError) {
       return { check: result('discovery', 'fail', `This service could not reach the customer's Okta at ${new URL(issuer).host}. Sign-ins cannot work until it can.`, { url, error: res.message }) };
     }
