@@ -449,6 +449,22 @@ describe("faults of a tenant's Okta", () => {
     expect(acme.authServer.requestsTo('token')).toHaveLength(0);
   });
 
+  it("a callback with the tenant's own iss given twice is refused as repeated, not as another issuer", async () => {
+    const u = person(acme, 'acme.com');
+    const s = await toCallback(w, app, u);
+    const doubled = new URL(s.callbackUrl);
+    doubled.searchParams.delete('iss');
+    doubled.searchParams.append('iss', acme.authServer.issuer);
+    doubled.searchParams.append('iss', acme.authServer.issuer);
+    acme.authServer.clearRequests();
+    const r = await callback(s.browser, doubled.href);
+    expect(r.status).toBe(302);
+    expect([r.error, r.description]).toEqual(['access_denied', "The sign-in answer from your company's Okta was malformed: iss was repeated."]);
+    expect(r.appRedirect!.searchParams.get('state')).toBe(s.state);
+    expect(acme.authServer.requestsTo('token')).toHaveLength(0);
+    await expectNothingWritten('acme', u.sub, /iss was repeated/);
+  });
+
   it('a callback with the code repeated is refused before anything is sent to Okta; the state is consumed', async () => {
     const u = person(acme, 'acme.com');
     const s = await toCallback(w, app, u);
