@@ -235,8 +235,11 @@ export class SignInController {
       // Okta's own error codes for an outage mean the same to the app (RFC 6749 §4.1.2.1); every other refusal is
       // access_denied. (login_required and the like would pass on only after a prompt=none sent to Okta, and this
       // service never sends one: a prompt=none request is answered from its own session.)
+      // Okta refusing this service's own client credentials is no refusal of the user: the tenant's configuration
+      // here is wrong (server_error, §4.1.2.1's "unexpected condition"; as the password grant's 500 server_error).
       const said = kind === 'okta-error' ? (outcome.error as UpstreamError).oktaError : undefined;
-      throw back(said === 'temporarily_unavailable' ? new TemporarilyUnavailable(message) : said === 'server_error' ? new ServerError(message) : new AccessDenied(message));
+      const configuration = (outcome.error as UpstreamError).refusal === 'client-auth';
+      throw back(said === 'temporarily_unavailable' ? new TemporarilyUnavailable(message) : said === 'server_error' || configuration ? new ServerError(message) : new AccessDenied(message));
     }
 
     const { identity } = outcome;

@@ -10,7 +10,7 @@ import type { UpstreamRequest } from '../../auth/okta-oauth-client.js';
 import type { UpstreamIdentity } from '../../auth/okta.strategy.js';
 import { SignInCompletion, type SignInContext } from '../../auth/sign-in-completion.js';
 import { UpstreamStrategies } from '../../auth/upstream-strategies.js';
-import { UpstreamError } from '../../auth/upstream-errors.js';
+import { CLIENT_CREDENTIALS_REFUSED, UpstreamError } from '../../auth/upstream-errors.js';
 import { DirectoryUsers } from '../../provisioning/directory-users.js';
 import { username as checkedUsername } from '../../provisioning/fields/formats.js';
 import { TenantRuntime, type LoadedTenant } from '../../tenants/tenant-runtime.js';
@@ -31,7 +31,7 @@ const refusals = {
   'mfa-required': () => new InvalidGrant('Your organization requires multi-factor authentication for this account, which a password sign-in cannot provide; sign in through the browser instead.'),
   'policy-denied': () => new InvalidGrant("Your organization's Okta sign-on policy does not allow this sign-in."),
   'grant-not-allowed': () => new UnauthorizedClient("Your organization's Okta does not allow password sign-in for this service; its administrator must enable the Resource Owner Password grant for the iQmetrix application."),
-  'client-auth': () => new ServerError("Your organization's Okta refused this service's client credentials; the organization's sign-in configuration must be corrected."),
+  'client-auth': () => new ServerError(CLIENT_CREDENTIALS_REFUSED),
   scope: () => new ServerError("Your organization's Okta does not offer the scopes this service requests; the organization's sign-in configuration must be corrected."),
 } as const;
 
