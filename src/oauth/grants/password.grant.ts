@@ -175,8 +175,15 @@ function throttleName(username: string, tenant: LoadedTenant): string {
   return checked.ok ? checked.value : username;
 }
 
+/**
+ * Only Okta's refusals of the user are invalid_grant (which apps read as wrong credentials). An outage is
+ * temporarily_unavailable; an answer this service cannot use (not JSON, over OUTBOUND_MAX_BYTES, tokens missing or
+ * malformed, an ID token or UserInfo that fails verification) is server_error, as is Okta refusing this service's
+ * own configuration: Okta's or the configuration's fault, which neither the user nor a retry soon will fix.
+ */
 function toOAuthError(e: UpstreamError): OAuthError {
   if (e.refusal) return refusals[e.refusal]();
   if (e.kind === 'okta-unreachable' || e.kind === 'okta-rate-limited' || e.kind === 'okta-server-error') return new TemporarilyUnavailable(e.message);
+  if (e.kind === 'okta-bad-response' || e.kind === 'id-token-invalid' || e.kind === 'userinfo-mismatch') return new ServerError(e.message);
   return new InvalidGrant(e.message);
 }
