@@ -43,15 +43,22 @@ export class AuthorizeValidator {
     const params: Record<string, string> = {};
     const repeated: string[] = [];
     for (const [k, v] of Object.entries(raw)) {
-      if (typeof v === 'string') params[k] = v;
-      else repeated.push(k.slice(0, 40));
+      if (typeof v !== 'string') repeated.push(k.slice(0, 40));
+      else params[k] = v;
+    }
+    // RFC 6749 §3.1: parameters are not repeated. Until the redirect_uri is known, on the page; then, to the app.
+    const unreadable = (name: string) => (repeated.includes(name) ? `${name} is repeated (parameters must not be repeated)` : undefined);
+    for (const name of ['client_id', 'redirect_uri']) {
+      const why = unreadable(name);
+      if (why) throw new BrowserError(400, 'Sign-in could not start', `The application sent a malformed request: ${why}.`);
     }
     const clientId = params.client_id;
-    if (!clientId || repeated.includes('client_id')) throw new BrowserError(400, 'Sign-in could not start', 'The application did not identify itself (client_id is missing or repeated).');
+    if (!clientId) throw new BrowserError(400, 'Sign-in could not start', 'The application did not identify itself (client_id is missing).');
     const client = await this.clients.find(clientId);
     if (!client) throw new BrowserError(400, 'Sign-in could not start', 'The application is not registered with this service (unknown client_id).');
     const redirectUri = params.redirect_uri;
-    if (!redirectUri || repeated.includes('redirect_uri') || !isRegisteredUri(client.redirectUris, redirectUri)) {
+    if (!redirectUri) throw new BrowserError(400, 'Sign-in could not start', 'The application did not say where to return (redirect_uri is missing).');
+    if (!isRegisteredUri(client.redirectUris, redirectUri)) {
       throw new BrowserError(400, 'Sign-in could not start', 'The application asked to return to an address that is not registered for it (redirect_uri).');
     }
     const state = params.state;

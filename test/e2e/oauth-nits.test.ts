@@ -245,4 +245,34 @@ describe('OAuth endpoint details', () => {
       expect([clean.status, clean.body.warnings]).toEqual([201, []]);
     });
   });
+
+  describe('authorize parameters read exactly as sent: a repeated one is named as such (RFC 6749 §3.1, §4.1.2.1)', () => {
+    const base = () => `client_id=hub&redirect_uri=${encodeURIComponent(APP_REDIRECT)}&response_type=code&scope=openid&code_challenge=${'x'.repeat(43)}&code_challenge_method=S256&tenant=kentel`;
+    const read = async (res: Response) => {
+      const location = res.headers.get('location');
+      const back = location ? new URL(location) : undefined;
+      return {
+        status: res.status,
+        ...(back?.href.startsWith(APP_REDIRECT) ? { error: back.searchParams.get('error'), description: back.searchParams.get('error_description'), state: back.searchParams.get('state') } : {}),
+        ...(back && !back.href.startsWith(APP_REDIRECT) ? { to: `${back.origin}${back.pathname}` } : {}),
+        ...(location ? {} : { page: /<p>([^<]*)<\/p>/.exec(await res.text())?.[1] }),
+      };
+    };
+    const get = async (query: string) => read(await fetch(`${w.service.url}/oauth2/authorize?${query}`, { redirect: 'manual' }));
+    const post = async (body: string) => read(await fetch(`${w.service.url}/oauth2/authorize`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }));
+
+    it('says a repeated client_id or redirect_uri is repeated on the page, not unregistered; missing ones are missing; others go back to the app', async () => {
+      const uri = encodeURIComponent(APP_REDIRECT);
+      expect(await get(`${base()}&redirect_uri=${uri}&state=s`)).toEqual({ status: 400, page: 'The application sent a malformed request: redirect_uri is repeated (parameters must not be repeated).' });
+      expect(await get(`${base()}&client_id=hub&state=s`)).toEqual({ status: 400, page: 'The application sent a malformed request: client_id is repeated (parameters must not be repeated).' });
+      expect(await post(`${base()}&redirect_uri=${uri}&state=s`)).toEqual({ status: 400, page: 'The application sent a malformed request: redirect_uri is repeated (parameters must not be repeated).' });
+      expect(await get(base().replace('client_id=hub&', ''))).toEqual({ status: 400, page: 'The application did not identify itself (client_id is missing).' });
+      expect(await get(base().replace(`redirect_uri=${uri}&`, ''))).toEqual({ status: 400, page: 'The application did not say where to return (redirect_uri is missing).' });
+      for (const name of ['response_type=code', 'scope=openid', 'code_challenge_method=S256', 'nonce=n', 'prompt=login', 'login_hint=pat%40kentel.com', 'max_age=5', 'tenant=kentel']) {
+        const key = name.split('=')[0];
+        expect([key, await get(`${base()}&state=s&nonce=n&prompt=login&login_hint=pat%40kentel.com&max_age=5&${name}`)])
+          .toEqual([key, { status: 302, error: 'invalid_request', description: `Parameters must not be repeated: ${key}.`, state: 's' }]);
+      }
+    });
+  });
 });
