@@ -1,10 +1,13 @@
 /** Where in a request a refused character was found. */
 export type InputPart = 'path' | 'query' | 'body' | 'header' | 'cookie';
 
+/** Why a parameter whose percent-encoding does not decode to UTF-8 text is refused (common/web/percent-encoding.ts). */
+export const MALFORMED_ENCODING = 'is not valid percent-encoded UTF-8';
+
 /**
  * A request whose input carries a character this service refuses to handle: a NUL (U+0000, which Postgres
  * cannot store) anywhere, or — on the admin API and the console — other control characters and bidirectional
- * text controls. Raised by the input guard (common/web/input-guard.ts) before any handler runs; rendered by
+ * text controls; or a parameter whose percent-encoding is not UTF-8 (MALFORMED_ENCODING). Raised by the input guard (common/web/input-guard.ts) before any handler runs; rendered by
  * AllExceptionsFilter as a 400 in each surface's own form. `field` names where (never the value).
  */
 export class UnsafeInput extends Error {
@@ -34,7 +37,7 @@ export class UnsafeInput extends Error {
   /** The problem-details `detail` for the REST API. */
   detail(): string {
     const where = this.part === 'header' ? `${this.field} header` : this.part === 'cookie' ? 'cookies' : this.part;
-    return `The request ${where} contains a character that is not allowed.`;
+    return this.reason === MALFORMED_ENCODING ? `The request ${where} ${MALFORMED_ENCODING}.` : `The request ${where} contains a character that is not allowed.`;
   }
 }
 
