@@ -3,7 +3,7 @@ import type { LoadedTenant } from '../tenants/tenant-runtime.js';
 import type { OktaEndpoint } from '../observability/metrics.js';
 import { IdTokenVerifier } from './id-token-verifier.js';
 import type { LoginState } from './login-state.store.js';
-import { classifyRefusal, fromOutbound, oktaErrorCode, rateLimitedMessage, UpstreamError } from './upstream-errors.js';
+import { classifyRefusal, CLIENT_CREDENTIALS_REFUSED, fromOutbound, oktaErrorCode, rateLimitedMessage, UpstreamError } from './upstream-errors.js';
 
 type TokenCallback = (err: unknown, accessToken?: string, refreshToken?: string, params?: Record<string, unknown>) => void;
 type GetCallback = (err: unknown, body?: string, res?: unknown) => void;
@@ -91,11 +91,14 @@ export class OktaOAuthClient {
     if (res.status !== 200) {
       const json = safeJson(res);
       const code = oktaErrorCode(json?.error);
-      throw new UpstreamError('okta-error', `Your company's Okta refused the sign-in${code ? ` (${code})` : ` (HTTP ${res.status})`}.`, code, undefined, classifyRefusal(code, json?.error_description));
+      const refusal = classifyRefusal(code, json?.error_description);
+      const message = refusal === 'client-auth' ? CLIENT_CREDENTIALS_REFUSED : `Your company's Okta refused the sign-in${code ? ` (${code})` : ` (HTTP ${res.status})`}.`;
+      throw new UpstreamError('okta-error', message, code, undefined, refusal);
     }
     const json = parseJson(res, 'token');
-    if (typeof json.access_token !== 'string') throw new UpstreamError('okta-bad-response', "Your company's Okta sent no access token.");
-    if (typeof json.id_token !== 'string') throw new UpstreamError('okta-bad-response', "Your company's Okta sent no ID token; check the openid scope is granted.");
+    // Absent (the scope not granted) and present but not a string (Okta answering wrongly) are different faults.
+    if (typeof json.access_token !== 'string') throw new UpstreamError('okta-bad-response', json.access_token === undefined ? "Your company's Okta sent no access token." : "Your company's Okta sent a malformed access token (not a string).");
+    if (typeof json.id_token !== 'string') throw new UpstreamError('okta-bad-response', json.id_token === undefined ? "Your company's Okta sent no ID token; check the openid scope is granted." : "Your company's Okta sent a malformed ID token (not a string).");
     const claims = await this.verifier.verify(json.id_token, {
       issuer: okta.issuer,
       clientId: okta.clientId,

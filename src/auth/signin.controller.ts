@@ -10,6 +10,7 @@ import { isInvalidTextInput } from '../common/errors/database-errors.js';
 import { BrowserError } from '../common/errors/problem.js';
 import { UNSTORABLE_TEXT } from '../common/errors/unsafe-input.js';
 import { hasBody, isForm } from '../common/web/body-parsers.js';
+import { malformedIn } from '../common/web/percent-encoding.js';
 import { DirectoryDatabases, TrainingDatabaseUnavailable, TrainingDisabled } from '../database/directory-databases.js';
 import { AuthorizeValidator, type ValidatedAuthorization } from '../oauth/authorize-validator.js';
 import { AuthorizationCodes } from '../oauth/tokens/authorization-code.js';
@@ -63,7 +64,7 @@ export class SignInController {
 
   @Get('authorize')
   authorizeGet(@Query() query: Record<string, unknown>, @Req() req: Req, @Res() res: Response) {
-    return this.authorize(query, req, res);
+    return this.authorize(query, malformedIn(req, 'query'), req, res);
   }
 
   @Post('authorize')
@@ -71,11 +72,12 @@ export class SignInController {
     // OIDC Core §3.1.2.1: Form Serialization, as at the token endpoint and /oauth2/logout. Another body (JSON...) is
     // refused before anything is read from it, on an error page: no redirect_uri is known to be the app's yet.
     if (hasBody(req) && !isForm(req)) throw new BrowserError(415, 'Sign-in could not start', 'A sign-in request sent by POST must be a form (application/x-www-form-urlencoded).');
-    return this.authorize(body ?? {}, req, res);
+    return this.authorize(body ?? {}, malformedIn(req, 'body'), req, res);
   }
 
-  private async authorize(params: Record<string, unknown>, req: Req, res: Response): Promise<void> {
-    const v = await this.validator.validate(params);
+  /** `malformed`: a parameter not valid percent-encoded UTF-8, which the input guard leaves to the validator here. */
+  private async authorize(params: Record<string, unknown>, malformed: string | undefined, req: Req, res: Response): Promise<void> {
+    const v = await this.validator.validate(params, malformed);
     const back = (e: OAuthError) => new AuthorizationRedirectError(e, v.request.redirectUri, v.request.state, this.config.publicUrl);
     const environment = v.request.environment;
     let choice = await this.chooseTenant(v);
@@ -235,8 +237,11 @@ export class SignInController {
       // Okta's own error codes for an outage mean the same to the app (RFC 6749 §4.1.2.1); every other refusal is
       // access_denied. (login_required and the like would pass on only after a prompt=none sent to Okta, and this
       // service never sends one: a prompt=none request is answered from its own session.)
+      // Okta refusing this service's own client credentials is no refusal of the user: the tenant's configuration
+      // here is wrong (server_error, §4.1.2.1's "unexpected condition"; as the password grant's 500 server_error).
       const said = kind === 'okta-error' ? (outcome.error as UpstreamError).oktaError : undefined;
-      throw back(said === 'temporarily_unavailable' ? new TemporarilyUnavailable(message) : said === 'server_error' ? new ServerError(message) : new AccessDenied(message));
+      const configuration = (outcome.error as UpstreamError).refusal === 'client-auth';
+      throw back(said === 'temporarily_unavailable' ? new TemporarilyUnavailable(message) : said === 'server_error' || configuration ? new ServerError(message) : new AccessDenied(message));
     }
 
     const { identity } = outcome;

@@ -71,6 +71,12 @@ export class UpstreamError extends Error {
   }
 }
 
+/**
+ * What the user and the app are told when the tenant's Okta refuses this service's own client credentials
+ * (invalid_client): the tenant's configuration here is wrong, which no retry and no other password fixes.
+ */
+export const CLIENT_CREDENTIALS_REFUSED = "Your company's Okta refused this service's client credentials: your company's sign-in configuration is wrong. Contact your administrator.";
+
 /** What a user is told while their company's Okta is rate-limiting us (HTTP 429). */
 export function rateLimitedMessage(retryAfterS: number | undefined): string {
   const wait = retryAfterS && retryAfterS > 0 ? (retryAfterS < 2 ? 'a second' : retryAfterS < 90 ? `about ${retryAfterS} seconds` : `about ${Math.ceil(retryAfterS / 60)} minutes`) : 'a minute';

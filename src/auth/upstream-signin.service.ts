@@ -71,9 +71,10 @@ export class UpstreamSignIn {
   }
 
   async finish(req: Request, res: Response, state: LoginState, tenant: LoadedTenant): Promise<UpstreamOutcome> {
-    // A repeated code (or error) is a tampered answer (RFC 6749 §3.1: parameters are not repeated): nothing of it
-    // goes on to Okta. (A repeated state never names a login state; a repeated iss is not the issuer.)
-    const repeated = (['code', 'error'] as const).find((k) => req.query[k] !== undefined && typeof req.query[k] !== 'string');
+    // A repeated code, error or iss is a tampered answer (RFC 6749 §3.1: parameters are not repeated): nothing of it
+    // goes on to Okta, and it is named as repeated (an iss given twice, even the tenant's, names no other issuer).
+    // (A repeated state never names a login state.)
+    const repeated = (['code', 'error', 'iss'] as const).find((k) => req.query[k] !== undefined && typeof req.query[k] !== 'string');
     if (repeated) return { ok: false, error: new UpstreamError('okta-bad-response', `The sign-in answer from your company's Okta was malformed: ${repeated} was repeated.`) };
     // An error answer ends the attempt whatever its iss says (nothing is exchanged): its own message is the clearer one.
     const mixUp = req.query.error === undefined ? callbackIssuerProblem(req.query.iss, tenant.config.okta) : undefined;

@@ -3,6 +3,7 @@ import {
   AuthorizationRedirectError, InvalidRequest, InvalidScope, type OAuthError, UnauthorizedClient, UnsupportedResponseType,
 } from '../common/errors/oauth-errors.js';
 import { BrowserError } from '../common/errors/problem.js';
+import { MALFORMED_ENCODING } from '../common/errors/unsafe-input.js';
 import { AppConfig } from '../config/app-config.js';
 import type { PendingAuthorization } from './authorization-request.js';
 import type { OAuthClientEntity } from './clients/client.entity.js';
@@ -39,19 +40,31 @@ export class AuthorizeValidator {
     private readonly config: AppConfig,
   ) {}
 
-  async validate(raw: Record<string, unknown>): Promise<ValidatedAuthorization> {
+  /**
+   * `malformed`: the first parameter whose percent-encoding is not UTF-8 (common/web/percent-encoding.ts), left out
+   * like a repeated one and refused in the same place: the value read would not be the one the app sent.
+   */
+  async validate(raw: Record<string, unknown>, malformed?: string): Promise<ValidatedAuthorization> {
     const params: Record<string, string> = {};
     const repeated: string[] = [];
     for (const [k, v] of Object.entries(raw)) {
-      if (typeof v === 'string') params[k] = v;
-      else repeated.push(k.slice(0, 40));
+      if (typeof v !== 'string') repeated.push(k.slice(0, 40));
+      else if (k !== malformed) params[k] = v;
+    }
+    // RFC 6749 §3.1: parameters are not repeated. Until the redirect_uri is known, on the page; then, to the app.
+    const unreadable = (name: string) =>
+      repeated.includes(name) ? `${name} is repeated (parameters must not be repeated)` : name === malformed ? `${name} ${MALFORMED_ENCODING}` : undefined;
+    for (const name of ['client_id', 'redirect_uri']) {
+      const why = unreadable(name);
+      if (why) throw new BrowserError(400, 'Sign-in could not start', `The application sent a malformed request: ${why}.`);
     }
     const clientId = params.client_id;
-    if (!clientId || repeated.includes('client_id')) throw new BrowserError(400, 'Sign-in could not start', 'The application did not identify itself (client_id is missing or repeated).');
+    if (!clientId) throw new BrowserError(400, 'Sign-in could not start', 'The application did not identify itself (client_id is missing).');
     const client = await this.clients.find(clientId);
     if (!client) throw new BrowserError(400, 'Sign-in could not start', 'The application is not registered with this service (unknown client_id).');
     const redirectUri = params.redirect_uri;
-    if (!redirectUri || repeated.includes('redirect_uri') || !isRegisteredUri(client.redirectUris, redirectUri)) {
+    if (!redirectUri) throw new BrowserError(400, 'Sign-in could not start', 'The application did not say where to return (redirect_uri is missing).');
+    if (!isRegisteredUri(client.redirectUris, redirectUri)) {
       throw new BrowserError(400, 'Sign-in could not start', 'The application asked to return to an address that is not registered for it (redirect_uri).');
     }
     const state = params.state;
@@ -60,6 +73,7 @@ export class AuthorizeValidator {
     };
 
     if (repeated.length) fail(new InvalidRequest(`Parameters must not be repeated: ${repeated.join(', ')}.`));
+    if (malformed !== undefined) fail(new InvalidRequest(`${malformed || 'A parameter'} ${MALFORMED_ENCODING}.`));
     if (state !== undefined && state.length > 2000) fail(new InvalidRequest('state is too long (at most 2000 characters).'));
     if (params.request !== undefined || params.request_uri !== undefined) fail(new InvalidRequest('Request objects are not supported.'));
     if (params.response_type !== 'code') fail(new UnsupportedResponseType('Only response_type=code is supported.'));

@@ -245,4 +245,61 @@ describe('OAuth endpoint details', () => {
       expect([clean.status, clean.body.warnings]).toEqual([201, []]);
     });
   });
+
+  describe('authorize parameters read exactly as sent: a repeated or undecodable one is named as such (RFC 6749 §3.1, §4.1.2.1)', () => {
+    const base = () => `client_id=hub&redirect_uri=${encodeURIComponent(APP_REDIRECT)}&response_type=code&scope=openid&code_challenge=${'x'.repeat(43)}&code_challenge_method=S256&tenant=kentel`;
+    const read = async (res: Response) => {
+      const location = res.headers.get('location');
+      const back = location ? new URL(location) : undefined;
+      return {
+        status: res.status,
+        ...(back?.href.startsWith(APP_REDIRECT) ? { error: back.searchParams.get('error'), description: back.searchParams.get('error_description'), state: back.searchParams.get('state') } : {}),
+        ...(back && !back.href.startsWith(APP_REDIRECT) ? { to: `${back.origin}${back.pathname}` } : {}),
+        ...(location ? {} : { page: /<p>([^<]*)<\/p>/.exec(await res.text())?.[1] }),
+      };
+    };
+    const get = async (query: string) => read(await fetch(`${w.service.url}/oauth2/authorize?${query}`, { redirect: 'manual' }));
+    const post = async (body: string) => read(await fetch(`${w.service.url}/oauth2/authorize`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }));
+
+    it('says a repeated client_id or redirect_uri is repeated on the page, not unregistered; missing ones are missing; others go back to the app', async () => {
+      const uri = encodeURIComponent(APP_REDIRECT);
+      expect(await get(`${base()}&redirect_uri=${uri}&state=s`)).toEqual({ status: 400, page: 'The application sent a malformed request: redirect_uri is repeated (parameters must not be repeated).' });
+      expect(await get(`${base()}&client_id=hub&state=s`)).toEqual({ status: 400, page: 'The application sent a malformed request: client_id is repeated (parameters must not be repeated).' });
+      expect(await post(`${base()}&redirect_uri=${uri}&state=s`)).toEqual({ status: 400, page: 'The application sent a malformed request: redirect_uri is repeated (parameters must not be repeated).' });
+      expect(await get(base().replace('client_id=hub&', ''))).toEqual({ status: 400, page: 'The application did not identify itself (client_id is missing).' });
+      expect(await get(base().replace(`redirect_uri=${uri}&`, ''))).toEqual({ status: 400, page: 'The application did not say where to return (redirect_uri is missing).' });
+      for (const name of ['response_type=code', 'scope=openid', 'code_challenge_method=S256', 'nonce=n', 'prompt=login', 'login_hint=pat%40kentel.com', 'max_age=5', 'tenant=kentel']) {
+        const key = name.split('=')[0];
+        expect([key, await get(`${base()}&state=s&nonce=n&prompt=login&login_hint=pat%40kentel.com&max_age=5&${name}`)])
+          .toEqual([key, { status: 302, error: 'invalid_request', description: `Parameters must not be repeated: ${key}.`, state: 's' }]);
+      }
+    });
+
+    it('refuses a parameter whose percent-encoding is not UTF-8: on the page before the redirect_uri is known, to the app after (its state only if readable)', async () => {
+      // An encoded surrogate (not UTF-8), a lone lead byte, a % without hex digits.
+      expect(await get(`${base()}&state=%ED%A0%80`)).toEqual({ status: 302, error: 'invalid_request', description: 'state is not valid percent-encoded UTF-8.', state: null });
+      expect(await get(`${base()}&state=s&nonce=%C3`)).toEqual({ status: 302, error: 'invalid_request', description: 'nonce is not valid percent-encoded UTF-8.', state: 's' });
+      expect(await get(`${base()}&state=s&login_hint=50%zz`)).toEqual({ status: 302, error: 'invalid_request', description: 'login_hint is not valid percent-encoded UTF-8.', state: 's' });
+      expect(await post(`${base()}&state=%ED%A0%80`)).toEqual({ status: 302, error: 'invalid_request', description: 'state is not valid percent-encoded UTF-8.', state: null });
+      expect(await get(`${base().replace('client_id=hub', 'client_id=hub%FF')}&state=s`)).toEqual({ status: 400, page: 'The application sent a malformed request: client_id is not valid percent-encoded UTF-8.' });
+      expect(await get(`${base()}&redirect_uri=%ED%A0%80&state=s`.replace(`redirect_uri=${encodeURIComponent(APP_REDIRECT)}&`, ''))).toEqual({ status: 400, page: 'The application sent a malformed request: redirect_uri is not valid percent-encoded UTF-8.' });
+      // UTF-8 text, encoded, is read as it is: the sign-in goes on to Okta.
+      expect(await get(`${base()}&state=caf%C3%A9%F0%9F%98%80`)).toEqual({ status: 302, to: `${kentel.authServer.issuer}/v1/authorize` });
+    });
+
+    it('refuses it at the token endpoint (form and query) and the callback too, each in its own form', async () => {
+      const form = async (path: string, body: string) => {
+        const res = await fetch(`${w.service.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+        return { status: res.status, body: await res.json() };
+      };
+      expect(await form('/oauth2/token', 'grant_type=refresh_token&refresh_token=x&client_id=%ED%A0%80'))
+        .toEqual({ status: 400, body: { error: 'invalid_request', error_description: 'client_id is not valid percent-encoded UTF-8.' } });
+      expect(await form('/oauth2/token?client_id=%E9', 'grant_type=refresh_token&refresh_token=x&client_id=hub'))
+        .toEqual({ status: 400, body: { error: 'invalid_request', error_description: 'client_id is not valid percent-encoded UTF-8.' } });
+      expect(await read(await fetch(`${w.service.url}/oauth2/callback?code=c&state=%ED%A0%80`, { redirect: 'manual' })))
+        .toEqual({ status: 400, page: 'state is not valid percent-encoded UTF-8.' });
+      const me = await fetch(`${w.service.url}/v1/me?fields=%FF`);
+      expect([me.status, await me.json()]).toEqual([400, expect.objectContaining({ detail: 'The request query is not valid percent-encoded UTF-8.', errors: [{ field: 'fields', reason: 'is not valid percent-encoded UTF-8' }] })]);
+    });
+  });
 });

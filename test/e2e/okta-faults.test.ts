@@ -126,6 +126,25 @@ describe("faults of a tenant's Okta", () => {
     await expectNothingWritten('acme', u.sub, /instead of JSON/);
   });
 
+  it('an ID token that is not a string: access_denied saying it is malformed, not that none was sent', async () => {
+    const u = person(acme, 'acme.com');
+    const s = await toCallback(w, app, u);
+    acme.authServer.faults.next('token', { transform: (body) => ({ ...body, id_token: 12345 }) });
+    const r = await callback(s.browser, s.callbackUrl);
+    expect([r.error, r.description]).toEqual(['access_denied', "Your company's Okta sent a malformed ID token (not a string)."]);
+    await expectNothingWritten('acme', u.sub, /malformed ID token/);
+  });
+
+  it("Okta refusing this service's client credentials (401 invalid_client): server_error saying the configuration is wrong, not access_denied", async () => {
+    const u = person(acme, 'acme.com');
+    const s = await toCallback(w, app, u);
+    acme.authServer.faults.next('token', { status: 401, body: { error: 'invalid_client', error_description: 'Client authentication failed.' } });
+    const r = await callback(s.browser, s.callbackUrl);
+    expect([r.error, r.description]).toEqual(['server_error', "Your company's Okta refused this service's client credentials: your company's sign-in configuration is wrong. Contact your administrator."]);
+    expect(r.appRedirect!.searchParams.get('state')).toBe(s.state);
+    await expectNothingWritten('acme', u.sub, /refused this service's client credentials/);
+  });
+
   it('application/jwt where the UserInfo JSON is expected: access_denied saying so', async () => {
     const u = person(acme, 'acme.com');
     const s = await toCallback(w, app, u);
@@ -447,6 +466,22 @@ describe("faults of a tenant's Okta", () => {
     expect(again.status).toBe(400);
     expect(again.body).toContain('This sign-in link is not valid or was already used.');
     expect(acme.authServer.requestsTo('token')).toHaveLength(0);
+  });
+
+  it("a callback with the tenant's own iss given twice is refused as repeated, not as another issuer", async () => {
+    const u = person(acme, 'acme.com');
+    const s = await toCallback(w, app, u);
+    const doubled = new URL(s.callbackUrl);
+    doubled.searchParams.delete('iss');
+    doubled.searchParams.append('iss', acme.authServer.issuer);
+    doubled.searchParams.append('iss', acme.authServer.issuer);
+    acme.authServer.clearRequests();
+    const r = await callback(s.browser, doubled.href);
+    expect(r.status).toBe(302);
+    expect([r.error, r.description]).toEqual(['access_denied', "The sign-in answer from your company's Okta was malformed: iss was repeated."]);
+    expect(r.appRedirect!.searchParams.get('state')).toBe(s.state);
+    expect(acme.authServer.requestsTo('token')).toHaveLength(0);
+    await expectNothingWritten('acme', u.sub, /iss was repeated/);
   });
 
   it('a callback with the code repeated is refused before anything is sent to Okta; the state is consumed', async () => {

@@ -111,6 +111,23 @@ describe('password grant (credential forwarding)', () => {
     ]);
   });
 
+  it("answers Okta's unusable answers (HTML, over OUTBOUND_MAX_BYTES, a malformed ID token) and its refusal of our credentials as server_error, never invalid_grant; none counts toward the lockout", async () => {
+    const huge = 'x'.repeat(1_100_000);
+    const cases: Array<[Parameters<typeof kentel.authServer.faults.next>[1], string]> = [
+      [{ status: 200, body: '<html><body>Okta is down for maintenance</body></html>' }, "Your company's Okta answered the token request with text/html; charset=utf-8 instead of JSON."],
+      [{ status: 200, body: { access_token: 'x', pad: huge } }, "Your company's Okta sent an answer larger than 1048576 bytes for the token request."],
+      [{ transform: (body) => ({ ...body, id_token: 12345 }) }, "Your company's Okta sent a malformed ID token (not a string)."],
+      [{ status: 401, body: { error: 'invalid_client', error_description: 'Client authentication failed.' } }, "Your company's Okta refused this service's client credentials: your company's sign-in configuration is wrong. Contact your administrator."],
+    ];
+    // More of them than PASSWORD_GRANT_MAX_FAILURES_PER_USERNAME (3), all for one user with the right password.
+    for (const [fault, description] of [...cases, ...cases]) {
+      kentel.authServer.faults.next('token', fault);
+      const r = await w.passwordGrant(pos, 'alice@kentel.com', alicePw);
+      expect([r.status, r.body]).toEqual([500, { error: 'server_error', error_description: description }]);
+    }
+    expect((await w.passwordGrant(pos, 'alice@kentel.com', alicePw)).status).toBe(200);
+  });
+
   it('refuses tenants that did not enable it, unknown domains, and clients not allowed the grant, without asking Okta', async () => {
     other.authServer.clearRequests();
     const off = await w.passwordGrant(pos, 'bob@other.com', passwords[6]!);

@@ -188,6 +188,10 @@ describe('provenance: hand edits and sign-in', () => {
     expect(page1.body.items.map((u: { username: string }) => u.username)).toEqual(['pam@kentel.com']);
     const page2 = await w.service.admin('GET', `/admin/tenants/kentel/users?username=pa&limit=1&cursor=${page1.body.nextCursor}`);
     expect(page2.body).toMatchObject({ items: [{ username: 'pat@kentel.com' }], nextCursor: null });
-    expect((await w.service.admin('GET', '/admin/tenants/kentel/users?cursor=%%%')).status).toBe(422);
+    expect((await w.service.admin('GET', '/admin/tenants/kentel/users?cursor=%25%25%25')).status).toBe(422);
+    // Not percent-encoding at all: refused before the cursor is read, naming it.
+    expect(await w.service.admin('GET', '/admin/tenants/kentel/users?cursor=%%%')).toMatchObject({
+      status: 400, body: { detail: 'The request query is not valid percent-encoded UTF-8.', errors: [{ field: 'cursor', reason: 'is not valid percent-encoded UTF-8' }] },
+    });
   });
 });

@@ -6,7 +6,7 @@ import { isDatabaseUnavailable, isInvalidTextInput } from './database-errors.js'
 import { AuthorizationRedirectError, InvalidRequest, MissingToken, OAuthError, ServerError, TemporarilyUnavailable } from './oauth-errors.js';
 import { BrowserError, ProblemError } from './problem.js';
 import { ScimError } from './scim-error.js';
-import { MalformedPath, UNSTORABLE_TEXT, UnsafeInput } from './unsafe-input.js';
+import { MALFORMED_ENCODING, UNSTORABLE_TEXT, UnsafeInput } from './unsafe-input.js';
 
 type Surface = 'oauth-json' | 'browser' | 'rest' | 'scim';
 
@@ -81,7 +81,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     // Refused characters (the input guard), or text Postgres refused (the backstop): the client's 400.
     const unsafe = this.unsafeInput(exception, req);
     if (unsafe) {
-      if (surface === 'scim') this.sendScim(res, req, ScimError.invalidValue(unsafe.sentence));
+      // SCIM: a value it cannot take is invalidValue; a request that is not even well-formed text, invalidSyntax.
+      if (surface === 'scim') this.sendScim(res, req, unsafe.malformed ? ScimError.invalidSyntax(unsafe.sentence) : ScimError.invalidValue(unsafe.sentence));
       else if (surface === 'oauth-json') this.sendOAuth(res, new InvalidRequest(unsafe.sentence));
       else if (surface === 'browser') sendPage(res, 400, 'This request could not be handled', html`<p>${unsafe.sentence}</p>${this.reference(req)}`);
       else this.sendProblem(res, req, new ProblemError(400, 'Bad Request', unsafe.detail, unsafe.errors));
@@ -158,7 +159,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return;
     }
 
-    // Framework and parser errors (unknown route, malformed JSON or path encoding, body too large, wrong method, rate limits).
+    // Framework and parser errors (unknown route, malformed JSON, body too large, wrong method, rate limits).
     const http = this.fromHttpException(exception);
     if (!http) {
       this.log.error({ err: exception, correlationId: req.id }, 'Unhandled error');
@@ -179,10 +180,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
   }
 
-  private unsafeInput(e: unknown, req: Request & { id?: string }): { sentence: string; detail: string; errors?: { field: string; reason: string }[] } | undefined {
+  private unsafeInput(e: unknown, req: Request & { id?: string }): { sentence: string; detail: string; malformed?: boolean; errors?: { field: string; reason: string }[] } | undefined {
     if (e instanceof UnsafeInput) {
       this.log.warn({ correlationId: req.id, status: 400, part: e.part, field: e.field, reason: e.reason }, 'Request refused');
-      return { sentence: e.sentence(), detail: e.detail(), errors: [{ field: e.field, reason: e.reason }] };
+      return { sentence: e.sentence(), detail: e.detail(), malformed: e.reason === MALFORMED_ENCODING, errors: [{ field: e.field, reason: e.reason }] };
     }
     if (isInvalidTextInput(e)) {
       // Only the SQLSTATE and Postgres' own message: never the statement's parameters (the input itself).
@@ -196,7 +197,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
   /** Status and message of a framework or parser error (the problem's title is the status phrase: ProblemError). */
   private fromHttpException(e: unknown): { status: number; message: string; retryAfterS?: number } | undefined {
     if (e instanceof TooManyRequests) return { status: 429, message: e.message, retryAfterS: e.retryAfterS };
-    if (e instanceof MalformedPath) return { status: 400, message: e.message };
     // body-parser errors (Nest wraps them in an HttpException with the original as cause): our own wording,
     // never the parser's ("Unexpected end of JSON input").
     const parser = this.fromParserError(e instanceof HttpException && e.cause ? e.cause : e);

@@ -1,11 +1,16 @@
 /** Where in a request a refused character was found. */
 export type InputPart = 'path' | 'query' | 'body' | 'header' | 'cookie';
 
+/** Why a parameter whose percent-encoding does not decode to UTF-8 text is refused (common/web/percent-encoding.ts). */
+export const MALFORMED_ENCODING = 'is not valid percent-encoded UTF-8';
+
 /**
  * A request whose input carries a character this service refuses to handle: a NUL (U+0000, which Postgres
  * cannot store) anywhere, or — on the admin API and the console — other control characters and bidirectional
- * text controls. Raised by the input guard (common/web/input-guard.ts) before any handler runs; rendered by
- * AllExceptionsFilter as a 400 in each surface's own form. `field` names where (never the value).
+ * text controls; or a path segment or parameter whose percent-encoding is not UTF-8 (MALFORMED_ENCODING: a '%'
+ * without two hex digits, or bytes that are not UTF-8). Raised by the input guard (common/web/input-guard.ts)
+ * before any handler or route runs; rendered by AllExceptionsFilter as a 400 in each surface's own form. `field`
+ * names where (never the value).
  */
 export class UnsafeInput extends Error {
   constructor(
@@ -34,20 +39,10 @@ export class UnsafeInput extends Error {
   /** The problem-details `detail` for the REST API. */
   detail(): string {
     const where = this.part === 'header' ? `${this.field} header` : this.part === 'cookie' ? 'cookies' : this.part;
-    return `The request ${where} contains a character that is not allowed.`;
+    return this.reason === MALFORMED_ENCODING ? `The request ${where} ${MALFORMED_ENCODING}.` : `The request ${where} contains a character that is not allowed.`;
   }
 }
 
 /** What a refused database write says when the backstop (invalid text reached Postgres) is what caught it. */
 export const UNSTORABLE_TEXT = 'The request contains characters that cannot be stored (such as a NUL character).';
 
-/**
- * A path segment that is not valid percent-encoding ("%E0%A4%A": a '%' without two hex digits, or bytes that
- * are not UTF-8). Raised by the input guard before routing, so every route (with parameters or without) answers
- * it alike; AllExceptionsFilter renders it as a 400 in the surface's own form. The path itself is not echoed.
- */
-export class MalformedPath extends Error {
-  constructor() {
-    super('The request path has a malformed percent-encoding: each % must be followed by two hexadecimal digits, and the decoded bytes must be UTF-8.');
-  }
-}

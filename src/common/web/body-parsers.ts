@@ -4,6 +4,7 @@ import { ProblemError } from '../errors/problem.js';
 import { ScimError } from '../errors/scim-error.js';
 import { firstDuplicateKey } from './duplicate-keys.js';
 import { isAdminPath } from './paths.js';
+import { recordFormEncoding } from './percent-encoding.js';
 
 /**
  * Where a member given twice would be read one way by a person or another program (a reviewer, a log, the customer's
@@ -64,8 +65,9 @@ export function bodyParsers(): RequestHandler {
         }
       },
     }),
-    // extended: false keeps repeated parameters as arrays, so they can be refused (RFC 6749 §3.1, §3.2).
-    express.urlencoded({ extended: false, limit: BODY_LIMITS.urlencoded, parameterLimit: BODY_LIMITS.parameterLimit }),
+    // extended: false keeps repeated parameters as arrays, so they can be refused (RFC 6749 §3.1, §3.2). The raw
+    // body is looked at for a parameter that is not valid percent-encoded UTF-8, which the parser keeps as sent.
+    express.urlencoded({ extended: false, limit: BODY_LIMITS.urlencoded, parameterLimit: BODY_LIMITS.parameterLimit, verify: (req, _res, buf) => recordFormEncoding(req as Request, buf) }),
     // CSV bulk loads (tenants/bulk): read here, so that the input guard sees them like every other body.
     express.text({ limit: CSV_LIMIT_BYTES, type: ['text/csv', 'application/csv'] }),
   ];

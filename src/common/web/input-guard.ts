@@ -1,7 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
-import { type InputPart, MalformedPath, UnsafeInput } from '../errors/unsafe-input.js';
+import { type InputPart, MALFORMED_ENCODING, UnsafeInput } from '../errors/unsafe-input.js';
 import { fieldPath, under } from '../validation/field-path.js';
 import { codePoint, INVISIBLE } from '../validation/invisible.js';
+import { malformedIn } from './percent-encoding.js';
 
 /**
  * Everywhere: a NUL (Postgres refuses it in text, 22021, and in jsonb, 22P05; nothing here has a use for it), and
@@ -27,6 +28,11 @@ const STRICT_PATHS = /^\/(admin|console\/api)(\/|$)/;
  * control character in a claim is its purpose: only NUL (which no query can carry) is refused in its body.
  */
 const CLAIM_BODIES = /^\/admin\/tenants\/[^/]+\/dry-run\/?$/;
+/**
+ * The authorization endpoint refuses a malformed percent-encoding itself (AuthorizeValidator), in its order: a page
+ * until the client's redirect_uri is known, then a redirect back to the app (RFC 6749 §4.1.2.1).
+ */
+const AUTHORIZE = /^\/oauth2\/authorize\/?$/;
 /** Our cookies (see auth/cookies.ts): the only ones read, so the only ones checked. */
 const OUR_COOKIE = /^(__Host-)?iqsso_/;
 
@@ -91,7 +97,7 @@ function decodePathSegment(raw: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {
-    throw new MalformedPath();
+    throw new UnsafeInput('path', '(path)', MALFORMED_ENCODING);
   }
 }
 
@@ -117,7 +123,8 @@ function checkCookies(header: string | undefined): void {
 /**
  * Refuses, before any handler runs, input that carries a NUL anywhere (path, query, form, JSON and CSV bodies,
  * the Basic credentials and our cookies), and on /admin and /console/api also other control and bidi
- * characters. Registered after the body parsers (bootstrap.ts); AllExceptionsFilter renders the UnsafeInput.
+ * characters; and a query or form parameter that is not valid percent-encoded UTF-8 (but at /oauth2/authorize).
+ * Registered after the body parsers (bootstrap.ts); AllExceptionsFilter renders the UnsafeInput.
  */
 export function inputGuard(req: Request, _res: Response, next: NextFunction): void {
   try {
@@ -129,6 +136,12 @@ export function inputGuard(req: Request, _res: Response, next: NextFunction): vo
     for (const s of segments) {
       const reason = unsafeCharacter(s, strict);
       if (reason) throw new UnsafeInput('path', '(path)', reason);
+    }
+    if (!AUTHORIZE.test(req.path)) {
+      for (const part of ['query', 'body'] as const) {
+        const name = malformedIn(req, part);
+        if (name !== undefined) throw new UnsafeInput(part, name || `(${part})`, MALFORMED_ENCODING);
+      }
     }
     checkParsed('query', req.query, strict, '(query)');
     if (typeof req.body === 'string') {

@@ -10,7 +10,7 @@ import type { UpstreamRequest } from '../../auth/okta-oauth-client.js';
 import type { UpstreamIdentity } from '../../auth/okta.strategy.js';
 import { SignInCompletion, type SignInContext } from '../../auth/sign-in-completion.js';
 import { UpstreamStrategies } from '../../auth/upstream-strategies.js';
-import { UpstreamError } from '../../auth/upstream-errors.js';
+import { CLIENT_CREDENTIALS_REFUSED, UpstreamError } from '../../auth/upstream-errors.js';
 import { DirectoryUsers } from '../../provisioning/directory-users.js';
 import { username as checkedUsername } from '../../provisioning/fields/formats.js';
 import { TenantRuntime, type LoadedTenant } from '../../tenants/tenant-runtime.js';
@@ -31,7 +31,7 @@ const refusals = {
   'mfa-required': () => new InvalidGrant('Your organization requires multi-factor authentication for this account, which a password sign-in cannot provide; sign in through the browser instead.'),
   'policy-denied': () => new InvalidGrant("Your organization's Okta sign-on policy does not allow this sign-in."),
   'grant-not-allowed': () => new UnauthorizedClient("Your organization's Okta does not allow password sign-in for this service; its administrator must enable the Resource Owner Password grant for the iQmetrix application."),
-  'client-auth': () => new ServerError("Your organization's Okta refused this service's client credentials; the organization's sign-in configuration must be corrected."),
+  'client-auth': () => new ServerError(CLIENT_CREDENTIALS_REFUSED),
   scope: () => new ServerError("Your organization's Okta does not offer the scopes this service requests; the organization's sign-in configuration must be corrected."),
 } as const;
 
@@ -175,8 +175,15 @@ function throttleName(username: string, tenant: LoadedTenant): string {
   return checked.ok ? checked.value : username;
 }
 
+/**
+ * Only Okta's refusals of the user are invalid_grant (which apps read as wrong credentials). An outage is
+ * temporarily_unavailable; an answer this service cannot use (not JSON, over OUTBOUND_MAX_BYTES, tokens missing or
+ * malformed, an ID token or UserInfo that fails verification) is server_error, as is Okta refusing this service's
+ * own configuration: Okta's or the configuration's fault, which neither the user nor a retry soon will fix.
+ */
 function toOAuthError(e: UpstreamError): OAuthError {
   if (e.refusal) return refusals[e.refusal]();
   if (e.kind === 'okta-unreachable' || e.kind === 'okta-rate-limited' || e.kind === 'okta-server-error') return new TemporarilyUnavailable(e.message);
+  if (e.kind === 'okta-bad-response' || e.kind === 'id-token-invalid' || e.kind === 'userinfo-mismatch') return new ServerError(e.message);
   return new InvalidGrant(e.message);
 }
