@@ -25,8 +25,13 @@ export const envSchema = z.object({
     .describe('In production every secret must be given explicitly; elsewhere missing ones are generated into the data folder.'),
   PORT: int(3000, 0, 65535).describe('HTTP port to listen on.'),
   HOST: z.string().default('0.0.0.0').describe('Interface to listen on.'),
-  PUBLIC_URL: z.url({ protocol: /^https?$/, error: (iss) => (URL.canParse(String(iss.input)) ? 'must be an http:// or https:// URL' : undefined) }).optional()
-    .describe('Absolute external URL of this service (issuer of its tokens, base of the Okta callback). Default http://localhost:PORT. Never derived from request headers.'),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: (iss) => (URL.canParse(String(iss.input)) ? 'must be an http:// or https:// URL' : undefined) })
+    // It is the issuer of this service's tokens and the base of every published endpoint: an issuer has no query or
+    // fragment (OIDC Discovery §3, RFC 8414 §2), and credentials in it would be published in the discovery document.
+    .refine((v) => !/[?#]/.test(v), 'must have no query or fragment (it is the issuer of this service\'s tokens)')
+    .refine((v) => !URL.canParse(v) || !/^[a-z]+:\/\/[^/]*@/i.test(v), 'must not contain a user name or password (it is published as the issuer)')
+    .optional()
+    .describe('Absolute external URL of this service (issuer of its tokens, base of the Okta callback): http or https, a path allowed, no query, fragment or user:password. Default http://localhost:PORT. Never derived from request headers.'),
   DATA_DIR: z.string().default('.data').describe('Folder for the embedded Postgres and generated development secrets.'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()
     .describe('Postgres connection URL. Unset: an embedded Postgres is started with its data in DATA_DIR/postgres.'),

@@ -76,6 +76,17 @@ describe('configuration', () => {
     expect(load({ PUBLIC_URL: 'https://sso.example.test/' }).publicUrl).toBe('https://sso.example.test');
   });
 
+  it('PUBLIC_URL: a query, a fragment or credentials are refused (it is the issuer, published in discovery)', () => {
+    for (const v of ['https://sso.example.test/broker?x=1', 'https://sso.example.test/?', 'https://sso.example.test/#frag', 'https://sso.example.test#']) {
+      expect(problems({ PUBLIC_URL: v })).toEqual(["PUBLIC_URL: must have no query or fragment (it is the issuer of this service's tokens)"]);
+    }
+    for (const v of ['https://user:pw@sso.example.test', 'https://user@sso.example.test/broker']) {
+      expect(problems({ PUBLIC_URL: v })).toEqual(['PUBLIC_URL: must not contain a user name or password (it is published as the issuer)']);
+    }
+    expect(load({ PUBLIC_URL: 'https://sso.example.test/broker/' }).publicUrl).toBe('https://sso.example.test/broker');
+    expect(load({ PUBLIC_URL: 'http://127.0.0.1:8080' }).publicUrl).toBe('http://127.0.0.1:8080');
+  });
+
   it.each([' ', 'abc', '1.5', '60s', '0x40', '1e3'])('a numeric setting given %j must be a whole number', (value) => {
     expect(problems({ ACCESS_TOKEN_TTL_S: value, PORT: value, DATABASE_POOL_SIZE: value })).toEqual([
       'PORT: must be a whole number',
