@@ -88,13 +88,7 @@ export class OktaOAuthClient {
     }
     // Never retried: the code is single-use, and a repeated password grant counts against the user's lockout.
     const res = await this.call(okta.endpoints.token, { method: 'POST', headers, body: body.toString() }, 'token');
-    if (res.status !== 200) {
-      const json = safeJson(res);
-      const code = oktaErrorCode(json?.error);
-      const refusal = classifyRefusal(code, json?.error_description);
-      const message = refusal === 'client-auth' ? CLIENT_CREDENTIALS_REFUSED : `Your company's Okta refused the sign-in${code ? ` (${code})` : ` (HTTP ${res.status})`}.`;
-      throw new UpstreamError('okta-error', message, code, undefined, refusal);
-    }
+    if (res.status !== 200) throw tokenError(res);
     const json = parseJson(res, 'token');
     // Absent (the scope not granted) and present but not a string (Okta answering wrongly) are different faults.
     if (typeof json.access_token !== 'string') throw new UpstreamError('okta-bad-response', json.access_token === undefined ? "Your company's Okta sent no access token." : "Your company's Okta sent a malformed access token (not a string).");
@@ -121,7 +115,8 @@ export class OktaOAuthClient {
   async userinfo(url: string, accessToken: string): Promise<string> {
     // A GET with the access token: safe to repeat after a connection failure or a 502/503/504.
     const res = await this.call(url, { headers: { accept: 'application/json', authorization: `Bearer ${accessToken}` }, retry: true }, 'UserInfo');
-    if (res.status !== 200) throw new UpstreamError('okta-error', `Your company's Okta refused the UserInfo request (HTTP ${res.status}).`);
+    // Okta issued this access token a moment ago: refusing it now is Okta's fault or its configuration's, not the user's.
+    if (res.status !== 200) throw new UpstreamError('okta-unexpected', `Your company's Okta answered the UserInfo request with HTTP ${res.status} instead of the user's claims.`);
     parseJson(res, 'UserInfo');
     return res.body.toString('utf8');
   }
@@ -142,6 +137,24 @@ export class OktaOAuthClient {
     if (res.status >= 500) throw new UpstreamError('okta-server-error', `Your company's Okta had an error answering the ${what} request (HTTP ${res.status}).`);
     return res;
   }
+}
+
+/**
+ * A token endpoint answer other than 200 (429 and 5xx are handled before): a refusal only when Okta says so with a
+ * 4xx and an OAuth error code it uses for one (upstream-errors.ts); its own outage codes are an outage; anything
+ * else (a 404 or 403 page, a redirect, a 400 without a readable error, an unexpected code) is named as answered.
+ */
+function tokenError(res: OutboundResponse): UpstreamError {
+  const json = safeJson(res);
+  const code = oktaErrorCode(json?.error);
+  const refusal = res.status >= 400 && res.status < 500 ? classifyRefusal(code, json?.error_description) : undefined;
+  if (refusal) return new UpstreamError('okta-error', refusal === 'client-auth' ? CLIENT_CREDENTIALS_REFUSED : `Your company's Okta refused the sign-in (${code}).`, code, undefined, refusal);
+  if (code === 'temporarily_unavailable' || code === 'server_error') {
+    return new UpstreamError('okta-server-error', `Your company's Okta had an error answering the token request (${code}).`, code);
+  }
+  return new UpstreamError('okta-unexpected', code
+    ? `Your company's Okta answered the token request with an error this service does not expect (${code}, HTTP ${res.status}).`
+    : `Your company's Okta answered the token request with HTTP ${res.status} and no OAuth error.`, code);
 }
 
 function safeJson(res: OutboundResponse): Record<string, unknown> | undefined {

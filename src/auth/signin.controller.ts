@@ -27,7 +27,7 @@ import type { UpstreamRequest } from './okta-oauth-client.js';
 import { SignInCompletion, type SignInContext } from './sign-in-completion.js';
 import { type PreparedSession, type SsoSession, SsoSessions } from './sso-sessions.js';
 import { UpstreamSignIn } from './upstream-signin.service.js';
-import { UpstreamError } from './upstream-errors.js';
+import { UpstreamError, upstreamVerdict } from './upstream-errors.js';
 
 type Req = Request & { id?: string };
 
@@ -232,16 +232,14 @@ export class SignInController {
       this.log.warn({ correlationId: req.id, tenant: tenant.slug, kind }, 'Upstream sign-in failed');
       await this.completion.failed(s, { field: 'okta', reason: message });
       if (cancelled) throw back(new AccessDenied(message));
-      const transient = kind === 'okta-unreachable' || kind === 'okta-rate-limited' || kind === 'okta-server-error';
-      if (transient) throw back(new TemporarilyUnavailable(message));
-      // Okta's own error codes for an outage mean the same to the app (RFC 6749 §4.1.2.1); every other refusal is
-      // access_denied. (login_required and the like would pass on only after a prompt=none sent to Okta, and this
-      // service never sends one: a prompt=none request is answered from its own session.)
-      // Okta refusing this service's own client credentials is no refusal of the user: the tenant's configuration
-      // here is wrong (server_error, §4.1.2.1's "unexpected condition"; as the password grant's 500 server_error).
-      const said = kind === 'okta-error' ? (outcome.error as UpstreamError).oktaError : undefined;
-      const configuration = (outcome.error as UpstreamError).refusal === 'client-auth';
-      throw back(said === 'temporarily_unavailable' ? new TemporarilyUnavailable(message) : said === 'server_error' || configuration ? new ServerError(message) : new AccessDenied(message));
+      // One rule with the password grant (upstreamVerdict): access_denied only for Okta's refusals; an outage is
+      // temporarily_unavailable; Okta refusing this service's configuration or answering what it should not (a 404
+      // page, UserInfo refusing the token it issued) is server_error (RFC 6749 §4.1.2.1's "unexpected condition"); an
+      // answer failing this service's checks (not JSON, an ID token rejected) stays access_denied here.
+      // (login_required and the like would pass on only after a prompt=none sent to Okta, and this service never
+      // sends one: a prompt=none request is answered from its own session.)
+      const verdict = upstreamVerdict(outcome.error as UpstreamError);
+      throw back(verdict === 'unavailable' ? new TemporarilyUnavailable(message) : verdict === 'failed' ? new ServerError(message) : new AccessDenied(message));
     }
 
     const { identity } = outcome;

@@ -6,8 +6,9 @@ import type { OutboundError } from '../common/http/outbound-http.js';
  */
 export type UpstreamFailure =
   | 'okta-unreachable'   // network, TLS, timeout
-  | 'okta-error'         // Okta refused (token endpoint 4xx, an error redirect)
-  | 'okta-server-error'  // Okta answered 5xx: try again later
+  | 'okta-error'         // Okta refused (token endpoint 4xx with a refusal code, an error redirect)
+  | 'okta-server-error'  // Okta answered 5xx, or its own server_error / temporarily_unavailable: try again later
+  | 'okta-unexpected'    // neither tokens, a refusal nor an outage (a 404 page, a 302, an unexpected code; UserInfo refused)
   | 'okta-bad-response'  // not the JSON we expect
   | 'okta-rate-limited'
   | 'id-token-invalid'   // signature, issuer, audience, expiry, nonce
@@ -55,6 +56,30 @@ export function classifyRefusal(code: string | undefined, description: unknown):
  */
 export function oktaErrorCode(value: unknown): string | undefined {
   return typeof value === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(value) ? value : undefined;
+}
+
+/**
+ * How a failed sign-in at the tenant's Okta reaches the app, one rule for the browser flow and the password grant:
+ * - refused: Okta refused the user (or ended the sign-in with a refusal); only this is access_denied (invalid_grant);
+ * - unavailable: an outage (unreachable, rate limiting, 5xx, Okta's own temporarily_unavailable or, at the token
+ *   endpoint, server_error): temporarily_unavailable;
+ * - failed: Okta refusing this service's own configuration, or answering neither tokens, a refusal nor an outage
+ *   (a 404 or 403 page, a redirect, an error without an OAuth code, UserInfo refused after Okta issued the token):
+ *   server_error;
+ * - unusable: an answer that fails this service's checks (not JSON, too large, tokens malformed, an ID token, iss
+ *   or UserInfo rejected): server_error for the password grant; the browser flow says access_denied (README, Faults).
+ */
+export type UpstreamVerdict = 'refused' | 'unavailable' | 'failed' | 'unusable';
+
+export function upstreamVerdict(e: UpstreamError): UpstreamVerdict {
+  if (e.kind === 'okta-unreachable' || e.kind === 'okta-rate-limited' || e.kind === 'okta-server-error') return 'unavailable';
+  if (e.kind === 'okta-unexpected') return 'failed';
+  if (e.kind !== 'okta-error') return 'unusable';
+  // Okta's outage codes on its error redirect reach the app as themselves (RFC 6749 §4.1.2.1).
+  if (e.oktaError === 'temporarily_unavailable') return 'unavailable';
+  if (e.oktaError === 'server_error') return 'failed';
+  if (e.refusal === 'client-auth' || e.refusal === 'scope' || e.refusal === 'grant-not-allowed') return 'failed';
+  return 'refused';
 }
 
 export class UpstreamError extends Error {

@@ -145,6 +145,25 @@ describe("faults of a tenant's Okta", () => {
     await expectNothingWritten('acme', u.sub, /refused this service's client credentials/);
   });
 
+  it('the code exchange answered with neither tokens, a refusal nor an outage (a 404 page, UserInfo refusing its own token): server_error, as the password grant; Okta\'s outage codes: temporarily_unavailable', async () => {
+    const cases: Array<['token' | 'userinfo', Parameters<typeof acme.authServer.faults.next>[1], string, string]> = [
+      ['token', { status: 404, body: '<html><body>Not Found</body></html>' }, 'server_error', "Your company's Okta answered the token request with HTTP 404 and no OAuth error."],
+      ['token', { status: 400, body: { error: 'server_error' } }, 'temporarily_unavailable', "Your company's Okta had an error answering the token request (server_error)."],
+      ['userinfo', { status: 401, body: { error: 'invalid_token' } }, 'server_error', "Your company's Okta answered the UserInfo request with HTTP 401 instead of the user's claims."],
+    ];
+    const answers = [];
+    for (const [endpoint, fault] of cases) {
+      const u = person(acme, 'acme.com');
+      const s = await toCallback(w, app, u);
+      acme.authServer.faults.next(endpoint, fault);
+      const r = await callback(s.browser, s.callbackUrl);
+      answers.push([r.error, r.description]);
+      await expectNothingWritten('acme', u.sub, /^Your company's Okta /);
+      expect((await w.audits('acme')).at(-1)!.reasons[0].reason).toBe(r.description);
+    }
+    expect(answers).toEqual(cases.map(([, , error, description]) => [error, description]));
+  });
+
   it('application/jwt where the UserInfo JSON is expected: access_denied saying so', async () => {
     const u = person(acme, 'acme.com');
     const s = await toCallback(w, app, u);

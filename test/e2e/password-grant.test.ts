@@ -128,6 +128,31 @@ describe('password grant (credential forwarding)', () => {
     expect((await w.passwordGrant(pos, 'alice@kentel.com', alicePw)).status).toBe(200);
   });
 
+  it("answers only Okta's refusal of the credentials as invalid_grant: another status, a 400 without an OAuth error, an unexpected code or UserInfo refused is server_error, Okta's outage codes temporarily_unavailable; none counts toward the lockout", async () => {
+    type Fault = Parameters<typeof kentel.authServer.faults.next>[1];
+    const cases: Array<['token' | 'userinfo', Fault, number, string, string]> = [
+      ['token', { status: 404, body: '<html><body>Not Found</body></html>' }, 500, 'server_error', "Your company's Okta answered the token request with HTTP 404 and no OAuth error."],
+      ['token', { status: 403, body: '<html><body>Forbidden</body></html>' }, 500, 'server_error', "Your company's Okta answered the token request with HTTP 403 and no OAuth error."],
+      ['token', { status: 302, headers: { location: 'https://login.example/' }, body: '' }, 500, 'server_error', "Your company's Okta answered the token request with HTTP 302 and no OAuth error."],
+      ['token', { status: 400, body: '' }, 500, 'server_error', "Your company's Okta answered the token request with HTTP 400 and no OAuth error."],
+      ['token', { status: 400, body: { error: 'invalid_request' } }, 500, 'server_error', "Your company's Okta answered the token request with an error this service does not expect (invalid_request, HTTP 400)."],
+      ['token', { status: 400, body: { error: 'server_error' } }, 503, 'temporarily_unavailable', "Your company's Okta had an error answering the token request (server_error)."],
+      ['token', { status: 400, body: { error: 'temporarily_unavailable' } }, 503, 'temporarily_unavailable', "Your company's Okta had an error answering the token request (temporarily_unavailable)."],
+      // Okta accepted the password (a good token answer), then refused its own access token at UserInfo.
+      ['userinfo', { status: 401, body: { error: 'invalid_token' } }, 500, 'server_error', "Your company's Okta answered the UserInfo request with HTTP 401 instead of the user's claims."],
+      ['userinfo', { status: 403, body: '<html><body>Forbidden</body></html>' }, 500, 'server_error', "Your company's Okta answered the UserInfo request with HTTP 403 instead of the user's claims."],
+    ];
+    // Nine of them, over PASSWORD_GRANT_MAX_FAILURES_PER_USERNAME (3), all for one user with the right password.
+    const answers = [];
+    for (const [endpoint, fault] of cases) {
+      kentel.authServer.faults.next(endpoint, fault);
+      const r = await w.passwordGrant(pos, 'alice@kentel.com', alicePw);
+      answers.push([r.status, r.body]);
+    }
+    expect(answers).toEqual(cases.map(([, , status, error, description]) => [status, { error, error_description: description }]));
+    expect((await w.passwordGrant(pos, 'alice@kentel.com', alicePw)).status).toBe(200);
+  });
+
   it('refuses tenants that did not enable it, unknown domains, and clients not allowed the grant, without asking Okta', async () => {
     other.authServer.clearRequests();
     const off = await w.passwordGrant(pos, 'bob@other.com', passwords[6]!);

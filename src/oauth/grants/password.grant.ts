@@ -10,7 +10,7 @@ import type { UpstreamRequest } from '../../auth/okta-oauth-client.js';
 import type { UpstreamIdentity } from '../../auth/okta.strategy.js';
 import { SignInCompletion, type SignInContext } from '../../auth/sign-in-completion.js';
 import { UpstreamStrategies } from '../../auth/upstream-strategies.js';
-import { CLIENT_CREDENTIALS_REFUSED, UpstreamError } from '../../auth/upstream-errors.js';
+import { CLIENT_CREDENTIALS_REFUSED, UpstreamError, upstreamVerdict } from '../../auth/upstream-errors.js';
 import { DirectoryUsers } from '../../provisioning/directory-users.js';
 import { username as checkedUsername } from '../../provisioning/fields/formats.js';
 import { TenantRuntime, type LoadedTenant } from '../../tenants/tenant-runtime.js';
@@ -176,14 +176,13 @@ function throttleName(username: string, tenant: LoadedTenant): string {
 }
 
 /**
- * Only Okta's refusals of the user are invalid_grant (which apps read as wrong credentials). An outage is
- * temporarily_unavailable; an answer this service cannot use (not JSON, over OUTBOUND_MAX_BYTES, tokens missing or
- * malformed, an ID token or UserInfo that fails verification) is server_error, as is Okta refusing this service's
- * own configuration: Okta's or the configuration's fault, which neither the user nor a retry soon will fix.
+ * Only Okta's refusals of the user are invalid_grant (which apps read as wrong credentials), each in our own words;
+ * an outage is temporarily_unavailable; everything else is server_error (upstreamVerdict: Okta refusing this service's
+ * configuration, an answer that is neither tokens, a refusal nor an outage, or one that cannot be used): Okta's or the
+ * configuration's fault, which neither the user nor a retry soon will fix.
  */
 function toOAuthError(e: UpstreamError): OAuthError {
-  if (e.refusal) return refusals[e.refusal]();
-  if (e.kind === 'okta-unreachable' || e.kind === 'okta-rate-limited' || e.kind === 'okta-server-error') return new TemporarilyUnavailable(e.message);
-  if (e.kind === 'okta-bad-response' || e.kind === 'id-token-invalid' || e.kind === 'userinfo-mismatch') return new ServerError(e.message);
-  return new InvalidGrant(e.message);
+  if (upstreamVerdict(e) === 'unavailable') return new TemporarilyUnavailable(e.message);
+  if (e.refusal) return refusals[e.refusal](); // the configuration's refusals too, in words naming them
+  return new ServerError(e.message);
 }
