@@ -75,8 +75,8 @@ export class SignInController {
     return this.authorize(body ?? {}, malformedIn(req, 'body'), req, res);
   }
 
-  /** `malformed`: a parameter not valid percent-encoded UTF-8, which the input guard leaves to the validator here. */
-  private async authorize(params: Record<string, unknown>, malformed: string | undefined, req: Req, res: Response): Promise<void> {
+  /** `malformed`: the parameters that are not UTF-8 text, which the input guard leaves to the validator here. */
+  private async authorize(params: Record<string, unknown>, malformed: string[], req: Req, res: Response): Promise<void> {
     const v = await this.validator.validate(params, malformed);
     const back = (e: OAuthError) => new AuthorizationRedirectError(e, v.request.redirectUri, v.request.state, this.config.publicUrl);
     const environment = v.request.environment;

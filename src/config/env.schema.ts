@@ -11,14 +11,19 @@ const bool = (def: 'true' | 'false') =>
     .default(def)
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 /**
- * A whole number within bounds. Only digits (with a sign, blanks around) become a number: z.coerce.number would
- * read a blank value as 0 and report it as "too small".
+ * A whole number within bounds. Only digits (with a sign, + or -, blanks around) become a number: z.coerce.number
+ * would read a blank value as 0 and report it as "too small". Out of bounds is one line naming the setting's own
+ * bounds, as the README's table does (a huge value is not also "too big" for zod's safe-integer check, and one with
+ * hundreds of digits, Infinity to Number, is out of bounds, not "not a whole number").
  */
-const int = (def: number, min: number, max: number) =>
-  z.preprocess(
-    (v) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v),
-    z.number({ error: (iss) => (iss.code === 'invalid_type' ? 'must be a whole number' : undefined) }).int().min(min).max(max).default(def),
+const int = (def: number, min: number, max: number) => {
+  const range = `must be a whole number from ${min} to ${max}`;
+  return z.preprocess(
+    (v) => (typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v) ? Number(v) + 0 : v), // + 0: -0 is 0
+    z.number({ error: (iss) => (iss.code !== 'invalid_type' ? undefined : typeof iss.input === 'number' && !Number.isNaN(iss.input) ? range : 'must be a whole number') })
+      .min(min, { error: range, abort: true }).max(max, { error: range, abort: true }).int({ error: range }).default(def),
   );
+};
 
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development')
@@ -88,7 +93,7 @@ export const envSchema = z.object({
     if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error });
     return 'error' in parsed ? z.NEVER : parsed.value;
   })
-    .describe("Express 'trust proxy': false, true (trust every hop), a hop count, or comma-separated IP addresses, CIDRs (address/prefix length; IPv4 also address/netmask) and the names loopback, linklocal, uniquelocal. Used only to find the client address for rate limits. URLs are never built from Host or X-Forwarded-* headers."),
+    .describe("Express 'trust proxy': false, true (trust every hop), a hop count, or comma-separated IP addresses, CIDRs (address/prefix length; IPv4 also address/netmask) and the names loopback, linklocal, uniquelocal (no empty entry). Used only to find the client address for rate limits. URLs are never built from Host or X-Forwarded-* headers."),
   RATE_LIMIT_SIGNIN_PER_MIN: int(300, 1, 1000000)
     .describe('Sign-in requests (/oauth2/authorize, /oauth2/callback) per client address per minute, per instance.'),
   RATE_LIMIT_TOKEN_PER_MIN: int(1200, 1, 1000000)

@@ -33,7 +33,11 @@ export function parseTrustProxy(value: string): { value: TrustProxy } | { error:
   if (v === 'false' || v === '') return { value: false };
   if (v === 'true') return { value: true };
   if (/^\d+$/.test(v)) return { value: Number(v) };
-  const entries = v.split(',').map((s) => s.trim()).filter(Boolean);
+  // An empty entry is refused, not skipped: ',' would otherwise trust no proxy while looking like a list, and
+  // '10.0.0.1,,10.0.0.2' may be a list with one left out (a variable that was not set). false trusts none.
+  const entries = v.split(',').map((s) => s.trim());
+  if (entries.every((e) => !e)) return { error: `'${v}' lists no proxy: give false to trust none, or the proxies' addresses` };
+  if (entries.some((e) => !e)) return { error: `'${v}' has an empty entry (two commas together, or one at an end)` };
   const expected = entries.length > 1 ? ENTRY : `true, false, a hop count (a whole number), ${ENTRY}`;
   const problem = entries.map((e) => entryProblem(e, expected)).find(Boolean);
   return problem ? { error: problem } : { value: entries };

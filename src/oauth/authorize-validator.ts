@@ -4,6 +4,7 @@ import {
 } from '../common/errors/oauth-errors.js';
 import { BrowserError } from '../common/errors/problem.js';
 import { MALFORMED_ENCODING } from '../common/errors/unsafe-input.js';
+import { clipName } from '../common/validation/field-path.js';
 import { AppConfig } from '../config/app-config.js';
 import type { PendingAuthorization } from './authorization-request.js';
 import type { OAuthClientEntity } from './clients/client.entity.js';
@@ -41,19 +42,19 @@ export class AuthorizeValidator {
   ) {}
 
   /**
-   * `malformed`: the first parameter whose percent-encoding is not UTF-8 (common/web/percent-encoding.ts), left out
+   * `malformed`: every parameter whose name or value is not UTF-8 text (common/web/percent-encoding.ts), left out
    * like a repeated one and refused in the same place: the value read would not be the one the app sent.
    */
-  async validate(raw: Record<string, unknown>, malformed?: string): Promise<ValidatedAuthorization> {
+  async validate(raw: Record<string, unknown>, malformed: readonly string[] = []): Promise<ValidatedAuthorization> {
     const params: Record<string, string> = {};
     const repeated: string[] = [];
     for (const [k, v] of Object.entries(raw)) {
-      if (typeof v !== 'string') repeated.push(k.slice(0, 40));
-      else if (k !== malformed) params[k] = v;
+      if (typeof v !== 'string') repeated.push(clipName(k));
+      else if (!malformed.includes(k)) params[k] = v;
     }
     // RFC 6749 §3.1: parameters are not repeated. Until the redirect_uri is known, on the page; then, to the app.
     const unreadable = (name: string) =>
-      repeated.includes(name) ? `${name} is repeated (parameters must not be repeated)` : name === malformed ? `${name} ${MALFORMED_ENCODING}` : undefined;
+      repeated.includes(name) ? `${name} is repeated (parameters must not be repeated)` : malformed.includes(name) ? `${name} ${MALFORMED_ENCODING}` : undefined;
     for (const name of ['client_id', 'redirect_uri']) {
       const why = unreadable(name);
       if (why) throw new BrowserError(400, 'Sign-in could not start', `The application sent a malformed request: ${why}.`);
@@ -73,7 +74,7 @@ export class AuthorizeValidator {
     };
 
     if (repeated.length) fail(new InvalidRequest(`Parameters must not be repeated: ${repeated.join(', ')}.`));
-    if (malformed !== undefined) fail(new InvalidRequest(`${malformed || 'A parameter'} ${MALFORMED_ENCODING}.`));
+    if (malformed.length) fail(new InvalidRequest(`${clipName(malformed[0]!) || 'A parameter'} ${MALFORMED_ENCODING}.`));
     if (state !== undefined && state.length > 2000) fail(new InvalidRequest('state is too long (at most 2000 characters).'));
     if (params.request !== undefined || params.request_uri !== undefined) fail(new InvalidRequest('Request objects are not supported.'));
     if (params.response_type !== 'code') fail(new UnsupportedResponseType('Only response_type=code is supported.'));

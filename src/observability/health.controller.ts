@@ -7,6 +7,7 @@ import { ProblemError } from '../common/errors/problem.js';
 import { MetadataCache } from '../common/http/metadata-cache.js';
 import { OktaBackoff } from '../common/http/okta-backoff.js';
 import { parseOrProblem } from '../common/validation/zod.js';
+import { SLUG, SLUG_RULE } from '../tenants/tenant-inputs.js';
 import { OpsGuard } from './ops.guard.js';
 import { ShutdownState } from './shutdown.js';
 
@@ -16,7 +17,8 @@ const CONCURRENCY = 8;
 /** A tenant's discovery document younger than this counts as a fresh probe (so polling never hammers Okta). */
 const PROBE_MAX_AGE_MS = 30_000;
 /** Strict, as every query here: a repeated `tenant` (an array) or an unknown parameter is refused, not ignored. */
-const idpQuery = z.strictObject({ tenant: z.string({ error: 'must be one tenant slug, given once' }).optional() });
+/** An empty `?tenant=` is no slug, not a tenant that does not exist. */
+const idpQuery = z.strictObject({ tenant: z.string({ error: 'must be one tenant slug, given once' }).regex(SLUG, SLUG_RULE).optional() });
 
 /**
  * Liveness (the process answers), readiness (Postgres answers and we are not draining; a load balancer

@@ -37,8 +37,12 @@ export function databaseTarget(url: string): string {
   return `${u.hostname}:${u.port || '5432'}${decodeURIComponent(u.pathname)}`;
 }
 
+/** A tenant's slug, as created and as asked for (`?tenant=` at /health/idp). */
+export const SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
+export const SLUG_RULE = 'must be 2-63 lower-case letters, digits or hyphens';
+
 export const createTenantSchema = z.object({
-  slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be 2-63 lower-case letters, digits or hyphens'),
+  slug: z.string().regex(SLUG, SLUG_RULE),
   name: oneLine(),
   clientSecret: clientSecretSchema,
   trainingDatabaseUrl: trainingDatabaseUrlSchema.optional(),

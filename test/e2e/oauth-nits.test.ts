@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connect } from 'node:net';
 import * as oidc from 'openid-client';
 import { Browser } from '../../tools/browser.js';
 import { APP_REDIRECT, type TenantSetup, World } from '../support/world.js';
@@ -287,6 +288,37 @@ describe('OAuth endpoint details', () => {
       expect(await get(`${base()}&state=caf%C3%A9%F0%9F%98%80`)).toEqual({ status: 302, to: `${kentel.authServer.issuer}/v1/authorize` });
     });
 
+    it('reads none of several unreadable parameters: the state is echoed only if it is readable itself, a page names client_id or redirect_uri', async () => {
+      const foo = { status: 302, error: 'invalid_request', description: 'foo is not valid percent-encoded UTF-8.', state: null };
+      expect(await get(`${base()}&foo=%zz&state=%C3`)).toEqual(foo); // not U+FFFD back
+      expect(await get(`${base()}&foo=%zz&state=%zz`)).toEqual(foo); // not %25zz back
+      expect(await post(`${base()}&foo=%zz&state=%C3`)).toEqual(foo);
+      expect(await get(`${base()}&foo=%zz&state=s`)).toEqual({ ...foo, state: 's' });
+      // A raw byte that is not UTF-8 (Latin-1 é) in a form body is as unreadable as a percent-encoded one.
+      const latin1 = (text: string) => Buffer.concat([Buffer.from(base()), Buffer.from(text, 'latin1')]);
+      const raw = async (body: Buffer) => read(await fetch(`${w.service.url}/oauth2/authorize`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }));
+      const state = { status: 302, error: 'invalid_request', description: 'state is not valid percent-encoded UTF-8.', state: null };
+      expect(await raw(latin1('&state=caf\u00e9&foo=%zz'))).toEqual(state);
+      expect(await raw(latin1('&state=caf\u00e9'))).toEqual(state);
+      expect(await raw(Buffer.from(`${base()}&state=café`))).toEqual({ status: 302, to: `${kentel.authServer.issuer}/v1/authorize` }); // raw UTF-8 is text
+      const page = (name: string) => ({ status: 400, page: `The application sent a malformed request: ${name} is not valid percent-encoded UTF-8.` });
+      expect(await get(`foo=%zz&client_id=hub&redirect_uri=%C3`)).toEqual(page('redirect_uri'));
+      expect(await get(`foo=%zz&${base().replace('client_id=hub', 'client_id=%zz')}`)).toEqual(page('client_id'));
+    });
+
+    it('says a raw byte above 0x7F in the request line is not HTTP (Node refuses it before any handler: only a body can carry one)', async () => {
+      const { port } = new URL(w.service.url);
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.write(Buffer.concat([Buffer.from(`GET /oauth2/authorize?${base()}&state=caf`), Buffer.from([0xe9]), Buffer.from(' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')])));
+        let text = '';
+        socket.on('data', (d) => (text += d.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect([reply.split('\r\n')[0], reply.slice(reply.indexOf('\r\n\r\n') + 4)])
+        .toEqual(['HTTP/1.1 400 Bad Request', JSON.stringify({ type: 'about:blank', title: 'Bad Request', status: 400, detail: 'The request could not be read as HTTP.' })]);
+    });
+
     it('refuses it at the token endpoint (form and query) and the callback too, each in its own form', async () => {
       const form = async (path: string, body: string) => {
         const res = await fetch(`${w.service.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
@@ -300,6 +332,25 @@ describe('OAuth endpoint details', () => {
         .toEqual({ status: 400, page: 'state is not valid percent-encoded UTF-8.' });
       const me = await fetch(`${w.service.url}/v1/me?fields=%FF`);
       expect([me.status, await me.json()]).toEqual([400, expect.objectContaining({ detail: 'The request query is not valid percent-encoded UTF-8.', errors: [{ field: 'fields', reason: 'is not valid percent-encoded UTF-8' }] })]);
+      // Every unreadable parameter counts there too: a raw Latin-1 byte in a token request's form, after a bad one.
+      expect(await form('/oauth2/token', 'grant_type=refresh_token&refresh_token=x&foo=%zz&client_id=hub%E9'))
+        .toEqual({ status: 400, body: { error: 'invalid_request', error_description: 'foo is not valid percent-encoded UTF-8.' } });
+      const latin1 = await fetch(`${w.service.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from('grant_type=refresh_token&refresh_token=x&client_id=hub\u00e9', 'latin1') });
+      expect([latin1.status, await latin1.json()]).toEqual([400, { error: 'invalid_request', error_description: 'client_id is not valid percent-encoded UTF-8.' }]);
+    });
+
+    it('names an unreadable parameter cut at 40 characters, never at half an emoji (no lone surrogate in the answer)', async () => {
+      const name = `${'a'.repeat(39)}😀b`;
+      const shown = `${'a'.repeat(39)}😀`;
+      const me = await fetch(`${w.service.url}/v1/me?${encodeURIComponent(name)}=%FF`);
+      const text = await me.text();
+      expect([me.status, text.includes('\\ud83d'), JSON.parse(text).errors]).toEqual([400, false, [{ field: shown, reason: 'is not valid percent-encoded UTF-8' }]]);
+      expect(await read(await fetch(`${w.service.url}/oauth2/callback?code=c&${encodeURIComponent(name)}=%FF`, { redirect: 'manual' })))
+        .toEqual({ status: 400, page: `${shown} is not valid percent-encoded UTF-8.` });
+      expect(await get(`${base()}&state=s&${encodeURIComponent(name)}=%FF`))
+        .toEqual({ status: 302, error: 'invalid_request', description: `${'a'.repeat(39)}? is not valid percent-encoded UTF-8.`, state: 's' });
+      expect(await get(`${base()}&state=s&${encodeURIComponent(name)}=1&${encodeURIComponent(name)}=2`))
+        .toEqual({ status: 302, error: 'invalid_request', description: `Parameters must not be repeated: ${'a'.repeat(39)}?.`, state: 's' });
     });
   });
 });

@@ -107,6 +107,10 @@ describe('observability', () => {
     });
     expect(await idp('?tenant=acme&tenant=downco')).toEqual(invalid([{ field: 'tenant', reason: 'must be one tenant slug, given once' }]));
     expect(await idp('?tenants=acme')).toEqual(invalid([{ field: '(query)', reason: 'Unrecognized key: "tenants"' }]));
+    // An empty one is no slug (not a tenant "" that does not exist), nor is one that no tenant could have.
+    for (const query of ['?tenant=', '?tenant', '?tenant=ACME', `?tenant=${'a'.repeat(64)}`]) {
+      expect([query, await idp(query)]).toEqual([query, invalid([{ field: 'tenant', reason: 'must be 2-63 lower-case letters, digits or hyphens' }])]);
+    }
   });
 
   it('exposes Prometheus metrics for sign-ins, provisioning and Okta calls, with bounded tenant labels', async () => {

@@ -38,6 +38,13 @@ describe('configuration', () => {
     ['loopback/8', `TRUST_PROXY: 'loopback/8' is not ${ANY}`],
     ['10.0.0.1, 2', `TRUST_PROXY: '2' is not ${ENTRY}`],
     ['999.0.0.1', `TRUST_PROXY: '999.0.0.1' is not ${ANY}`],
+    // An empty list would trust no proxy while looking like a list; an empty entry may be one left out.
+    [',', "TRUST_PROXY: ',' lists no proxy: give false to trust none, or the proxies' addresses"],
+    [' , ', "TRUST_PROXY: ',' lists no proxy: give false to trust none, or the proxies' addresses"],
+    [',,', "TRUST_PROXY: ',,' lists no proxy: give false to trust none, or the proxies' addresses"],
+    ['10.0.0.1,,10.0.0.2', "TRUST_PROXY: '10.0.0.1,,10.0.0.2' has an empty entry (two commas together, or one at an end)"],
+    ['loopback,10.0.0.0/8, 2001:db8::/32,', "TRUST_PROXY: 'loopback,10.0.0.0/8, 2001:db8::/32,' has an empty entry (two commas together, or one at an end)"],
+    [', loopback', "TRUST_PROXY: ', loopback' has an empty entry (two commas together, or one at an end)"],
   ])('TRUST_PROXY=%j is refused naming it', (value, problem) => {
     expect(problems({ TRUST_PROXY: value })).toEqual([problem]);
   });
@@ -59,7 +66,7 @@ describe('configuration', () => {
     ['2001:db8::/128', ['2001:db8::/128']],
     ['loopback', ['loopback']],
     ['loopback, linklocal,uniquelocal', ['loopback', 'linklocal', 'uniquelocal']],
-    ['loopback,10.0.0.0/8, 2001:db8::/32,', ['loopback', '10.0.0.0/8', '2001:db8::/32']],
+    ['loopback,10.0.0.0/8, 2001:db8::/32', ['loopback', '10.0.0.0/8', '2001:db8::/32']],
   ])('TRUST_PROXY=%j is accepted, and Express takes what it becomes', (value, expected) => {
     const config = load({ TRUST_PROXY: value });
     expect(config.trustProxy).toEqual(expected);
@@ -87,7 +94,7 @@ describe('configuration', () => {
     expect(load({ PUBLIC_URL: 'http://127.0.0.1:8080' }).publicUrl).toBe('http://127.0.0.1:8080');
   });
 
-  it.each([' ', 'abc', '1.5', '60s', '0x40', '1e3'])('a numeric setting given %j must be a whole number', (value) => {
+  it.each([' ', 'abc', '1.5', '60s', '0x40', '1e3', '++2', '+-2', '+ 2'])('a numeric setting given %j must be a whole number', (value) => {
     expect(problems({ ACCESS_TOKEN_TTL_S: value, PORT: value, DATABASE_POOL_SIZE: value })).toEqual([
       'PORT: must be a whole number',
       'DATABASE_POOL_SIZE: must be a whole number',
@@ -95,11 +102,17 @@ describe('configuration', () => {
     ]);
   });
 
-  it('a whole number out of bounds names the bound; blanks around one are ignored', () => {
-    expect(problems({ ACCESS_TOKEN_TTL_S: '59' })).toEqual(['ACCESS_TOKEN_TTL_S: Too small: expected number to be >=60']);
-    expect(problems({ ACCESS_TOKEN_TTL_S: '-5' })).toEqual(['ACCESS_TOKEN_TTL_S: Too small: expected number to be >=60']);
-    expect(problems({ PORT: '65536' })).toEqual(['PORT: Too big: expected number to be <=65535']);
+  it('a whole number out of bounds is one line naming the setting\'s bounds; a sign and blanks around one are taken', () => {
+    expect(problems({ ACCESS_TOKEN_TTL_S: '59' })).toEqual(['ACCESS_TOKEN_TTL_S: must be a whole number from 60 to 3600']);
+    expect(problems({ ACCESS_TOKEN_TTL_S: '-5' })).toEqual(['ACCESS_TOKEN_TTL_S: must be a whole number from 60 to 3600']);
+    expect(problems({ PORT: '65536' })).toEqual(['PORT: must be a whole number from 0 to 65535']);
+    // Beyond 2^53 (not also zod's "Too big: expected int"), and beyond what a double holds (Infinity to Number).
+    for (const huge of ['99999999999999999999', '-99999999999999999999', '9'.repeat(400)]) {
+      expect([huge, problems({ OUTBOUND_RETRIES: huge })]).toEqual([huge, ['OUTBOUND_RETRIES: must be a whole number from 0 to 3']]);
+    }
     expect(load({ ACCESS_TOKEN_TTL_S: ' 120 ' }).env.ACCESS_TOKEN_TTL_S).toBe(120);
+    expect(load({ OUTBOUND_RETRIES: '+2' }).env.OUTBOUND_RETRIES).toBe(2);
+    expect(load({ OUTBOUND_RETRIES: ' -0 ' }).env.OUTBOUND_RETRIES).toBe(0);
     expect(load({}).env.ACCESS_TOKEN_TTL_S).toBe(300);
   });
 

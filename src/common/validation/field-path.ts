@@ -20,3 +20,12 @@ const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 export function under(prefix: string, field: string): string {
   return field.startsWith('[') ? `${prefix}${field}` : `${prefix}.${field}`;
 }
+
+/**
+ * A name the client sent, shortened for an answer to at most `max` characters (code points): a cut by UTF-16 units
+ * could split an emoji and leave half of it, a lone surrogate, which is not text (U+FFFD on a page, `\ud83d` in JSON).
+ */
+export function clipName(name: string, max = 40): string {
+  if (name.length <= max) return name;
+  return Array.from(name).slice(0, max).join('');
+}

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { type InputPart, MALFORMED_ENCODING, UnsafeInput } from '../errors/unsafe-input.js';
-import { fieldPath, under } from '../validation/field-path.js';
+import { clipName, fieldPath, under } from '../validation/field-path.js';
 import { codePoint, INVISIBLE } from '../validation/invisible.js';
 import { malformedIn } from './percent-encoding.js';
 
@@ -77,7 +77,7 @@ export function findUnsafe(root: unknown, strict: boolean): { path: string; reas
   return undefined;
 }
 
-const fieldName = (path: string, none: string) => (path || none).slice(0, MAX_FIELD);
+const fieldName = (path: string, none: string) => clipName(path || none, MAX_FIELD);
 
 function checkParsed(part: InputPart, value: unknown, strict: boolean, none: string): void {
   const found = findUnsafe(value, strict);
@@ -116,7 +116,7 @@ function checkCookies(header: string | undefined): void {
     const i = part.indexOf('=');
     if (i <= 0) continue;
     const name = part.slice(0, i).trim();
-    if (OUR_COOKIE.test(name) && NUL.test(decodeOr(part.slice(i + 1).trim()))) throw new UnsafeInput('cookie', name.slice(0, 60), 'must not contain a NUL character (U+0000)');
+    if (OUR_COOKIE.test(name) && NUL.test(decodeOr(part.slice(i + 1).trim()))) throw new UnsafeInput('cookie', clipName(name, 60), 'must not contain a NUL character (U+0000)');
   }
 }
 
@@ -139,8 +139,8 @@ export function inputGuard(req: Request, _res: Response, next: NextFunction): vo
     }
     if (!AUTHORIZE.test(req.path)) {
       for (const part of ['query', 'body'] as const) {
-        const name = malformedIn(req, part);
-        if (name !== undefined) throw new UnsafeInput(part, name || `(${part})`, MALFORMED_ENCODING);
+        const [name] = malformedIn(req, part);
+        if (name !== undefined) throw new UnsafeInput(part, clipName(name) || `(${part})`, MALFORMED_ENCODING);
       }
     }
     checkParsed('query', req.query, strict, '(query)');
