@@ -16,6 +16,7 @@ import { SigningKeys } from '../oauth/keys/signing-keys.js';
 import { type IdTokenHint, readIdTokenHint } from '../oauth/tokens/id-token-hint.js';
 import { TenantRuntime } from '../tenants/tenant-runtime.js';
 import { type SsoSession, SsoSessions } from './sso-sessions.js';
+import { clipName } from '../common/validation/field-path.js';
 
 type Req = Request & { id?: string };
 const TITLE = 'Sign-out could not continue';
@@ -76,8 +77,8 @@ export class LogoutController {
   private async logout(raw: Record<string, unknown>, req: Req, res: Response, posted: boolean): Promise<void> {
     const p: Record<string, string> = {};
     for (const [k, v] of Object.entries(raw)) {
-      if (typeof v !== 'string') throw new BrowserError(400, TITLE, `The parameter ${k.slice(0, 40)} is repeated or malformed.`);
-      if (v.length > 8192) throw new BrowserError(400, TITLE, `The parameter ${k.slice(0, 40)} is too long.`);
+      if (typeof v !== 'string') throw new BrowserError(400, TITLE, `The parameter ${clipName(k)} is repeated or malformed.`);
+      if (v.length > 8192) throw new BrowserError(400, TITLE, `The parameter ${clipName(k)} is too long.`);
       p[k] = v;
     }
     const hint = p.id_token_hint ? await this.readHint(p.id_token_hint) : undefined;

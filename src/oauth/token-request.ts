@@ -1,5 +1,6 @@
 import { InvalidRequest } from '../common/errors/oauth-errors.js';
 import { isFormType } from '../common/web/body-parsers.js';
+import { clipName } from '../common/validation/field-path.js';
 
 /**
  * Form parameters of a token/revocation/introspection request. RFC 6749 §3.2: a parameter may not be sent
@@ -11,8 +12,8 @@ export function formParams(body: unknown, contentType: string | undefined): Reco
   }
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries((body ?? {}) as Record<string, unknown>)) {
-    if (typeof v !== 'string') throw new InvalidRequest(`The parameter ${k.slice(0, 40)} is repeated or malformed.`);
-    if (v.length > 8192) throw new InvalidRequest(`The parameter ${k.slice(0, 40)} is too long.`);
+    if (typeof v !== 'string') throw new InvalidRequest(`The parameter ${clipName(k)} is repeated or malformed.`);
+    if (v.length > 8192) throw new InvalidRequest(`The parameter ${clipName(k)} is too long.`);
     out[k] = v;
   }
   return out;

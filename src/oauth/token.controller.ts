@@ -7,6 +7,7 @@ import { ClientsService } from './clients/clients.service.js';
 import type { GrantType } from './clients/client.entity.js';
 import { GrantRegistry } from './grants/grant-registry.js';
 import { formParams, required, type TokenResponse } from './token-request.js';
+import { clipName } from '../common/validation/field-path.js';
 
 /** The token endpoint (RFC 6749 §3.2): authenticates the client, then hands the grant to its handler. */
 @ApiExcludeController()
@@ -23,7 +24,7 @@ export class TokenController {
     const params = formParams(body, contentType);
     const type = required(params, 'grant_type');
     const handler = this.grants.get(type);
-    if (!handler) throw new UnsupportedGrantType(`grant_type ${type.slice(0, 40)} is not supported.`);
+    if (!handler) throw new UnsupportedGrantType(`grant_type ${clipName(type)} is not supported.`);
     const client = await this.clients.authenticate(authorization, params);
     if (!client.grantTypes.includes(type as GrantType)) throw new UnauthorizedClient(`This client may not use the ${type} grant.`);
     res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });

@@ -9,6 +9,7 @@ import { type LoadedTenant, TenantRuntime } from '../tenants/tenant-runtime.js';
 import { MAX_RESULTS } from './scim-schemas.js';
 import type { ScimCaller } from './scim-tokens.service.js';
 import { type ScimAttributes, type StoredScimUser, toClaims } from './scim-user.js';
+import { clipName } from '../common/validation/field-path.js';
 
 interface Identity {
   id: string;
@@ -52,7 +53,7 @@ export class ScimUsers {
   }
 
   async get(tenantId: string, id: string): Promise<StoredScimUser> {
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw ScimError.notFound(`User ${id.slice(0, 40)} not found.`);
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw ScimError.notFound(`User ${clipName(id)} not found.`);
     const rows = await (await this.db(tenantId)).query(`SELECT ${userColumns} FROM users u WHERE u.tenant_id = $1 AND u.id = $2 AND u.scim_deleted_at IS NULL`, [tenantId, id]);
     if (!rows[0]) throw ScimError.notFound(`User ${id} not found.`);
     return rows[0];

@@ -9,6 +9,7 @@ import { Scim, ScimGuard } from './scim.guard.js';
 import type { ScimCaller } from './scim-tokens.service.js';
 import { fromPatch, fromResource, toResource } from './scim-user.js';
 import { ScimUsers } from './scim-users.service.js';
+import { clipName } from '../common/validation/field-path.js';
 
 type Req = Request & { id?: string };
 
@@ -55,7 +56,7 @@ export class ScimController {
   @Get('ResourceTypes/:id')
   @Header('Content-Type', SCIM_CONTENT_TYPE)
   resourceType(@Scim() caller: ScimCaller, @Param('id') id: string) {
-    if (id !== 'User') throw ScimError.notFound(`Resource type ${id.slice(0, 40)} not found.`);
+    if (id !== 'User') throw ScimError.notFound(`Resource type ${clipName(id)} not found.`);
     return userResourceType(this.base(caller.tenantSlug));
   }
 

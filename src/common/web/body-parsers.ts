@@ -5,6 +5,7 @@ import { ScimError } from '../errors/scim-error.js';
 import { firstDuplicateKey } from './duplicate-keys.js';
 import { isAdminPath } from './paths.js';
 import { recordFormEncoding } from './percent-encoding.js';
+import { clipName } from '../validation/field-path.js';
 
 /**
  * Where a member given twice would be read one way by a person or another program (a reviewer, a log, the customer's
@@ -108,7 +109,7 @@ function jsonCharset(req: Request): UnsupportedCharset | undefined {
     req.headers['content-type'] = type.replace(declared[0], '; charset=utf-8');
     return undefined;
   }
-  return new UnsupportedCharset(`JSON is UTF-8 (RFC 8259 section 8.1): send the body in UTF-8, with charset=utf-8 or no charset, not ${charset.slice(0, 40)}.`);
+  return new UnsupportedCharset(`JSON is UTF-8 (RFC 8259 section 8.1): send the body in UTF-8, with charset=utf-8 or no charset, not ${clipName(charset)}.`);
 }
 
 /**
