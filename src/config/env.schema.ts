@@ -34,7 +34,7 @@ export const envSchema = z.object({
     // It is the issuer of this service's tokens and the base of every published endpoint: an issuer has no query or
     // fragment (OIDC Discovery §3, RFC 8414 §2), and credentials in it would be published in the discovery document.
     .refine((v) => !/[?#]/.test(v), 'must have no query or fragment (it is the issuer of this service\'s tokens)')
-    .refine((v) => !URL.canParse(v) || !/^[a-z]+:\/\/[^/]*@/i.test(v), 'must not contain a user name or password (it is published as the issuer)')
+    .refine((v) => !URL.canParse(v) || (!new URL(v).username && !new URL(v).password), 'must not contain a user name or password (it is published as the issuer)')
     .optional()
     .describe('Absolute external URL of this service (issuer of its tokens, base of the Okta callback): http or https, a path allowed, no query, fragment or user:password. Default http://localhost:PORT. Never derived from request headers.'),
   DATA_DIR: z.string().default('.data').describe('Folder for the embedded Postgres and generated development secrets.'),

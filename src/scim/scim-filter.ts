@@ -1,5 +1,6 @@
 import { ScimError } from '../common/errors/scim-error.js';
 import { CORE_USER } from './scim-schemas.js';
+import { clipName } from '../common/validation/field-path.js';
 
 export interface UserFilter {
   attribute: 'userName';
@@ -19,7 +20,7 @@ export function parseUserFilter(raw: string): UserFilter {
   if (!m) throw ScimError.invalidFilter('The filter is malformed: expected attribute operator "value", e.g. userName eq "john.smith@kentel.com".');
   let [, path, op, rest] = m as unknown as [string, string, string, string | undefined];
   op = op.toLowerCase();
-  if (!OPERATORS.includes(op)) throw ScimError.invalidFilter(`The filter is malformed: "${op.slice(0, 20)}" is not a SCIM comparison operator.`);
+  if (!OPERATORS.includes(op)) throw ScimError.invalidFilter(`The filter is malformed: "${clipName(op, 20)}" is not a SCIM comparison operator.`);
   if (op !== 'pr' && rest === undefined) throw ScimError.invalidFilter(`The filter is malformed: the operator ${op} needs a value.`);
   let value: unknown;
   if (rest !== undefined) {
@@ -39,7 +40,7 @@ export function parseUserFilter(raw: string): UserFilter {
   }
   const attribute = path.toLowerCase().startsWith(`${CORE_USER.toLowerCase()}:`) ? path.slice(CORE_USER.length + 1) : path;
   if (attribute.toLowerCase() !== 'username' || op !== 'eq') {
-    throw ScimError.invalidFilter(`Unsupported filter: only userName eq "value" is supported (got ${attribute.slice(0, 60)} ${op}).`);
+    throw ScimError.invalidFilter(`Unsupported filter: only userName eq "value" is supported (got ${clipName(attribute, 60)} ${op}).`);
   }
   if (typeof value !== 'string' || value.length === 0 || value.length > 320) throw ScimError.invalidFilter('The userName in the filter must be a non-empty string of at most 320 characters.');
   return { attribute: 'userName', value };

@@ -3,6 +3,7 @@ import { claimNamesFor } from '../provisioning/mapper.js';
 import { customFieldPrefix, type FieldName } from '../provisioning/fields/field-names.js';
 import type { TenantConfig } from '../tenants/tenant-config.schema.js';
 import { CORE_USER, ENTERPRISE_USER, extensionClaims, IQMETRIX_USER, PATCH_OP } from './scim-schemas.js';
+import { clipName } from '../common/validation/field-path.js';
 
 /**
  * SCIM User attributes as this service reads them, flattened: a key present means the client asserted it
@@ -59,7 +60,7 @@ const inside = (r: Reading): Reading => ({ ...r, named: r.named === 'path' ? 'va
  * is (body-parsers.ts). `shown` is the name as given. An iQmetrix extension claim keeps its exact name when read.
  */
 const twice = (shown: string) =>
-  ScimError.invalidSyntax(`The request body gives an attribute twice in one object, in another letter case or form (SCIM attribute names are case-insensitive); give each once. (${shown.slice(0, 120)})`);
+  ScimError.invalidSyntax(`The request body gives an attribute twice in one object, in another letter case or form (SCIM attribute names are case-insensitive); give each once. (${clipName(shown, 120)})`);
 
 function once(seen: Set<string>, attribute: string, shown: string): void {
   if (seen.has(attribute)) throw twice(shown);
@@ -76,8 +77,8 @@ function members(o: Json, where = ''): Map<string, unknown> {
   return byName;
 }
 
-const unsupported = (key: string) => ScimError.invalidPath(`${key.slice(0, 80)} is not an attribute this service supports.`);
-const readOnly = (key: string) => ScimError.mutability(`${key.slice(0, 80)} is read-only.`);
+const unsupported = (key: string) => ScimError.invalidPath(`${clipName(key, 80)} is not an attribute this service supports.`);
+const readOnly = (key: string) => ScimError.mutability(`${clipName(key, 80)} is read-only.`);
 
 /** Core attributes Okta (and others) send that this service does not store: ignored in a resource, invalidPath by path. */
 const ignoredCore = new Set(['schemas', 'id', 'meta', 'displayname', 'nickname', 'profileurl', 'title', 'usertype', 'preferredlanguage', 'locale', 'timezone', 'password', 'groups', 'photos', 'addresses', 'ims', 'entitlements', 'roles', 'x509certificates']);
@@ -121,7 +122,7 @@ function readExtension(into: ScimAttributes, ext: unknown, r: Reading): void {
     if (isExtensionClaim(k, r.config)) into.claims[k] = v;
     else if (['securityRole', 'locations'].includes(k)) {
       if (r.named === 'path') throw readOnly(k);
-    } else if (r.named !== 'resource') throw ScimError.invalidPath(`${k.slice(0, 80)} is not an attribute of the iQmetrix extension.`);
+    } else if (r.named !== 'resource') throw ScimError.invalidPath(`${clipName(k, 80)} is not an attribute of the iQmetrix extension.`);
   }
 }
 
@@ -158,7 +159,7 @@ function setAttribute(a: ScimAttributes, key: string, v: unknown, r: Reading): v
     const sub = key.slice(ENTERPRISE_USER.length + 1);
     if (sub.toLowerCase() === 'employeenumber') a.employeeNumber = str(v, 'employeeNumber');
     else if (r.named === 'path') throw unsupported(sub);
-    else if (r.named === 'value' && !['manager', 'costcenter', 'organization', 'division', 'department'].includes(sub.toLowerCase())) throw ScimError.invalidPath(`${sub.slice(0, 80)} is not an enterprise User attribute.`);
+    else if (r.named === 'value' && !['manager', 'costcenter', 'organization', 'division', 'department'].includes(sub.toLowerCase())) throw ScimError.invalidPath(`${clipName(sub, 80)} is not an enterprise User attribute.`);
     return;
   }
   if (k.startsWith(`${IQMETRIX_USER.toLowerCase()}:`)) return readExtension(a, { [key.slice(IQMETRIX_USER.length + 1)]: v }, r);
@@ -246,7 +247,7 @@ function applyPath(a: ScimAttributes, path: string, value: unknown, config: Tena
     else throw ScimError.invalidPath('phoneNumbers can be addressed by type "home" or "mobile".');
     return;
   }
-  if (/[[\]]/.test(path)) throw ScimError.invalidPath(`Unsupported path: ${path.slice(0, 80)}.`);
+  if (/[[\]]/.test(path)) throw ScimError.invalidPath(`Unsupported path: ${clipName(path, 80)}.`);
   // RFC 7643 §3.1: id and meta are readOnly; an operation aimed at them is a mutability error (§3.5.2), not ignored.
   // (In a resource body, or a PATCH value without a path, they are ignored as §3.5.1 has PUT do: Okta sends them.)
   const core = path.toLowerCase().replace(`${CORE_USER.toLowerCase()}:`, '');

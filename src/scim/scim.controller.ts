@@ -71,7 +71,7 @@ export class ScimController {
   @Header('Content-Type', SCIM_CONTENT_TYPE)
   schema(@Scim() caller: ScimCaller, @Param('id') id: string) {
     const doc = schemaDocuments(this.base(caller.tenantSlug)).find((d) => d.id === id);
-    if (!doc) throw ScimError.notFound(`Schema ${id.slice(0, 100)} not found.`);
+    if (!doc) throw ScimError.notFound(`Schema ${clipName(id, 100)} not found.`);
     return doc;
   }
 

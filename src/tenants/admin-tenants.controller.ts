@@ -17,13 +17,14 @@ import { exampleConfig, exampleProblem, exampleTenant, exampleVersion } from './
 import { MAX_VERSION, activateSchema, createTenantSchema, locationsSchema, rollbackSchema, stageSecretSchema, updateConfigSchema } from './tenant-inputs.js';
 import { TenantsService, type VersionView } from './tenants.service.js';
 import { AdminApi } from '../admin-auth/admin-api.decorator.js';
+import { clipName } from '../common/validation/field-path.js';
 
 const rqIdsBodySchema = tenantConfigInputSchema.shape.rqIds.unwrap().partial().extend(rqIdsOptionsSchema.shape);
 const versionParam = decimalInt(1, MAX_VERSION);
 const versionQuery = z.strictObject({ against: versionParam.optional() });
 const parseVersion = (raw: string) => {
   const v = versionParam.safeParse(raw);
-  if (!v.success) throw ProblemError.notFound(`Version ${String(raw).slice(0, 20)}`);
+  if (!v.success) throw ProblemError.notFound(`Version ${clipName(String(raw), 20)}`);
   return v.data;
 };
 

@@ -87,9 +87,11 @@ describe('configuration', () => {
     for (const v of ['https://sso.example.test/broker?x=1', 'https://sso.example.test/?', 'https://sso.example.test/#frag', 'https://sso.example.test#']) {
       expect(problems({ PUBLIC_URL: v })).toEqual(["PUBLIC_URL: must have no query or fragment (it is the issuer of this service's tokens)"]);
     }
-    for (const v of ['https://user:pw@sso.example.test', 'https://user@sso.example.test/broker']) {
+    for (const v of ['https://user:pw@sso.example.test', 'https://user@sso.example.test/broker', 'https://:pw@sso.example.test']) {
       expect(problems({ PUBLIC_URL: v })).toEqual(['PUBLIC_URL: must not contain a user name or password (it is published as the issuer)']);
     }
+    // Backslashes read as slashes (WHATWG URL): the credentials are still found.
+    expect(problems({ PUBLIC_URL: 'https:\\\\user:pw@sso.example.test' })).toContain('PUBLIC_URL: must not contain a user name or password (it is published as the issuer)');
     expect(load({ PUBLIC_URL: 'https://sso.example.test/broker/' }).publicUrl).toBe('https://sso.example.test/broker');
     expect(load({ PUBLIC_URL: 'http://127.0.0.1:8080' }).publicUrl).toBe('http://127.0.0.1:8080');
   });

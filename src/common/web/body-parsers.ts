@@ -132,7 +132,7 @@ function duplicateMember(req: Request): ProblemError | ScimError | undefined {
   const field = (req as CheckedRequest)[DUPLICATE];
   if (field === undefined) return undefined;
   const detail = 'The request body gives a member twice in one JSON object; give each once.';
-  if (scim) return ScimError.invalidSyntax(`${detail} (${field.slice(0, 100)})`);
+  if (scim) return ScimError.invalidSyntax(`${detail} (${clipName(field, 100)})`);
   return new ProblemError(400, 'Bad Request', detail, [{ field, reason: 'is given more than once in its object' }]);
 }
 

@@ -28,7 +28,9 @@ function readable(sent: string): boolean {
  */
 export function malformedParameters(raw: Buffer | string): string[] {
   const bytes = typeof raw === 'string' ? Buffer.from(raw) : raw;
-  if (!bytes.includes(0x25) && isUtf8(bytes)) return [];
+  // The common case, one pass: UTF-8 text whose percent-encoding decodes as a whole decodes pair by pair too (a
+  // '&' between two escapes ends a run, so a run that decodes lies within one name or value).
+  if (!bytes.includes(0x25) ? isUtf8(bytes) : readable(bytes.toString('latin1'))) return [];
   const names: string[] = [];
   for (const pair of bytes.toString('latin1').split('&')) {
     const eq = pair.indexOf('=');

@@ -3,6 +3,7 @@ import { parse } from 'csv-parse/sync';
 import type { z } from 'zod';
 import { type FieldProblem, ProblemError } from '../../common/errors/problem.js';
 import { parseOrProblem } from '../../common/validation/zod.js';
+import { clipName } from '../../common/validation/field-path.js';
 
 /** Largest CSV accepted by a bulk load (JSON bodies are bounded by the JSON body parser). */
 export const CSV_LIMIT_BYTES = 5 * 1024 * 1024;
@@ -40,7 +41,7 @@ function checkedHeader(header: string[], columns: CsvColumns): string[] {
   const seen = new Set<string>();
   const names = header.map((raw) => {
     const name = known.get(raw.toLowerCase());
-    if (!name) problems.push({ field: '(csv header)', reason: raw ? `unknown column "${raw.slice(0, 50)}"` : 'a column has no name' });
+    if (!name) problems.push({ field: '(csv header)', reason: raw ? `unknown column "${clipName(raw, 50)}"` : 'a column has no name' });
     else if (seen.has(name)) problems.push({ field: '(csv header)', reason: `column ${name} is given more than once` });
     else seen.add(name);
     return name ?? raw;
@@ -102,7 +103,7 @@ export function jsonLoadBody(req: Request, example: string): Record<string, unkn
   }
   const query = Object.keys((req.query ?? {}) as Record<string, unknown>);
   if (query.length) {
-    throw ProblemError.validation([{ field: '(query)', reason: `a JSON load takes its options in the body, not the query string (${query.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 50))).join(', ')})` }], 'The request query has invalid fields.');
+    throw ProblemError.validation([{ field: '(query)', reason: `a JSON load takes its options in the body, not the query string (${query.slice(0, 5).map((k) => JSON.stringify(clipName(k, 50))).join(', ')})` }], 'The request query has invalid fields.');
   }
   return body;
 }
