@@ -232,10 +232,11 @@ export class SignInController {
       this.log.warn({ correlationId: req.id, tenant: tenant.slug, kind }, 'Upstream sign-in failed');
       await this.completion.failed(s, { field: 'okta', reason: message });
       if (cancelled) throw back(new AccessDenied(message));
-      // One rule with the password grant (upstreamVerdict): access_denied only for Okta's refusals; an outage is
-      // temporarily_unavailable; Okta refusing this service's configuration or answering what it should not (a 404
-      // page, UserInfo refusing the token it issued) is server_error (RFC 6749 §4.1.2.1's "unexpected condition"); an
-      // answer failing this service's checks (not JSON, an ID token rejected) stays access_denied here.
+      // One rule with the password grant (upstreamVerdict): access_denied for Okta's refusals; an outage is
+      // temporarily_unavailable; Okta refusing this service's configuration or answering what it should not or what
+      // cannot be used (a 404 page, UserInfo refusing the token it issued, HTML, a malformed token or key set) is
+      // server_error (RFC 6749 §4.1.2.1's "unexpected condition"); an answer failing this service's security checks
+      // (an ID token or the callback's iss rejected) is access_denied here: this service denies it.
       // (login_required and the like would pass on only after a prompt=none sent to Okta, and this service never
       // sends one: a prompt=none request is answered from its own session.)
       const verdict = upstreamVerdict(outcome.error as UpstreamError);

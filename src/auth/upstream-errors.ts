@@ -9,11 +9,12 @@ export type UpstreamFailure =
   | 'okta-error'         // Okta refused (token endpoint 4xx with a refusal code, an error redirect)
   | 'okta-server-error'  // Okta answered 5xx, or its own server_error / temporarily_unavailable: try again later
   | 'okta-unexpected'    // neither tokens, a refusal nor an outage (a 404 page, a 302, an unexpected code; UserInfo refused)
-  | 'okta-bad-response'  // not the JSON we expect
+  | 'okta-bad-response'  // an answer this service cannot use: not JSON, too large, tokens or a key set malformed
   | 'okta-rate-limited'
   | 'id-token-invalid'   // signature, issuer, audience, expiry, nonce
   | 'issuer-mismatch'    // the callback's iss (RFC 9207) is not the tenant's Okta issuer, or is missing where Okta promises it
-  | 'userinfo-mismatch';
+  | 'callback-tampered'  // the callback repeats code, error or iss (RFC 6749 §3.1): tampered on its way through the browser
+  | 'userinfo-mismatch';  // UserInfo about another subject than the ID token
 
 /**
  * What Okta's token endpoint refused, read from its error code and description (which are never passed on):
@@ -59,27 +60,50 @@ export function oktaErrorCode(value: unknown): string | undefined {
 }
 
 /**
- * How a failed sign-in at the tenant's Okta reaches the app, one rule for the browser flow and the password grant:
+ * How a failed sign-in at the tenant's Okta reaches the app, one rule for the browser flow and the password grant;
+ * every UpstreamFailure kind is sorted here explicitly (a new kind does not compile until it is):
  * - refused: Okta refused the user (or ended the sign-in with a refusal); only this is access_denied (invalid_grant);
  * - unavailable: an outage (unreachable, rate limiting, 5xx, Okta's own temporarily_unavailable or, at the token
  *   endpoint, server_error): temporarily_unavailable;
- * - failed: Okta refusing this service's own configuration, or answering neither tokens, a refusal nor an outage
- *   (a 404 or 403 page, a redirect, an error without an OAuth code, UserInfo refused after Okta issued the token):
+ * - failed: an unexpected condition at Okta (RFC 6749 §4.1.2.1's server_error): Okta refusing this service's own
+ *   configuration, answering neither tokens, a refusal nor an outage (a 404 or 403 page, a redirect, an error without
+ *   an OAuth code, UserInfo refused after Okta issued the token), or answering what this service cannot use
+ *   (okta-bad-response: not JSON, too large, tokens missing or malformed, a key set or document that cannot be used):
  *   server_error;
- * - unusable: an answer that fails this service's checks (not JSON, too large, tokens malformed, an ID token, iss
- *   or UserInfo rejected): server_error for the password grant; the browser flow says access_denied (README, Faults).
+ * - untrusted: an answer that failed this service's security checks, which may be an attack or a misconfiguration of
+ *   trust (an ID token's signature, iss, aud, exp or nonce; the callback's iss, RFC 9207; a callback with a parameter
+ *   repeated; UserInfo about another subject): the browser flow says access_denied (this service denies it), the
+ *   password grant server_error (README, Faults).
  */
-export type UpstreamVerdict = 'refused' | 'unavailable' | 'failed' | 'unusable';
+export type UpstreamVerdict = 'refused' | 'unavailable' | 'failed' | 'untrusted';
 
 export function upstreamVerdict(e: UpstreamError): UpstreamVerdict {
-  if (e.kind === 'okta-unreachable' || e.kind === 'okta-rate-limited' || e.kind === 'okta-server-error') return 'unavailable';
-  if (e.kind === 'okta-unexpected') return 'failed';
-  if (e.kind !== 'okta-error') return 'unusable';
-  // Okta's outage codes on its error redirect reach the app as themselves (RFC 6749 §4.1.2.1).
-  if (e.oktaError === 'temporarily_unavailable') return 'unavailable';
-  if (e.oktaError === 'server_error') return 'failed';
-  if (e.refusal === 'client-auth' || e.refusal === 'scope' || e.refusal === 'grant-not-allowed') return 'failed';
-  return 'refused';
+  switch (e.kind) {
+    case 'okta-unreachable':
+    case 'okta-rate-limited':
+    case 'okta-server-error':
+      return 'unavailable';
+    case 'okta-unexpected':
+    case 'okta-bad-response':
+      return 'failed';
+    case 'id-token-invalid':
+    case 'issuer-mismatch':
+    case 'callback-tampered':
+    case 'userinfo-mismatch':
+      return 'untrusted';
+    case 'okta-error':
+      // Okta's outage codes on its error redirect reach the app as themselves (RFC 6749 §4.1.2.1).
+      if (e.oktaError === 'temporarily_unavailable') return 'unavailable';
+      if (e.oktaError === 'server_error') return 'failed';
+      if (e.refusal === 'client-auth' || e.refusal === 'scope' || e.refusal === 'grant-not-allowed') return 'failed';
+      return 'refused';
+    default:
+      return unsorted(e.kind);
+  }
+}
+
+function unsorted(kind: never): never {
+  throw new Error(`Upstream failure kind not sorted: ${String(kind)}`);
 }
 
 export class UpstreamError extends Error {

@@ -75,7 +75,7 @@ export class UpstreamSignIn {
     // goes on to Okta, and it is named as repeated (an iss given twice, even the tenant's, names no other issuer).
     // (A repeated state never names a login state.)
     const repeated = (['code', 'error', 'iss'] as const).find((k) => req.query[k] !== undefined && typeof req.query[k] !== 'string');
-    if (repeated) return { ok: false, error: new UpstreamError('okta-bad-response', `The sign-in answer from your company's Okta was malformed: ${repeated} was repeated.`) };
+    if (repeated) return { ok: false, error: new UpstreamError('callback-tampered', `The sign-in answer from your company's Okta was malformed: ${repeated} was repeated.`) };
     // An error answer ends the attempt whatever its iss says (nothing is exchanged): its own message is the clearer one.
     const mixUp = req.query.error === undefined ? callbackIssuerProblem(req.query.iss, tenant.config.okta) : undefined;
     if (mixUp) return { ok: false, error: mixUp };

@@ -116,22 +116,21 @@ describe("faults of a tenant's Okta", () => {
     await expectNothingWritten('acme', u.sub, /HTTP 502/);
   });
 
-  it('HTML where the token JSON is expected: access_denied saying so', async () => {
+  it('HTML where the token JSON is expected: server_error saying so (Okta answered what cannot be used)', async () => {
     const u = person(acme, 'acme.com');
     const s = await toCallback(w, app, u);
     acme.authServer.faults.next('token', { status: 200, body: '<html><body>Okta is down for maintenance</body></html>' });
     const r = await callback(s.browser, s.callbackUrl);
-    expect(r.error).toBe('access_denied');
-    expect(r.description).toBe("Your company's Okta answered the token request with text/html; charset=utf-8 instead of JSON.");
+    expect([r.error, r.description]).toEqual(['server_error', "Your company's Okta answered the token request with text/html; charset=utf-8 instead of JSON."]);
     await expectNothingWritten('acme', u.sub, /instead of JSON/);
   });
 
-  it('an ID token that is not a string: access_denied saying it is malformed, not that none was sent', async () => {
+  it('an ID token that is not a string: server_error saying it is malformed, not that none was sent', async () => {
     const u = person(acme, 'acme.com');
     const s = await toCallback(w, app, u);
     acme.authServer.faults.next('token', { transform: (body) => ({ ...body, id_token: 12345 }) });
     const r = await callback(s.browser, s.callbackUrl);
-    expect([r.error, r.description]).toEqual(['access_denied', "Your company's Okta sent a malformed ID token (not a string)."]);
+    expect([r.error, r.description]).toEqual(['server_error', "Your company's Okta sent a malformed ID token (not a string)."]);
     await expectNothingWritten('acme', u.sub, /malformed ID token/);
   });
 
@@ -164,14 +163,13 @@ describe("faults of a tenant's Okta", () => {
     expect(answers).toEqual(cases.map(([, , error, description]) => [error, description]));
   });
 
-  it('application/jwt where the UserInfo JSON is expected: access_denied saying so', async () => {
+  it('application/jwt where the UserInfo JSON is expected: server_error saying so', async () => {
     const u = person(acme, 'acme.com');
     const s = await toCallback(w, app, u);
     const signed = await acme.authServer.signJwt({ sub: u.sub, email: u.login });
     acme.authServer.faults.next('userinfo', { status: 200, contentType: 'application/jwt', body: signed });
     const r = await callback(s.browser, s.callbackUrl);
-    expect(r.error).toBe('access_denied');
-    expect(r.description).toBe("Your company's Okta answered the UserInfo request with application/jwt instead of JSON.");
+    expect([r.error, r.description]).toEqual(['server_error', "Your company's Okta answered the UserInfo request with application/jwt instead of JSON."]);
     expect(r.description).not.toContain(signed);
     await expectNothingWritten('acme', u.sub, /application\/jwt instead of JSON/);
   });
@@ -181,19 +179,19 @@ describe("faults of a tenant's Okta", () => {
     const s = await toCallback(w, app, u);
     acme.authServer.faults.next('userinfo', { status: 200, contentType: 'application/json', body: `{"pad":"${'x'.repeat(1_100_000)}"}` });
     const r = await callback(s.browser, s.callbackUrl);
-    // Okta answered, with something it should not have sent: not an outage to retry (temporarily_unavailable).
-    expect(r.error).toBe('access_denied');
-    expect(r.description).toBe("Your company's Okta sent an answer larger than 1048576 bytes for the UserInfo request.");
+    // Okta answered, with something it should not have sent: not an outage to retry (temporarily_unavailable), nor a
+    // refusal (access_denied), but an unexpected condition at Okta.
+    expect([r.error, r.description]).toEqual(['server_error', "Your company's Okta sent an answer larger than 1048576 bytes for the UserInfo request."]);
     await expectNothingWritten('acme', u.sub, /larger than 1048576 bytes/);
   });
 
-  it('HTML where the JWKS is expected: the key set is not cached, and the error says why', async () => {
+  it('HTML where the JWKS is expected: server_error saying why, as for the token endpoint; the key set is not cached', async () => {
     const t = await w.addTenant('jwkshtml', ['jwkshtml.com']);
     const u = person(t, 'jwkshtml.com');
     const s = await toCallback(w, app, u);
     t.authServer.faults.next('keys', { status: 200, body: '<html>Sign in</html>' });
     const r = await callback(s.browser, s.callbackUrl);
-    expect(r.error).toBe('access_denied');
+    expect(r.error).toBe('server_error');
     expect(r.description).toMatch(/^Your company's Okta key set could not be used: 127\.0\.0\.1:\d+ answered with text\/html; charset=utf-8 instead of JSON for its key set\.$/);
     await expectNothingWritten('jwkshtml', u.sub, /instead of JSON for its key set/);
     // The bad document was not cached: the next sign-in fetches the real key set and succeeds.
@@ -248,7 +246,7 @@ describe("faults of a tenant's Okta", () => {
     expect((await w.passwordGrant(pos, u.login, u.password)).status).toBe(200);
   });
 
-  it('an answer over OUTBOUND_MAX_BYTES (a huge JWKS or token answer): access_denied saying so, not "could not be reached"; not cached', async () => {
+  it('an answer over OUTBOUND_MAX_BYTES (a huge JWKS or token answer): server_error saying so, not "could not be reached"; not cached', async () => {
     const t = await w.addTenant('huge', ['huge.com']);
     await w.addLocations('huge', ['S1']);
     const pad = 'x'.repeat(1_100_000);
@@ -256,25 +254,25 @@ describe("faults of a tenant's Okta", () => {
     let s = await toCallback(w, app, u);
     t.authServer.faults.next('keys', { status: 200, body: { keys: [], pad } });
     let r = await callback(s.browser, s.callbackUrl);
-    expect([r.error, r.description]).toEqual(['access_denied', "Your company's Okta sent an answer larger than 1048576 bytes for its signing keys."]);
+    expect([r.error, r.description]).toEqual(['server_error', "Your company's Okta sent an answer larger than 1048576 bytes for its signing keys."]);
     await expectNothingWritten('huge', u.sub, /larger than 1048576 bytes/);
     u = person(t, 'huge.com');
     s = await toCallback(w, app, u);
     t.authServer.faults.next('token', { status: 200, body: { access_token: 'x', pad } });
     r = await callback(s.browser, s.callbackUrl);
-    expect([r.error, r.description]).toEqual(['access_denied', "Your company's Okta sent an answer larger than 1048576 bytes for the token request."]);
+    expect([r.error, r.description]).toEqual(['server_error', "Your company's Okta sent an answer larger than 1048576 bytes for the token request."]);
     await expectNothingWritten('huge', u.sub, /larger than 1048576 bytes/);
     expect((await w.signIn(app, person(t, 'huge.com'))).error).toBeUndefined();
   });
 
-  it('a JWKS without a keys array: access_denied saying so in plain words, not cached', async () => {
+  it('a JWKS without a keys array: server_error saying so in plain words, not cached', async () => {
     const t = await w.addTenant('jwksnokeys', ['jwksnokeys.com']);
     await w.addLocations('jwksnokeys', ['S1']);
     const u = person(t, 'jwksnokeys.com');
     const s = await toCallback(w, app, u);
     t.authServer.faults.next('keys', { status: 200, body: { keys: 'none' } });
     const r = await callback(s.browser, s.callbackUrl);
-    expect([r.error, r.description]).toEqual(['access_denied', "Your company's Okta key set could not be used: the key set has no keys array."]);
+    expect([r.error, r.description]).toEqual(['server_error', "Your company's Okta key set could not be used: the key set has no keys array."]);
     await expectNothingWritten('jwksnokeys', u.sub, /no keys array/);
     expect((await w.signIn(app, person(t, 'jwksnokeys.com'))).error).toBeUndefined();
   });
@@ -302,7 +300,7 @@ describe("faults of a tenant's Okta", () => {
     } finally {
       t.authServer.faults.clear('keys');
     }
-    expect([r.error, r.description]).toEqual(['access_denied', "Your company's Okta key set could not be used: the key this ID token names cannot be used to check it."]);
+    expect([r.error, r.description]).toEqual(['server_error', "Your company's Okta key set could not be used: the key this ID token names cannot be used to check it."]);
     expect(t.authServer.requestsTo('keys')).toHaveLength(2);
     await expectNothingWritten('badkey2', u.sub, /names cannot be used/);
     expect((await w.signIn(app, person(t, 'badkey2.com'))).error).toBeUndefined();

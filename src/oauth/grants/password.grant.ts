@@ -178,8 +178,8 @@ function throttleName(username: string, tenant: LoadedTenant): string {
 /**
  * Only Okta's refusals of the user are invalid_grant (which apps read as wrong credentials), each in our own words;
  * an outage is temporarily_unavailable; everything else is server_error (upstreamVerdict: Okta refusing this service's
- * configuration, an answer that is neither tokens, a refusal nor an outage, or one that cannot be used): Okta's or the
- * configuration's fault, which neither the user nor a retry soon will fix.
+ * configuration, an answer that is neither tokens, a refusal nor an outage, one that cannot be used, or one failing
+ * this service's security checks): Okta's or the configuration's fault, which neither the user nor a retry soon will fix.
  */
 function toOAuthError(e: UpstreamError): OAuthError {
   if (upstreamVerdict(e) === 'unavailable') return new TemporarilyUnavailable(e.message);
