@@ -33,18 +33,21 @@ describe('test-run watchdog', () => {
     const progressFile = join(dir, 'progress.json');
     writeFileSync(progressFile, JSON.stringify({ '/repo/test/e2e/stuck.test.ts': Date.now() - 60_000 }));
     const pidsFile = join(dir, 'pids');
+    // Each child says when it is in the state the test is about (on a loaded machine Node can take seconds to start).
+    const idleReady = join(dir, 'idle-ready');
+    const busyReady = join(dir, 'busy-ready');
     // The stand-in for jest: one child idle on a timer, one spinning in a named function; it writes their pids.
     const script = `
       const { spawn } = require('node:child_process');
-      const idle = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-      const busy = spawn(process.execPath, ['-e', 'function spinsForEver() { for (;;) {} } setTimeout(spinsForEver, 200)'], { stdio: 'ignore' });
+      const idle = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000); require("node:fs").writeFileSync(process.argv[1], "")', ${JSON.stringify(idleReady)}], { stdio: 'ignore' });
+      const busy = spawn(process.execPath, ['-e', 'function spinsForEver() { for (;;) {} } setTimeout(() => { require("node:fs").writeFileSync(process.argv[1], ""); spinsForEver(); }, 200)', ${JSON.stringify(busyReady)}], { stdio: 'ignore' });
       require('node:fs').writeFileSync(${JSON.stringify(pidsFile)}, JSON.stringify([idle.pid, busy.pid]));
       setInterval(() => {}, 1000);`;
     const child = spawn(process.execPath, ['-e', script], {
       detached: true, stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: nodeOptions(reportDir) },
     });
-    while (!existsSync(pidsFile)) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 500));
+    while (![pidsFile, idleReady, busyReady].every(existsSync)) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 100));
     const [idlePid, busyPid] = JSON.parse(readFileSync(pidsFile, 'utf8')) as number[];
 
     const lines: string[] = [];
