@@ -3,7 +3,7 @@ import type { LoadedTenant } from '../tenants/tenant-runtime.js';
 import type { OktaEndpoint } from '../observability/metrics.js';
 import { IdTokenVerifier } from './id-token-verifier.js';
 import type { LoginState } from './login-state.store.js';
-import { classifyRefusal, CLIENT_CREDENTIALS_REFUSED, fromOutbound, oktaErrorCode, rateLimitedMessage, UpstreamError } from './upstream-errors.js';
+import { classifyRefusal, CLIENT_CREDENTIALS_REFUSED, fromOutbound, oktaErrorCode, UpstreamError } from './upstream-errors.js';
 
 type TokenCallback = (err: unknown, accessToken?: string, refreshToken?: string, params?: Record<string, unknown>) => void;
 type GetCallback = (err: unknown, body?: string, res?: unknown) => void;
@@ -129,10 +129,6 @@ export class OktaOAuthClient {
     } catch (e) {
       if (e instanceof OutboundError) throw fromOutbound(e, `the ${what} request`);
       throw e;
-    }
-    if (res.status === 429) {
-      const wait = Math.max(1, Math.ceil((this.http.backoffUntil(res.headers) - Date.now()) / 1000));
-      throw new UpstreamError('okta-rate-limited', rateLimitedMessage(wait), undefined, wait);
     }
     if (res.status >= 500) throw new UpstreamError('okta-server-error', `Your company's Okta had an error answering the ${what} request (HTTP ${res.status}).`);
     return res;

@@ -38,14 +38,17 @@ export class OktaDiscovery {
 
   async discover(issuer: string): Promise<DiscoveryResult> {
     const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+    const answered = (status: number) => fail(`the discovery document at ${url} answered HTTP ${status}; check the issuer is an Okta authorization server`);
     let res;
     try {
       res = await this.http.fetch(url, { headers: { accept: 'application/json' } });
     } catch (e) {
+      // A 429 (thrown as rate-limited; no tenant here, so no back-off) is an answer all the same.
+      if (e instanceof OutboundError && e.status !== undefined) return answered(e.status);
       if (e instanceof OutboundError) return fail(`the discovery document at ${url} could not be fetched: ${e.message}`);
       throw e;
     }
-    if (res.status !== 200) return fail(`the discovery document at ${url} answered HTTP ${res.status}; check the issuer is an Okta authorization server`);
+    if (res.status !== 200) return answered(res.status);
     if (!/^application\/(.+\+)?json\b/i.test(res.headers['content-type'] ?? '')) {
       return fail(`the discovery document at ${url} is not JSON (content type ${res.headers['content-type'] ?? 'none'})`);
     }

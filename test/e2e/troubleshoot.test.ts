@@ -144,6 +144,21 @@ describe('troubleshooting tool', () => {
     expect(limited.authServer.requestsTo('token').length).toBe(0);
   });
 
+  it('reports a 429 from the token or signing keys address alone as that check\'s answer', async () => {
+    const reset = String(Math.floor(Date.now() / 1000) + 120);
+    const tooMany = { status: 429, headers: { 'x-rate-limit-reset': reset }, body: { errorCode: 'E0000047', errorSummary: 'API call exceeded rate limit due to too many requests.' } };
+    const token = await w.addTenant('tokenlimited', ['tokenlimited.com']);
+    token.authServer.faults.next('token', tooMany);
+    const c = check(await run({}, 'tokenlimited'), 'client-authentication');
+    expect([c.status, c.summary]).toEqual(['warn', 'Okta is limiting requests right now, so the client ID and secret could not be tested. Try again in a minute.']);
+    expect(c.details).toMatchObject({ probe: 'client_credentials', status: 429, oktaError: null });
+    const keys = await w.addTenant('keyslimited', ['keyslimited.com']);
+    keys.authServer.faults.next('keys', tooMany);
+    const k = check(await run({}, 'keyslimited'), 'jwks');
+    expect([k.status, k.summary]).toEqual(['fail', "Okta's signing keys address did not answer with a key set (HTTP 429). Sign-ins cannot be verified."]);
+    expect(k.details).toEqual({ url: keys.authServer.endpoints.jwks, status: 429 });
+  });
+
   it('refuses what is not a version of this tenant, with a problem', async () => {
     const res = await w.service.admin('POST', '/admin/tenants/kentel/troubleshoot', { version: 42 });
     expect([res.status, res.body.detail]).toEqual([404, 'Version 42 does not exist.']);

@@ -29,6 +29,7 @@ describe('OutboundHttp (the HTTPS transport to Okta)', () => {
   const sockets = new Set<unknown>();
   const seen: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[] = [];
   let failuresLeft = 0;
+  let resetS = 0;
 
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = {
     '/ok': (_req, res) => res.writeHead(200, { 'content-type': 'application/json', 'x-two': ['a', 'b'] }).end('{"ok":true}'),
@@ -44,6 +45,7 @@ describe('OutboundHttp (the HTTPS transport to Okta)', () => {
       res.write('{"partial":');
     },
     '/flaky': (_req, res) => (failuresLeft-- > 0 ? res.writeHead(503).end() : res.writeHead(200).end('recovered')),
+    '/limited': (_req, res) => res.writeHead(429, { 'content-type': 'application/json', 'x-rate-limit-reset': String(resetS) }).end('{"errorCode":"E0000047"}'),
   };
 
   const listen = (s: Server) => new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as AddressInfo).port)));
@@ -120,5 +122,34 @@ describe('OutboundHttp (the HTTPS transport to Okta)', () => {
     expect(tls.kind).toBe('tls');
     expect(tls.message).toMatch(new RegExp(`^The TLS certificate of localhost:${port} could not be verified \\((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)\\)\\.$`));
     expect(await failure(http.fetch(`http://localhost:${port}/x`))).toEqual({ kind: 'not-https', message: `http://localhost:${port} is not HTTPS; tenant Okta endpoints must use HTTPS.` });
+  });
+
+  it('rejects a 429 answer as rate-limited, waiting until X-Rate-Limit-Reset; with a tenant, later calls are refused without calling', async () => {
+    resetS = Math.floor(Date.now() / 1000) + 120;
+    const limited = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a failure'); }, (e: unknown) => {
+      expect(e).toBeInstanceOf(OutboundError);
+      const { kind, message, retryAfterS, retryAt, status } = e as OutboundError;
+      expect(retryAfterS).toBeGreaterThanOrEqual(119);
+      expect(retryAfterS).toBeLessThanOrEqual(120);
+      return { kind, message: message.replace(/\d+ s\.$/, 'N s.'), retryAt, status };
+    });
+    const host = new URL(base).host;
+    // No tenant: nothing to back off, so each call asks again.
+    const calls = seen.length;
+    for (let i = 0; i < 2; i++) {
+      expect(await limited(http.fetch(`${base}/limited`))).toEqual({ kind: 'rate-limited', message: `${host} is limiting requests (HTTP 429); try again in N s.`, retryAt: resetS * 1000, status: 429 });
+    }
+    expect(seen.length - calls).toBe(2);
+    const recorded: unknown[][] = [];
+    const tenantHttp = new OutboundHttp(config, new OktaBackoff({ query: async (...a: unknown[]) => recorded.push(a) } as unknown as DataSource, config), new Metrics(config), new SystemHostResolver());
+    const tenant = { id: '00000000-0000-4000-8000-000000000429', slug: 'limited' };
+    try {
+      expect(await limited(tenantHttp.fetch(`${base}/limited`, { tenant, endpoint: 'jwks' }))).toEqual({ kind: 'rate-limited', message: `${host} is limiting requests (HTTP 429) for its key set; not calling it for another N s.`, retryAt: resetS * 1000, status: 429 });
+      expect(recorded.length).toBe(1);
+      expect(await limited(tenantHttp.fetch(`${base}/ok`, { tenant, endpoint: 'jwks' }))).toEqual({ kind: 'rate-limited', message: `${host} is limiting requests; not calling it for another N s.`, retryAt: resetS * 1000, status: undefined });
+      expect(seen.length - calls).toBe(3);
+    } finally {
+      tenantHttp.onApplicationShutdown();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import type { OktaEndpoint, TenantLabel } from '../../observability/metrics.js';
-import { OutboundError, OutboundHttp } from './outbound-http.js';
+import { OutboundHttp } from './outbound-http.js';
 
 /** A JSON document of a tenant's Okta (JWKS, discovery) as cached. */
 export interface CachedDocument {
@@ -140,12 +140,8 @@ export class MetadataCache {
   private async fetch(url: string, req: MetadataRequest, previous: Entry | undefined): Promise<Entry> {
     const res = await this.http.fetch(url, { headers: { accept: 'application/json' }, tenant: req.tenant, endpoint: req.endpoint, retry: true });
     const what = req.endpoint === 'jwks' ? 'its key set' : 'its discovery document';
-    // 429 and 5xx say Okta is busy or down, not that the document is wrong: callers tell users to wait (OutboundHttp
-    // has already started the tenant's back-off for a 429).
-    if (res.status === 429) {
-      const wait = Math.max(1, Math.ceil((this.http.backoffUntil(res.headers) - Date.now()) / 1000));
-      throw new OutboundError('rate-limited', `${new URL(url).host} is limiting requests (HTTP 429) for ${what}; not calling it for another ${wait} s.`, wait);
-    }
+    // 5xx says Okta is down, not that the document is wrong: callers tell users to wait (a 429 never gets here:
+    // OutboundHttp throws it as rate-limited).
     if (res.status >= 500) throw new MetadataServerError(`${new URL(url).host} answered HTTP ${res.status} for ${what}`, res.status);
     if (res.status !== 200) throw new MetadataInvalid(`${new URL(url).host} answered HTTP ${res.status} for ${what}`);
     if (!/^application\/(.+\+)?json\b/i.test(res.headers['content-type'] ?? '')) {

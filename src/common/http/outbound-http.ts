@@ -12,20 +12,32 @@ import { OktaBackoff } from './okta-backoff.js';
 
 export type OutboundFailure = 'blocked-address' | 'not-https' | 'timeout' | 'unreachable' | 'tls' | 'too-large' | 'network' | 'rate-limited';
 
-/** A call to a tenant's Okta that did not produce an HTTP response. The message is safe to show an account manager. */
+/**
+ * A call to a tenant's Okta that did not produce a usable HTTP response: none at all, or a 429 (Okta is limiting
+ * us, whatever the endpoint). The message is safe to show an account manager.
+ */
 export class OutboundError extends Error {
   override readonly name = 'OutboundError';
+  /** For 'rate-limited': seconds until the tenant's Okta may be called again. */
+  readonly retryAfterS?: number;
+  /** For 'rate-limited': when (epoch ms) the tenant's Okta may be called again. */
+  readonly retryAt?: number;
+  /** For 'rate-limited': 429 when Okta answered so; none when the call was refused during the back-off. */
+  readonly status?: number;
+  /** For 'too-large': the limit the answer went over (OUTBOUND_MAX_BYTES). */
+  readonly limitBytes?: number;
+
   constructor(
     readonly kind: OutboundFailure,
     message: string,
-    /** For 'rate-limited': seconds until the tenant's Okta may be called again. */
-    readonly retryAfterS?: number,
-    /** For 'too-large': the limit the answer went over (OUTBOUND_MAX_BYTES). */
-    readonly limitBytes?: number,
+    extra: { retryAfterS?: number; retryAt?: number; status?: number; limitBytes?: number } = {},
   ) {
     super(message);
+    Object.assign(this, extra);
   }
 }
+
+const LIMITED_FOR: Record<OktaEndpoint, string> = { discovery: 'its discovery document', jwks: 'its key set', token: 'its token endpoint', userinfo: 'its UserInfo endpoint' };
 
 export interface OutboundRequest {
   method?: 'GET' | 'POST';
@@ -58,7 +70,7 @@ export interface OutboundResponse {
 /**
  * All HTTP to tenants' Okta goes through here: HTTPS only, TLS always verified (extra CAs only through
  * NODE_EXTRA_CA_CERTS), bounded in time and size, and never to loopback, link-local or private addresses
- * unless the operator allows it. Responses are returned whole; callers decide what a status means.
+ * unless the operator allows it. Responses are returned whole; callers decide what a status means, except a 429.
  */
 @Injectable()
 export class OutboundHttp implements OnApplicationShutdown {
@@ -135,16 +147,17 @@ export class OutboundHttp implements OnApplicationShutdown {
   /**
    * One logical call: refused at once while the tenant is backing off after a 429; retried only when the
    * caller says it is safe; timed and counted per tenant. A 429 answer starts the tenant's back-off and is
-   * returned to the caller like any other status.
+   * thrown as 'rate-limited', as a call refused during the back-off is: every caller handles Okta's limit once.
    */
   async fetch(rawUrl: string, req: OutboundRequest = {}): Promise<OutboundResponse> {
     const url = this.assertAllowedUrl(rawUrl);
     const endpoint = req.endpoint ?? 'discovery';
     if (req.tenant) {
-      const wait = this.backoff.remainingS(req.tenant.id);
-      if (wait > 0) {
+      const until = this.backoff.untilMs(req.tenant.id);
+      if (until !== undefined) {
         this.metrics.okta(req.tenant, endpoint, 0, 'backing_off');
-        throw new OutboundError('rate-limited', `${url.host} is limiting requests; not calling it for another ${wait} s.`, wait);
+        const wait = secondsUntil(until);
+        throw new OutboundError('rate-limited', `${url.host} is limiting requests; not calling it for another ${wait} s.`, { retryAfterS: wait, retryAt: until });
       }
     }
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
@@ -165,21 +178,21 @@ export class OutboundHttp implements OnApplicationShutdown {
         if (attempt < attempts && RETRY_STATUSES.has(res.status) && (await this.pause(attempt, deadline))) continue;
         if (res.status === 429) {
           errorKind = 'http_429';
-          if (req.tenant) {
-            this.metrics.oktaBackoffs.inc({ tenant: this.metrics.tenant(req.tenant) });
-            await this.backoff.record(req.tenant.id, this.backoff.untilFromHeaders(res.headers));
-          }
-        } else if (res.status >= 500) errorKind = 'http_5xx';
+          const until = this.backoff.untilFromHeaders(res.headers);
+          const wait = secondsUntil(until);
+          const what = req.endpoint ? ` for ${LIMITED_FOR[req.endpoint]}` : '';
+          // Without a tenant (an issuer previewed before it is saved) there is no back-off to start.
+          if (!req.tenant) throw new OutboundError('rate-limited', `${url.host} is limiting requests (HTTP 429)${what}; try again in ${wait} s.`, { retryAfterS: wait, retryAt: until, status: 429 });
+          this.metrics.oktaBackoffs.inc({ tenant: this.metrics.tenant(req.tenant) });
+          await this.backoff.record(req.tenant.id, until);
+          throw new OutboundError('rate-limited', `${url.host} is limiting requests (HTTP 429)${what}; not calling it for another ${wait} s.`, { retryAfterS: wait, retryAt: until, status: 429 });
+        }
+        if (res.status >= 500) errorKind = 'http_5xx';
         return res;
       }
     } finally {
       if (req.tenant) this.metrics.okta(req.tenant, endpoint, (performance.now() - started) / 1000, errorKind);
     }
-  }
-
-  /** When a tenant's Okta may be called again after this 429 answer (epoch ms). */
-  backoffUntil(headers: Record<string, string>): number {
-    return this.backoff.untilFromHeaders(headers);
   }
 
   /** Waits before a retry (100 ms, 200 ms, ... with jitter); false when the time limit would be passed. */
@@ -204,12 +217,12 @@ export class OutboundHttp implements OnApplicationShutdown {
       });
       try {
         const declared = Number(res.headers['content-length'] ?? 0);
-        if (declared > maxBytes) throw new OutboundError('too-large', `${url.origin} sent a response larger than ${maxBytes} bytes.`, undefined, maxBytes);
+        if (declared > maxBytes) throw new OutboundError('too-large', `${url.origin} sent a response larger than ${maxBytes} bytes.`, { limitBytes: maxBytes });
         const chunks: Buffer[] = [];
         let size = 0;
         for await (const chunk of res) {
           size += (chunk as Buffer).length;
-          if (size > maxBytes) throw new OutboundError('too-large', `${url.origin} sent a response larger than ${maxBytes} bytes.`, undefined, maxBytes);
+          if (size > maxBytes) throw new OutboundError('too-large', `${url.origin} sent a response larger than ${maxBytes} bytes.`, { limitBytes: maxBytes });
           chunks.push(chunk as Buffer);
         }
         const out: Record<string, string> = {};
@@ -229,6 +242,11 @@ export class OutboundHttp implements OnApplicationShutdown {
   onApplicationShutdown(): void {
     this.agent.destroy();
   }
+}
+
+/** Whole seconds until `until` (epoch ms), at least 1. */
+function secondsUntil(until: number): number {
+  return Math.max(1, Math.ceil((until - Date.now()) / 1000));
 }
 
 function toOutboundError(e: unknown, url: URL, timeoutMs: number): OutboundError {

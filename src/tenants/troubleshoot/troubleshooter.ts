@@ -4,7 +4,6 @@ import { SecretKeyMissing } from '../../common/crypto/secret-box.js';
 import { importJWK, type JWK } from 'jose';
 import { basicCredentials } from '../../auth/okta-oauth-client.js';
 import { Clock } from '../../common/clock.js';
-import { OktaBackoff } from '../../common/http/okta-backoff.js';
 import { OutboundError, OutboundHttp, type OutboundResponse } from '../../common/http/outbound-http.js';
 import { PROVISIONING_SCOPES } from '../config-validator.js';
 import { issuerMismatch, type OktaEndpoints } from '../okta-discovery.js';
@@ -58,7 +57,6 @@ export class Troubleshooter {
   constructor(
     private readonly tenants: TenantsService,
     private readonly http: OutboundHttp,
-    private readonly backoff: OktaBackoff,
     private readonly tls: TlsProbe,
     private readonly clock: Clock,
   ) {}
@@ -111,8 +109,8 @@ export class Troubleshooter {
     const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
     const res = await this.get(url, label, 'discovery');
     // HTTP 429 now, or the back-off an earlier one started (OutboundHttp refused the call): Okta answers, it is
-    // limiting us; neither unreachable nor misconfigured. OutboundHttp recorded when it may be called again.
-    const limitedMs = (res instanceof OutboundError ? res.kind === 'rate-limited' : res.status === 429) ? this.backoff.untilMs(label.id) : undefined;
+    // limiting us; neither unreachable nor misconfigured. The error says when Okta may be called again.
+    const limitedMs = res instanceof OutboundError && res.kind === 'rate-limited' ? res.retryAt : undefined;
     if (limitedMs !== undefined) {
       const at = new Date(Math.ceil(limitedMs / 1000) * 1000).toISOString().replace('.000Z', 'Z');
       const inS = Math.max(1, Math.ceil((limitedMs - Date.now()) / 1000));
@@ -168,8 +166,9 @@ export class Troubleshooter {
 
   private async jwks(url: string, doc: Record<string, unknown> | undefined, label: { id: string; slug: string }): Promise<CheckResult> {
     const res = await this.get(url, label, 'jwks');
-    if (res instanceof OutboundError) return result('jwks', 'fail', `This service could not download Okta's signing keys, so it could not check any sign-in: ${res.message}`, { url });
-    const body = parseJson(res);
+    // A 429 is an answer (its status), not a download that failed.
+    if (res instanceof OutboundError && res.status === undefined) return result('jwks', 'fail', `This service could not download Okta's signing keys, so it could not check any sign-in: ${res.message}`, { url });
+    const body = res instanceof OutboundError ? undefined : parseJson(res);
     const keys = Array.isArray(body?.keys) ? (body!.keys as JWK[]) : undefined;
     if (res.status !== 200 || !keys) return result('jwks', 'fail', `Okta's signing keys address did not answer with a key set (HTTP ${res.status}). Sign-ins cannot be verified.`, { url, status: res.status });
     const usable: Array<{ kid?: string; alg?: string; kty?: string }> = [];
@@ -240,6 +239,7 @@ export class Troubleshooter {
       res = await this.http.fetch(endpoints.token, { method: 'POST', headers, body: form.toString(), tenant: label, endpoint: 'token' });
     } catch (e) {
       if (!(e instanceof OutboundError)) throw e;
+      if (e.status === 429) return result('client-authentication', 'warn', 'Okta is limiting requests right now, so the client ID and secret could not be tested. Try again in a minute.', { ...base, probe: 'client_credentials', status: 429, oktaError: null });
       return result('client-authentication', 'warn', `The client ID and secret could not be tested: ${e.message}`, { ...base, probe: 'client_credentials' });
     }
     const body = parseJson(res);
@@ -252,7 +252,6 @@ export class Troubleshooter {
     if (error === 'unauthorized_client' || error === 'invalid_scope' || error === 'unsupported_grant_type') {
       return result('client-authentication', 'pass', `Okta accepted the client ID and ${which} (${method}). It does not let this app ask for a token without a user, which is normal for a sign-in app, so nothing more was tested.`, details);
     }
-    if (res.status === 429) return result('client-authentication', 'warn', 'Okta is limiting requests right now, so the client ID and secret could not be tested. Try again in a minute.', details);
     return result('client-authentication', 'warn', `Okta answered the test in an unexpected way (HTTP ${res.status}${error ? `, ${error}` : ''}), so the client ID and secret could not be confirmed. Test them with a real sign-in.`, details);
   }
 
@@ -266,7 +265,7 @@ export class Troubleshooter {
       const res = await this.get(endpoints.userinfo, label, 'userinfo');
       const ok = !(res instanceof OutboundError) && (res.status === 401 || res.status === 400);
       if (!ok) {
-        const what = res instanceof OutboundError ? res.message : `HTTP ${res.status}`;
+        const what = res instanceof OutboundError && res.status === undefined ? res.message : `HTTP ${res.status}`;
         return result('endpoints', 'fail', `Okta's user profile (UserInfo) address does not answer as expected (${what}); auto-provisioning needs it.`, { endpoints: list });
       }
     }
