@@ -13,8 +13,8 @@ export type UpstreamFailure =
   | 'okta-rate-limited'
   | 'id-token-invalid'   // signature, issuer, audience, expiry, nonce
   | 'issuer-mismatch'    // the callback's iss (RFC 9207) is not the tenant's Okta issuer, or is missing where Okta promises it
-  | 'callback-tampered'  // the callback repeats code, error or iss (RFC 6749 §3.1): tampered on its way through the browser
-  | 'userinfo-mismatch';  // UserInfo about another subject than the ID token
+  | 'callback-tampered'; // the callback repeats code, error or iss (RFC 6749 §3.1): tampered on its way through the browser
+// (UserInfo about another subject than the ID token is refused by provisioning, as access_denied, not here.)
 
 /**
  * What Okta's token endpoint refused, read from its error code and description (which are never passed on):
@@ -72,7 +72,7 @@ export function oktaErrorCode(value: unknown): string | undefined {
  *   server_error;
  * - untrusted: an answer that failed this service's security checks, which may be an attack or a misconfiguration of
  *   trust (an ID token's signature, iss, aud, exp or nonce; the callback's iss, RFC 9207; a callback with a parameter
- *   repeated; UserInfo about another subject): the browser flow says access_denied (this service denies it), the
+ *   repeated): the browser flow says access_denied (this service denies it), the
  *   password grant server_error (README, Faults).
  */
 export type UpstreamVerdict = 'refused' | 'unavailable' | 'failed' | 'untrusted';
@@ -89,7 +89,6 @@ export function upstreamVerdict(e: UpstreamError): UpstreamVerdict {
     case 'id-token-invalid':
     case 'issuer-mismatch':
     case 'callback-tampered':
-    case 'userinfo-mismatch':
       return 'untrusted';
     case 'okta-error':
       // Okta's outage codes on its error redirect reach the app as themselves (RFC 6749 §4.1.2.1).

@@ -28,7 +28,6 @@ describe('how each upstream failure reaches the app (upstreamVerdict)', () => {
       'id-token-invalid': 'untrusted',
       'issuer-mismatch': 'untrusted',
       'callback-tampered': 'untrusted',
-      'userinfo-mismatch': 'untrusted',
     };
     const kinds = Object.keys(verdicts) as Array<keyof typeof verdicts>;
     expect(Object.fromEntries(kinds.map((k) => [k, upstreamVerdict(new UpstreamError(k, 'x'))]))).toEqual(verdicts);
